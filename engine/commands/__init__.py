@@ -1,0 +1,1 @@
+"""Subcommand groups of the `llmrec` CLI, one module per group."""

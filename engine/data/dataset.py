@@ -1,0 +1,139 @@
+"""A dataset as numpy arrays (dense internal indices), loaded from and written to the store in bulk
+through the DB-API, never row by row through the ORM."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from ..storage import Store
+from ..storage import repository as repo
+from ..types import DatasetInfo
+
+NO_TIMESTAMP = np.iinfo(np.int64).min  # marks a missing timestamp in `Interactions.timestamp`
+
+
+@dataclass
+class Dataset:
+    """Everything a model, a metric or a view needs about one dataset."""
+
+    info: DatasetInfo
+    user_ids: np.ndarray          # (n_users,) external ids as str (object array)
+    item_ids: np.ndarray          # (n_items,) external ids as str (object array)
+    titles: list[str]
+    genres: list[tuple[str, ...]]
+    descriptions: list[str]
+    user_idx: np.ndarray          # (n,) int32
+    item_idx: np.ndarray          # (n,) int32
+    rating: np.ndarray            # (n,) float32, NaN where the data has no rating
+    timestamp: np.ndarray         # (n,) int64, NO_TIMESTAMP where missing
+    _positive_threshold: float | None = field(default=None, repr=False)
+
+    @property
+    def n_users(self) -> int:
+        return len(self.user_ids)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_ids)
+
+    @property
+    def n_interactions(self) -> int:
+        return len(self.user_idx)
+
+    @property
+    def positive_threshold(self) -> float | None:
+        return self._positive_threshold
+
+    def positive_mask(self, threshold: float | None = None) -> np.ndarray:
+        """Positives per EVALUATION.md: rating >= threshold; every interaction when unrated."""
+        t = self._positive_threshold if threshold is None else threshold
+        if t is None:
+            return np.ones(self.n_interactions, dtype=bool)
+        r = self.rating
+        return np.isnan(r) | (r >= t)
+
+    def item_text(self, i: int) -> str:
+        """The text the item tower reads: title, genres/tags, description."""
+        parts = [self.titles[i], " ".join(self.genres[i]), self.descriptions[i]]
+        return " | ".join(p for p in parts if p)
+
+    def subset(self, mask: np.ndarray) -> "Dataset":
+        """The same catalogue and users with only the interactions where `mask` is true."""
+        return Dataset(self.info, self.user_ids, self.item_ids, self.titles, self.genres, self.descriptions,
+                       self.user_idx[mask], self.item_idx[mask], self.rating[mask], self.timestamp[mask],
+                       self._positive_threshold)
+
+
+def load_dataset(store: Store, name_or_id: str | int) -> Dataset:
+    with store.session() as s:
+        info = repo.get_dataset(s, name_or_id)
+    with store.engine.connect() as conn:
+        cur = conn.connection.driver_connection.cursor() if store.is_sqlite else None
+        if cur is not None:
+            users = cur.execute("SELECT idx, external_id FROM users WHERE dataset_id=? ORDER BY idx",
+                                (info.id,)).fetchall()
+            items = cur.execute("SELECT idx, external_id, title, genres, description FROM items "
+                                "WHERE dataset_id=? ORDER BY idx", (info.id,)).fetchall()
+            inter = cur.execute("SELECT user_idx, item_idx, rating, timestamp FROM interactions "
+                                "WHERE dataset_id=? ORDER BY user_idx, timestamp, item_idx", (info.id,)).fetchall()
+            cur.close()
+        else:
+            from sqlalchemy import text
+            users = conn.execute(text("SELECT idx, external_id FROM users WHERE dataset_id=:d ORDER BY idx"),
+                                 {"d": info.id}).fetchall()
+            items = conn.execute(text("SELECT idx, external_id, title, genres, description FROM items "
+                                      "WHERE dataset_id=:d ORDER BY idx"), {"d": info.id}).fetchall()
+            inter = conn.execute(text("SELECT user_idx, item_idx, rating, timestamp FROM interactions "
+                                      "WHERE dataset_id=:d ORDER BY user_idx, timestamp, item_idx"),
+                                 {"d": info.id}).fetchall()
+    n = len(inter)
+    user_idx = np.fromiter((r[0] for r in inter), dtype=np.int32, count=n)
+    item_idx = np.fromiter((r[1] for r in inter), dtype=np.int32, count=n)
+    rating = np.fromiter((np.nan if r[2] is None else r[2] for r in inter), dtype=np.float32, count=n)
+    timestamp = np.fromiter((NO_TIMESTAMP if r[3] is None else r[3] for r in inter), dtype=np.int64, count=n)
+    return Dataset(
+        info=info,
+        user_ids=np.array([u[1] for u in users], dtype=object),
+        item_ids=np.array([i[1] for i in items], dtype=object),
+        titles=[i[2] or i[1] for i in items],
+        genres=[tuple(g for g in (i[3] or "").split("|") if g) for i in items],
+        descriptions=[i[4] or "" for i in items],
+        user_idx=user_idx, item_idx=item_idx, rating=rating, timestamp=timestamp,
+        _positive_threshold=info.positive_threshold,
+    )
+
+
+def write_dataset(store: Store, name: str, *, user_ids: Sequence[str], item_ids: Sequence[str],
+                  titles: Sequence[str | None], genres: Sequence[Iterable[str]], descriptions: Sequence[str | None],
+                  user_idx: np.ndarray, item_idx: np.ndarray, rating: np.ndarray | None,
+                  timestamp: np.ndarray | None, rating_min: float | None, rating_max: float | None,
+                  positive_threshold: float | None, source: dict, import_report: dict | None = None) -> int:
+    """Write a whole in-memory dataset in one transaction (used by the demo generator and tests).
+    (user, item) pairs must be unique. Returns the dataset id."""
+    from ..errors import EngineError
+    n = len(user_idx)
+    with store.session() as s:
+        if repo.dataset_exists(s, name):
+            raise EngineError(f"a dataset named {name!r} already exists")
+        ds_id = repo.create_dataset(s, name, source=source, rating_min=rating_min, rating_max=rating_max,
+                                    positive_threshold=positive_threshold)
+        conn = s.connection()
+        raw = conn.connection.driver_connection
+        cur = raw.cursor()
+        cur.executemany("INSERT INTO users (dataset_id, idx, external_id) VALUES (?,?,?)",
+                        ((ds_id, i, str(u)) for i, u in enumerate(user_ids)))
+        cur.executemany("INSERT INTO items (dataset_id, idx, external_id, title, genres, description) "
+                        "VALUES (?,?,?,?,?,?)",
+                        ((ds_id, i, str(it), titles[i], "|".join(genres[i]) or None, descriptions[i])
+                         for i, it in enumerate(item_ids)))
+        r = [None] * n if rating is None else [None if np.isnan(x) else float(x) for x in rating]
+        t = [None] * n if timestamp is None else [None if x == NO_TIMESTAMP else int(x) for x in timestamp]
+        cur.executemany("INSERT INTO interactions (dataset_id, user_idx, item_idx, rating, timestamp) "
+                        "VALUES (?,?,?,?,?)",
+                        zip([ds_id] * n, user_idx.tolist(), item_idx.tolist(), r, t))
+        cur.close()
+        repo.update_dataset_counts(s, ds_id, n_users=len(user_ids), n_items=len(item_ids), n_interactions=n,
+                                   import_report=import_report or {})
+    return ds_id

@@ -1,0 +1,37 @@
+"""Errors the engine raises, with messages written for the person using the app or CLI."""
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    """Base class: anything the engine reports to a user (one clear sentence)."""
+
+
+class CancelledError(EngineError):
+    """Long work was cancelled by the user; nothing was written."""
+
+    def __init__(self, message: str = "cancelled by the user; nothing was changed"):
+        super().__init__(message)
+
+
+class InputError(EngineError):
+    """A bad input file, with where the problem is."""
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None,
+                 column: str | int | None = None):
+        self.path, self.line, self.column, self.reason = path, line, column, message
+        where = []
+        if path is not None:
+            where.append(str(path))
+        if line is not None:
+            where.append(f"line {line}")
+        if column is not None:
+            where.append(f"column {column!r}" if isinstance(column, str) else f"column {column}")
+        super().__init__((", ".join(where) + ": " if where else "") + message)
+
+
+class DatabaseVersionError(EngineError):
+    """The database was written by a newer llmrec than this one."""
+
+
+class NotFoundError(EngineError):
+    """A dataset, run or user that does not exist."""

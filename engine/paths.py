@@ -1,0 +1,30 @@
+"""Where llmrec keeps its files by default (platformdirs), overridable with LLMREC_DB."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "llmrec"
+
+
+def user_data_dir() -> Path:
+    path = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def default_db_url() -> str:
+    """`LLMREC_DB` (a file path or SQLAlchemy URL) or `<user data dir>/llmrec.db`."""
+    env = os.environ.get("LLMREC_DB")
+    if env:
+        return to_url(env)
+    return to_url(str(user_data_dir() / "llmrec.db"))
+
+
+def to_url(path_or_url: str) -> str:
+    """Accept a plain file path or any SQLAlchemy URL."""
+    if "://" in path_or_url:
+        return path_or_url
+    return "sqlite:///" + str(Path(path_or_url).expanduser().resolve())

@@ -1,0 +1,114 @@
+"""Open a database: make the SQLAlchemy engine, set SQLite pragmas, apply Alembic migrations,
+refuse a database written by a newer llmrec."""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..errors import DatabaseVersionError
+from ..paths import default_db_url, to_url
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def _alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return cfg
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def _set_sqlite_pragmas(dbapi_connection, _record) -> None:
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+@dataclass
+class Store:
+    """One database and the folder beside it for model files. Thread-safe to share:
+    each unit of work opens its own Session with `session()`."""
+
+    url: str
+    engine: Engine
+    artifact_root: Path
+    _sessions: sessionmaker
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: commit on success, roll back on any error."""
+        s = self._sessions()
+        try:
+            yield s
+            s.commit()
+        except BaseException:
+            s.rollback()
+            raise
+        finally:
+            s.close()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @property
+    def display_name(self) -> str:
+        return self.engine.url.database if self.is_sqlite else self.engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _artifact_root(url: str, engine: Engine) -> Path:
+    if engine.dialect.name == "sqlite" and engine.url.database and engine.url.database != ":memory:":
+        db = Path(engine.url.database)
+        return db.with_name(db.name + ".files")
+    from ..paths import user_data_dir
+    return user_data_dir() / "files"
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to head; refuse a database whose revision this llmrec does not know."""
+    script = ScriptDirectory.from_config(_alembic_config())
+    known = {rev.revision for rev in script.walk_revisions()}
+    with engine.begin() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+        if current is not None and current not in known:
+            raise DatabaseVersionError(
+                f"{engine.url.database or engine.url}: this database was written by a newer llmrec "
+                f"(schema revision {current}); upgrade llmrec to open it")
+        if current == script.get_current_head():
+            return
+        cfg = _alembic_config()
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def open_store(path_or_url: str | None = None) -> Store:
+    """Open (creating and migrating as needed) the database at a path or SQLAlchemy URL;
+    default: `LLMREC_DB` or the user data dir."""
+    url = to_url(path_or_url) if path_or_url else default_db_url()
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _set_sqlite_pragmas)
+    migrate(engine)
+    root = _artifact_root(url, engine)
+    return Store(url=url, engine=engine, artifact_root=root,
+                 _sessions=sessionmaker(engine, expire_on_commit=False))

@@ -1,0 +1,65 @@
+"""Frozen dataclasses that cross boundaries (engine -> CLI, GUI signals, tests): plain data only."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    id: int
+    name: str
+    n_users: int
+    n_items: int
+    n_interactions: int
+    rating_min: float | None
+    rating_max: float | None
+    positive_threshold: float | None  # None: every interaction is a positive (implicit data)
+    source: dict = field(default_factory=dict)
+    import_report: dict = field(default_factory=dict)
+    created_at: datetime | None = None
+
+    @property
+    def is_implicit(self) -> bool:
+        return self.rating_min is None
+
+
+@dataclass(frozen=True)
+class ItemInfo:
+    idx: int
+    external_id: str
+    title: str
+    genres: tuple[str, ...]
+    description: str
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    id: int
+    dataset_id: int
+    dataset_name: str
+    model: str
+    objective: str | None
+    holdout: bool
+    device: str | None
+    device_name: str | None
+    seconds: float | None
+    metrics: dict
+    config: dict
+    artifact_dir: str | None
+    created_at: datetime | None
+
+
+@dataclass(frozen=True)
+class EpochStats:
+    """One epoch (or a within-epoch step when `batch` is set) of training, as reported live."""
+    epoch: int
+    epochs: int
+    loss: float
+    val_recall10: float | None = None
+    val_ndcg10: float | None = None
+    examples_per_s: float | None = None
+    seconds: float | None = None
+    eta_s: float | None = None
+    batch: int | None = None
+    batches: int | None = None
