@@ -63,3 +63,11 @@ class EpochStats:
     eta_s: float | None = None
     batch: int | None = None
     batches: int | None = None
+
+
+@dataclass(frozen=True)
+class StepProgress:
+    """Progress of non-epoch work (fitting a baseline, evaluating users): `done` of `total` in `stage`."""
+    stage: str
+    done: int
+    total: int
