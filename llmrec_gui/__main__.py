@@ -1,0 +1,6 @@
+"""`python -m llmrec_gui`."""
+import sys
+
+from .app import main
+
+sys.exit(main())

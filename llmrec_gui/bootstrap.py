@@ -1,0 +1,47 @@
+"""What the app does right after its window is shown (in a worker thread): open the database,
+create the demo dataset on first launch, and fit a fast EASE baseline (numpy, no TensorFlow) so the
+explorer works before any training. Plain functions, no Qt."""
+from __future__ import annotations
+
+from engine.jobs import check
+
+
+def _say(progress, text: str) -> None:
+    if progress is not None:
+        progress(text)
+
+
+def open_and_prepare(db: str | None, *, demo: bool = True, progress=None, cancel=None):
+    """Return the opened Store, with the demo dataset and its baseline in place when `demo`."""
+    from engine.storage import open_store
+    from engine.storage import repository as repo
+    _say(progress, "Opening the database…")
+    store = open_store(db)
+    with store.session() as s:
+        datasets = repo.list_datasets(s)
+    if demo and not datasets:
+        from engine.data.demo import DEMO_NAME, create_demo_dataset
+        _say(progress, "First launch: creating the demo dataset…")
+        create_demo_dataset(store)
+        check(cancel)
+        ensure_baseline(store, DEMO_NAME, progress=progress, cancel=cancel)
+    elif demo:
+        from engine.data.demo import DEMO_NAME
+        if any(d.name == DEMO_NAME for d in datasets):
+            ensure_baseline(store, DEMO_NAME, progress=progress, cancel=cancel)
+    return store
+
+
+def ensure_baseline(store, dataset_name: str, model: str = "ease", *, progress=None, cancel=None) -> int | None:
+    """Fit `model` on the dataset unless it already has a run; returns the new run id (None if none made)."""
+    from engine.storage import repository as repo
+    with store.session() as s:
+        info = repo.get_dataset(s, dataset_name)
+        if repo.list_runs(s, info.id):
+            return None
+    try:
+        from engine.runs import fit_baseline
+    except ImportError:  # the runs module is not there yet
+        return None
+    _say(progress, f"Fitting a {model.upper()} baseline on {dataset_name}…")
+    return fit_baseline(store, dataset_name, model, holdout=True, cancel=cancel)

@@ -1,0 +1,129 @@
+"""AppState: the current database, dataset, run and user, shared by every panel.
+Panels read it and connect to its signals; they never reach into each other. Signals carry DTOs."""
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from . import workers
+
+
+class AppState(QObject):
+    store_changed = Signal(object)      # engine.storage.Store
+    datasets_changed = Signal(list)     # list[DatasetInfo]
+    dataset_changed = Signal(object)    # DatasetInfo | None
+    runs_changed = Signal(list)         # list[RunInfo] of the current dataset
+    run_changed = Signal(object)        # RunInfo | None
+    user_changed = Signal(int)          # user index in the current dataset
+    device_changed = Signal(str)        # compute device shown in the status bar
+    message = Signal(str)               # transient status-bar text
+    error = Signal(str)                 # a job failed: shown as a message box / status
+
+    def __init__(self, settings=None, parent=None):
+        super().__init__(parent)
+        self.settings = settings
+        self.store = None
+        self.datasets: list = []
+        self.dataset = None
+        self.runs: list = []
+        self.run = None
+        self.user: int | None = None
+
+    # ---- store -----------------------------------------------------------------------
+    def set_store(self, store) -> None:
+        self.store = store
+        if self.settings is not None:
+            self.settings.setValue("db", store.url)
+        self.store_changed.emit(store)
+
+    # ---- datasets --------------------------------------------------------------------
+    def set_datasets(self, datasets: list, select: int | None = None) -> None:
+        self.datasets = list(datasets)
+        self.datasets_changed.emit(self.datasets)
+        want = select
+        if want is None and self.dataset is not None:
+            want = self.dataset.id
+        if want is None and self.settings is not None:
+            want = _int(self.settings.value("dataset"))
+        chosen = next((d for d in self.datasets if d.id == want), None) or (self.datasets[0] if self.datasets else None)
+        self.select_dataset(chosen, force=True)
+
+    def refresh_datasets(self, select: int | None = None) -> None:
+        """Re-read the dataset list (worker) and keep or change the selection."""
+        if self.store is None:
+            return
+        workers.run_async(_list_datasets, self.store,
+                          on_done=lambda ds: self.set_datasets(ds, select), on_error=self.error.emit)
+
+    def select_dataset(self, info, force: bool = False) -> None:
+        if not force and info is not None and self.dataset is not None and info.id == self.dataset.id:
+            return
+        self.dataset = info
+        self.run = None
+        self.user = None
+        if self.settings is not None and info is not None:
+            self.settings.setValue("dataset", info.id)
+        self.dataset_changed.emit(info)
+        self.refresh_runs()
+
+    # ---- runs ------------------------------------------------------------------------
+    def refresh_runs(self, select: int | None = None) -> None:
+        if self.store is None or self.dataset is None:
+            self.runs = []
+            self.runs_changed.emit([])
+            self.run_changed.emit(None)
+            return
+        ds_id = self.dataset.id
+        workers.run_async(_list_runs, self.store, ds_id,
+                          on_done=lambda runs: self._set_runs(ds_id, runs, select), on_error=self.error.emit)
+
+    def _set_runs(self, ds_id: int, runs: list, select: int | None) -> None:
+        if self.dataset is None or self.dataset.id != ds_id:
+            return  # the selection moved on meanwhile
+        self.runs = runs
+        self.runs_changed.emit(runs)
+        want = select
+        if want is None and self.run is not None:
+            want = self.run.id
+        if want is None and self.settings is not None:
+            want = _int(self.settings.value("run"))
+        chosen = next((r for r in runs if r.id == want), None) or (runs[-1] if runs else None)
+        self.select_run(chosen, force=True)
+
+    def select_run(self, info, force: bool = False) -> None:
+        if not force and info is not None and self.run is not None and info.id == self.run.id:
+            return
+        self.run = info
+        if self.settings is not None and info is not None:
+            self.settings.setValue("run", info.id)
+        self.run_changed.emit(info)
+
+    # ---- user ------------------------------------------------------------------------
+    def saved_user(self) -> int | None:
+        return _int(self.settings.value("user")) if self.settings is not None else None
+
+    def select_user(self, user: int) -> None:
+        if user == self.user:
+            return
+        self.user = int(user)
+        if self.settings is not None:
+            self.settings.setValue("user", self.user)
+        self.user_changed.emit(self.user)
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _list_datasets(store) -> list:
+    from engine.storage import repository as repo
+    with store.session() as s:
+        return repo.list_datasets(s)
+
+
+def _list_runs(store, dataset_id: int) -> list:
+    from engine.storage import repository as repo
+    with store.session() as s:
+        return repo.list_runs(s, dataset_id)

@@ -1,0 +1,48 @@
+"""Plots of one dataset: rating histogram, long tails (log scale) and genre distribution."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from .plot_style import bar_brush, style_plot
+
+
+class DatasetPlots(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.view = pg.GraphicsLayoutWidget()
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.view)
+        self.ratings = self.view.addPlot(title="Ratings")
+        self.genres = self.view.addPlot(title="Items per genre")
+        self.view.nextRow()
+        self.items = self.view.addPlot(title="Interactions per item (long tail)")
+        self.users = self.view.addPlot(title="Interactions per user (long tail)")
+        for p in (self.ratings, self.genres, self.items, self.users):
+            style_plot(p)
+        self.items.setLogMode(y=True)
+        self.users.setLogMode(y=True)
+        self.items.setLabel("bottom", "item rank")
+        self.users.setLabel("bottom", "user rank")
+
+    def show_stats(self, st) -> None:
+        for p in (self.ratings, self.genres, self.items, self.users):
+            p.clear()
+        if len(st.rating_values):
+            x = np.arange(len(st.rating_values))
+            self.ratings.addItem(pg.BarGraphItem(x=x, height=st.rating_counts, width=0.8, brush=bar_brush()))
+            self.ratings.getAxis("bottom").setTicks([[(i, f"{v:g}") for i, v in enumerate(st.rating_values)]])
+        else:
+            self.ratings.setTitle("Ratings (implicit data: no ratings)")
+        self.items.plot(np.arange(1, len(st.per_item) + 1), np.maximum(st.per_item, 0.5), pen=pg.mkPen("#1f77b4", width=2))
+        self.users.plot(np.arange(1, len(st.per_user) + 1), np.maximum(st.per_user, 0.5), pen=pg.mkPen("#ff7f0e", width=2))
+        top = st.genres[:18]
+        if top:
+            y = np.arange(len(top))
+            self.genres.addItem(pg.BarGraphItem(x0=0, y=y, height=0.7, width=[c for _, c in top], brush=bar_brush()))
+            self.genres.getAxis("left").setTicks([[(i, g) for i, (g, _) in enumerate(top)]])
+            self.genres.invertY(True)
+        else:
+            self.genres.setTitle("Items per genre (no genres)")

@@ -1,0 +1,82 @@
+"""Run engine functions off the GUI thread. Workers send plain data back through queued signals;
+they never touch widgets. TensorFlow work goes to a child process (see child_jobs.py)."""
+from __future__ import annotations
+
+import traceback
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+
+class JobSignals(QObject):
+    """Signals of one job. Emitted from the worker thread, delivered queued in the GUI thread."""
+    progress = Signal(object)
+    finished = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal()
+    done = Signal()  # always last, whatever the outcome
+
+
+class Job(QRunnable):
+    """A function call in the thread pool. `fn` gets `progress=` and `cancel=` when `engine_style`."""
+
+    def __init__(self, fn: Callable[..., Any], *args, engine_style: bool = False, **kwargs):
+        super().__init__()
+        from engine.jobs import CancelToken
+        self.fn, self.args, self.kwargs = fn, args, kwargs
+        self.signals = JobSignals()
+        self.cancel_token = CancelToken()
+        self.engine_style = engine_style
+        self.setAutoDelete(False)
+
+    def cancel(self) -> None:
+        self.cancel_token.cancel()
+
+    def run(self) -> None:  # worker thread
+        from engine.errors import CancelledError, EngineError
+        sig = self.signals
+        kwargs = dict(self.kwargs)
+        if self.engine_style:
+            kwargs.update(progress=sig.progress.emit, cancel=self.cancel_token)
+        try:
+            result = self.fn(*self.args, **kwargs)
+        except CancelledError:
+            sig.cancelled.emit()
+        except EngineError as exc:
+            sig.failed.emit(str(exc))
+        except Exception as exc:  # a bug: show it, never crash the window
+            traceback.print_exc()
+            sig.failed.emit(f"{type(exc).__name__}: {exc}")
+        else:
+            sig.finished.emit(result)
+        sig.done.emit()
+
+
+_live: set[Job] = set()
+
+
+def start(job: Job) -> Job:
+    """Start `job` in the global pool; keeps a reference until it is done."""
+    _live.add(job)
+    job.signals.done.connect(lambda: _live.discard(job))
+    QThreadPool.globalInstance().start(job)
+    return job
+
+
+def run_async(fn: Callable[..., Any], *args, on_done: Callable[[Any], None] | None = None,
+              on_error: Callable[[str], None] | None = None, on_progress: Callable[[Any], None] | None = None,
+              engine_style: bool = False, **kwargs) -> Job:
+    """Convenience: run `fn(*args, **kwargs)` in a worker and call back in the GUI thread."""
+    job = Job(fn, *args, engine_style=engine_style, **kwargs)
+    if on_done is not None:
+        job.signals.finished.connect(on_done)
+    if on_error is not None:
+        job.signals.failed.connect(on_error)
+    if on_progress is not None:
+        job.signals.progress.connect(on_progress)
+    return start(job)
+
+
+def wait_all(msecs: int = 30000) -> bool:
+    """Wait for the pool's jobs (used at exit and in tests)."""
+    return QThreadPool.globalInstance().waitForDone(msecs)

@@ -1,0 +1,74 @@
+"""GUI fixtures: a tiny demo database under tmp_path, an INI settings file, and the app controller."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["LLMREC_GUI_NO_DIALOGS"] = "1"
+
+TINY = dict(n_items=200, n_users=150)
+
+
+@pytest.fixture(scope="session")
+def tiny_db_template(tmp_path_factory):
+    """A tiny demo dataset (and its EASE baseline when the runs module exists), built once."""
+    from engine.data.demo import DEMO_NAME, create_demo_dataset
+    from engine.storage import open_store
+    from llmrec_gui.bootstrap import ensure_baseline
+    path = tmp_path_factory.mktemp("tinydb") / "tiny.db"
+    s = open_store(str(path))
+    create_demo_dataset(s, **TINY)
+    ensure_baseline(s, DEMO_NAME)
+    s.close()
+    return path
+
+
+@pytest.fixture
+def tiny_db(tiny_db_template, tmp_path):
+    """A private copy of the tiny database (and its model files) for one test."""
+    import shutil
+    import sqlite3
+    dst = tmp_path / "tiny.db"
+    src = sqlite3.connect(str(tiny_db_template))
+    out = sqlite3.connect(str(dst))
+    src.backup(out)
+    src.close()
+    out.close()
+    files = tiny_db_template.with_name(tiny_db_template.name + ".files")
+    if files.exists():
+        shutil.copytree(files, dst.with_name(dst.name + ".files"))
+    return dst
+
+
+@pytest.fixture(autouse=True)
+def _quiet_qt():
+    """Drop the offscreen plugin's harmless 'propagateSizeHints' notice; keep every other Qt message."""
+    from llmrec_gui.app import install_message_filter
+    install_message_filter()
+    yield
+
+
+def make_controller(qtbot, db, tmp_path, *extra: str):
+    from llmrec_gui.app import Controller, parse_args
+    args = parse_args(["--db", str(db), "--settings", str(tmp_path / "gui.ini"), *extra])
+    ctrl = Controller(args)
+    qtbot.addWidget(ctrl.window)
+    ctrl.window.show()
+    ctrl.start()
+    qtbot.waitUntil(lambda: ctrl.booted or ctrl.boot_error is not None, timeout=60000)
+    assert ctrl.boot_error is None, ctrl.boot_error
+    return ctrl
+
+
+@pytest.fixture
+def controller(qtbot, tiny_db, tmp_path):
+    ctrl = make_controller(qtbot, tiny_db, tmp_path)
+    yield ctrl
+    from llmrec_gui import workers
+    for p in ("training_panel", "explorer_panel"):
+        panel = getattr(ctrl, p, None)
+        if panel is not None and hasattr(panel, "shutdown"):
+            panel.shutdown()
+    workers.wait_all(30000)

@@ -1,0 +1,61 @@
+"""The app starts, lists datasets with their counts, remembers its state, and renders screenshots."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.gui.conftest import make_controller
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_window_lists_datasets_with_counts(qtbot, controller):
+    panel = controller.datasets_panel
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 1, timeout=30000)
+    assert panel.table.item(0, 0).text() == "Demo movies"
+    assert panel.table.item(0, 2).text() == "200"
+    with qtbot.waitSignal(panel.ready, timeout=30000, raising=False):
+        pass
+    qtbot.waitUntil(lambda: panel.stats is not None, timeout=30000)
+    assert panel.stats.n_items == 200 and panel.stats.per_item.sum() == panel.stats.n_interactions
+    assert "Database:" in controller.window.db_label.text() and "tiny.db" in controller.window.db_label.text()
+
+
+def test_first_launch_creates_demo_in_worker_and_settings_remember(qtbot, tmp_path, monkeypatch):
+    import engine.data.demo as demo
+    real = demo.generate_demo
+    monkeypatch.setattr(demo, "generate_demo", lambda **kw: real(n_items=120, n_users=80))
+    ctrl = make_controller(qtbot, tmp_path / "fresh.db", tmp_path)
+    qtbot.waitUntil(lambda: ctrl.state.dataset is not None, timeout=30000)
+    assert ctrl.state.dataset.name == demo.DEMO_NAME and ctrl.state.dataset.n_items == 120
+    assert ctrl.settings.value("db").endswith("fresh.db")
+    assert int(ctrl.settings.value("dataset")) == ctrl.state.dataset.id
+
+
+def test_window_shows_fast_without_heavy_imports(tmp_path):
+    code = ("import sys, time; t=time.perf_counter(); from llmrec_gui.app import main; "
+            "main(['--db', sys.argv[1], '--settings', sys.argv[2], '--quit-after-show'])")
+    env = {**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"}
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-X", "importtime", "-c", code, str(tmp_path / "x.db"),
+                          str(tmp_path / "s.ini")], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
+    wall = time.perf_counter() - t0
+    assert "shown after" in out.stdout, out.stderr[-2000:]
+    import re
+    for heavy in ("tensorflow", "pyqtgraph", "sqlalchemy", "numpy"):
+        assert not re.search(rf"\|\s+{heavy}$", out.stderr, re.M), f"{heavy} loaded before the window was shown"
+    print(f"window shown {out.stdout.strip()}; whole process {wall:.2f} s")
+    assert wall < 2.0
+
+
+def test_screenshot_writes_png(tiny_db, tmp_path):
+    png = tmp_path / "shot.png"
+    env = {**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen", "LLMREC_GUI_NO_DIALOGS": "1"}
+    out = subprocess.run([sys.executable, "-m", "llmrec_gui", "--db", str(tiny_db), "--settings",
+                          str(tmp_path / "s.ini"), "--screenshot", str(png), "--view", "datasets"],
+                         capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert png.stat().st_size > 10_000 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "propagateSizeHints" not in out.stderr
