@@ -1,0 +1,132 @@
+"""The time-aware holdout of EVALUATION.md: deterministic, per user, no randomness.
+
+For each user the positives are sorted by (timestamp, item id). A user with at least
+`min_positives` positives gives the last max(1, floor(test_fraction * n)) to TEST; t_c is the
+timestamp of the first of them. TRAIN keeps every other interaction of that user with
+timestamp <= t_c (non-positives only mark items as seen); later non-positives are dropped.
+Users with fewer positives go wholly to TRAIN and are not evaluated.
+
+"Item id" is the dataset's external id (compared as integers when every id is an integer,
+as strings otherwise); a missing timestamp sorts before every real one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .dataset import Dataset
+
+
+def item_id_rank(ds: Dataset) -> np.ndarray:
+    """(n_items,) rank of each item's external id: the tie-break order of the protocol."""
+    ids = ds.item_ids
+    try:
+        keys = np.array([int(x) for x in ids], dtype=np.int64)
+    except (TypeError, ValueError):
+        keys = np.asarray(ids, dtype=str)
+    order = np.argsort(keys, kind="stable")
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[order] = np.arange(len(ids))
+    return rank
+
+
+def time_order(ds: Dataset, rank: np.ndarray | None = None) -> np.ndarray:
+    """Interaction indices sorted by (user, timestamp, item id)."""
+    rank = item_id_rank(ds) if rank is None else rank
+    return np.lexsort((rank[ds.item_idx], ds.timestamp, ds.user_idx))
+
+
+@dataclass
+class UserHistories:
+    """Per-user interactions in time order (CSR layout): the input a model scores from."""
+
+    indptr: np.ndarray   # (n_users + 1,) int64
+    items: np.ndarray    # int32
+    ratings: np.ndarray  # float32
+
+    @classmethod
+    def from_dataset(cls, ds: Dataset, rank: np.ndarray | None = None) -> "UserHistories":
+        order = time_order(ds, rank)
+        counts = np.bincount(ds.user_idx, minlength=ds.n_users)
+        indptr = np.zeros(ds.n_users + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        return cls(indptr, ds.item_idx[order].astype(np.int32), ds.rating[order].astype(np.float32))
+
+    def __call__(self, user: int) -> tuple[np.ndarray, np.ndarray]:
+        a, b = self.indptr[user], self.indptr[user + 1]
+        return self.items[a:b], self.ratings[a:b]
+
+    def counts(self) -> np.ndarray:
+        return np.diff(self.indptr)
+
+
+@dataclass
+class Split:
+    """TRAIN interactions plus, per evaluated user, the TEST positives."""
+
+    train: Dataset                    # TRAIN interactions (subset of the dataset)
+    test_users: np.ndarray            # int32 users evaluated
+    test_items: list[np.ndarray]      # per evaluated user, TEST positive items
+    stats: dict = field(default_factory=dict)
+    _histories: UserHistories | None = field(default=None, repr=False)
+
+    @property
+    def histories(self) -> UserHistories:
+        if self._histories is None:
+            self._histories = UserHistories.from_dataset(self.train)
+        return self._histories
+
+    def history(self, user: int) -> tuple[np.ndarray, np.ndarray]:
+        """The user's TRAIN items and ratings in time order (the input at evaluation time)."""
+        return self.histories(int(user))
+
+
+def time_split(ds: Dataset, min_positives: int = 5, test_fraction: float = 0.2) -> Split:
+    """The holdout of EVALUATION.md (see the module docstring)."""
+    rank = item_id_rank(ds)
+    order = time_order(ds, rank)
+    users = ds.user_idx[order]
+    ts = ds.timestamp[order]
+    pos = ds.positive_mask()[order]
+
+    n_pos = np.bincount(users[pos], minlength=ds.n_users)
+    evaluated = n_pos >= min_positives
+    n_test = np.where(evaluated, np.maximum(1, np.floor(test_fraction * n_pos + 1e-9)).astype(np.int64), 0)
+
+    # rank of each positive within its user, counted from the end (0 = the user's last positive)
+    pos_idx = np.flatnonzero(pos)
+    pos_users = users[pos_idx]
+    first = np.searchsorted(pos_users, np.arange(ds.n_users), side="left")
+    last = np.searchsorted(pos_users, np.arange(ds.n_users), side="right")
+    from_end = last[pos_users] - 1 - np.arange(len(pos_idx))
+    is_test = np.zeros(len(order), dtype=bool)
+    is_test[pos_idx[from_end < n_test[pos_users]]] = True
+
+    # t_c: timestamp of each evaluated user's first test positive
+    t_c = np.full(ds.n_users, np.iinfo(np.int64).max, dtype=np.int64)
+    ev_users = np.flatnonzero(evaluated)
+    first_test = pos_idx[last[ev_users] - n_test[ev_users]]
+    t_c[ev_users] = ts[first_test]
+    del first
+
+    keep_train = ~is_test & (ts <= t_c[users])
+    dropped = int((~is_test & ~keep_train).sum())
+    train_sel = np.zeros(ds.n_interactions, dtype=bool)
+    train_sel[order[keep_train]] = True
+    train = ds.subset(train_sel)
+
+    test_order = order[is_test]
+    test_u = ds.user_idx[test_order]
+    test_i = ds.item_idx[test_order]
+    bounds = np.searchsorted(test_u, ev_users, side="left"), np.searchsorted(test_u, ev_users, side="right")
+    test_items = [np.sort(test_i[a:b]).astype(np.int32) for a, b in zip(*bounds)]
+    stats = dict(users=int(ds.n_users), evaluated_users=int(len(ev_users)), test_positives=int(is_test.sum()),
+                 train_rows=int(train_sel.sum()), train_positives=int(train.positive_mask().sum()),
+                 dropped=dropped, items=int(ds.n_items))
+    return Split(train=train, test_users=ev_users.astype(np.int32), test_items=test_items, stats=stats)
+
+
+def validation_split(train: Dataset) -> Split:
+    """The same rule applied to TRAIN: for early stopping and tuning."""
+    return time_split(train)

@@ -1,0 +1,21 @@
+"""Model name -> class, imported lazily so that listing models never loads TensorFlow."""
+from __future__ import annotations
+
+import importlib
+
+from ..errors import EngineError
+
+MODELS: dict[str, str] = {
+    "popularity": "engine.models.popularity:PopularityRecommender",
+    "itemknn": "engine.models.itemknn:ItemKNNRecommender",
+    "ease": "engine.models.ease:EASERecommender",
+    "lstm": "engine.models.lstm.model:LSTMRecommender",
+}
+BASELINES: tuple[str, ...] = ("popularity", "itemknn", "ease")
+
+
+def get_model_class(name: str):
+    if name not in MODELS:
+        raise EngineError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+    module, cls = MODELS[name].split(":")
+    return getattr(importlib.import_module(module), cls)
