@@ -1,0 +1,155 @@
+"""Runs: a fitted model's files plus its row in the database. Files are written to a temporary
+folder and renamed into place before the run is registered (one transaction), so a crash or a
+cancel never leaves a registered run without files, nor a half-written folder under a real name."""
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .data.dataset import Dataset, load_dataset
+from .data.split import Split, UserHistories, time_split
+from .evaluation import evaluate, topk_rows
+from .jobs import check
+from .models.base import Recommender
+from .models.registry import get_model_class
+from .storage import Store
+from .storage import repository as repo
+from .types import RunInfo, StepProgress
+
+RUNS_DIR = "runs"
+
+
+def with_threshold(ds: Dataset, threshold: float | None) -> Dataset:
+    """The dataset as a run saw it: positives judged with the threshold in force at training time."""
+    return dataclasses.replace(ds, _positive_threshold=threshold)
+
+
+@dataclass
+class LoadedRun:
+    info: RunInfo
+    dataset: Dataset
+    model: Recommender
+    split: Split | None   # None when the run was trained without a holdout
+
+    def __post_init__(self) -> None:
+        self._whole: UserHistories | None = None
+
+    @property
+    def whole_histories(self) -> UserHistories:
+        if self._whole is None:
+            self._whole = UserHistories.from_dataset(self.dataset)
+        return self._whole
+
+    def history(self, user: int, *, whole: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """The input used at recommendation time: the user's TRAIN history for a holdout run (so the
+        held-out items can show up as hits), the whole history otherwise or when `whole`."""
+        if self.split is not None and not whole:
+            return self.split.history(user)
+        return self.whole_histories(int(user))
+
+    def scores(self, user: int, *, whole: bool = False) -> np.ndarray:
+        items, ratings = self.history(user, whole=whole)
+        return self.model.score(items, ratings)
+
+    def recommend(self, user: int, k: int, *, candidates: int | None = None,
+                  whole: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (items, scores), seen items excluded; with `candidates` the top max(k, candidates)
+        (the pool a re-ranker re-orders)."""
+        items, ratings = self.history(user, whole=whole)
+        s = np.array(self.model.score(items, ratings), dtype=np.float32)
+        s[items] = -np.inf
+        n = max(k, candidates or 0)
+        top = topk_rows(s[None, :], n)[0]
+        top = top[np.isfinite(s[top])]
+        return top, s[top]
+
+    def recommend_many(self, users: np.ndarray, k: int, *, whole: bool = False,
+                       batch_users: int = 256) -> tuple[np.ndarray, np.ndarray]:
+        """(len(users), k) items and scores for many users, scored in batches."""
+        users = np.asarray(users, dtype=np.int64)
+        k = min(k, self.dataset.n_items)
+        items_out = np.zeros((len(users), k), dtype=np.int64)
+        scores_out = np.zeros((len(users), k), dtype=np.float32)
+        for a in range(0, len(users), batch_users):
+            hs = [self.history(int(u), whole=whole) for u in users[a:a + batch_users]]
+            s = np.array(self.model.score_many([h[0] for h in hs], [h[1] for h in hs]), dtype=np.float32)
+            for r, h in enumerate(hs):
+                s[r, h[0]] = -np.inf
+            top = topk_rows(s, k)
+            items_out[a:a + len(hs)] = top
+            scores_out[a:a + len(hs)] = np.take_along_axis(s, top, axis=1)
+        return items_out, scores_out
+
+
+def run_path(store: Store, info: RunInfo) -> Path:
+    return Path(store.artifact_root) / (info.artifact_dir or "")
+
+
+def load_run(store: Store, run_id: int) -> LoadedRun:
+    """The run's model (from its files), its dataset and, for a holdout run, the same split."""
+    with store.session() as s:
+        info = repo.get_run(s, run_id)
+    ds = load_dataset(store, info.dataset_id)
+    if "positive_threshold" in info.config:
+        ds = with_threshold(ds, info.config["positive_threshold"])
+    model = get_model_class(info.model).load(run_path(store, info))
+    split = time_split(ds) if info.holdout else None
+    return LoadedRun(info=info, dataset=ds, model=model, split=split)
+
+
+def save_and_register(store: Store, *, dataset: Dataset, model: Recommender, objective: str | None, config: dict,
+                      holdout: bool, device: str | None, device_name: str | None, seconds: float | None,
+                      metrics: dict, epochs: list[dict] | None) -> int:
+    """Write the model's files to a temp folder, rename it into place, then register the run in one
+    transaction; on any failure nothing is left behind. Returns the run id."""
+    root = Path(store.artifact_root) / RUNS_DIR
+    root.mkdir(parents=True, exist_ok=True)
+    token = f"{model.name}-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    tmp = root / f".tmp-{token}"
+    final = root / token
+    config = dict(config)
+    config.setdefault("positive_threshold", dataset.positive_threshold)
+    try:
+        model.save(tmp)
+        tmp.rename(final)
+        with store.session() as s:
+            return repo.register_run(s, dataset_id=dataset.info.id, model=model.name, objective=objective,
+                                     config=config, holdout=holdout, device=device, device_name=device_name,
+                                     seconds=seconds, metrics=metrics, artifact_dir=f"{RUNS_DIR}/{token}",
+                                     epochs=epochs or [])
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(final, ignore_errors=True)
+        raise
+
+
+def fit_baseline(store: Store, dataset_name, model_name: str, *, holdout: bool = True, progress=None,
+                 cancel=None, params: dict | None = None) -> int:
+    """Fit a numpy baseline (no TensorFlow), evaluate it on the holdout, save and register it.
+    Returns the run id. With holdout=False it learns from all interactions and has no metrics."""
+    from .models.registry import BASELINES
+    from .errors import EngineError
+    if model_name not in BASELINES:
+        raise EngineError(f"{model_name!r} is not a baseline; choose one of {', '.join(BASELINES)}")
+    ds = load_dataset(store, dataset_name)
+    start = time.perf_counter()
+    split = time_split(ds) if holdout else None
+    model = get_model_class(model_name)(**(params or {}))
+    if progress is not None:
+        progress(StepProgress(f"fitting {model_name}", 0, 1))
+    model.fit(split.train if split is not None else ds, progress=progress, cancel=cancel)
+    check(cancel)
+    if progress is not None:
+        progress(StepProgress(f"fitting {model_name}", 1, 1))
+    metrics = evaluate(model, split, progress=progress, cancel=cancel) if split is not None else {}
+    check(cancel)
+    seconds = time.perf_counter() - start
+    config = {"dataset": ds.info.name, "model": model_name, **model.params()}
+    return save_and_register(store, dataset=ds, model=model, objective=None, config=config, holdout=holdout,
+                             device="cpu", device_name="CPU (numpy)", seconds=seconds, metrics=metrics, epochs=[])
