@@ -1,0 +1,155 @@
+"""`llmrec frontier`, `similar`, `feedback`, `explore`: diversity and similarity headless."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ..cli import add_common, emit_json
+from ..errors import EngineError, NotFoundError
+
+
+def register(sub) -> None:
+    p = sub.add_parser("frontier", help="accuracy vs diversity as the re-ranking trade-off goes from 0 to 1")
+    p.add_argument("--run", type=int, required=True)
+    p.add_argument("--method", default="mmr", choices=("mmr", "dpp", "calibration"))
+    p.add_argument("--points", type=int, default=11, help="trade-off values from 0 to 1 (default 11)")
+    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--candidates", type=int, default=100, help="candidates per user re-ranked (default 100)")
+    p.add_argument("--max-users", type=int, help="only the first N evaluated users (quick look)")
+    p.add_argument("--csv", metavar="FILE", help="also write the table as CSV")
+    add_common(p)
+    p.set_defaults(func=cmd_frontier)
+
+    p = sub.add_parser("similar", help="items most like an item, in the model, text or genre space")
+    p.add_argument("--run", type=int, required=True)
+    p.add_argument("--item", required=True, help="external item id")
+    p.add_argument("--space", default="model", choices=("model", "text", "genres"))
+    p.add_argument("--n", type=int, default=10)
+    add_common(p)
+    p.set_defaults(func=cmd_similar)
+
+    p = sub.add_parser("explore", help="one user's re-ranked list with explanations and list metrics")
+    p.add_argument("--run", type=int, required=True)
+    p.add_argument("--user", required=True, help="external user id")
+    p.add_argument("--diversity", type=float, default=0.0)
+    p.add_argument("--method", default="mmr", choices=("mmr", "dpp", "calibration"))
+    p.add_argument("--k", type=int, default=10)
+    add_common(p)
+    p.set_defaults(func=cmd_explore)
+
+    p = sub.add_parser("feedback", help="like / dislike / not-interested an item for a user, list or undo")
+    p.add_argument("action", choices=("like", "dislike", "not_interested", "list", "undo"))
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--user", required=True, help="external user id")
+    p.add_argument("--item", help="external item id (like, dislike, not_interested)")
+    p.add_argument("--id", type=int, help="feedback id to undo (default: the latest)")
+    add_common(p)
+    p.set_defaults(func=cmd_feedback)
+
+
+def _index(ids: np.ndarray, external: str, what: str, dataset_name: str) -> int:
+    hit = np.flatnonzero(ids == str(external))
+    if len(hit) == 0:
+        raise NotFoundError(f"no {what} {external!r} in dataset {dataset_name!r}")
+    return int(hit[0])
+
+
+def cmd_frontier(args, store) -> int:
+    from ..frontier import frontier, to_csv, to_table
+    from ..runs import load_run
+    from .models import TextProgress
+    run = load_run(store, args.run)
+    rows = frontier(run, args.method, args.points, progress=None if args.json else TextProgress(),
+                    k=args.k, n_candidates=args.candidates, max_users=args.max_users)
+    if args.csv:
+        Path(args.csv).write_text(to_csv(rows), encoding="utf-8")
+    if args.json:
+        emit_json({"run": args.run, "model": run.info.model, "method": args.method, "rows": rows})
+    else:
+        print(f"run {args.run} ({run.info.model}) on {run.info.dataset_name}, {args.method}, "
+              f"{rows[0]['n_users'] if rows else 0} users, top-{args.candidates} candidates re-ranked to {args.k}")
+        print(to_table(rows))
+    return 0
+
+
+def cmd_similar(args, store) -> int:
+    from ..runs import load_run
+    from ..similarity import nearest_items
+    run = load_run(store, args.run)
+    ds = run.dataset
+    item = _index(ds.item_ids, args.item, "item", ds.info.name)
+    idx, sims = nearest_items([item], args.space, dataset=ds, model=run.model, n=args.n)
+    rows = [{"item": str(ds.item_ids[i]), "title": ds.titles[i], "genres": list(ds.genres[i]),
+             "similarity": round(float(s), 4)} for i, s in zip(idx[0], sims[0])]
+    if args.json:
+        emit_json({"item": args.item, "title": ds.titles[item], "space": args.space, "similar": rows})
+    else:
+        print(f"items most like {ds.titles[item]} ({args.space} space):")
+        for r in rows:
+            print(f"  {r['similarity']:.3f}  {r['item']}  {r['title']}  [{', '.join(r['genres'])}]")
+    return 0
+
+
+def cmd_explore(args, store) -> int:
+    from ..feedback import UserRecommendations
+    from ..runs import load_run
+    if not 0.0 <= args.diversity <= 1.0:
+        raise EngineError("--diversity must be between 0 and 1")
+    run = load_run(store, args.run)
+    user = _index(run.dataset.user_ids, args.user, "user", run.dataset.info.name)
+    lst = UserRecommendations(run, user, store).rerank(args.diversity, args.method, args.k)
+    m = lst.metrics
+    if args.json:
+        emit_json({"user": args.user, "method": args.method, "tradeoff": args.diversity,
+                   "metrics": m.__dict__, "rows": [dict(r.__dict__, because=[c.__dict__ for c in r.because])
+                                                    for r in lst.rows]})
+        return 0
+    for r in lst.rows:
+        flag = " (promoted)" if r.promoted else ""
+        print(f"{r.rank:3d}. {r.title} [{', '.join(r.genres)}] score {r.score:.4f}{flag}")
+        print(f"     {r.explanation}")
+    print(f"ILD {m.space} {m.ild_model:.3f}, ILD genres {m.ild_genre:.3f}, mean pairwise cosine "
+          f"{m.mean_cosine:.3f}, novelty {m.novelty:.2f} bits")
+    return 0
+
+
+def cmd_feedback(args, store) -> int:
+    from ..data.dataset import load_dataset
+    from ..feedback import list_feedback, record_feedback, undo_feedback
+    ds = load_dataset(store, args.dataset)
+    user = _index(ds.user_ids, args.user, "user", ds.info.name)
+    if args.action in ("like", "dislike", "not_interested"):
+        if not args.item:
+            raise EngineError(f"{args.action} needs --item")
+        item = _index(ds.item_ids, args.item, "item", ds.info.name)
+        fid = record_feedback(store, ds.info.id, user, item, args.action)
+        if args.json:
+            emit_json({"id": fid, "kind": args.action, "item": args.item})
+        else:
+            print(f"recorded {args.action} on {ds.titles[item]} (feedback {fid})")
+        return 0
+    entries = list_feedback(store, ds.info.id, user)
+    if args.action == "undo":
+        if not entries:
+            raise NotFoundError(f"user {args.user} has no feedback to undo")
+        fid = args.id if args.id is not None else entries[-1].id
+        if not any(e.id == fid for e in entries):
+            raise NotFoundError(f"no active feedback {fid} for user {args.user}")
+        undo_feedback(store, fid)
+        if args.json:
+            emit_json({"undone": fid})
+        else:
+            print(f"undid feedback {fid}")
+        return 0
+    rows = [{"id": e.id, "kind": e.kind, "item": str(ds.item_ids[e.item]), "title": ds.titles[e.item]}
+            for e in entries]
+    if args.json:
+        emit_json(rows)
+    else:
+        for r in rows:
+            print(f"{r['id']:6d}  {r['kind']:<15} {r['item']}  {r['title']}")
+        if not rows:
+            print("no feedback", file=sys.stderr)
+    return 0

@@ -1,0 +1,273 @@
+"""The live recommendation view of one user, and the "I don't want Inception" feedback loop.
+
+``UserRecommendations(run, user, store)`` scores the user's candidates once (``candidates()``,
+cached) and re-ranks them on every slider move (``rerank(tradeoff, method, k)``: pure numpy on the
+cached pool, no database access, well under a millisecond for N = 100).
+
+Feedback is stored in the ``feedback`` table and takes effect at once, without retraining:
+
+* like: the item joins the user's history (rated at the scale's maximum) and the model's pure-numpy
+  ``score(history)`` re-encodes the user with it;
+* dislike: the item leaves the history and the list, and its ``DEMOTE_NEIGHBOURS`` nearest
+  neighbours (model space, else item text) lose ``DEMOTE_STRENGTH * similarity * spread`` of score,
+  spread being the score range of the candidate pool: a neighbour with similarity 0.9 drops by 90 %
+  of the pool's range, so it all but leaves the list;
+* not interested: the item leaves the list, nothing else changes.
+
+The latest active feedback on an item wins; undo deactivates an entry (it stays in the table).
+Feedback survives restarts: a new ``UserRecommendations`` reads it back from the database.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import metrics as M
+from .errors import EngineError, NotFoundError
+from .evaluation import topk_rows
+from .explain import Contributor, contributor_matrix, explain
+from .rerank import METHODS, rerank
+from .similarity import _cached, genre_matrix, genre_mix, model_vectors, nearest_items, text_index
+from .storage import repository as repo
+
+KINDS = ("like", "dislike", "not_interested")
+DEMOTE_NEIGHBOURS = 20
+DEMOTE_STRENGTH = 1.0
+
+
+@dataclass(frozen=True)
+class FeedbackEntry:
+    id: int
+    item: int
+    kind: str
+
+
+@dataclass(frozen=True)
+class RecRow:
+    """One line of a recommendation list, ready to show."""
+    item: int
+    external_id: str
+    title: str
+    genres: tuple[str, ...]
+    score: float            # the model's score (after dislike demotion)
+    relevance: float        # score normalised to [0, 1] within the candidate pool
+    rank: int               # 1-based position in the re-ranked list
+    score_rank: int         # 1-based position by score alone
+    promoted: bool          # brought in by the re-ranker (outside the top-k by score)
+    gain: float             # diversity gain when picked (see engine.rerank)
+    explanation: str
+    because: tuple[Contributor, ...]
+
+
+@dataclass(frozen=True)
+class ListMetrics:
+    ild_model: float        # mean (1 - cos) over pairs in `space` (the model's item space, or text)
+    ild_genre: float        # the same over genre/tag multi-hot vectors (pairs without genres skipped)
+    mean_cosine: float      # the source article's diversity figure: mean pairwise cosine in `space`
+    novelty: float          # mean -log2 p_i (bits), p_i from TRAIN positives (EVALUATION.md)
+    space: str
+
+
+@dataclass(frozen=True)
+class RecList:
+    rows: tuple[RecRow, ...]
+    metrics: ListMetrics
+    method: str
+    tradeoff: float
+    seconds: float
+
+
+@dataclass
+class Candidates:
+    """The cached pool a slider re-ranks: everything rerank() needs, already sliced."""
+    items: np.ndarray          # (N,) int64, best score first
+    scores: np.ndarray         # (N,) float32
+    vectors: np.ndarray        # (N, d) unit rows in `space`
+    space: str                 # "model" or "text"
+    genres: np.ndarray         # (N, G) multi-hot
+    target: np.ndarray         # (G,) the user's genre mix (for calibration)
+    history: np.ndarray        # unique history items the explanations refer to
+    contrib: np.ndarray        # (N, len(history)) similarity used by the explanations
+    contrib_space: str
+    extra: dict = field(default_factory=dict)
+
+
+# ---- persistence: thin wrappers the CLI and the GUI share ---------------------------------------
+
+def record_feedback(store, dataset_id: int, user: int, item: int, kind: str) -> int:
+    if kind not in KINDS:
+        raise EngineError(f"unknown feedback {kind!r}; use one of {', '.join(KINDS)}")
+    with store.session() as s:
+        return repo.add_feedback(s, dataset_id, int(user), int(item), kind)
+
+
+def list_feedback(store, dataset_id: int, user: int) -> list[FeedbackEntry]:
+    with store.session() as s:
+        return [FeedbackEntry(*row) for row in repo.active_feedback(s, dataset_id, int(user))]
+
+
+def undo_feedback(store, feedback_id: int) -> None:
+    with store.session() as s:
+        repo.undo_feedback(s, int(feedback_id))
+
+
+def item_bits(train) -> np.ndarray:
+    """(n_items,) self-information -log2 p_i of each item under TRAIN positives (for novelty)."""
+    def build():
+        pos = train.positive_mask()
+        counts = np.bincount(train.item_idx[pos], minlength=train.n_items)
+        return -np.log2(M.item_probabilities(counts))
+    return _cached(train, "item_bits", build)
+
+
+class UserRecommendations:
+    """One user's live, re-rankable recommendations over a loaded run (engine.runs.LoadedRun)."""
+
+    def __init__(self, run, user: int, store=None, *, n_candidates: int = 100, whole: bool = False):
+        ds = run.dataset
+        if not 0 <= int(user) < ds.n_users:
+            raise NotFoundError(f"no user with index {user} in dataset {ds.info.name!r}")
+        self.run, self.user, self.store = run, int(user), store
+        self.dataset, self.model = ds, run.model
+        self.n_candidates = int(n_candidates)
+        items, ratings = run.history(self.user, whole=True) if whole else run.history(self.user)
+        self.base_items, self.base_ratings = np.asarray(items), np.asarray(ratings, dtype=np.float32)
+        self._feedback: list[FeedbackEntry] = (list_feedback(store, run.info.dataset_id, self.user)
+                                               if store is not None else [])
+        self._next_local_id = -1          # ids for feedback kept in memory when there is no store
+        self._cand: Candidates | None = None
+        train = run.split.train if getattr(run, "split", None) is not None else ds
+        self._bits = item_bits(train)
+
+    # ---- feedback -------------------------------------------------------------------------------
+    @property
+    def feedback(self) -> list[FeedbackEntry]:
+        return list(self._feedback)
+
+    def like(self, item: int) -> int:
+        return self._add(item, "like")
+
+    def dislike(self, item: int) -> int:
+        return self._add(item, "dislike")
+
+    def not_interested(self, item: int) -> int:
+        return self._add(item, "not_interested")
+
+    def undo(self, feedback_id: int | None = None) -> None:
+        """Undo one feedback entry (default: the latest)."""
+        if not self._feedback:
+            raise NotFoundError("there is no feedback to undo")
+        fid = self._feedback[-1].id if feedback_id is None else int(feedback_id)
+        if not any(f.id == fid for f in self._feedback):
+            raise NotFoundError(f"no active feedback {fid} for this user")
+        if self.store is not None and fid > 0:
+            undo_feedback(self.store, fid)
+        self._feedback = [f for f in self._feedback if f.id != fid]
+        self._cand = None
+
+    def _add(self, item: int, kind: str) -> int:
+        if not 0 <= int(item) < self.dataset.n_items:
+            raise NotFoundError(f"no item with index {item} in dataset {self.dataset.info.name!r}")
+        if self.store is not None:
+            fid = record_feedback(self.store, self.run.info.dataset_id, self.user, int(item), kind)
+        else:
+            fid, self._next_local_id = self._next_local_id, self._next_local_id - 1
+        self._feedback.append(FeedbackEntry(fid, int(item), kind))
+        self._cand = None
+        return fid
+
+    def _state(self) -> dict[int, str]:
+        state: dict[int, str] = {}
+        for f in self._feedback:             # oldest first: the latest entry on an item wins
+            state.pop(f.item, None)
+            state[f.item] = f.kind
+        return state
+
+    def history(self) -> tuple[np.ndarray, np.ndarray]:
+        """The model's input now: the run's history minus dislikes, plus likes (in feedback order)."""
+        state = self._state()
+        drop = [i for i, k in state.items() if k == "dislike"]
+        likes = [i for i, k in state.items() if k == "like"]
+        keep = ~np.isin(self.base_items, drop + likes)
+        top = self.dataset.info.rating_max
+        like_rating = np.float32(np.nan if top is None else top)
+        items = np.concatenate([self.base_items[keep], np.asarray(likes, dtype=self.base_items.dtype)])
+        ratings = np.concatenate([np.asarray(self.base_ratings, np.float32)[keep],
+                                  np.full(len(likes), like_rating, np.float32)])
+        return items, ratings
+
+    # ---- candidates and the live list -------------------------------------------------------------
+    def candidates(self, n: int | None = None) -> Candidates:
+        """Score the user once and keep the top-n pool (cached until feedback changes it)."""
+        n = self.n_candidates if n is None else int(n)
+        if self._cand is not None and len(self._cand.items) == min(n, self._cand.extra["available"]):
+            return self._cand
+        ds = self.dataset
+        items, ratings = self.history()
+        scores = np.array(self.model.score(items, ratings), dtype=np.float64)
+        state = self._state()
+        excluded = np.concatenate([self.base_items, np.fromiter(state, dtype=np.int64, count=len(state))])
+        scores[excluded.astype(np.int64)] = -np.inf
+        available = int(np.isfinite(scores).sum())
+        dislikes = [i for i, k in state.items() if k == "dislike"]
+        space = self._space()
+        if dislikes and available:
+            pool = topk_rows(scores[None, :], min(n, available))[0]
+            spread = float(scores[pool[0]] - scores[pool[-1]]) or 1.0
+            nb, sims = nearest_items(dislikes, space, dataset=ds, model=self.model, n=DEMOTE_NEIGHBOURS)
+            for row_items, row_sims in zip(nb, sims):
+                scores[row_items] -= DEMOTE_STRENGTH * spread * np.maximum(row_sims, 0.0)
+        top = topk_rows(scores[None, :], min(n, available))[0] if available else np.zeros(0, np.int64)
+        if space == "model":
+            vectors = model_vectors(self.model)[top]
+        else:
+            vectors, _ = text_index(ds).dense_rows(top)
+        gm = genre_matrix(ds)
+        hist_unique = np.unique(items.astype(np.int64))
+        target = genre_mix(gm[hist_unique])
+        contrib, cspace = (contributor_matrix(top, hist_unique, dataset=ds, model=self.model)
+                           if len(hist_unique) and len(top) else (np.zeros((len(top), 0), np.float32), space))
+        self._cand = Candidates(top.astype(np.int64), scores[top].astype(np.float32), vectors, space,
+                                gm[top], target, hist_unique, contrib, cspace, extra={"available": available})
+        return self._cand
+
+    def rerank(self, tradeoff: float = 0.0, method: str = "mmr", k: int = 10) -> RecList:
+        """The list of k at this trade-off, with per-item facts and list metrics (no DB access)."""
+        start = time.perf_counter()
+        if method not in METHODS:
+            raise EngineError(f"unknown re-ranking method {method!r}; choose one of {', '.join(METHODS)}")
+        c = self.candidates()
+        ds = self.dataset
+        if len(c.items) == 0:
+            nan = float("nan")
+            return RecList((), ListMetrics(nan, nan, nan, nan, c.space), method, float(tradeoff), 0.0)
+        res = rerank(c.scores, c.vectors, k, tradeoff, method, genres=c.genres, target=c.target)
+        picked = c.items[res.order]
+        expl = explain(picked, c.history, dataset=ds, promoted=res.promoted, gains=res.gain,
+                       matrix=(c.contrib[res.order], c.contrib_space))
+        score_rank = np.empty(len(c.items), dtype=np.int64)
+        score_rank[np.argsort(-c.scores.astype(np.float64), kind="stable")] = np.arange(1, len(c.items) + 1)
+        rows = tuple(
+            RecRow(item=int(it), external_id=str(ds.item_ids[it]), title=ds.titles[it], genres=tuple(ds.genres[it]),
+                   score=float(c.scores[o]), relevance=float(res.relevance[r]), rank=r + 1,
+                   score_rank=int(score_rank[o]), promoted=bool(res.promoted[r]), gain=float(res.gain[r]),
+                   explanation=e.text, because=e.because)
+            for r, (it, o, e) in enumerate(zip(picked, res.order, expl)))
+        local = np.arange(len(picked))
+        metrics = ListMetrics(
+            ild_model=M.ild(local, c.vectors[res.order]),
+            ild_genre=M.ild(local, c.genres[res.order]),
+            mean_cosine=M.mean_pairwise_cosine(local, c.vectors[res.order]),
+            novelty=float(self._bits[picked].mean()),
+            space=c.space)
+        return RecList(rows, metrics, method, float(tradeoff), time.perf_counter() - start)
+
+    def _space(self) -> str:
+        try:
+            model_vectors(self.model)
+            return "model"
+        except EngineError:
+            return "text"
+
