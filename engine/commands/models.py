@@ -56,8 +56,8 @@ def register(sub) -> None:
 class TextProgress:
     """A one-line progress bar on stderr for EpochStats and StepProgress updates."""
 
-    def __init__(self, stream=sys.stderr, width: int = 30) -> None:
-        self.stream, self.width, self._last = stream, width, 0.0
+    def __init__(self, stream=None, width: int = 30) -> None:
+        self.stream, self.width, self._last = stream or sys.stderr, width, 0.0
 
     def __call__(self, update) -> None:
         if hasattr(update, "epoch"):

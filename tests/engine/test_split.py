@@ -97,3 +97,12 @@ def test_validation_split_applies_the_same_rule_to_train():
     val = validation_split(split.train)
     assert val.test_items[0].tolist() == [10, 11]                  # floor(0.2 * 12) = 2
     assert val.train.n_interactions == 10
+
+
+def demo_dataset(n_items: int = 60, n_users: int = 40, seed: int = 7) -> Dataset:
+    """A small in-memory demo dataset (the bundled generator, no database)."""
+    from engine.data.demo import generate_demo
+    d = generate_demo(n_items=n_items, n_users=n_users, seed=seed)
+    info = DatasetInfo(1, "demo-tiny", n_users, n_items, len(d["user_idx"]), 1.0, 5.0, 4.0)
+    return Dataset(info, np.array(d["user_ids"], dtype=object), np.array(d["item_ids"], dtype=object), d["titles"],
+                   d["genres"], d["descriptions"], d["user_idx"], d["item_idx"], d["rating"], d["timestamp"], 4.0)

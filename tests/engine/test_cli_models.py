@@ -1,0 +1,102 @@
+"""`llmrec train / runs / evaluate / recommend` end to end on a small demo database."""
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from engine.cli import main
+from engine.data.demo import create_demo_dataset
+from engine.storage import open_store
+
+MINI = "mini"
+
+
+@pytest.fixture
+def db(tmp_path):
+    path = str(tmp_path / "cli.db")
+    s = open_store(path)
+    create_demo_dataset(s, MINI, n_items=150, n_users=120, seed=5)
+    s.close()
+    return path
+
+
+def _json_last(out: str):
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_train_runs_evaluate_recommend(db, tmp_path, capsys):
+    assert main(["train", "--db", db, "--dataset", MINI, "--model", "ease", "--json"]) == 0
+    cap = capsys.readouterr()
+    res = _json_last(cap.out)
+    assert res["run_id"] >= 1 and res["metrics"]["ndcg@10"] is not None and res["seconds"] >= 0
+    assert "100%" in cap.err                                  # the progress bar went to stderr
+    run_id = res["run_id"]
+
+    assert main(["runs", "--db", db, "--json"]) == 0
+    runs = _json_last(capsys.readouterr().out)
+    assert [(r["id"], r["model"], r["dataset"]) for r in runs] == [(run_id, "ease", MINI)]
+    assert runs[0]["ndcg@10"] == pytest.approx(res["metrics"]["ndcg@10"])
+
+    assert main(["evaluate", "--db", db, "--run", str(run_id), "--json"]) == 0
+    ev = _json_last(capsys.readouterr().out)
+    assert set(ev["metrics"]) == {f"run {run_id} (ease)", "popularity", "itemknn", "ease"}
+    # the baselines fitted on the fly are registered: a second evaluate reuses them
+    assert main(["runs", "--db", db, "--json"]) == 0
+    n_runs = len(_json_last(capsys.readouterr().out))
+    assert n_runs == 3
+    assert main(["evaluate", "--db", db, "--run", str(run_id)]) == 0
+    text = capsys.readouterr().out
+    assert "ndcg@10" in text and "MostPopular" in text
+    assert main(["runs", "--db", db, "--json"]) == 0
+    assert len(_json_last(capsys.readouterr().out)) == n_runs
+
+    out = tmp_path / "recs.csv"
+    assert main(["recommend", "--db", db, "--run", str(run_id), "--k", "5", "--out", str(out)]) == 0
+    rows = list(csv.DictReader(out.open()))
+    assert list(rows[0]) == ["user", "item", "rank", "score"]
+    assert len({r["user"] for r in rows}) == 120 and len(rows) == 600
+    assert rows[0]["user"].startswith("u") and rows[0]["item"].startswith("m")
+    assert [r["rank"] for r in rows[:5]] == ["1", "2", "3", "4", "5"]
+    # seen items excluded: compare with the dataset
+    from engine.data.dataset import load_dataset
+    s = open_store(db)
+    ds = load_dataset(s, MINI)
+    s.close()
+    seen = {(ds.user_ids[u], ds.item_ids[i]) for u, i in zip(ds.user_idx, ds.item_idx)}
+    assert not any((r["user"], r["item"]) in seen for r in rows)
+
+
+def test_recommend_with_diversity_and_user_file(db, tmp_path, capsys):
+    assert main(["train", "--db", db, "--dataset", MINI, "--model", "itemknn", "--json"]) == 0
+    run_id = _json_last(capsys.readouterr().out)["run_id"]
+    users = tmp_path / "users.txt"
+    users.write_text("u00003\nu00007\n")
+    plain, div = tmp_path / "plain.csv", tmp_path / "div.csv"
+    assert main(["recommend", "--db", db, "--run", str(run_id), "--users", str(users), "--k", "10",
+                 "--out", str(plain)]) == 0
+    assert main(["recommend", "--db", db, "--run", str(run_id), "--users", str(users), "--k", "10",
+                 "--out", str(div), "--diversity", "0.9", "--method", "mmr"]) == 0
+    p = list(csv.DictReader(plain.open()))
+    d = list(csv.DictReader(div.open()))
+    assert {r["user"] for r in d} == {"u00003", "u00007"} and len(d) == 20
+    assert [r["item"] for r in p] != [r["item"] for r in d]   # strong diversity changes the lists
+
+    users.write_text("u00003\nnobody\n")
+    assert main(["recommend", "--db", db, "--run", str(run_id), "--users", str(users), "--k", "3",
+                 "--out", str(tmp_path / "x.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "line 2" in err and "nobody" in err
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_errors_are_clear(db, capsys):
+    assert main(["evaluate", "--db", db, "--run", "99"]) == 2
+    assert "no run 99" in capsys.readouterr().err
+    assert main(["train", "--db", db, "--dataset", "nope", "--model", "ease"]) == 2
+    assert "nope" in capsys.readouterr().err
+    assert main(["train", "--db", db, "--dataset", MINI, "--model", "popularity", "--no-holdout", "--json"]) == 0
+    run_id = _json_last(capsys.readouterr().out)["run_id"]
+    assert main(["evaluate", "--db", db, "--run", str(run_id)]) == 2
+    assert "without a holdout" in capsys.readouterr().err
