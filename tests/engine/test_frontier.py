@@ -1,0 +1,78 @@
+"""The accuracy-diversity frontier on the demo data: trade-off 0 reproduces the model's own
+evaluation, trade-off 1 is clearly more diverse for MMR and DPP; and the `llmrec frontier` CLI."""
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from engine.cli import main
+from engine.data.dataset import load_dataset
+from engine.data.demo import DEMO_NAME, create_demo_dataset
+from engine.data.split import time_split
+from engine.evaluation import list_metrics, rank_users
+from engine.frontier import frontier, to_table
+from engine.models.ease import EASERecommender
+from engine.runs import LoadedRun, fit_baseline
+from engine.types import RunInfo
+
+USERS = 250
+
+
+@pytest.fixture(scope="module")
+def demo_run(demo_store):
+    ds = load_dataset(demo_store, DEMO_NAME)
+    split = time_split(ds)
+    model = EASERecommender()
+    model.fit(split.train)
+    info = RunInfo(0, ds.info.id, ds.info.name, "ease", None, True, "cpu", "CPU", None, {}, {}, None, None)
+    return LoadedRun(info=info, dataset=ds, model=model, split=split)
+
+
+@pytest.mark.parametrize("method", ["mmr", "dpp"])
+def test_frontier_on_demo(demo_run, method):
+    seen = []
+    rows = frontier(demo_run, method, points=3, max_users=USERS, progress=seen.append)
+    assert [r["tradeoff"] for r in rows] == [0.0, 0.5, 1.0]
+    assert seen and seen[-1].done == seen[-1].total
+    # trade-off 0 is the model's own top-10: the same numbers evaluate() reports
+    split = demo_run.split
+    sub = type(split)(split.train, split.test_users[:USERS], split.test_items[:USERS], _histories=split.histories)
+    plain = list_metrics(rank_users(demo_run.model, sub, 10), sub, ks=(10,),
+                         model_vectors=demo_run.model.item_vectors())
+    for key in ("ndcg@10", "recall@10", "ild_genre@10", "ild_model@10", "coverage@10", "novelty@10"):
+        assert rows[0][key] == pytest.approx(plain[key], rel=1e-6), key
+    assert rows[0]["promoted@10"] == 0
+    # trade-off 1 is clearly more diverse in both spaces, and costs accuracy
+    assert rows[-1]["ild_genre@10"] > rows[0]["ild_genre@10"] + 0.15
+    assert rows[-1]["ild_model@10"] > rows[0]["ild_model@10"] + 0.05
+    assert rows[-1]["ndcg@10"] < rows[0]["ndcg@10"]
+    assert "ndcg@10" in to_table(rows)
+
+
+def test_frontier_needs_a_holdout(demo_run):
+    from engine.errors import EngineError
+    no_split = LoadedRun(demo_run.info, demo_run.dataset, demo_run.model, None)
+    with pytest.raises(EngineError, match="holdout"):
+        frontier(no_split)
+
+
+def test_frontier_cli(tmp_path, capsys):
+    from engine.storage import open_store
+    db = str(tmp_path / "cli.db")
+    store = open_store(db)
+    create_demo_dataset(store, "small", n_items=300, n_users=200)
+    run_id = fit_baseline(store, "small", "itemknn")
+    store.close()
+    out_csv = tmp_path / "frontier.csv"
+    assert main(["--db", db, "frontier", "--run", str(run_id), "--method", "dpp", "--points", "3",
+                 "--csv", str(out_csv), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["method"] == "dpp" and len(data["rows"]) == 3
+    with out_csv.open() as f:
+        table = list(csv.DictReader(f))
+    assert [float(r["tradeoff"]) for r in table] == [0.0, 0.5, 1.0]
+    assert np.isclose(float(table[0]["ndcg@10"]), data["rows"][0]["ndcg@10"])
+    assert main(["--db", db, "frontier", "--run", "999"]) == 2
