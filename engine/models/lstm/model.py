@@ -1,0 +1,161 @@
+"""LSTMRecommender: the text-aware two-tower LSTM model behind the Recommender protocol.
+
+Training (`fit`) imports TensorFlow; everything after it (score, score_many, item_vectors, save,
+load) is pure numpy on exported weights, so the GUI can re-score a user in milliseconds."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import pathlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...data.dataset import Dataset
+from ...jobs import CancelToken, no_progress
+from ..base import Recommender
+from .numpy_tower import NumpyUserTower
+from .sequences import user_inputs, window
+
+OBJECTIVES = ("softmax", "paper")
+
+
+@dataclass
+class LSTMConfig:
+    """Hyperparameters (defaults tuned on validation NDCG@10, see the training report)."""
+    objective: str = "softmax"      # "softmax": in-batch softmax + logQ; "paper": cosine -> sigmoid, BCE
+    epochs: int = 20                # upper bound; early stopping on validation NDCG@10
+    patience: int = 3
+    refit: bool = True              # after early stopping, refit on all of TRAIN for the best epoch count
+    batch_size: int = 512
+    embedding_dim: int = 64
+    text_dim: int = 32
+    text_units: int = 64
+    user_units: int = 128
+    max_len: int = 20               # the user's last L interactions are their description
+    text_len: int = 0               # 0: the 95th percentile of the catalogue's text lengths
+    max_tokens: int = 20000
+    use_item_ids: bool = True
+    learning_rate: float = 1e-3
+    clipnorm: float = 1.0
+    temperature: float = 0.05       # softmax objective
+    negatives: int = 4              # paper objective: uniform negatives per positive
+    report_every: int = 200         # batches between within-epoch progress reports
+    seed: int = 42
+
+    def __post_init__(self):
+        if self.objective not in OBJECTIVES:
+            from ...errors import EngineError
+            raise EngineError(f"unknown objective {self.objective!r}; choose one of {', '.join(OBJECTIVES)}")
+
+
+class LSTMRecommender(Recommender):
+    name = "lstm"
+
+    def __init__(self, **params) -> None:
+        fields = {f.name for f in dataclasses.fields(LSTMConfig)}
+        self.config = LSTMConfig(**{k: v for k, v in params.items() if k in fields})
+        self.device = "/CPU:0"            # TensorFlow device string used by fit (set by run_training)
+        self.item_matrix: np.ndarray | None = None
+        self.user_tower: NumpyUserTower | None = None
+        self.scale, self.offset = 1.0 / self.config.temperature, 0.0
+        self.rating_range: tuple[float | None, float | None] = (None, None)
+        self.vocabulary: list[str] = []
+        self.epochs: list[dict] = []
+        self.best_epoch = 0
+        self.keras_model = None
+
+    @property
+    def n_items(self) -> int:
+        return 0 if self.item_matrix is None else len(self.item_matrix)
+
+    def params(self) -> dict:
+        return dataclasses.asdict(self.config)
+
+    # ---- training (TensorFlow) ---------------------------------------------------------------
+    def fit(self, train: Dataset, *, progress=None, cancel: CancelToken | None = None) -> None:
+        """Early-stop on a validation split carved from `train`, then (by default) refit on all of it."""
+        import tensorflow as tf
+
+        from ...data.split import validation_split
+        from .text import tokenize_catalogue
+        from .trainer import ValidationSet, train_towers
+
+        cfg, progress = self.config, progress or no_progress
+        self.rating_range = (train.info.rating_min, train.info.rating_max)
+        tokens, self.vocabulary = tokenize_catalogue([train.item_text(i) for i in range(train.n_items)],
+                                                     cfg.max_tokens, cfg.text_len)
+        with tf.device(self.device):
+            val = validation_split(train) if cfg.patience > 0 else None
+            if val is not None and len(val.test_users):
+                vset = ValidationSet(val.train, val.test_users, val.test_items, cfg.max_len)
+                total = cfg.epochs * 2 if cfg.refit else cfg.epochs
+                fitted = train_towers(cfg, val.train, tokens, epochs=cfg.epochs, validation=vset, progress=progress,
+                                      cancel=cancel, device=self.device, total_epochs=total)
+                log = fitted.epochs
+                if cfg.refit:
+                    fitted = train_towers(cfg, train, tokens, epochs=max(1, fitted.best_epoch), validation=None,
+                                          progress=progress, cancel=cancel, device=self.device,
+                                          epoch_offset=len(log), total_epochs=len(log) + fitted.best_epoch)
+                    log = log + fitted.epochs
+                    fitted.best_epoch = len(log)
+            else:
+                fitted = train_towers(cfg, train, tokens, epochs=cfg.epochs, validation=None, progress=progress,
+                                      cancel=cancel, device=self.device)
+                log = fitted.epochs
+        self.item_matrix, self.user_tower = fitted.item_matrix, fitted.user_tower
+        self.scale, self.offset = fitted.scale, fitted.offset
+        self.keras_model, self.epochs, self.best_epoch = fitted.keras_model, log, fitted.best_epoch
+
+    # ---- scoring (numpy) ---------------------------------------------------------------------
+    def user_vectors(self, histories: list[np.ndarray], ratings: list[np.ndarray] | None = None) -> np.ndarray:
+        """(B, d) L2-normalised user vectors from time-ordered histories (last L used)."""
+        L = self.config.max_len
+        hist = np.zeros((len(histories), L), np.int32)
+        hist_r = np.zeros((len(histories), L), np.float32)
+        for j, h in enumerate(histories):
+            hist[j], hist_r[j] = window(h, None if ratings is None else ratings[j], L, *self.rating_range)
+        seq, mask = user_inputs(self.item_matrix, hist, hist_r)
+        return self.user_tower.encode(seq, mask)
+
+    def score(self, history_items: np.ndarray, history_ratings: np.ndarray | None = None) -> np.ndarray:
+        return self.score_many([history_items], None if history_ratings is None else [history_ratings])[0]
+
+    def score_many(self, histories: list[np.ndarray], ratings: list[np.ndarray] | None = None) -> np.ndarray:
+        if not len(histories):
+            return np.zeros((0, self.n_items), np.float32)
+        u = self.user_vectors(histories, ratings)
+        return (self.scale * (u @ self.item_matrix.T) + self.offset).astype(np.float32)
+
+    def item_vectors(self) -> np.ndarray | None:
+        return self.item_matrix
+
+    # ---- files ---------------------------------------------------------------------------------
+    def save(self, directory: pathlib.Path) -> None:
+        """model.npz (item matrix + user-tower weights), model.json, vocabulary.json, model.keras."""
+        directory = pathlib.Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        np.savez(directory / "model.npz", item_matrix=self.item_matrix, **self.user_tower.to_arrays())
+        meta = dict(model=self.name, n_items=self.n_items, params=self.params(), scale=self.scale,
+                    offset=self.offset, rating_range=list(self.rating_range), best_epoch=self.best_epoch,
+                    epochs=self.epochs)
+        (directory / "model.json").write_text(json.dumps(meta))
+        (directory / "vocabulary.json").write_text(json.dumps(self.vocabulary))
+        if self.keras_model is not None:
+            self.keras_model.save(directory / "model.keras")
+
+    @classmethod
+    def load(cls, directory: pathlib.Path) -> "LSTMRecommender":
+        """Numpy only: never imports TensorFlow (load model.keras yourself to train further)."""
+        directory = pathlib.Path(directory)
+        meta = json.loads((directory / "model.json").read_text())
+        model = cls(**meta["params"])
+        model.scale, model.offset = float(meta["scale"]), float(meta["offset"])
+        model.rating_range = tuple(meta["rating_range"])
+        model.best_epoch, model.epochs = int(meta.get("best_epoch", 0)), list(meta.get("epochs", []))
+        with np.load(directory / "model.npz", allow_pickle=False) as z:
+            model.item_matrix = np.asarray(z["item_matrix"], np.float32)
+            model.user_tower = NumpyUserTower.from_arrays(z)
+        vocab = directory / "vocabulary.json"
+        model.vocabulary = json.loads(vocab.read_text()) if vocab.exists() else []
+        return model

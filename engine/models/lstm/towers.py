@@ -1,0 +1,70 @@
+"""The Keras two-tower network (imports TensorFlow: call only from training code).
+
+Item tower: token ids -> Embedding -> LSTM -> Dense(tanh) [+ item-id embedding] -> L2 norm.
+User tower: the last L item vectors (+ rating feature, presence flag) -> Masking -> LSTM -> Dense -> L2 norm.
+Head (objective "paper"): cosine -> Dense(1, sigmoid). Built only from stock layers, so the saved
+`.keras` file loads with `safe_mode=True` and no custom objects."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class Towers:
+    item: Any   # keras.Model([tokens (U, T) int32, item_id (U,) int32]) -> (U, d)
+    user: Any   # keras.Model(history (B, L, d + 2)) -> (B, d)
+    head: Any   # keras.Model(cos (B, 1)) -> (B, 1) probability
+    full: Any   # all three in one model, for saving
+
+
+def build_towers(*, n_tokens: int, text_len: int, n_ids: int, dim: int, text_dim: int, text_units: int,
+                 user_units: int, max_len: int, use_item_ids: bool) -> Towers:
+    import keras
+    from keras import layers
+
+    tokens = keras.Input((text_len,), dtype="int32", name="tokens")
+    item_id = keras.Input((), dtype="int32", name="item_id")
+    x = layers.Embedding(n_tokens, text_dim, mask_zero=True, name="token_embedding")(tokens)
+    x = layers.LSTM(text_units, name="text_lstm")(x)
+    x = layers.Dense(dim, activation="tanh", name="text_dense")(x)
+    if use_item_ids:
+        e = layers.Embedding(n_ids, dim, embeddings_initializer=keras.initializers.RandomNormal(stddev=0.05),
+                             name="id_embedding")(item_id)
+        x = layers.Add(name="text_plus_id")([x, e])
+    v = layers.UnitNormalization(name="item_norm")(x)
+    item = keras.Model([tokens, item_id], v, name="item_tower")
+
+    history = keras.Input((max_len, dim + 2), dtype="float32", name="history")
+    h = layers.Masking(0.0, name="padding")(history)
+    h = layers.LSTM(user_units, name="user_lstm")(h)
+    h = layers.Dense(dim, name="user_dense")(h)
+    u = layers.UnitNormalization(name="user_norm")(h)
+    user = keras.Model(history, u, name="user_tower")
+
+    cos = keras.Input((1,), dtype="float32", name="cosine")
+    p = layers.Dense(1, activation="sigmoid", name="head_dense",
+                     kernel_initializer=keras.initializers.Constant(5.0))(cos)
+    head = keras.Model(cos, p, name="head")
+
+    full = keras.Model([tokens, item_id, history, cos], [item([tokens, item_id]), user(history), head(cos)],
+                       name="lstm_two_tower")
+    return Towers(item=item, user=user, head=head, full=full)
+
+
+def export_user_tower(towers: Towers):
+    """The user tower's weights as a NumpyUserTower (pure numpy inference)."""
+    from .numpy_tower import NumpyUserTower
+    lstm = towers.user.get_layer("user_lstm")
+    dense = towers.user.get_layer("user_dense")
+    k, rk, b = (w.numpy() if hasattr(w, "numpy") else w for w in
+                (lstm.cell.kernel, lstm.cell.recurrent_kernel, lstm.cell.bias))
+    dk, db = dense.get_weights()
+    import numpy as np
+    return NumpyUserTower(np.asarray(k, np.float32), np.asarray(rk, np.float32), np.asarray(b, np.float32),
+                          np.asarray(dk, np.float32), np.asarray(db, np.float32))
+
+
+def head_weights(towers: Towers) -> tuple[float, float]:
+    w, b = towers.head.get_layer("head_dense").get_weights()
+    return float(w.reshape(-1)[0]), float(b.reshape(-1)[0])

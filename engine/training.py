@@ -1,0 +1,148 @@
+"""The training job: `run_training(config, store, progress, cancel)` fits a model on the time-aware
+holdout, evaluates it on TEST, and saves + registers it atomically (engine.runs.save_and_register).
+
+A plain function with plain-data inputs and outputs, so the GUI can run it in a `spawn` child process
+(TrainConfig is a plain dataclass; progress receives engine.types.EpochStats / StepProgress). For a
+baseline model it delegates to engine.runs.fit_baseline."""
+from __future__ import annotations
+
+import dataclasses
+import platform
+import time
+from dataclasses import dataclass, field
+
+from .errors import EngineError
+from .jobs import CancelToken, check, no_progress
+from .storage import Store
+
+
+@dataclass
+class TrainConfig:
+    dataset: str
+    model: str = "lstm"
+    objective: str = "softmax"   # "softmax" (in-batch, logQ) or "paper" (cosine -> sigmoid, BCE)
+    epochs: int = 20
+    batch_size: int = 512
+    embedding_dim: int = 64
+    text_dim: int = 32
+    text_units: int = 64
+    user_units: int = 128
+    max_len: int = 20
+    learning_rate: float = 1e-3
+    temperature: float = 0.05
+    negatives: int = 4
+    patience: int = 3
+    refit: bool = True
+    use_item_ids: bool = True
+    seed: int = 42
+    device: str = "auto"          # "auto" | "cpu" | "gpu"
+    holdout: bool = True
+    mixed_precision: bool = True  # on GPU only
+    extra: dict = field(default_factory=dict)  # further LSTMConfig fields (text_len, max_tokens, ...)
+
+    def model_params(self) -> dict:
+        d = dataclasses.asdict(self)
+        extra = d.pop("extra")
+        for k in ("dataset", "model", "device", "holdout", "mixed_precision"):
+            d.pop(k)
+        return {**d, **extra}
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: int
+    model: str
+    device: str
+    device_name: str
+    seconds: float
+    metrics: dict
+    epochs: list[dict]
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "CPU"
+
+
+def available_devices() -> list[tuple[str, str]]:
+    """[("cpu", "<CPU name>"), ("gpu", "<GPU name>"), ...] as TensorFlow sees them (imports TensorFlow)."""
+    import tensorflow as tf
+    out = [("cpu", _cpu_name())]
+    for gpu in tf.config.list_physical_devices("GPU"):
+        try:
+            name = tf.config.experimental.get_device_details(gpu).get("device_name") or gpu.name
+        except Exception:  # noqa: BLE001 - details are best effort
+            name = gpu.name
+        out.append(("gpu", name))
+    return out
+
+
+def resolve_device(requested: str) -> tuple[str, str, str]:
+    """(kind "cpu"/"gpu", its name, TensorFlow device string); a clear error when a GPU is forced but absent."""
+    requested = (requested or "auto").lower()
+    if requested not in ("auto", "cpu", "gpu"):
+        raise EngineError(f"unknown device {requested!r}; choose auto, cpu or gpu")
+    if requested == "cpu":
+        return "cpu", _cpu_name(), "/CPU:0"
+    gpus = [d for d in available_devices() if d[0] == "gpu"]
+    if gpus:
+        return "gpu", gpus[0][1], "/GPU:0"
+    if requested == "gpu":
+        raise EngineError("a GPU was requested but TensorFlow sees none on this machine "
+                          "(install the `gpu` extra with CUDA drivers, or choose device 'cpu' or 'auto')")
+    return "cpu", _cpu_name(), "/CPU:0"
+
+
+def run_training(config: TrainConfig, store: Store, progress=None, cancel: CancelToken | None = None) -> RunSummary:
+    """Train, evaluate on TEST (when holdout), save and register. Nothing is registered or left on disk
+    when cancelled (CancelledError) or failing."""
+    from .storage import repository as repo
+    progress = progress or no_progress
+    if config.model != "lstm":
+        from .runs import fit_baseline
+        run_id = fit_baseline(store, config.dataset, config.model, holdout=config.holdout, progress=progress,
+                              cancel=cancel)
+        with store.session() as s:
+            info = repo.get_run(s, run_id)
+        return RunSummary(run_id=run_id, model=info.model, device=info.device or "cpu",
+                          device_name=info.device_name or "", seconds=info.seconds or 0.0,
+                          metrics=info.metrics, epochs=[])
+
+    from .data.dataset import load_dataset
+    from .data.split import time_split
+    from .evaluation import evaluate
+    from .models.lstm.model import LSTMRecommender
+    from .runs import save_and_register
+
+    kind, device_name, tf_device = resolve_device(config.device)
+    start = time.perf_counter()
+    ds = load_dataset(store, config.dataset)
+    split = time_split(ds) if config.holdout else None
+    model = LSTMRecommender(**config.model_params())
+    model.device = tf_device
+    mixed = kind == "gpu" and config.mixed_precision
+    if mixed:
+        import keras
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model.fit(split.train if split is not None else ds, progress=progress, cancel=cancel)
+    finally:
+        if mixed:
+            keras.mixed_precision.set_global_policy("float32")
+    check(cancel)
+    metrics = evaluate(model, split, progress=progress, cancel=cancel) if split is not None else {}
+    check(cancel)
+    seconds = time.perf_counter() - start
+    run_config = {**dataclasses.asdict(config), "dataset": ds.info.name, **model.params(),
+                  "best_epoch": model.best_epoch, "mixed_precision": mixed}
+    run_id = save_and_register(store, dataset=ds, model=model, objective=model.config.objective, config=run_config,
+                               holdout=config.holdout, device=kind, device_name=device_name, seconds=seconds,
+                               metrics=metrics, epochs=model.epochs)
+    return RunSummary(run_id=run_id, model="lstm", device=kind, device_name=device_name, seconds=seconds,
+                      metrics=metrics, epochs=list(model.epochs))
