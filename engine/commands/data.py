@@ -1,0 +1,177 @@
+"""`llmrec import`, `llmrec datasets`, `llmrec demo`: getting data in and seeing what is there."""
+from __future__ import annotations
+
+import re
+import sys
+
+from ..cli import add_common, emit_json
+from ..errors import InputError
+
+EXCLUDE_HELP = ("skip rows matching a rule and count them: [REASON:]COLUMN^=PREFIX (starts with), "
+                "COLUMN==VALUE, or COLUMN<NUMBER; e.g. 'cancellation:InvoiceNo^=C'")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("import", help="import an interactions file (and optionally an item file) as a dataset",
+                       description="Import interaction data. MovieLens (100K, 1M/10M, latest), MovieTweetings "
+                                   "and CSV/TSV files with the usual column names need no options. A folder "
+                                   "stands for the known files inside it. Generic files: interactions file "
+                                   "first, then an optional item file. Columns are header names or 1-based "
+                                   "numbers.")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--name", help="dataset name (default: the folder or file name)")
+    p.add_argument("--format", default="auto",
+                   choices=["auto", "movielens-100k", "movielens", "movietweetings", "csv"])
+    g = p.add_argument_group("column mapping (generic CSV/TSV)")
+    for opt, what in (("user", "user id"), ("item", "item id"), ("rating", "rating (omit for implicit data)"),
+                      ("timestamp", "timestamp (epoch seconds or ISO date)"),
+                      ("item-id", "item id in the item file"), ("title", "item title"),
+                      ("genres", "genres/tags"), ("description", "item description")):
+        g.add_argument(f"--{opt}", metavar="COLUMN", help=f"column of the {what}")
+    g.add_argument("--timestamp-format", choices=["auto", "epoch", "iso"], default=None)
+    g.add_argument("--genre-sep", default=None, help="separator between genres (default '|')")
+    g.add_argument("--implicit", action="store_true", help="ignore any rating column: every interaction is positive")
+    g.add_argument("--skip-missing-user", action="store_true",
+                   help="skip (and count) rows with an empty user instead of failing")
+    g.add_argument("--exclude", action="append", default=[], metavar="RULE", help=EXCLUDE_HELP)
+    g.add_argument("--rating-min", type=float)
+    g.add_argument("--rating-max", type=float)
+    g.add_argument("--threshold", type=float, help="positive threshold (rating >= threshold is a positive)")
+    p.add_argument("--on-unknown-item", choices=["error", "drop"], default="error",
+                   help="interactions whose item is not in the item file: fail (default) or drop and count")
+    p.add_argument("--dry-run", action="store_true", help="validate the whole input, write nothing")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    add_common(p)
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("datasets", help="list the datasets with their counts")
+    add_common(p)
+    p.set_defaults(func=cmd_datasets)
+
+    p = sub.add_parser("demo", help="create the bundled demo dataset")
+    add_common(p)
+    p.set_defaults(func=cmd_demo)
+
+
+def _col(value: str | None):
+    if value is None:
+        return None
+    return int(value) - 1 if value.isdigit() and int(value) > 0 else value
+
+
+def parse_exclude(rule: str):
+    """'[REASON:]COLUMN^=PREFIX' | 'COLUMN==VALUE' | 'COLUMN<NUMBER' -> Exclude."""
+    from ..ingest import Exclude
+    m = re.fullmatch(r"(?:([^:]+):)?(.+?)(\^=|==|<)(.*)", rule)
+    if m is None or not m.group(2):
+        raise InputError(f"cannot read the exclude rule {rule!r}; {EXCLUDE_HELP}")
+    reason, column, op, value = m.groups()
+    op_name = {"^=": "prefix", "==": "eq", "<": "lt"}[op]
+    if op_name == "lt":
+        try:
+            float(value)
+        except ValueError:
+            raise InputError(f"exclude rule {rule!r}: expected a number after '<'") from None
+    label = {"prefix": f"{column} starts with {value}", "eq": f"{column} is {value}",
+             "lt": f"{column} below {value}"}[op_name]
+    return Exclude(column=_col(column), op=op_name, value=value, reason=reason or label)
+
+
+def mapping_overrides(args) -> dict:
+    over: dict = {}
+    for key in ("user", "item", "rating", "timestamp", "item_id", "title", "genres", "description"):
+        v = _col(getattr(args, key))
+        if v is not None:
+            over[key] = v
+    if args.implicit:
+        over["rating"] = None
+    if args.timestamp_format:
+        over["timestamp_format"] = args.timestamp_format
+    if args.genre_sep is not None:
+        over["genre_sep"] = args.genre_sep
+    if args.skip_missing_user:
+        over["skip_missing_user"] = True
+    if args.exclude:
+        over["exclude"] = tuple(parse_exclude(r) for r in args.exclude)
+    for key, attr in (("rating_min", "rating_min"), ("rating_max", "rating_max"), ("positive_threshold", "threshold")):
+        if getattr(args, attr) is not None:
+            over[key] = getattr(args, attr)
+    return over
+
+
+def _progress_printer(enabled: bool):
+    state = {"last": -1}
+
+    def show(u) -> None:
+        if not enabled or u.stage != "interactions" or not u.bytes_total:
+            return
+        pct = int(100 * u.fraction)
+        if pct // 5 != state["last"]:
+            state["last"] = pct // 5
+            print(f"\r  reading: {pct:3d}%  {u.rows:,} rows", end="", file=sys.stderr, flush=True)
+    return show
+
+
+def cmd_import(args, store) -> int:
+    from ..ingest import import_files
+    show = _progress_printer(not args.quiet and not args.json and sys.stderr.isatty())
+    summary = import_files(store, args.paths, name=args.name, format=args.format,
+                           mapping=mapping_overrides(args) or None, on_unknown_item=args.on_unknown_item,
+                           dry_run=args.dry_run, progress=show)
+    if not args.quiet and not args.json and sys.stderr.isatty():
+        print(file=sys.stderr)
+    if args.json:
+        emit_json(summary.to_dict())
+        return 0
+    head = "Dry run, nothing written" if summary.dry_run else f"Imported dataset {summary.name!r} (id {summary.dataset_id})"
+    print(f"{head}: format {summary.format}")
+    print(f"  users {summary.n_users:,}  items {summary.n_items:,}  interactions {summary.n_interactions:,}")
+    scale = ("implicit (every interaction is a positive)" if summary.rating_min is None else
+             f"{summary.rating_min:g}-{summary.rating_max:g}, positive at >= {summary.positive_threshold:g}")
+    print(f"  ratings: {scale}")
+    print(f"  rows read {summary.rows_read:,}; repeated (user, item) rows collapsed to the latest: "
+          f"{summary.duplicates:,}")
+    if summary.skipped:
+        print("  skipped: " + ", ".join(f"{k}: {v:,}" for k, v in summary.skipped.items()))
+    else:
+        print("  skipped: none")
+    print(f"  {summary.seconds:.2f} s")
+    return 0
+
+
+def cmd_datasets(args, store) -> int:
+    from ..storage import repository as repo
+    with store.session() as s:
+        infos = repo.list_datasets(s)
+    if args.json:
+        emit_json([{"id": d.id, "name": d.name, "n_users": d.n_users, "n_items": d.n_items,
+                    "n_interactions": d.n_interactions, "rating_min": d.rating_min, "rating_max": d.rating_max,
+                    "positive_threshold": d.positive_threshold, "format": d.source.get("format"),
+                    "created_at": d.created_at} for d in infos])
+        return 0
+    if not infos:
+        print("no datasets yet: try `llmrec demo` or `llmrec import PATH`")
+        return 0
+    print(f"{'id':>4}  {'name':<28} {'users':>9} {'items':>9} {'interactions':>13}  ratings")
+    for d in infos:
+        scale = "implicit" if d.rating_min is None else f"{d.rating_min:g}-{d.rating_max:g} (>= {d.positive_threshold:g})"
+        print(f"{d.id:>4}  {d.name:<28} {d.n_users:>9,} {d.n_items:>9,} {d.n_interactions:>13,}  {scale}")
+    return 0
+
+
+def cmd_demo(args, store) -> int:
+    from ..data.demo import DEMO_NAME, create_demo_dataset
+    from ..storage import repository as repo
+    with store.session() as s:
+        existed = repo.dataset_exists(s, DEMO_NAME)
+    ds_id = create_demo_dataset(store)
+    with store.session() as s:
+        d = repo.get_dataset(s, ds_id)
+    if args.json:
+        emit_json({"id": d.id, "name": d.name, "n_users": d.n_users, "n_items": d.n_items,
+                   "n_interactions": d.n_interactions, "created": not existed})
+        return 0
+    verb = "already there" if existed else "created"
+    print(f"Demo dataset {d.name!r} (id {d.id}) {verb}: users {d.n_users:,}  items {d.n_items:,}  "
+          f"interactions {d.n_interactions:,}")
+    return 0

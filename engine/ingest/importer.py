@@ -1,0 +1,432 @@
+"""The validated, atomic import: one transaction per import, chunks streamed into a staging table,
+repeated (user, item) events collapsed to the latest in one SQL statement, progress and cancel between
+chunks. Nothing is written unless the whole import succeeds."""
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from itertools import compress, repeat
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..errors import CancelledError, EngineError, InputError
+from ..jobs import CancelToken, check
+from ..storage import Store
+from ..storage import repository as repo
+from .formats import DetectedFormat, Mapping, detect_format, guess_scale, with_mapping
+from .items import ItemTable, fold_tags, read_items
+from .reader import Chunk, ChunkSplitter, first_bad
+from .textio import CSV_DELIMITERS, FALLBACK, iter_chunks, open_source
+
+CHUNK_BYTES = 1 << 22
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    """Reported after each chunk: `stage` is 'items', 'interactions', 'writing' or 'done'."""
+    stage: str
+    rows: int
+    bytes_read: int
+    bytes_total: int
+    path: str = ""
+
+    @property
+    def fraction(self) -> float:
+        return self.bytes_read / self.bytes_total if self.bytes_total else 0.0
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    dataset_id: int | None          # None after a dry run
+    name: str
+    format: str
+    n_users: int
+    n_items: int
+    n_interactions: int
+    skipped: dict = field(default_factory=dict)   # reason -> rows
+    duplicates: int = 0                           # repeated (user, item) rows collapsed to the latest
+    seconds: float = 0.0
+    rows_read: int = 0
+    rating_min: float | None = None
+    rating_max: float | None = None
+    positive_threshold: float | None = None
+    dry_run: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class _DryRun(Exception):
+    """Raised inside the transaction of a dry run so that everything is rolled back."""
+
+
+def _utc_epoch(text: str) -> int:
+    dt = datetime.fromisoformat(text.strip())
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return int(dt.timestamp())
+
+
+def _to_int(v: bytes) -> int:
+    try:
+        return int(v)
+    except ValueError:
+        x = float(v)
+        if not np.isfinite(x):
+            raise
+        return int(x)
+
+
+class _Interactions:
+    """Turns chunks of the interactions file into (user idx, item idx, rating, timestamp) lists,
+    validating every cell and counting skipped rows by reason."""
+
+    def __init__(self, det: DetectedFormat, items: ItemTable | None, on_unknown_item: str):
+        s, m = det.interactions, det.mapping
+        self.sniff, self.m, self.on_unknown = s, m, on_unknown_item
+        if m.user is None:
+            raise InputError("no user column; name it in the mapping (e.g. --user COLUMN); the columns are: "
+                             + ", ".join(s.columns), path=s.path, line=1)
+        if m.item is None:
+            raise InputError("no item column; name it in the mapping (e.g. --item COLUMN); the columns are: "
+                             + ", ".join(s.columns), path=s.path, line=1)
+        self.uk = s.index(m.user, "user")
+        self.ik = s.index(m.item, "item")
+        self.rk = s.index(m.rating, "rating") if m.rating is not None else None
+        self.tk = s.index(m.timestamp, "timestamp") if m.timestamp is not None else None
+        self.text_k: list[int | None] = [None, None, None]
+        if items is None:
+            self.text_k = [s.index(c, what) if c is not None else None
+                           for c, what in ((m.title, "title"), (m.genres, "genres"), (m.description, "description"))]
+            if self.text_k[2] is not None and self.text_k[2] == self.text_k[0]:
+                self.text_k[2] = None      # the same column as the title: no separate description
+        self.excl = [(s.index(e.column, f"exclude rule ({e.reason})"), e) for e in m.exclude]
+        wanted = [self.uk, self.ik] + [k for k in (self.rk, self.tk, *self.text_k) if k is not None]
+        wanted += [k for k, _ in self.excl]
+        self.splitter = ChunkSplitter(s, wanted)
+        self.items = items
+        self.umap: dict[bytes, int] = {}
+        self.imap: dict[bytes, int] = ({} if items is None else
+                                       {i.encode(s.encoding.replace("-sig", ""), "replace"): k
+                                        for i, k in items.index.items()})
+        self.item_text: dict[int, tuple[bytes | None, ...]] = {}
+        self.skipped: Counter = Counter()
+        self.rows_read = 0
+        self.rmin, self.rmax = np.inf, -np.inf
+        self.ts_cache: dict[bytes, int] = {}
+
+    def _err(self, chunk: Chunk, idx: np.ndarray | None, j: int, k: int, msg: str) -> InputError:
+        row = int(idx[j]) if idx is not None else j
+        return InputError(msg, path=self.sniff.path, line=chunk.line(row), column=self.sniff.label(k))
+
+    def rows(self, chunk: Chunk):
+        cols, n = chunk.columns, chunk.n
+        self.rows_read += n
+        if n == 0:
+            return None
+        keep = None
+        ucol = cols[self.uk]
+        if b"" in ucol:
+            empty = np.array([not v.strip() for v in ucol])
+            if not self.m.skip_missing_user:
+                j = int(np.argmax(empty))
+                raise self._err(chunk, None, j, self.uk, "empty user id; expected an id (or choose to skip "
+                                "rows without a user)")
+            self.skipped["missing user"] += int(empty.sum())
+            keep = ~empty
+        for k, e in self.excl:
+            v = e.value.encode()
+            col = cols[k]
+            if e.op == "prefix":
+                hit = np.array([x.startswith(v) for x in col])
+            elif e.op == "eq":
+                hit = np.array([x.strip() == v for x in col])
+            else:
+                limit = float(e.value)
+                hit = np.array([_lt(x, limit) for x in col])
+            if keep is not None:
+                hit &= keep
+            c = int(hit.sum())
+            if c:
+                self.skipped[e.reason] += c
+                keep = ~hit if keep is None else keep & ~hit
+        idx = None
+        if keep is not None:
+            idx = np.flatnonzero(keep)
+            if len(idx) == 0:
+                return None
+            cols = {k: list(compress(c, keep)) for k, c in cols.items()}
+        icol = cols[self.ik]
+        if b"" in icol:
+            raise self._err(chunk, idx, icol.index(b""), self.ik, "empty item id; expected an id")
+        ratings = times = None
+        if self.rk is not None:
+            rcol = cols[self.rk]
+            try:
+                ratings = list(map(float, rcol))
+            except ValueError:
+                j = first_bad(rcol, float)
+                raise self._err(chunk, idx, j, self.rk, f"expected a number for the rating, found "
+                                f"{rcol[j].decode('latin-1')!r}") from None
+            arr = np.asarray(ratings)
+            finite = np.isfinite(arr)
+            if not finite.all():
+                j = int(np.argmin(finite))
+                raise self._err(chunk, idx, j, self.rk, f"expected a finite number for the rating, found "
+                                f"{rcol[j].decode('latin-1')!r}")
+        if self.tk is not None:
+            times = self._timestamps(chunk, idx, cols[self.tk])
+        if self.items is not None:
+            get = self.imap.get
+            iidx = [get(x) for x in icol]
+            if None in iidx:
+                if self.on_unknown == "error":
+                    j = iidx.index(None)
+                    raise self._err(chunk, idx, j, self.ik, f"unknown item id {icol[j].decode('latin-1')!r}: it is "
+                                    f"not in the item file {self.items_path}; expected a known id (or choose to "
+                                    f"drop such rows)")
+                known = [i is not None for i in iidx]
+                self.skipped["unknown item"] += known.count(False)
+                iidx = list(compress(iidx, known))
+                cols = {k: list(compress(c, known)) for k, c in cols.items()}
+                ratings = list(compress(ratings, known)) if ratings is not None else None
+                times = list(compress(times, known)) if times is not None else None
+                if not iidx:
+                    return None
+        else:
+            n_before = len(self.imap)
+            iidx = _index(self.imap, icol)
+            if any(k is not None for k in self.text_k) and len(self.imap) > n_before:
+                text_cols = [cols[k] if k is not None else None for k in self.text_k]
+                for j, ii in enumerate(iidx):
+                    if ii >= n_before and ii not in self.item_text:
+                        self.item_text[ii] = tuple(c[j] if c is not None else None for c in text_cols)
+        if ratings is not None and ratings:
+            arr = np.asarray(ratings)
+            self.rmin, self.rmax = min(self.rmin, float(arr.min())), max(self.rmax, float(arr.max()))
+        uidx = _index(self.umap, cols[self.uk])
+        return uidx, iidx, ratings, times
+
+    items_path = ""
+
+    def _timestamps(self, chunk: Chunk, idx, tcol: list[bytes]) -> list[int]:
+        fmt = self.m.timestamp_format
+        if fmt in ("auto", "epoch"):
+            try:
+                return list(map(int, tcol))
+            except ValueError:
+                pass
+            try:
+                return list(map(_to_int, tcol))
+            except (ValueError, OverflowError):
+                if fmt == "epoch":
+                    j = first_bad(tcol, _to_int)
+                    raise self._err(chunk, idx, j, self.tk, f"expected a timestamp in epoch seconds, found "
+                                    f"{tcol[j].decode('latin-1')!r}") from None
+        cache = self.ts_cache
+        if len(cache) > 100_000:
+            cache.clear()
+        for j, v in enumerate(tcol):
+            if v not in cache:
+                try:
+                    cache[v] = _to_int(v) if fmt == "auto" and _numeric(v) else _utc_epoch(v.decode("latin-1"))
+                except (ValueError, OverflowError):
+                    raise self._err(chunk, idx, j, self.tk, "expected a timestamp (epoch seconds or an ISO date "
+                                    f"like 2010-12-01 08:26:00), found {v.decode('latin-1')!r}") from None
+        return [cache[v] for v in tcol]
+
+
+def _index(ids: dict[bytes, int], col: list[bytes]) -> list[int]:
+    """Dense indices of `col`, new ids numbered in order of first appearance (dict lookups in C)."""
+    idx = list(map(ids.get, col))
+    if None in idx:
+        sd = ids.setdefault
+        for x in [x for x, v in zip(col, idx) if v is None]:
+            sd(x, len(ids))
+        idx = list(map(ids.get, col))
+    return idx
+
+
+def _numeric(v: bytes) -> bool:
+    try:
+        float(v)
+        return True
+    except ValueError:
+        return False
+
+
+def _lt(x: bytes, limit: float) -> bool:
+    try:
+        return float(x) < limit
+    except ValueError:
+        return False
+
+
+def default_name(det: DetectedFormat) -> str:
+    p = Path(det.interactions.path)
+    if det.name != "csv" or p.stem.lower() in ("ratings", "u", "interactions", "data"):
+        return p.resolve().parent.name or p.stem
+    stem = p.name[:-3] if p.name.endswith(".gz") else p.name
+    return Path(stem).stem
+
+
+def _scale(det: DetectedFormat, lo: float, hi: float) -> tuple[float | None, float | None, float | None]:
+    m = det.mapping
+    if m.rating is None:
+        return None, None, None
+    if det.name == "csv":
+        rmin, rmax, thr = guess_scale(lo, hi) if np.isfinite(lo) else (det.rating_min, det.rating_max,
+                                                                        det.positive_threshold)
+    else:
+        rmin, rmax, thr = det.rating_min, det.rating_max, det.positive_threshold
+        if rmin is None:   # MovieLens 1M/10M: half stars or not
+            rmin = 0.5 if np.isfinite(lo) and lo < 1 else 1.0
+    pick = lambda override, v: v if override is None else float(override)  # noqa: E731
+    return pick(m.rating_min, rmin), pick(m.rating_max, rmax), pick(m.positive_threshold, thr)
+
+
+STAGE_SQL = "CREATE TEMP TABLE llmrec_stage (u INTEGER, i INTEGER, r REAL, t INTEGER)"
+MERGE_SQL = ("INSERT INTO interactions (dataset_id, user_idx, item_idx, rating, timestamp) "
+             "SELECT ?, u, i, r, t FROM temp.llmrec_stage WHERE true "
+             "ON CONFLICT(dataset_id, user_idx, item_idx) DO UPDATE SET rating = excluded.rating, "
+             "timestamp = excluded.timestamp "
+             "WHERE excluded.timestamp IS NULL OR excluded.timestamp >= interactions.timestamp")
+
+
+def import_files(store: Store, paths: Sequence[str | os.PathLike], *, name: str | None = None,
+                 format: str = "auto", mapping: Mapping | dict | None = None, on_unknown_item: str = "error",
+                 progress: Callable[[ImportProgress], None] | None = None, cancel: CancelToken | None = None,
+                 dry_run: bool = False, detected: DetectedFormat | None = None) -> ImportSummary:
+    """Import an interactions file (and optionally an item file, and MovieLens tags) as a new dataset.
+    All or nothing: any error or a cancel leaves the database as it was; `dry_run` validates the whole
+    input and reports what would be imported, then rolls back."""
+    t0 = time.perf_counter()
+    if on_unknown_item not in ("error", "drop"):
+        raise InputError(f"on_unknown_item must be 'error' or 'drop', not {on_unknown_item!r}")
+    det = with_mapping(detected or detect_format(paths, format), mapping)
+    name = (name or default_name(det)).strip()
+    if not name:
+        raise InputError("the dataset name is empty")
+    with store.session() as s:
+        if repo.dataset_exists(s, name) and not dry_run:
+            raise EngineError(f"a dataset named {name!r} already exists; choose another name")
+    report = progress or (lambda _u: None)
+    items = None
+    tag_rows = 0
+    if det.items is not None:
+        report(ImportProgress("items", 0, 0, 0, det.items.path))
+        items = read_items(det.items, det.mapping, cancel)
+        if det.tags is not None:
+            tag_rows = fold_tags(items, det.tags, cancel)
+    parser = _Interactions(det, items, on_unknown_item)
+    parser.items_path = det.items.path if det.items else ""
+    try:
+        with store.session() as s:
+            summary = _write(store, s, det, name, items, parser, report, cancel, t0, dry_run, tag_rows)
+            if dry_run:
+                raise _DryRun()
+    except _DryRun:
+        pass
+    report(ImportProgress("done", summary.rows_read, 1, 1, det.interactions.path))
+    return summary
+
+
+def _write(store, s, det: DetectedFormat, name: str, items: ItemTable | None, parser: _Interactions,
+           report, cancel, t0: float, dry_run: bool, tag_rows: int) -> ImportSummary:
+    if not store.is_sqlite:
+        raise EngineError("importing needs an SQLite database (bulk loading uses SQLite's upsert)")
+    if repo.dataset_exists(s, name):
+        if not dry_run:
+            raise EngineError(f"a dataset named {name!r} already exists; choose another name")
+        name = f"{name} (dry run {time.time_ns()})"
+    source = {"files": det.paths, "format": det.name, "mapping": det.mapping.to_dict(),
+              "on_unknown_item": parser.on_unknown}
+    ds_id = repo.create_dataset(s, name, source=source, rating_min=None, rating_max=None, positive_threshold=None)
+    raw = s.connection().connection.driver_connection
+    cur = raw.cursor()
+    cur.execute("DROP TABLE IF EXISTS temp.llmrec_stage")
+    cur.execute(STAGE_SQL)
+    staged = 0
+    path = det.interactions.path
+    with open_source(path) as src:
+        total = src.total
+        quote_aware = det.interactions.delimiter in CSV_DELIMITERS
+        for start, data in iter_chunks(src, CHUNK_BYTES, quote_aware):
+            check(cancel)
+            got = parser.rows(parser.splitter.split(start, data))
+            if got is not None:
+                uidx, iidx, ratings, times = got
+                cur.executemany("INSERT INTO temp.llmrec_stage (u, i, r, t) VALUES (?, ?, ?, ?)",
+                                zip(uidx, iidx, ratings if ratings is not None else repeat(None),
+                                    times if times is not None else repeat(None)))
+                staged += len(uidx)
+            report(ImportProgress("interactions", parser.rows_read, src.bytes_read, total, path))
+    check(cancel)
+    if staged == 0:
+        why = ", ".join(f"{v} {k}" for k, v in parser.skipped.items()) or "no data rows"
+        raise InputError(f"no interactions to import ({why}); expected at least one row with a user and an item",
+                         path=path)
+    report(ImportProgress("writing", parser.rows_read, total, total, path))
+    if cancel is not None:
+        raw.set_progress_handler(lambda: 1 if cancel.cancelled else 0, 200_000)
+    try:
+        cur.execute(MERGE_SQL, (ds_id,))
+    except sqlite3.OperationalError as exc:
+        if cancel is not None and cancel.cancelled:
+            raise CancelledError() from None
+        raise EngineError(f"writing the interactions failed: {exc}") from exc
+    finally:
+        raw.set_progress_handler(None, 0)
+    cur.execute("DROP TABLE temp.llmrec_stage")
+    n_inter = cur.execute("SELECT COUNT(*) FROM interactions WHERE dataset_id = ?", (ds_id,)).fetchone()[0]
+    enc = det.interactions.encoding
+    cur.executemany("INSERT INTO users (dataset_id, idx, external_id) VALUES (?, ?, ?)",
+                    ((ds_id, i, u.decode(enc, FALLBACK)) for u, i in parser.umap.items()))
+    if items is not None:
+        cur.executemany("INSERT INTO items (dataset_id, idx, external_id, title, genres, description) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        ((ds_id, k, items.ids[k], items.titles[k] or items.ids[k], items.genres[k],
+                          items.descriptions[k]) for k in range(len(items.ids))))
+        n_items = len(items.ids)
+    else:
+        def text(b: bytes | None) -> str | None:
+            return (b.decode(enc, FALLBACK).strip() or None) if b is not None else None
+
+        def genres(b: bytes | None) -> str | None:
+            from .items import split_genres
+            return "|".join(split_genres(text(b) or "", parser.m.genre_sep)) or None if b is not None else None
+
+        def rows():
+            for key, k in parser.imap.items():
+                ext = key.decode(enc, FALLBACK)
+                t, g, d = parser.item_text.get(k, (None, None, None))
+                yield ds_id, k, ext, text(t) or ext, genres(g), text(d)
+        cur.executemany("INSERT INTO items (dataset_id, idx, external_id, title, genres, description) "
+                        "VALUES (?, ?, ?, ?, ?, ?)", rows())
+        n_items = len(parser.imap)
+    cur.close()
+    check(cancel)
+    rmin, rmax, thr = _scale(det, parser.rmin, parser.rmax)
+    from ..storage.schema import DatasetRow
+    row = s.get(DatasetRow, ds_id)
+    row.rating_min, row.rating_max, row.positive_threshold = rmin, rmax, thr
+    seconds = time.perf_counter() - t0
+    skipped = dict(parser.skipped)
+    import_report = {"skipped": skipped, "duplicates": staged - n_inter, "rows_read": parser.rows_read,
+                     "seconds": round(seconds, 3), "format": det.name}
+    if items is not None:
+        import_report["duplicate_item_rows"] = items.duplicates
+    if tag_rows:
+        import_report["tag_rows"] = tag_rows
+    repo.update_dataset_counts(s, ds_id, n_users=len(parser.umap), n_items=n_items, n_interactions=n_inter,
+                               import_report=import_report)
+    return ImportSummary(dataset_id=None if dry_run else ds_id, name=name, format=det.name,
+                         n_users=len(parser.umap), n_items=n_items, n_interactions=n_inter, skipped=skipped,
+                         duplicates=staged - n_inter, seconds=seconds, rows_read=parser.rows_read,
+                         rating_min=rmin, rating_max=rmax, positive_threshold=thr, dry_run=dry_run)

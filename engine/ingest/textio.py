@@ -1,0 +1,179 @@
+"""Reading text files of unknown origin: gzip by magic number, UTF-8 (BOM or not) with a Latin-1
+fallback, binary and empty files refused, and chunks of whole lines read as bytes so a large file
+is streamed, never held in memory."""
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import os
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+from ..errors import InputError
+
+GZIP_MAGIC = b"\x1f\x8b"
+UTF8_BOM = codecs.BOM_UTF8
+FALLBACK = "llmrec-latin1"      # codec error handler: undecodable bytes are read as Latin-1
+WHITESPACE = " "               # the delimiter value meaning "runs of spaces/tabs"
+DELIMITERS = ("::", "\t", ",", "|", ";", WHITESPACE)  # sniffing order = preference on ties
+CSV_DELIMITERS = ("\t", ",", "|", ";")                # parsed by the csv module (quotes allowed)
+
+
+def _latin1_fallback(err: UnicodeDecodeError):
+    return err.object[err.start:err.end].decode("latin-1"), err.end
+
+
+codecs.register_error(FALLBACK, _latin1_fallback)
+
+
+def decode(raw: bytes, encoding: str) -> str:
+    return raw.decode(encoding, FALLBACK)
+
+
+@dataclass
+class ByteSource:
+    """An open file (gzip or plain) and how far through the file on disk we are."""
+    path: Path
+    stream: BinaryIO
+    raw: BinaryIO
+    total: int
+    compressed: bool
+
+    @property
+    def bytes_read(self) -> int:
+        try:
+            return min(self.raw.tell(), self.total)
+        except (OSError, ValueError):
+            return self.total
+
+    def close(self) -> None:
+        self.stream.close()
+        self.raw.close()
+
+    def __enter__(self) -> "ByteSource":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_source(path: str | os.PathLike) -> ByteSource:
+    """Open a file for streaming; `.gz` (recognised by its magic number) is decompressed on the fly."""
+    p = Path(path)
+    try:
+        raw = open(p, "rb")
+    except FileNotFoundError:
+        raise InputError("no such file", path=str(p)) from None
+    except IsADirectoryError:
+        raise InputError("is a folder, expected a file", path=str(p)) from None
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror})", path=str(p)) from None
+    total = os.fstat(raw.fileno()).st_size
+    compressed = raw.read(2) == GZIP_MAGIC
+    raw.seek(0)
+    stream: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw  # type: ignore[assignment]
+    return ByteSource(p, stream, raw, total, compressed)
+
+
+def _read(src: ByteSource, n: int = -1) -> bytes:
+    try:
+        return src.stream.read(n)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"is not a valid gzip file ({exc})", path=str(src.path)) from None
+
+
+def _readline(src: ByteSource) -> bytes:
+    try:
+        return src.stream.readline()
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"is not a valid gzip file ({exc})", path=str(src.path)) from None
+
+
+def read_sample(path: str | os.PathLike, size: int = 1 << 16) -> tuple[bytes, bool]:
+    """The first `size` bytes (decompressed), cut at a line end; and whether that is the whole file."""
+    with open_source(path) as src:
+        data = _read(src, size)
+        whole = len(data) < size or not _read(src, 1)
+    if not whole and b"\n" in data:
+        data = data[: data.rindex(b"\n") + 1]
+    return data, whole
+
+
+def check_text(path: str | os.PathLike, sample: bytes) -> None:
+    """Refuse empty and binary files with a message saying what was expected."""
+    if not sample.strip():
+        raise InputError("the file is empty; expected one interaction or item per line", path=str(path), line=1)
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise InputError("is UTF-16 text; expected UTF-8 or Latin-1 (save it as UTF-8)", path=str(path), line=1)
+    if b"\x00" in sample:
+        line = sample[: sample.index(b"\x00")].count(b"\n") + 1
+        raise InputError("is a binary file, not text; expected delimited text (CSV, TSV, '::' or '|')",
+                         path=str(path), line=line)
+
+
+def detect_encoding(sample: bytes) -> str:
+    """'utf-8-sig' with a BOM, 'utf-8' when the sample decodes as UTF-8, else 'latin-1'."""
+    if sample.startswith(UTF8_BOM):
+        return "utf-8-sig"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+def iter_chunks(src: ByteSource, chunk_bytes: int = 1 << 22, quote_aware: bool = False
+                ) -> Iterator[tuple[int, bytes]]:
+    """(number of the chunk's first line, bytes of whole lines); with `quote_aware`, a chunk never ends
+    inside a double-quoted field (its quote count is even). A UTF-8 BOM is dropped."""
+    line, first = 1, True
+    while True:
+        data = _read(src, chunk_bytes)
+        if not data:
+            return
+        if not data.endswith(b"\n"):
+            data += _readline(src)
+        if quote_aware:
+            while data.count(b'"') % 2:
+                more = _readline(src)
+                if not more:
+                    break
+                data += more
+        if first:
+            first = False
+            if data.startswith(UTF8_BOM):
+                data = data[len(UTF8_BOM):]
+        yield line, data
+        line += data.count(b"\n")
+
+
+def split_rows(text: str, delimiter: str, start_line: int = 1, path: str | None = None
+               ) -> list[tuple[int, list[str]]]:
+    """Parse text (whole lines) into (line number, fields), skipping blank lines. Quoted fields are
+    honoured for csv-style delimiters; '::' and whitespace files have no quoting."""
+    out: list[tuple[int, list[str]]] = []
+    if delimiter in CSV_DELIMITERS:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        before = 0
+        try:
+            for row in reader:
+                if row and (len(row) > 1 or row[0].strip()):
+                    out.append((start_line + before, row))
+                before = reader.line_num
+        except csv.Error as exc:
+            raise InputError(f"malformed quoted field ({exc})", path=path, line=start_line + before) from None
+        return out
+    for k, line in enumerate(text.split("\n")):
+        line = line.rstrip("\r")
+        if not line.strip():
+            continue
+        out.append((start_line + k, line.split() if delimiter == WHITESPACE else line.split(delimiter)))
+    return out
+
+
+def describe_delimiter(d: str) -> str:
+    return {"\t": "tab", WHITESPACE: "whitespace"}.get(d, repr(d))
