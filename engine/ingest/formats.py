@@ -195,7 +195,7 @@ def _pick_delimiter(text: str, path: str) -> tuple[str, list[list[str]]]:
             return d, rows
         if best is None or share > best[0]:
             best = (share, d, rows)
-    if best is None or best[0] < 0.8:
+    if best is None or best[0] < 0.5:
         raise InputError("cannot tell how the columns are separated; expected ',', tab, '|', '::', ';' or "
                          "spaces between at least two columns", path=path, line=1)
     return best[1], best[2]
@@ -234,7 +234,9 @@ def sniff_file(path: str | os.PathLike, *, delimiter: str | None = None, has_hea
         columns = tuple(c.strip() for c in rows[0])
         data = rows[1:]
     else:
-        columns = tuple(f"column {k + 1}" for k in range(max(len(r) for r in rows[:50])))
+        lens = [len(r) for r in rows[:200]]
+        width = max(lens, key=lambda n: (lens.count(n), n == lens[0]))   # the usual row; ties: the first
+        columns = tuple(f"column {k + 1}" for k in range(width))
         data = rows
     return FileSniff(path=p, encoding=enc, delimiter=delimiter, has_header=header, columns=columns,
                      compressed=_is_gzip(p),
