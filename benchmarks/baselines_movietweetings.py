@@ -53,6 +53,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, default=DEFAULT_DIR)
     ap.add_argument("--tune", action="store_true", help="grid-search EASE lambda and ItemKNN k on validation")
+    ap.add_argument("--ease-grid", default="25,50,100,250,500,1000,2500", help="EASE lambdas for --tune")
+    ap.add_argument("--knn-grid", default="10,25,50,100,200,400", help="ItemKNN k values for --tune")
     args = ap.parse_args()
     ds = load_movietweetings(args.data)
     t = time.perf_counter()
@@ -62,8 +64,8 @@ def main() -> None:
     print("validation:", val.stats)
     chosen = {"popularity": {}, "itemknn": {"k": 400}, "ease": {"l2": 250.0}}
     if args.tune:
-        grids = {"ease": [{"l2": v} for v in (25, 50, 100, 250, 500, 1000, 2500)],
-                 "itemknn": [{"k": v} for v in (10, 25, 50, 100, 200, 400)]}
+        grids = {"ease": [{"l2": float(v)} for v in args.ease_grid.split(",")],
+                 "itemknn": [{"k": int(v)} for v in args.knn_grid.split(",")]}
         for name, grid in grids.items():
             best = None
             for p in grid:

@@ -3,7 +3,11 @@ users scored in batches (memory bounded by batch_users x n_items), top-K by np.a
 
 `rank_users` produces the lists, `list_metrics` measures any lists (re-ranked ones too), and
 `evaluate` is the two together; `evaluate_baselines` fits MostPopular, ItemKNN and EASE on the
-same TRAIN so every report can put a model beside them."""
+same TRAIN so every report can put a model beside them.
+
+Activity groups count a user's TRAIN interactions (positives and non-positives). Lists with no
+pair of items that both have genres are left out of the ILD average; NaN becomes None so the
+result is valid JSON (stored as a run's metrics)."""
 from __future__ import annotations
 
 import math
