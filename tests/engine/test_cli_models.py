@@ -100,3 +100,14 @@ def test_errors_are_clear(db, capsys):
     run_id = _json_last(capsys.readouterr().out)["run_id"]
     assert main(["evaluate", "--db", db, "--run", str(run_id)]) == 2
     assert "without a holdout" in capsys.readouterr().err
+
+
+def test_train_lstm_one_epoch_json_and_progress(db, capsys):
+    assert main(["train", "--db", db, "--dataset", MINI, "--model", "lstm", "--epochs", "1", "--device", "cpu",
+                 "--seed", "1", "--json"]) == 0
+    cap = capsys.readouterr()
+    res = _json_last(cap.out)
+    assert res["device"] == "cpu" and res["seconds"] > 0 and res["metrics"]["n_users"] > 0
+    assert "epoch 1/" in cap.err
+    assert main(["runs", "--db", db, "--json"]) == 0
+    assert [r["model"] for r in _json_last(capsys.readouterr().out)] == ["lstm"]
