@@ -79,10 +79,13 @@ def main() -> None:
             "mrr@20", "ild_genre@10", "coverage@10", "novelty@10", "gini@10", "ild_genre@20", "coverage@20",
             "novelty@20", "gini@20", "ild_model@10"]
     print("model | " + " | ".join(keys) + " | fit s | score s")
+    pop_ndcg = None
     for name, params in chosen.items():
         m, fs, ss = fit_eval(name, params, split)
+        pop_ndcg = m["ndcg@10"] if name == "popularity" else pop_ndcg
         cells = ["-" if m.get(k) is None else f"{m[k]:.4f}" for k in keys]
         print(f"{name} {params} | " + " | ".join(cells) + f" | {fs:.1f} | {ss:.1f}   n_users={m['n_users']}")
+        print(f"   ndcg@10 / MostPopular's (same run): {m['ndcg@10'] / pop_ndcg:.3f}")
         print("   by activity:", {g: (v["n_users"], None if v["ndcg@10"] is None else round(v["ndcg@10"], 4))
                                   for g, v in m["by_activity"].items()})
 

@@ -26,6 +26,8 @@ def topk_rows(scores: np.ndarray, k: int) -> np.ndarray:
     """(n, k) item indices of each row's k best scores, best first; ties broken by lower item index."""
     n_items = scores.shape[1]
     k = min(k, n_items)
+    if np.isnan(scores).any():          # a broken score never outranks a real one
+        scores = np.where(np.isnan(scores), -np.inf, scores)
     if k == 0:
         return np.zeros((scores.shape[0], 0), dtype=np.int64)
     part = np.argpartition(-scores, k - 1, axis=1)[:, :k]

@@ -39,6 +39,8 @@ def test_topk_is_deterministic_on_ties():
     s = np.array([[1, 3, 3, 0, 3, 2]], dtype=np.float32)
     assert topk_rows(s, 2).tolist() == [[1, 2]]
     assert topk_rows(s, 4).tolist() == [[1, 2, 4, 5]]
+    nan = np.array([[np.nan, 1, 2, np.nan]], dtype=np.float32)
+    assert topk_rows(nan, 3).tolist() == [[2, 1, 0]]          # NaN ranks last, never first
 
 
 def _tiny():
