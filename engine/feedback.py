@@ -28,6 +28,7 @@ from . import metrics as M
 from .errors import EngineError, NotFoundError
 from .evaluation import topk_rows
 from .explain import Contributor, contributor_matrix, explain
+from .frontier import compact
 from .rerank import METHODS, rerank
 from .similarity import _cached, genre_matrix, genre_mix, model_vectors, nearest_items, text_index
 from .storage import repository as repo
@@ -221,9 +222,9 @@ class UserRecommendations:
                 scores[row_items] -= DEMOTE_STRENGTH * spread * np.maximum(row_sims, 0.0)
         top = topk_rows(scores[None, :], min(n, available))[0] if available else np.zeros(0, np.int64)
         if space == "model":
-            vectors = model_vectors(self.model)[top]
+            vectors = compact(model_vectors(self.model)[top])    # same cosines, at most N dimensions
         else:
-            vectors, _ = text_index(ds).dense_rows(top)
+            vectors = compact(text_index(ds).dense_rows(top)[0])
         gm = genre_matrix(ds)
         hist_unique = np.unique(items.astype(np.int64))
         target = genre_mix(gm[hist_unique])

@@ -46,6 +46,16 @@ def candidate_pool(model, split, users: np.ndarray, n: int, *, batch_users: int 
     return items, scores
 
 
+def compact(v: np.ndarray) -> np.ndarray:
+    """Rows with the same Gram matrix in at most N dimensions (N = rows): a wide item space (EASE's
+    has one dimension per item) shrinks to N x N, so re-ranking many users stays cheap."""
+    v = np.asarray(v, dtype=np.float32)
+    if v.shape[1] <= v.shape[0]:
+        return v
+    w, q = np.linalg.eigh((v @ v.T).astype(np.float64))
+    return (q * np.sqrt(np.clip(w, 0.0, None))).astype(np.float32)
+
+
 def frontier(run, method: str = "mmr", points: int = 11, progress=None, cancel=None, *, k: int = 10,
              n_candidates: int = 100, max_users: int | None = None, window: int | None = None) -> list[dict]:
     """One row per trade-off value in linspace(0, 1, points): accuracy and beyond-accuracy at k."""
@@ -73,6 +83,11 @@ def frontier(run, method: str = "mmr", points: int = 11, progress=None, cancel=N
     if method == "calibration":
         hist = split.histories
         targets = [genre_mix(gm[np.unique(hist(int(u))[0])]) for u in users]
+    pools = []                               # per user: the candidates' vectors, computed once
+    for r in range(len(users)):
+        pools.append(compact(vectors[cand[r]] if vectors is not None else text.dense_rows(cand[r])[0]))
+        if r % 256 == 0:
+            check(cancel)
     rows = []
     for p, t in enumerate(np.linspace(0.0, 1.0, points)):
         check(cancel)
@@ -80,7 +95,7 @@ def frontier(run, method: str = "mmr", points: int = 11, progress=None, cancel=N
         lists = np.zeros((len(users), min(k, cand.shape[1])), dtype=np.int64)
         promoted = 0
         for r in range(len(users)):
-            v = vectors[cand[r]] if vectors is not None else text.dense_rows(cand[r])[0]
+            v = pools[r]
             res = rerank(cand_scores[r], v, k, float(t), method, window=window, genres=gm[cand[r]],
                          target=None if targets is None else targets[r])
             lists[r] = cand[r][res.order]
