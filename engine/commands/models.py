@@ -14,7 +14,8 @@ from ..errors import EngineError, InputError, NotFoundError
 from ..storage import repository as repo
 
 HEADLINE = ("ndcg@10", "recall@10")
-TABLE_KEYS = ("ndcg@10", "recall@10", "hit_rate@10", "mrr@10", "ndcg@20", "recall@20", "hit_rate@20", "mrr@20",
+DISPLAY = {"popularity": "MostPopular", "itemknn": "ItemKNN", "ease": "EASE"}
+TABLE_KEYS = ("ndcg@10", "ndcg_se@10", "recall@10", "hit_rate@10", "mrr@10", "ndcg@20", "recall@20", "hit_rate@20", "mrr@20",
               "ild_genre@10", "ild_model@10", "coverage@10", "novelty@10", "gini@10")
 
 
@@ -196,7 +197,7 @@ def cmd_evaluate(args, store) -> int:
           f"{split.get('test_positives', '?')} test positives, full ranking over {split.get('items', '?')} items")
     names = list(table)
     width = max(len(n) for n in names) + 2
-    print(f"{'metric':<14}" + "".join(f"{n:>{width}}" for n in names))
+    print(f"{'metric':<14}" + "".join(f"{DISPLAY.get(n, n):>{width}}" for n in names))
     for key in TABLE_KEYS:
         cells = "".join(f"{'-' if table[n].get(key) is None else format(table[n][key], '.4f'):>{width}}" for n in names)
         print(f"{key:<14}" + cells)
