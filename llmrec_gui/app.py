@@ -71,13 +71,9 @@ class Controller:
         else:
             self.training_panel = TrainingPanel(self.state, self.window.actions)
             self.window.set_panel("train", self.training_panel)
-        try:
-            from .widgets.explorer_panel import ExplorerPanel
-        except ImportError:
-            self.explorer_panel = None
-        else:
-            self.explorer_panel = ExplorerPanel(self.state, self.window.actions)
-            self.window.set_panel("explore", self.explorer_panel)
+        from .widgets.explorer_panel import ExplorerPanel
+        self.explorer_panel = ExplorerPanel(self.state, self.window.actions)
+        self.window.set_panel("explore", self.explorer_panel)
 
     def start(self) -> None:
         """After the first show: build the panels, then open the database in a worker."""
@@ -164,9 +160,23 @@ class Controller:
             app.exit(0 if ok else 1)
 
         panel = self.panel(view)
-        if panel is not None and hasattr(panel, "ready"):
-            panel.ready.connect(lambda: QTimer.singleShot(400, shoot))
+        poll = QTimer(self.window)
+
+        def check():
+            if panel is None or getattr(panel, "is_complete", lambda: True)():
+                poll.stop()
+                QTimer.singleShot(400, shoot)
+
+        poll.timeout.connect(check)
+        poll.start(200)
         QTimer.singleShot(int(timeout_s * 1000), shoot)
+
+    def shutdown(self) -> None:
+        """Cancel the panels' jobs (called when the event loop ends)."""
+        for name in ("datasets", "train", "explore"):
+            panel = self.panel(name)
+            if panel is not None and hasattr(panel, "shutdown"):
+                panel.shutdown()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -192,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.screenshot:
         QTimer.singleShot(0, lambda: ctrl.take_screenshot(args.screenshot, args.view or "explore", app))
     code = app.exec()
+    ctrl.shutdown()
     from . import workers
     workers.wait_all(5000)
     return code

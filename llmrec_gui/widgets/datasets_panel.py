@@ -72,6 +72,9 @@ class DatasetsPanel(QWidget):
         self.plots.show_stats(st)
         self.ready.emit()
 
+    def is_complete(self) -> bool:
+        return self.stats is not None
+
     def _failed(self, msg: str) -> None:
         self.summary.setText(f"Could not read the dataset: {msg}")
         self.state.error.emit(msg)

@@ -50,8 +50,12 @@ def _quiet_qt():
     yield
 
 
-def make_controller(qtbot, db, tmp_path, *extra: str):
+def make_controller(qtbot, db, tmp_path, *extra: str, auto_frontier: bool = False):
     from llmrec_gui.app import Controller, parse_args
+    from llmrec_gui.settings import make_settings
+    pre = make_settings(str(tmp_path / "gui.ini"))
+    pre.setValue("explore/auto_frontier", "true" if auto_frontier else "false")
+    pre.sync()
     args = parse_args(["--db", str(db), "--settings", str(tmp_path / "gui.ini"), *extra])
     ctrl = Controller(args)
     qtbot.addWidget(ctrl.window)

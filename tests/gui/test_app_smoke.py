@@ -16,8 +16,6 @@ def test_window_lists_datasets_with_counts(qtbot, controller):
     qtbot.waitUntil(lambda: panel.table.rowCount() == 1, timeout=30000)
     assert panel.table.item(0, 0).text() == "Demo movies"
     assert panel.table.item(0, 2).text() == "200"
-    with qtbot.waitSignal(panel.ready, timeout=30000, raising=False):
-        pass
     qtbot.waitUntil(lambda: panel.stats is not None, timeout=30000)
     assert panel.stats.n_items == 200 and panel.stats.per_item.sum() == panel.stats.n_interactions
     assert "Database:" in controller.window.db_label.text() and "tiny.db" in controller.window.db_label.text()
@@ -52,6 +50,10 @@ def test_window_shows_fast_without_heavy_imports(tmp_path):
 
 def test_screenshot_writes_png(tiny_db, tmp_path):
     png = tmp_path / "shot.png"
+    from llmrec_gui.settings import make_settings
+    pre = make_settings(str(tmp_path / "s.ini"))
+    pre.setValue("explore/auto_frontier", "false")
+    pre.sync()
     env = {**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen", "LLMREC_GUI_NO_DIALOGS": "1"}
     out = subprocess.run([sys.executable, "-m", "llmrec_gui", "--db", str(tiny_db), "--settings",
                           str(tmp_path / "s.ini"), "--screenshot", str(png), "--view", "datasets"],

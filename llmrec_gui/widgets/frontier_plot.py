@@ -1,0 +1,56 @@
+"""A small accuracy-diversity frontier: NDCG@10 against ILD@10 over the trade-off sweep,
+with the slider's current trade-off marked."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from .plot_style import export_item, style_plot
+
+
+class FrontierPlot(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.widget = pg.PlotWidget()
+        self.plot = self.widget.getPlotItem()
+        style_plot(self.plot)
+        self.plot.setTitle("Accuracy–diversity frontier")
+        self.plot.setLabel("bottom", "ILD@10")
+        self.plot.setLabel("left", "NDCG@10")
+        for side in ("left", "bottom"):
+            self.plot.getAxis(side).enableAutoSIPrefix(False)
+        self.curve = self.plot.plot([], [], pen=pg.mkPen("#4c78a8", width=2), symbol="o", symbolSize=6,
+                                    symbolBrush="#4c78a8")
+        self.marker = pg.ScatterPlotItem(size=14, brush=pg.mkBrush("#e4572e"), pen=pg.mkPen("k"))
+        self.plot.addItem(self.marker)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.widget)
+        self.rows: list[dict] = []
+
+    def set_rows(self, rows: list[dict], ild_key: str, ndcg_key: str = "ndcg@10") -> None:
+        self.rows = sorted(rows, key=lambda r: r["tradeoff"])
+        self.ild_key, self.ndcg_key = ild_key, ndcg_key
+        self.curve.setData([r[ild_key] for r in self.rows], [r[ndcg_key] for r in self.rows])
+        self.plot.enableAutoRange()
+        self.plot.autoRange()
+
+    def set_message(self, text: str) -> None:
+        self.rows = []
+        self.curve.setData([], [])
+        self.marker.setData([], [])
+        self.plot.setTitle(text)
+
+    def mark(self, tradeoff: float) -> None:
+        """Mark the point of the sweep nearest to the current trade-off (interpolated)."""
+        if not self.rows:
+            return
+        t = np.array([r["tradeoff"] for r in self.rows])
+        x = np.interp(tradeoff, t, [r[self.ild_key] for r in self.rows])
+        y = np.interp(tradeoff, t, [r[self.ndcg_key] for r in self.rows])
+        self.marker.setData([x], [y])
+        self.plot.setTitle(f"Frontier over test users (t = {tradeoff:.2f})")
+
+    def export(self, path: str) -> None:
+        export_item(self.plot, path)

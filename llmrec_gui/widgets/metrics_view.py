@@ -1,0 +1,32 @@
+"""The current list's beyond-accuracy metrics (ILD in two spaces, mean pairwise cosine, novelty)."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel
+
+TIPS = {
+    "ILD (genres)": "Intra-list diversity: mean over pairs of 1 - cosine of genre multi-hot vectors (higher = more diverse)",
+    "ILD (model)": "Intra-list diversity in the model's own item space",
+    "ILD (text)": "Intra-list diversity in the item-text (TF-IDF) space",
+    "mean pairwise cosine": "The source article's 'diversity': mean pairwise cosine similarity (lower = more diverse)",
+    "novelty": "Mean -log2 popularity of the listed items in training (higher = less mainstream)",
+}
+
+
+class MetricsView(QGroupBox):
+    def __init__(self, parent=None):
+        super().__init__("List metrics", parent)
+        self.form = QFormLayout(self)
+        self.labels: dict[str, QLabel] = {}
+        self.values: dict = {}
+
+    def set_metrics(self, metrics: dict) -> None:
+        self.values = dict(metrics)
+        for name, value in metrics.items():
+            if name not in self.labels:
+                lab = QLabel()
+                self.labels[name] = lab
+                key = QLabel(name + ":")
+                key.setToolTip(TIPS.get(name, ""))
+                lab.setToolTip(TIPS.get(name, ""))
+                self.form.addRow(key, lab)
+            self.labels[name].setText("–" if value != value else f"{value:.3f}")
