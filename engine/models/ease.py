@@ -10,7 +10,8 @@ import numpy as np
 
 from ..jobs import check
 from ..metrics import l2_normalise
-from .base import NumpyRecommender, cooccurrence
+from ..types import StepProgress
+from .base import NumpyRecommender, check_dense_size, cooccurrence
 
 DEFAULT_LAMBDA = 250.0
 
@@ -31,9 +32,13 @@ class EASERecommender(NumpyRecommender):
         return {"l2": self.l2}
 
     def fit(self, train, *, progress=None, cancel=None) -> None:
+        check_dense_size("EASE", train.n_items)
         self._start_fit(train)
+        report = progress or (lambda _u: None)
+        report(StepProgress("EASE: item co-occurrence", 0, 2))
         gram = cooccurrence(train, cancel, dtype=np.float64)
         check(cancel)
+        report(StepProgress("EASE: closed-form inverse", 1, 2))
         gram[np.diag_indices_from(gram)] += self.l2
         P = np.linalg.inv(gram)
         del gram
@@ -42,6 +47,7 @@ class EASERecommender(NumpyRecommender):
         np.fill_diagonal(P, 0.0)
         self.B = P.astype(np.float32)
         self._vectors = None
+        report(StepProgress("EASE: closed-form inverse", 2, 2))
 
     def score(self, history_items, history_ratings=None) -> np.ndarray:
         items = self.positives(history_items, history_ratings)

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..jobs import check
 from ..metrics import l2_normalise
-from .base import NumpyRecommender, cooccurrence
+from .base import NumpyRecommender, check_dense_size, cooccurrence
 
 
 class ItemKNNRecommender(NumpyRecommender):
@@ -30,6 +30,7 @@ class ItemKNNRecommender(NumpyRecommender):
         return {"k": self.k}
 
     def fit(self, train, *, progress=None, cancel=None) -> None:
+        check_dense_size("ItemKNN", train.n_items)
         self._start_fit(train)
         n = train.n_items
         sim = cooccurrence(train, cancel, dtype=np.float32)

@@ -69,3 +69,13 @@ def test_ease_and_itemknn_beat_mostpopular_on_demo(demo_split):
         assert 0 <= m["ild_genre@10"] <= 1 and 0 < m["coverage@10"] <= 1
     assert res["ease"]["ild_model@10"] is not None and res["popularity"]["ild_model@10"] is None
     assert sum(g["n_users"] for g in res["ease"]["by_activity"].values()) == res["ease"]["n_users"]
+
+
+def test_too_large_catalogue_refused_clearly(monkeypatch):
+    from engine.errors import EngineError
+    from engine.models import base
+    monkeypatch.setattr(base, "MAX_DENSE_ITEMS", 3)
+    with pytest.raises(EngineError, match="dense 4 x 4"):
+        EASERecommender().fit(make_dataset(ROWS))
+    with pytest.raises(EngineError, match="ItemKNN"):
+        ItemKNNRecommender().fit(make_dataset(ROWS))
