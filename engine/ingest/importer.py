@@ -3,6 +3,7 @@ repeated (user, item) events collapsed to the latest in one SQL statement, progr
 chunks. Nothing is written unless the whole import succeeds."""
 from __future__ import annotations
 
+import operator
 import os
 import sqlite3
 import time
@@ -176,6 +177,7 @@ class _Interactions:
                                 f"{rcol[j].decode('latin-1')!r}") from None
             arr = np.asarray(ratings)
             finite = np.isfinite(arr)
+            lo, hi = arr.min(), arr.max()
             if not finite.all():
                 j = int(np.argmin(finite))
                 raise self._err(chunk, idx, j, self.rk, f"expected a finite number for the rating, found "
@@ -208,8 +210,7 @@ class _Interactions:
                     if ii >= n_before and ii not in self.item_text:
                         self.item_text[ii] = tuple(c[j] if c is not None else None for c in text_cols)
         if ratings is not None and ratings:
-            arr = np.asarray(ratings)
-            self.rmin, self.rmax = min(self.rmin, float(arr.min())), max(self.rmax, float(arr.max()))
+            self.rmin, self.rmax = min(self.rmin, float(lo)), max(self.rmax, float(hi))
         uidx = _index(self.umap, cols[self.uk])
         return uidx, iidx, ratings, times
 
@@ -246,9 +247,8 @@ def _index(ids: dict[bytes, int], col: list[bytes]) -> list[int]:
     """Dense indices of `col`, new ids numbered in order of first appearance (dict lookups in C)."""
     idx = list(map(ids.get, col))
     if None in idx:
-        sd = ids.setdefault
-        for x in [x for x, v in zip(col, idx) if v is None]:
-            sd(x, len(ids))
+        new = dict.fromkeys(compress(col, map(operator.is_, idx, repeat(None))))
+        ids.update(zip(new, range(len(ids), len(ids) + len(new))))
         idx = list(map(ids.get, col))
     return idx
 
