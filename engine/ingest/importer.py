@@ -133,7 +133,7 @@ class _Interactions:
             return None
         keep = None
         ucol = cols[self.uk]
-        if b"" in ucol:
+        if chunk.has_empty(self.uk):
             empty = np.array([not v.strip() for v in ucol])
             if not self.m.skip_missing_user:
                 j = int(np.argmax(empty))
@@ -164,7 +164,7 @@ class _Interactions:
                 return None
             cols = {k: list(compress(c, keep)) for k, c in cols.items()}
         icol = cols[self.ik]
-        if b"" in icol:
+        if (chunk.has_empty(self.ik) if keep is None else b"" in icol):
             raise self._err(chunk, idx, icol.index(b""), self.ik, "empty item id; expected an id")
         ratings = times = None
         if self.rk is not None:

@@ -21,6 +21,10 @@ class Chunk:
     n: int
     start: int                      # line of the first row when `lines` is None (no blank/multi-line rows)
     lines: list[int] | None = None
+    empty: frozenset[int] | None = None   # columns known to hold an empty cell (None: not known, check)
+
+    def has_empty(self, k: int) -> bool:
+        return k in self.empty if self.empty is not None else b"" in self.columns[k]
 
     def line(self, j: int) -> int:
         return self.start + j if self.lines is None else self.lines[j]
@@ -72,7 +76,10 @@ class ChunkSplitter:
             return None          # blank line or ragged row: the slow path finds and reports it
         fields = data.replace(b"\n", self.sep).split(self.sep)
         end = n * ncols
-        return Chunk({k: fields[k:end:ncols] for k in self.wanted}, n, start)
+        width = np.diff(pos, prepend=-1) - 1          # field lengths, row-major (one-byte separators)
+        empty = np.flatnonzero((width.reshape(n, ncols) == 0).any(axis=0)) if n else []
+        return Chunk({k: fields[k:end:ncols] for k in self.wanted}, n, start,
+                     empty=frozenset(int(k) for k in empty))
 
     def _slow(self, start: int, data: bytes) -> Chunk:
         rows = split_rows(data.decode("latin-1"), self.sniff.delimiter, start, path=self.sniff.path)
