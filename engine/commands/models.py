@@ -128,7 +128,9 @@ def cmd_train(args, store) -> int:
 def cmd_runs(args, store) -> int:
     with store.session() as s:
         runs = repo.list_runs(s)
-    rows = [dict(id=r.id, dataset=r.dataset_name, model=r.model, status="done" if r.artifact_dir else "no files",
+    def status(r) -> str:
+        return "done" if r.artifact_dir and (Path(store.artifact_root) / r.artifact_dir).exists() else "no files"
+    rows = [dict(id=r.id, dataset=r.dataset_name, model=r.model, status=status(r),
                  holdout=r.holdout, device=r.device, seconds=r.seconds,
                  **{k: r.metrics.get(k) for k in HEADLINE}, created_at=r.created_at) for r in runs]
     if args.json:

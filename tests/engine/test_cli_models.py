@@ -37,7 +37,7 @@ def test_train_runs_evaluate_recommend(db, tmp_path, capsys):
     assert main(["runs", "--db", db, "--json"]) == 0
     runs = _json_last(capsys.readouterr().out)
     assert [(r["id"], r["model"], r["dataset"]) for r in runs] == [(run_id, "ease", MINI)]
-    assert runs[0]["ndcg@10"] == pytest.approx(res["metrics"]["ndcg@10"])
+    assert runs[0]["ndcg@10"] == pytest.approx(res["metrics"]["ndcg@10"]) and runs[0]["status"] == "done"
 
     assert main(["evaluate", "--db", db, "--run", str(run_id), "--json"]) == 0
     ev = _json_last(capsys.readouterr().out)
