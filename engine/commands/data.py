@@ -22,6 +22,11 @@ def register(sub) -> None:
     p.add_argument("--name", help="dataset name (default: the folder or file name)")
     p.add_argument("--format", default="auto",
                    choices=["auto", "movielens-100k", "movielens", "movietweetings", "csv"])
+    g = p.add_argument_group("reading (generic CSV/TSV; sniffed when not given)")
+    g.add_argument("--delimiter", help="column separator: ',', 'tab', '|', '::', ';' or 'space' (runs of spaces)")
+    g.add_argument("--header", dest="has_header", action="store_true", default=None, help="the first line names the columns")
+    g.add_argument("--no-header", dest="has_header", action="store_false", help="the first line is data")
+    g.add_argument("--encoding", help="text encoding, e.g. utf-8, latin-1")
     g = p.add_argument_group("column mapping (generic CSV/TSV)")
     for opt, what in (("user", "user id"), ("item", "item id"), ("rating", "rating (omit for implicit data)"),
                       ("timestamp", "timestamp (epoch seconds or ISO date)"),
@@ -112,10 +117,19 @@ def _progress_printer(enabled: bool):
     return show
 
 
+DELIMITER_WORDS = {"tab": "\t", "\\t": "\t", "space": " ", "whitespace": " ", "comma": ",", "pipe": "|",
+                   "semicolon": ";"}
+
+
 def cmd_import(args, store) -> int:
-    from ..ingest import import_files
+    from ..ingest import detect_format, import_files
     show = _progress_printer(not args.quiet and not args.json and sys.stderr.isatty())
-    summary = import_files(store, args.paths, name=args.name, format=args.format,
+    detected = None
+    if args.delimiter is not None or args.has_header is not None or args.encoding is not None:
+        delim = DELIMITER_WORDS.get((args.delimiter or "").lower(), args.delimiter)
+        detected = detect_format(args.paths, args.format, delimiter=delim, has_header=args.has_header,
+                                 encoding=args.encoding)
+    summary = import_files(store, args.paths, name=args.name, format=args.format, detected=detected,
                            mapping=mapping_overrides(args) or None, on_unknown_item=args.on_unknown_item,
                            dry_run=args.dry_run, progress=show)
     if not args.quiet and not args.json and sys.stderr.isatty():

@@ -2,6 +2,7 @@
 for MovieLens, MovieTweetings or CSV files with the usual column names."""
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import os
 import re
@@ -364,9 +365,9 @@ def _suggest(sniff: FileSniff, roles: Sequence[str]) -> dict[str, Col]:
     return found
 
 
-def _generic(inter_path: Path, items_path: Path | None, tags_path: Path | None, name: str = "csv"
-             ) -> DetectedFormat:
-    inter = sniff_file(inter_path)
+def _generic(inter_path: Path, items_path: Path | None, tags_path: Path | None, name: str = "csv",
+             force: dict | None = None) -> DetectedFormat:
+    inter = sniff_file(inter_path, **(force or {}))
     m = _suggest(inter, ("user", "item", "rating", "timestamp"))
     if not inter.has_header:
         defaults = {"user": 0, "item": 1, "rating": 2, "timestamp": 3}
@@ -403,9 +404,23 @@ def _generic(inter_path: Path, items_path: Path | None, tags_path: Path | None, 
                                                           "is a positive",))
 
 
-def detect_format(paths: Sequence[str | os.PathLike], format: str = "auto") -> DetectedFormat:
+def detect_format(paths: Sequence[str | os.PathLike], format: str = "auto", *, delimiter: str | None = None,
+                  has_header: bool | None = None, encoding: str | None = None) -> DetectedFormat:
     """Recognise the files (known datasets by file names and content, else generic delimited text)
-    and suggest a mapping and a rating scale. Raises InputError naming the file on unreadable input."""
+    and suggest a mapping and a rating scale. `delimiter`, `has_header`, `encoding` force how the
+    interactions file is read (generic files only). Raises InputError naming the file on bad input."""
+    force = {k: v for k, v in (("delimiter", delimiter), ("has_header", has_header), ("encoding", encoding))
+             if v is not None}
+    if force and format == "auto":
+        format = "csv"
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InputError(f"unknown text encoding {encoding!r}; expected e.g. utf-8 or latin-1") from None
+    if delimiter is not None and delimiter not in DELIMITERS:
+        raise InputError(f"unsupported delimiter {delimiter!r}; expected one of "
+                         + ", ".join(describe_delimiter(d) for d in DELIMITERS))
     if format not in FORMATS:
         raise InputError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
     files = expand_paths(paths)
@@ -437,7 +452,7 @@ def detect_format(paths: Sequence[str | os.PathLike], format: str = "auto") -> D
         det = _generic(r, items, tags, "movielens")
         if det.mapping.user is not None and det.mapping.item is not None and det.mapping.rating is not None:
             return det
-    return _generic(first, second, third)
+    return _generic(first, second, third, force=force)
 
 
 def with_mapping(det: DetectedFormat, mapping: Mapping | dict | None) -> DetectedFormat:

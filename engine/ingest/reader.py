@@ -5,13 +5,15 @@ csv module, which also gives exact line numbers for errors."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import repeat
+from operator import itemgetter
 from typing import Callable, Sequence
 
 import numpy as np
 
 from ..errors import InputError
 from .formats import FileSniff
-from .textio import CSV_DELIMITERS, WHITESPACE, split_rows
+from .textio import CSV_DELIMITERS, WHITESPACE, split_rows_bulk
 
 
 @dataclass
@@ -82,17 +84,20 @@ class ChunkSplitter:
                      empty=frozenset(int(k) for k in empty))
 
     def _slow(self, start: int, data: bytes) -> Chunk:
-        rows = split_rows(data.decode("latin-1"), self.sniff.delimiter, start, path=self.sniff.path)
+        rows, lines = split_rows_bulk(data.decode("latin-1"), self.sniff.delimiter, start, path=self.sniff.path)
         if self.header_pending and rows:
             rows = rows[1:]
+            lines = lines[1:] if lines is not None else None
+            start += 1
             self.header_pending = False
-        what = "the header" if self.sniff.has_header else "the first lines"
-        for line, row in rows:
-            if len(row) != self.ncols:
-                raise InputError(f"ragged row: expected {self.ncols} columns like {what}, found {len(row)}",
-                                 path=self.sniff.path, line=line, column=min(len(row), self.ncols) + 1)
-        cols = {k: [r[k].encode("latin-1") for _, r in rows] for k in self.wanted}
-        return Chunk(cols, len(rows), start, [line for line, _ in rows])
+        if set(map(len, rows)) - {self.ncols}:
+            what = "the header" if self.sniff.has_header else "the first lines"
+            j = next(j for j, r in enumerate(rows) if len(r) != self.ncols)
+            raise InputError(f"ragged row: expected {self.ncols} columns like {what}, found {len(rows[j])}",
+                             path=self.sniff.path, line=start + j if lines is None else lines[j],
+                             column=min(len(rows[j]), self.ncols) + 1)
+        cols = {k: list(map(str.encode, map(itemgetter(k), rows), repeat("latin-1"))) for k in self.wanted}
+        return Chunk(cols, len(rows), start, lines)
 
 
 def first_bad(values: list[bytes], parse: Callable[[bytes], object]) -> int:

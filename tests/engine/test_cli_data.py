@@ -96,3 +96,16 @@ def test_exclude_rule_parsing():
         parse_exclude("Quantity<none")
     with pytest.raises(InputError):
         parse_exclude("nothing here")
+
+
+def test_forced_delimiter_header_and_encoding(tmp_path, capsys):
+    f = tmp_path / "odd.txt"
+    f.write_bytes("name;thing\nZoë;x\nAnn;y\n".encode("latin-1"))
+    db = str(tmp_path / "cli.db")
+    code, out, _ = run(capsys, "--db", db, "import", str(f), "--no-header", "--delimiter", "semicolon",
+                       "--encoding", "latin-1", "--json")
+    assert code == 0 and json.loads(out)["n_users"] == 3 and json.loads(out)["n_interactions"] == 3
+    code, _, err = run(capsys, "--db", db, "import", str(f), "--encoding", "klingon", "--name", "k")
+    assert code == 2 and "unknown text encoding" in err
+    code, _, err = run(capsys, "--db", db, "import", str(f), "--delimiter", "#", "--name", "k")
+    assert code == 2 and "unsupported delimiter" in err
