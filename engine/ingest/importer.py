@@ -26,6 +26,7 @@ from .reader import Chunk, ChunkSplitter, first_bad
 from .textio import CSV_DELIMITERS, FALLBACK, iter_chunks, open_source
 
 CHUNK_BYTES = 1 << 22
+TS_MAX = 2**62   # far beyond any real date; keeps values inside SQLite's 64-bit integers
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,10 @@ class _Interactions:
                                 f"{rcol[j].decode('latin-1')!r}")
         if self.tk is not None:
             times = self._timestamps(chunk, idx, cols[self.tk])
+            if times and (max(times) > TS_MAX or min(times) < -TS_MAX):
+                j = next(j for j, t in enumerate(times) if not -TS_MAX <= t <= TS_MAX)
+                raise self._err(chunk, idx, j, self.tk, f"timestamp {times[j]} is out of range; expected epoch "
+                                "seconds")
         if self.items is not None:
             get = self.imap.get
             iidx = [get(x) for x in icol]
@@ -341,13 +346,14 @@ def _write(store, s, det: DetectedFormat, name: str, items: ItemTable | None, pa
            report, cancel, t0: float, dry_run: bool, tag_rows: int) -> ImportSummary:
     if not store.is_sqlite:
         raise EngineError("importing needs an SQLite database (bulk loading uses SQLite's upsert)")
+    stored_name = name
     if repo.dataset_exists(s, name):
         if not dry_run:
             raise EngineError(f"a dataset named {name!r} already exists; choose another name")
-        name = f"{name} (dry run {time.time_ns()})"
+        stored_name = f"{name} (dry run {time.time_ns()})"   # rolled back at the end anyway
     source = {"files": det.paths, "format": det.name, "mapping": det.mapping.to_dict(),
               "on_unknown_item": parser.on_unknown}
-    ds_id = repo.create_dataset(s, name, source=source, rating_min=None, rating_max=None, positive_threshold=None)
+    ds_id = repo.create_dataset(s, stored_name, source=source, rating_min=None, rating_max=None, positive_threshold=None)
     raw = s.connection().connection.driver_connection
     cur = raw.cursor()
     cur.execute("DROP TABLE IF EXISTS temp.llmrec_stage")

@@ -225,3 +225,11 @@ def _dump(store) -> list[str]:
         return list(con.iterdump())
     finally:
         con.close()
+
+
+def test_dry_run_of_an_existing_name_reports_under_that_name(store):
+    import_files(store, [DATA / "ml-1m"], name="same")
+    before = _dump(store)
+    s = import_files(store, [DATA / "ml-1m"], name="same", dry_run=True)
+    assert s.name == "same" and s.dataset_id is None and s.n_interactions == 7
+    assert _dump(store) == before

@@ -206,3 +206,8 @@ def test_cancel_during_final_write_is_honoured(seeded, tmp_path):
     with pytest.raises(CancelledError):
         import_files(seeded, [p], progress=progress, cancel=token)
     assert dump(seeded) == before
+
+
+def test_timestamp_out_of_range(seeded, tmp_path):
+    p = write(tmp_path, "big.csv", "user,item,timestamp\n1,2,100\n1,3," + "9" * 30 + "\n")
+    fails(seeded, p, "out of range", line=3, column="timestamp")
