@@ -113,6 +113,7 @@ class _Interactions:
         wanted += [k for k, _ in self.excl]
         self.splitter = ChunkSplitter(s, wanted)
         self.items = items
+        self.items_path = det.items.path if det.items is not None else ""
         self.umap: dict[bytes, int] = {}
         self.imap: dict[bytes, int] = ({} if items is None else
                                        {i.encode(s.encoding.replace("-sig", ""), "replace"): k
@@ -218,8 +219,6 @@ class _Interactions:
             self.rmin, self.rmax = min(self.rmin, float(lo)), max(self.rmax, float(hi))
         uidx = _index(self.umap, cols[self.uk])
         return uidx, iidx, ratings, times
-
-    items_path = ""
 
     def _timestamps(self, chunk: Chunk, idx, tcol: list[bytes]) -> list[int]:
         fmt = self.m.timestamp_format
@@ -330,7 +329,6 @@ def import_files(store: Store, paths: Sequence[str | os.PathLike], *, name: str 
         if det.tags is not None:
             tag_rows = fold_tags(items, det.tags, cancel)
     parser = _Interactions(det, items, on_unknown_item)
-    parser.items_path = det.items.path if det.items else ""
     try:
         with store.session() as s:
             summary = _write(store, s, det, name, items, parser, report, cancel, t0, dry_run, tag_rows)
