@@ -24,8 +24,8 @@ NO_GENRES = {"(no genres listed)", "unknown"}
 
 # usual header names (lower case, without '_', '-', ' ') for each role
 USUAL = {
-    "user": ("user", "userid", "uid", "username", "users"),
-    "item": ("item", "itemid", "movieid", "movie", "iid", "productid", "product", "items"),
+    "user": ("user", "userid", "uid", "username", "users", "customerid", "customer", "clientid"),
+    "item": ("item", "itemid", "movieid", "movie", "iid", "productid", "product", "items", "stockcode", "sku"),
     "rating": ("rating", "ratings", "score", "stars"),
     "timestamp": ("timestamp", "time", "datetime", "date", "ts", "unixtime"),
     "item_id": ("item", "itemid", "movieid", "movie", "id", "iid", "productid"),
@@ -359,9 +359,12 @@ def _suggest(sniff: FileSniff, roles: Sequence[str]) -> dict[str, Col]:
     if sniff.has_header:
         for role in roles:
             for k, name in enumerate(sniff.columns):
-                if norm(name) in USUAL[role] and k not in found.values():
+                if norm(name) in USUAL[role] and name not in found.values():
                     found[role] = name
                     break
+            if role == "timestamp" and role not in found:   # e.g. InvoiceDate, created_time
+                found.update({role: name for name in sniff.columns[::-1]
+                              if norm(name).endswith(("date", "time")) and name not in found.values()})
     return found
 
 

@@ -233,3 +233,15 @@ def test_dry_run_of_an_existing_name_reports_under_that_name(store):
     s = import_files(store, [DATA / "ml-1m"], name="same", dry_run=True)
     assert s.name == "same" and s.dataset_id is None and s.n_interactions == 7
     assert _dump(store) == before
+
+
+def test_retail_like_headers_get_a_suggested_mapping(store):
+    det = detect_format([DATA / "generic" / "retail.csv"])
+    m = det.mapping
+    assert (m.user, m.item, m.rating, m.timestamp, m.description) == (
+        "CustomerID", "StockCode", None, "InvoiceDate", "Description")
+    assert det.rating_min is None and det.notes
+    from engine.errors import InputError
+    with pytest.raises(InputError, match="empty user id") as info:
+        import_files(store, [DATA / "generic" / "retail.csv"])
+    assert (info.value.line, info.value.column) == (4, "CustomerID")
