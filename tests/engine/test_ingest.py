@@ -245,3 +245,26 @@ def test_retail_like_headers_get_a_suggested_mapping(store):
     with pytest.raises(InputError, match="empty user id") as info:
         import_files(store, [DATA / "generic" / "retail.csv"])
     assert (info.value.line, info.value.column) == (4, "CustomerID")
+
+
+def test_memory_does_not_grow_with_the_file(store, tmp_path, monkeypatch):
+    """Peak Python allocations while importing 4x the rows (same users and items) stay about the same:
+    rows are streamed in chunks, never held all at once."""
+    import tracemalloc
+
+    import engine.ingest.importer as imp
+    monkeypatch.setattr(imp, "CHUNK_BYTES", 1 << 14)
+
+    def peak(n: int) -> int:
+        f = tmp_path / f"m{n}.csv"
+        f.write_text("user,item,rating,timestamp\n" + "".join(
+            f"{k % 300},{(k * 7) % 200},{1 + k % 5},{k}\n" for k in range(n)))
+        tracemalloc.start()
+        try:
+            import_files(store, [f], name=f"m{n}")
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak(8_000), peak(32_000)
+    assert large < 1.5 * small, (small, large)
