@@ -64,9 +64,11 @@ def main() -> None:
     print("validation:", val.stats)
     chosen = {"popularity": {}, "itemknn": {"k": 400}, "ease": {"l2": 250.0}}
     if args.tune:
-        grids = {"ease": [{"l2": float(v)} for v in args.ease_grid.split(",")],
-                 "itemknn": [{"k": int(v)} for v in args.knn_grid.split(",")]}
+        grids = {"ease": [{"l2": float(v)} for v in args.ease_grid.split(",") if v],
+                 "itemknn": [{"k": int(v)} for v in args.knn_grid.split(",") if v]}
         for name, grid in grids.items():
+            if not grid:
+                continue
             best = None
             for p in grid:
                 m, fs, _ = fit_eval(name, p, val, ks=(10,))
