@@ -400,8 +400,10 @@ def _generic(inter_path: Path, items_path: Path | None, tags_path: Path | None, 
         if vals:
             lo, hi = min(vals), max(vals)
     scale = guess_scale(lo, hi) if lo is not None else (None, None, None)
-    if name == "movielens":   # MovieLens "latest" CSV: 0.5-5 stars
+    if name == "movielens" and (hi is None or hi <= 5):   # MovieLens "latest" CSV: 0.5-5 stars
         scale = (0.5, 5.0, 4.0)
+    elif name == "movielens":
+        name = "csv"           # named like MovieLens but not on its scale: treat as generic
     return DetectedFormat(name, inter, item_sniff, tags, Mapping(**m), *scale,
                           notes=() if "rating" in m else ("no rating column: implicit data, every interaction "
                                                           "is a positive",))
@@ -442,7 +444,8 @@ def detect_format(paths: Sequence[str | os.PathLike], format: str = "auto", *, d
         r = role("u.data") or first
         items = role("u.item") or (second if format == "movielens-100k" else None) or _sibling(r, "u.item")
         return _movielens_100k(r, items)
-    if format in ("auto", "movielens", "movietweetings") and (role("ratings.dat") or bases[0].endswith(".dat")):
+    if format in ("auto", "movielens", "movietweetings") and (
+            role("ratings.dat") or (bases[0].endswith(".dat") and sniff_file(first).delimiter == "::")):
         r = role("ratings.dat") or first
         items = role("movies.dat") or (second if role("ratings.dat") is None else None) or _sibling(r, "movies.dat")
         return _dat_format(r, items, None if format == "auto" else format)

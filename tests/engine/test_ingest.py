@@ -268,3 +268,12 @@ def test_memory_does_not_grow_with_the_file(store, tmp_path, monkeypatch):
 
     small, large = peak(8_000), peak(32_000)
     assert large < 1.5 * small, (small, large)
+
+
+def test_lookalike_files_fall_back_to_generic(store, tmp_path):
+    (tmp_path / "ratings.csv").write_text("userId,movieId,rating\n1,2,9\n2,2,7\n")
+    det = detect_format([tmp_path / "ratings.csv"])
+    assert det.name == "csv" and (det.rating_min, det.rating_max, det.positive_threshold) == (1, 10, 8)
+    (tmp_path / "log.dat").write_text("a\tb\nc\td\n")
+    det = detect_format([tmp_path / "log.dat"])
+    assert det.name == "csv" and det.delimiter == "\t"
