@@ -29,7 +29,7 @@ class TrainConfig:
     user_units: int = 128
     max_len: int = 20
     learning_rate: float = 1e-3
-    temperature: float = 0.05
+    temperature: float = 0.1
     negatives: int = 4
     patience: int = 3
     refit: bool = True

@@ -10,7 +10,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ...data.dataset import Dataset
-from ...errors import CancelledError
+from ...errors import CancelledError, EngineError
 from ...jobs import CancelToken
 from ...types import EpochStats
 from .numpy_tower import NumpyUserTower
@@ -77,6 +77,9 @@ def train_towers(cfg, train: Dataset, tokens: np.ndarray, *, epochs: int, valida
 
     keras.utils.set_random_seed(cfg.seed)
     hist, hist_r, target = build_examples(train, cfg.max_len)
+    if len(target) == 0:
+        raise EngineError("not enough interactions to train the LSTM: no user has a positive after an "
+                          "earlier interaction")
     n_items = train.n_items
     # the item-id embedding covers items with a TRAIN positive; the others share row 0 (cold start)
     known = np.zeros(n_items + 1, bool)
@@ -176,6 +179,8 @@ def train_towers(cfg, train: Dataset, tokens: np.ndarray, *, epochs: int, valida
         secs = time.perf_counter() - t0
         row = dict(epoch=epoch_offset + epoch + 1, loss=loss_sum / max(seen, 1), val_recall10=None, val_ndcg10=None,
                    examples_per_s=n / secs, seconds=secs)
+        if cancel is not None and cancel.cancelled:
+            raise CancelledError()
         if validation is not None:
             rec, ndcg = validation.metrics(item_matrix(), export_user_tower(towers))
             row.update(val_recall10=rec, val_ndcg10=ndcg)
