@@ -1,6 +1,7 @@
 """`python -m llmrec_gui`."""
 import sys
 
-from .app import main
+if __name__ == "__main__":
+    from .app import main
 
-sys.exit(main())
+    sys.exit(main())

@@ -64,13 +64,10 @@ class Controller:
         self.datasets_panel = DatasetsPanel(self.state)
         self.datasets_panel.import_requested.connect(lambda: self.open_import_wizard())
         self.window.set_panel("datasets", self.datasets_panel)
-        try:
-            from .widgets.training_panel import TrainingPanel
-        except ImportError:
-            self.training_panel = None
-        else:
-            self.training_panel = TrainingPanel(self.state, self.window.actions)
-            self.window.set_panel("train", self.training_panel)
+        from .widgets.training_panel import TrainingPanel
+        self.training_panel = TrainingPanel(self.state, self.window.actions)
+        self.training_panel.explore_requested.connect(lambda: self.window.show_view("explore"))
+        self.window.set_panel("train", self.training_panel)
         from .widgets.explorer_panel import ExplorerPanel
         self.explorer_panel = ExplorerPanel(self.state, self.window.actions)
         self.window.set_panel("explore", self.explorer_panel)

@@ -55,6 +55,7 @@ def make_controller(qtbot, db, tmp_path, *extra: str, auto_frontier: bool = Fals
     from llmrec_gui.settings import make_settings
     pre = make_settings(str(tmp_path / "gui.ini"))
     pre.setValue("explore/auto_frontier", "true" if auto_frontier else "false")
+    pre.setValue("train/auto_probe", "false")
     pre.sync()
     args = parse_args(["--db", str(db), "--settings", str(tmp_path / "gui.ini"), *extra])
     ctrl = Controller(args)

@@ -1,0 +1,55 @@
+"""The runs of the current dataset, from the database, with their metrics."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QAbstractItemView, QTableWidget, QTableWidgetItem
+
+METRICS = ("ndcg@10", "recall@10", "hit_rate@10", "ild_genre@10", "coverage@10", "novelty@10")
+COLUMNS = ("Run", "Model", "Objective", "Device", "Seconds") + METRICS
+
+
+class RunsTable(QTableWidget):
+    run_selected = Signal(object)   # RunInfo
+
+    def __init__(self, parent=None):
+        super().__init__(0, len(COLUMNS), parent)
+        self.setHorizontalHeaderLabels(COLUMNS)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.verticalHeader().setVisible(False)
+        self.horizontalHeader().setStretchLastSection(True)
+        self.runs: list = []
+        self.itemSelectionChanged.connect(self._emit)
+
+    def set_runs(self, runs: list) -> None:
+        self.blockSignals(True)
+        self.runs = list(runs)
+        self.setRowCount(len(runs))
+        for row, r in enumerate(runs):
+            dev = r.device_name or r.device or ""
+            cells = [str(r.id), r.model, r.objective or "", dev, "" if r.seconds is None else f"{r.seconds:.1f}"]
+            cells += ["" if r.metrics.get(m) is None else f"{r.metrics[m]:.4f}" for m in METRICS]
+            for col, text in enumerate(cells):
+                it = QTableWidgetItem(text)
+                if col >= 4 or col == 0:
+                    it.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if col == 3:
+                    it.setToolTip(dev)
+                self.setItem(row, col, it)
+        self.resizeColumnsToContents()
+        self.setColumnWidth(3, min(self.columnWidth(3), 140))
+        self.blockSignals(False)
+
+    def select_id(self, run_id: int | None) -> None:
+        self.blockSignals(True)
+        self.clearSelection()
+        for row, r in enumerate(self.runs):
+            if r.id == run_id:
+                self.selectRow(row)
+        self.blockSignals(False)
+
+    def _emit(self) -> None:
+        rows = {i.row() for i in self.selectedIndexes()}
+        if rows:
+            self.run_selected.emit(self.runs[min(rows)])

@@ -1,0 +1,59 @@
+"""Live training curves: loss, and validation NDCG@10 / Recall@10 per epoch."""
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from .plot_style import style_plot
+
+
+class TrainingCurves(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.view = pg.GraphicsLayoutWidget()
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.view)
+        self.loss_plot = self.view.addPlot(title="Training loss")
+        self.val_plot = self.view.addPlot(title="Validation")
+        for p in (self.loss_plot, self.val_plot):
+            style_plot(p)
+            p.setLabel("bottom", "epoch")
+        self.val_plot.addLegend(offset=(-10, 10))
+        self.loss = self.loss_plot.plot([], [], pen=pg.mkPen("#4c78a8", width=2))
+        self.ndcg = self.val_plot.plot([], [], pen=pg.mkPen("#e4572e", width=2), symbol="o", symbolSize=6,
+                                       symbolBrush="#e4572e", name="NDCG@10")
+        self.recall = self.val_plot.plot([], [], pen=pg.mkPen("#54a24b", width=2), symbol="s", symbolSize=6,
+                                         symbolBrush="#54a24b", name="Recall@10")
+        self.clear()
+
+    def clear(self) -> None:
+        self.xs, self.ys = [], []
+        self.vx, self.vn, self.vr = [], [], []
+        for c in (self.loss, self.ndcg, self.recall):
+            c.setData([], [])
+
+    def add(self, st) -> None:
+        """An EpochStats: within-epoch updates (batch set) extend the loss curve at fractional epochs."""
+        if st.batch is not None and st.batches:
+            x = st.epoch - 1 + st.batch / st.batches
+        else:
+            x = float(st.epoch)
+        if st.loss == st.loss:
+            self.xs.append(x)
+            self.ys.append(st.loss)
+            self.loss.setData(self.xs, self.ys)
+        if st.batch is None and st.val_ndcg10 is not None:
+            self.vx.append(st.epoch)
+            self.vn.append(st.val_ndcg10)
+            self.vr.append(st.val_recall10 if st.val_recall10 is not None else float("nan"))
+            self.ndcg.setData(self.vx, self.vn)
+            self.recall.setData(self.vx, self.vr)
+
+    def show_epochs(self, epochs: list[dict]) -> None:
+        """A finished run's stored per-epoch rows."""
+        from engine.types import EpochStats
+        self.clear()
+        for e in epochs:
+            self.add(EpochStats(epoch=e["epoch"], epochs=len(epochs), loss=e.get("loss") or float("nan"),
+                                val_recall10=e.get("val_recall10"), val_ndcg10=e.get("val_ndcg10")))

@@ -1,0 +1,247 @@
+"""The Train view: settings -> Start -> progress (epoch, examples/s, ETA) and live curves; Cancel;
+the runs table; the selected run beside the baselines. Every job runs in a child process
+(TensorFlow never loads in the GUI process); the panel only reads its queue."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QSplitter, QVBoxLayout, QWidget)
+
+from ..child_jobs import ChildJob
+from .run_comparison import BASELINES, RunComparison
+from .runs_table import RunsTable
+from .training_curves import TrainingCurves
+from .training_form import TrainingForm
+
+
+def _eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    m, s = divmod(int(seconds), 60)
+    return f"{m}m {s:02d}s" if m else f"{s}s"
+
+
+class TrainingPanel(QWidget):
+    ready = Signal()                # runs table filled for the current dataset
+    job_started = Signal()
+    job_finished = Signal(str)      # "done" | "cancelled" | "failed"
+    explore_requested = Signal()
+
+    def __init__(self, state, actions=None, parent=None):
+        super().__init__(parent)
+        self.state = state
+        self.form = TrainingForm()
+        self.start_button = QPushButton("Start training")
+        self.start_button.setToolTip("Train the chosen model on the current dataset (Ctrl+T)")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the running job; nothing is saved (Ctrl+.)")
+        self.cancel_button.setEnabled(False)
+        self.baselines_button = QPushButton("Fit baselines")
+        self.baselines_button.setToolTip("Fit MostPopular, ItemKNN and EASE (numpy) for comparison")
+        self.probe_button = QPushButton("Detect devices")
+        self.probe_button.setToolTip("Ask TensorFlow (in a separate process) which CPU/GPU it sees")
+        self.explore_button = QPushButton("Explore selected run")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress_label = QLabel("Idle.")
+        self.curves = TrainingCurves()
+        self.runs = RunsTable()
+        self.compare = RunComparison()
+
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addWidget(self.form)
+        for row in ((self.start_button, self.cancel_button), (self.baselines_button, self.probe_button)):
+            h = QHBoxLayout()
+            for b in row:
+                h.addWidget(b)
+            ll.addLayout(h)
+        ll.addWidget(self.progress)
+        ll.addWidget(self.progress_label)
+        ll.addStretch(1)
+        runs_box = QWidget()
+        rl = QVBoxLayout(runs_box)
+        rl.setContentsMargins(0, 0, 0, 0)
+        head = QHBoxLayout()
+        head.addWidget(QLabel("<b>Runs</b> (select one to explore it)"))
+        head.addStretch(1)
+        head.addWidget(self.explore_button)
+        rl.addLayout(head)
+        rl.addWidget(self.runs)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.curves)
+        right.addWidget(runs_box)
+        right.addWidget(self.compare)
+        right.setSizes([260, 200, 240])
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(1, 1)
+        split.setSizes([330, 930])
+        lay = QVBoxLayout(self)
+        lay.addWidget(split)
+
+        self.job: ChildJob | None = None
+        self._pending: list = []
+        self._probe: ChildJob | None = None
+        self.devices: list[tuple[str, str]] | None = None
+        self.last_summary = None
+        settings = getattr(state, "settings", None)
+        self.auto_probe = settings is None or str(settings.value("train/auto_probe", "true")) == "true"
+
+        self.start_button.clicked.connect(self.start_training)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.baselines_button.clicked.connect(self.fit_baselines)
+        self.probe_button.clicked.connect(self.probe_devices)
+        self.explore_button.clicked.connect(self.explore_requested)
+        self.runs.run_selected.connect(state.select_run)
+        state.runs_changed.connect(self._runs_changed)
+        state.run_changed.connect(self._run_changed)
+        if actions is not None:
+            actions.start_training.triggered.connect(self.start_training)
+            actions.cancel_job.triggered.connect(self.cancel)
+
+    # ---- runs ------------------------------------------------------------------------
+    def _runs_changed(self, runs: list) -> None:
+        self.runs.set_runs(runs)
+        self.compare.set_runs(self.state.run, runs)
+        self.ready.emit()
+
+    def _run_changed(self, run) -> None:
+        self.runs.select_id(None if run is None else run.id)
+        self.compare.set_runs(run, self.state.runs)
+        if run is not None and (self.job is None or not self.job.running) and self.state.store is not None:
+            from .. import workers
+            store, run_id = self.state.store, run.id
+
+            def epochs():
+                from engine.storage import repository as repo
+                with store.session() as s:
+                    return repo.run_epochs(s, run_id)
+
+            workers.run_async(epochs, on_done=lambda rows: self._show_epochs(run_id, rows))
+
+    def _show_epochs(self, run_id: int, rows: list) -> None:
+        if self.state.run is not None and self.state.run.id == run_id and (self.job is None or not self.job.running):
+            self.curves.show_epochs(rows)
+
+    def is_complete(self) -> bool:
+        return (self.runs.rowCount() == len(self.state.runs) and self.state.dataset is not None
+                and (not self.auto_probe or self.devices is not None))
+
+    # ---- jobs ------------------------------------------------------------------------
+    def start_training(self, config=None) -> bool:
+        """Start one training job in a child process (returns False when one is running or nothing to train)."""
+        if self.state.store is None or self.state.dataset is None or (self.job is not None and self.job.running):
+            return False
+        config = config or self.form.config(self.state.dataset.name)
+        self.curves.clear()
+        self.progress.setValue(0)
+        self.progress_label.setText(f"Starting {config.model} (loading TensorFlow in a separate process)…"
+                                    if config.model == "lstm" else f"Fitting {config.model}…")
+        self.job = ChildJob("llmrec_gui.child_jobs:train_in_child", config, self.state.store.url, parent=self)
+        self.job.progress.connect(self._progress)
+        self.job.finished.connect(self._finished)
+        self.job.failed.connect(self._failed)
+        self.job.cancelled.connect(self._cancelled)
+        self.job.start()
+        self._set_running(True)
+        self.job_started.emit()
+        return True
+
+    def fit_baselines(self) -> None:
+        from engine.training import TrainConfig
+        if self.state.dataset is None:
+            return
+        have = {r.model for r in self.state.runs if r.holdout}
+        self._pending = [TrainConfig(dataset=self.state.dataset.name, model=m) for m in BASELINES if m not in have]
+        self._next_pending()
+
+    def _next_pending(self) -> None:
+        if self._pending and (self.job is None or not self.job.running):
+            self.start_training(self._pending.pop(0))
+
+    def cancel(self) -> None:
+        self._pending = []
+        if self.job is not None and self.job.running:
+            self.progress_label.setText("Cancelling…")
+            self.job.cancel()
+
+    def _set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.baselines_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+
+    def _progress(self, update) -> None:
+        from engine.types import EpochStats, StepProgress
+        if isinstance(update, EpochStats):
+            self.curves.add(update)
+            frac = (update.epoch - 1 + (update.batch / update.batches if update.batch and update.batches else 1.0)) \
+                / max(update.epochs, 1)
+            self.progress.setValue(int(1000 * min(frac, 1.0)))
+            parts = [f"Epoch {update.epoch}/{update.epochs}"]
+            if update.batch is not None:
+                parts.append(f"batch {update.batch}/{update.batches}")
+            parts.append(f"loss {update.loss:.4f}")
+            if update.examples_per_s:
+                parts.append(f"{update.examples_per_s:,.0f} examples/s")
+            parts.append(f"ETA {_eta(update.eta_s)}")
+            if update.val_ndcg10 is not None:
+                parts.append(f"val NDCG@10 {update.val_ndcg10:.4f}")
+            self.progress_label.setText(" · ".join(parts))
+        elif isinstance(update, StepProgress):
+            self.progress_label.setText(f"{update.stage}: {update.done}/{update.total}")
+            if update.total:
+                self.progress.setValue(int(1000 * update.done / update.total))
+
+    def _finished(self, summary) -> None:
+        self.last_summary = summary
+        self._set_running(False)
+        self.progress.setValue(1000)
+        m = summary.metrics
+        metric = f", NDCG@10 {m['ndcg@10']:.4f}" if m.get("ndcg@10") is not None else ""
+        self.progress_label.setText(f"Run {summary.run_id} ({summary.model}) saved in {summary.seconds:.1f} s on "
+                                    f"{summary.device_name or summary.device}{metric}.")
+        self.state.message.emit(f"Training finished: run {summary.run_id}")
+        self.state.refresh_runs(select=summary.run_id)
+        self.job_finished.emit("done")
+        self._next_pending()
+
+    def _failed(self, msg: str) -> None:
+        self._pending = []
+        self._set_running(False)
+        self.progress_label.setText(f"Failed: {msg}")
+        self.state.error.emit(f"Training failed: {msg}")
+        self.job_finished.emit("failed")
+
+    def _cancelled(self) -> None:
+        self._set_running(False)
+        self.progress.setValue(0)
+        self.progress_label.setText("Cancelled; nothing was saved.")
+        self.job_finished.emit("cancelled")
+
+    # ---- devices ---------------------------------------------------------------------
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self.auto_probe and self.devices is None and self._probe is None:
+            self.probe_devices()
+
+    def probe_devices(self) -> None:
+        if self._probe is not None and self._probe.running:
+            return
+        self.state.device_changed.emit("probing TensorFlow…")
+        self._probe = ChildJob("llmrec_gui.child_jobs:probe_devices", parent=self)
+        self._probe.finished.connect(self._devices)
+        self._probe.failed.connect(lambda m: self.state.device_changed.emit(f"unknown ({m})"))
+        self._probe.start()
+
+    def _devices(self, devices: list) -> None:
+        self.devices = list(devices)
+        self.form.set_devices(self.devices)
+        gpus = [name for kind, name in devices if kind == "gpu"]
+        self.state.device_changed.emit(f"GPU: {gpus[0]}" if gpus else f"CPU ({devices[0][1]})")
+
+    def shutdown(self) -> None:
+        for job in (self.job, self._probe):
+            if job is not None:
+                job.shutdown()

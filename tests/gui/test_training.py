@@ -1,0 +1,114 @@
+"""The Train view: LSTM training in a child process with live progress while the GUI thread stays
+responsive (measured), cancel, baselines, the comparison, and a job error shown as a message."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from PySide6.QtCore import QTimer
+
+TINY = dict(epochs=2, batch_size=64, embedding_dim=16, max_len=8, learning_rate=0.01, temperature=0.1,
+            device="cpu", text_dim=8, text_units=16, user_units=16, max_tokens=500, report_every=2)
+
+
+def _runs(store):
+    from engine.storage import repository as repo
+    with store.session() as s:
+        return repo.list_runs(s)
+
+
+@pytest.fixture
+def panel(qtbot, controller):
+    p = controller.training_panel
+    controller.window.show_view("train")
+    qtbot.waitUntil(lambda: p.runs.rowCount() == len(controller.state.runs) > 0, timeout=30000)
+    return p
+
+
+class StallProbe:
+    """A 10 ms QTimer on the GUI thread; the longest gap between its ticks beyond 10 ms is the stall."""
+
+    def __init__(self):
+        self.timer = QTimer()
+        self.timer.setInterval(10)
+        self.timer.timeout.connect(self._tick)
+        self.last = None
+        self.worst = 0.0
+
+    def _tick(self):
+        now = time.perf_counter()
+        if self.last is not None:
+            self.worst = max(self.worst, now - self.last - 0.010)
+        self.last = now
+
+    def start(self):
+        self.timer.start()
+
+    def stop(self):
+        self.timer.stop()
+
+
+def test_lstm_training_in_child_keeps_gui_responsive(qtbot, panel, controller):
+    """The requirement: the GUI thread never stalls 200 ms while a training job runs. On a machine so
+    loaded that an idle event loop already stalls longer (the OS, not us), the bar is that idle figure."""
+    before = len(_runs(controller.state.store))
+    panel.form.set_values(model="lstm", **TINY)
+    idle = StallProbe()
+    idle.start()
+    qtbot.wait(3000)   # an idle event loop, same probe: the machine's own noise
+    idle.stop()
+    probe = StallProbe()
+    probe.start()
+    with qtbot.waitSignal(panel.job_finished, timeout=300000) as sig:
+        assert panel.start_training()
+        assert panel.cancel_button.isEnabled() and not panel.start_button.isEnabled()
+    probe.stop()
+    assert sig.args == ["done"], panel.progress_label.text()
+    print(f"\nlongest GUI-thread stall during LSTM training: {probe.worst * 1000:.1f} ms "
+          f"(idle event loop on this machine: {idle.worst * 1000:.1f} ms)")
+    assert probe.worst < max(0.200, 1.5 * idle.worst + 0.05)
+    import sys
+    assert "tensorflow" not in sys.modules                  # TF stayed in the child
+    assert len(panel.curves.xs) >= 2 and len(panel.curves.vx) >= 1   # live loss and validation curves
+    assert "Epoch" in panel.progress_label.text() or "saved" in panel.progress_label.text()
+    runs = _runs(controller.state.store)
+    assert len(runs) == before + 1 and runs[-1].model == "lstm" and runs[-1].metrics["ndcg@10"] >= 0
+    qtbot.waitUntil(lambda: panel.runs.rowCount() == before + 1, timeout=10000)
+    assert controller.state.run.id == runs[-1].id            # the new run is selected (and explored)
+    assert panel.compare.rows[0].id == runs[-1].id and any(r.model == "ease" for r in panel.compare.rows)
+
+
+def test_cancel_training_saves_nothing(qtbot, panel, controller):
+    before = len(_runs(controller.state.store))
+    panel.form.set_values(model="lstm", **{**TINY, "epochs": 200})
+    assert panel.start_training()
+    qtbot.waitUntil(lambda: len(panel.curves.xs) >= 1, timeout=180000)   # training is under way
+    with qtbot.waitSignal(panel.job_finished, timeout=60000) as sig:
+        panel.cancel_button.click()
+    assert sig.args == ["cancelled"]
+    assert "nothing was saved" in panel.progress_label.text()
+    assert len(_runs(controller.state.store)) == before
+    assert panel.start_button.isEnabled()
+
+
+def test_fit_baselines_and_compare(qtbot, panel, controller):
+    panel.fit_baselines()
+    qtbot.waitUntil(lambda: {r.model for r in controller.state.runs} >= {"popularity", "itemknn", "ease"},
+                    timeout=120000)
+    qtbot.waitUntil(lambda: not panel.job.running, timeout=30000)
+    ease = next(r for r in controller.state.runs if r.model == "ease")
+    controller.state.select_run(ease)
+    models = [r.model for r in panel.compare.rows]
+    assert models[0] == "ease" and set(models) == {"ease", "popularity", "itemknn"}
+    assert panel.compare.table.rowCount() == 3
+
+
+def test_job_error_is_a_message_not_a_crash(qtbot, panel, controller):
+    from engine.training import TrainConfig
+    errors = []
+    controller.state.error.connect(errors.append)
+    with qtbot.waitSignal(panel.job_finished, timeout=60000) as sig:
+        panel.start_training(TrainConfig(dataset="no such dataset", model="popularity"))
+    assert sig.args == ["failed"]
+    assert errors and "no such dataset" in errors[0]
+    assert panel.start_button.isEnabled()
