@@ -20,6 +20,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--view", choices=("datasets", "train", "explore"), default=None,
                    help="the view to open (with --screenshot: the view to render)")
     p.add_argument("--size", default="1280x800", help="window size WxH (default 1280x800)")
+    p.add_argument("--tradeoff", type=float, default=None, help="initial diversity trade-off in the explorer (0-1)")
     p.add_argument("--settings", help=argparse.SUPPRESS)  # an INI file instead of the platform's settings
     p.add_argument("--no-demo", action="store_true", help="do not create the demo dataset on first launch")
     p.add_argument("--quit-after-show", action="store_true", help=argparse.SUPPRESS)  # start-up timing
@@ -71,6 +72,8 @@ class Controller:
         from .widgets.explorer_panel import ExplorerPanel
         self.explorer_panel = ExplorerPanel(self.state, self.window.actions)
         self.window.set_panel("explore", self.explorer_panel)
+        if self.args.tradeoff is not None:
+            self.explorer_panel.slider.setValue(min(1.0, max(0.0, self.args.tradeoff)))
 
     def start(self) -> None:
         """After the first show: build the panels, then open the database in a worker."""
@@ -90,6 +93,8 @@ class Controller:
         self.state.set_store(store)
         self.state.message.emit(f"Opened {store.display_name}")
         self.state.refresh_datasets()
+        if self.training_panel.auto_probe:
+            self.training_panel.probe_devices()   # TensorFlow, in a child process at low priority
 
     def _boot_failed(self, msg: str) -> None:
         self.boot_error = msg
@@ -160,7 +165,9 @@ class Controller:
         poll = QTimer(self.window)
 
         def check():
-            if panel is None or getattr(panel, "is_complete", lambda: True)():
+            tp = self.training_panel
+            probing = tp.auto_probe and tp.devices is None and not tp.probe_failed
+            if not probing and (panel is None or getattr(panel, "is_complete", lambda: True)()):
                 poll.stop()
                 QTimer.singleShot(400, shoot)
 
@@ -205,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
-_IGNORED_QT_MESSAGES = ("This plugin does not support propagateSizeHints()",)
+IGNORED_QT_MESSAGES = ("This plugin does not support propagateSizeHints()",)
 
 
 def install_message_filter() -> None:
@@ -214,7 +221,7 @@ def install_message_filter() -> None:
     from PySide6.QtCore import qInstallMessageHandler
 
     def handler(mode, context, message):
-        if message in _IGNORED_QT_MESSAGES:
+        if message in IGNORED_QT_MESSAGES:
             return
         sys.stderr.write(message + "\n")
 

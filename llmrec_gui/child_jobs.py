@@ -12,8 +12,10 @@ import traceback
 from PySide6.QtCore import QObject, QTimer, Signal
 
 POLL_MS = 50
-GRACE_MS = 15000
-CHILD_NICE = 10    # the child runs at a lower CPU priority than the window   # after Cancel, how long the child gets to stop by itself before terminate()
+GRACE_MS = 15000   # after Cancel, how long the child gets to stop by itself before terminate()
+# The child runs at the lowest CPU priority: whenever the window needs the CPU it gets it first
+# (measured: nice 10 still let a starting TensorFlow stall the GUI thread ~2 s on a busy 2-core box).
+CHILD_NICE = 19
 
 
 # ---- what runs in the child ------------------------------------------------------------

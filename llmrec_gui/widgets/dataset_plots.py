@@ -8,6 +8,17 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from .plot_style import bar_brush, style_plot
 
 
+def log_ticks(lo: float, hi: float) -> list[tuple[float, str]]:
+    """Ticks at 1, 2, 5 x 10^k between 10^lo and 10^hi, labelled as plain numbers (log10 axis)."""
+    out = []
+    for k in range(int(np.floor(lo)) - 1, int(np.ceil(hi)) + 1):
+        for m in (1, 2, 5):
+            v = m * 10.0 ** k
+            if 10 ** lo * 0.9 <= v <= 10 ** hi * 1.1:
+                out.append((float(np.log10(v)), f"{v:g}"))
+    return out
+
+
 class DatasetPlots(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -22,8 +33,8 @@ class DatasetPlots(QWidget):
         self.users = self.view.addPlot(title="Interactions per user (long tail)")
         for p in (self.ratings, self.genres, self.items, self.users):
             style_plot(p)
-        self.items.setLogMode(y=True)
-        self.users.setLogMode(y=True)
+        for p in (self.items, self.users):
+            p.setLabel("left", "interactions (log scale)")
         self.items.setLabel("bottom", "item rank")
         self.users.setLabel("bottom", "user rank")
 
@@ -36,8 +47,10 @@ class DatasetPlots(QWidget):
             self.ratings.getAxis("bottom").setTicks([[(i, f"{v:g}") for i, v in enumerate(st.rating_values)]])
         else:
             self.ratings.setTitle("Ratings (implicit data: no ratings)")
-        self.items.plot(np.arange(1, len(st.per_item) + 1), np.maximum(st.per_item, 0.5), pen=pg.mkPen("#1f77b4", width=2))
-        self.users.plot(np.arange(1, len(st.per_user) + 1), np.maximum(st.per_user, 0.5), pen=pg.mkPen("#ff7f0e", width=2))
+        for plot, counts, color in ((self.items, st.per_item, "#1f77b4"), (self.users, st.per_user, "#ff7f0e")):
+            y = np.log10(np.maximum(counts, 0.5))
+            plot.plot(np.arange(1, len(counts) + 1), y, pen=pg.mkPen(color, width=2))
+            plot.getAxis("left").setTicks([log_ticks(float(y.min(initial=0)), float(y.max(initial=1)))])
         top = st.genres[:18]
         if top:
             y = np.arange(len(top))

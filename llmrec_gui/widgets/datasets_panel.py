@@ -40,6 +40,7 @@ class DatasetsPanel(QWidget):
         split.addWidget(self.plots)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 3)
+        split.setSizes([200, 600])
         lay = QVBoxLayout(self)
         lay.addWidget(split)
         self._job = None
@@ -66,8 +67,9 @@ class DatasetsPanel(QWidget):
         text = (f"<b>{st.name}</b>: {st.n_users:,} users, {st.n_items:,} items, "
                 f"{st.n_interactions:,} interactions ({st.n_positives:,} positives)")
         if st.split:
-            text += ("<br>Evaluation split: " + ", ".join(f"{k}: {v:,}" for k, v in st.split.items()
-                                                         if isinstance(v, int)) + f". <i>{st.split.get('rule', '')}</i>")
+            text += ("<br>Evaluation split (time-aware holdout): " +
+                     ", ".join(f"{k}: {v:,}" for k, v in st.split.items() if isinstance(v, int)))
+            self.summary.setToolTip(st.split.get("rule", ""))
         self.summary.setText(text)
         self.plots.show_stats(st)
         self.ready.emit()

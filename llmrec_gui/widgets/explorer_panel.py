@@ -35,6 +35,7 @@ class ExplorerPanel(QWidget):
         self.feedback: dict[int, tuple] = {}    # user -> ((item, kind), ...) in force
         self._load_job = self._cand_job = self._frontier_job = None
         settings = getattr(state, "settings", None)
+        self.settings = settings
         self.auto_frontier = settings is None or str(settings.value("explore/auto_frontier", "true")) == "true"
 
         # controls
@@ -104,11 +105,20 @@ class ExplorerPanel(QWidget):
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 5)
         split.setStretchFactor(2, 4)
-        split.setSizes([230, 560, 470])
+        split.setSizes([270, 520, 470])
+        split.setChildrenCollapsible(False)
         lay = QVBoxLayout(self)
         lay.addLayout(controls)
         lay.addWidget(split, 1)
         lay.addWidget(self.status)
+
+        if settings is not None:
+            try:
+                self.slider.setValue(min(1.0, max(0.0, float(settings.value("explore/tradeoff", 0.0)))))
+            except (TypeError, ValueError):
+                pass
+            i = self.method.findData(settings.value("explore/method", "mmr"))
+            self.method.setCurrentIndex(max(i, 0))
 
         # wiring
         self._throttled_update = qthrottled(self.update_list, timeout=40, leading=True)
@@ -214,11 +224,16 @@ class ExplorerPanel(QWidget):
             self._failed(f"{type(exc).__name__}: {exc}")
             return
         self.rec = rec
+        if self.settings is not None:
+            self.settings.setValue("explore/tradeoff", t)
+            self.settings.setValue("explore/method", rec.method)
         self.list.set_list(rec)
         self.heatmap.set_matrix(rec.similarity, rec.titles, [short_title(x) for x in rec.titles], rec.space)
         self.heatmap.set_selected(self.list.current_row())
         self.metrics.set_metrics(rec.metrics)
         self.frontier.mark(t)
+        if self.list.current_row() < 0 and len(rec.items):
+            self.list.select_position(0)
         self._row_selected(self.list.current_row())
         self.list_updated.emit(rec)
         self.ready.emit()

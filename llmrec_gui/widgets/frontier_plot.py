@@ -15,7 +15,7 @@ class FrontierPlot(QWidget):
         self.widget = pg.PlotWidget()
         self.plot = self.widget.getPlotItem()
         style_plot(self.plot)
-        self.plot.setTitle("Accuracy–diversity frontier")
+        self.plot.setTitle("Frontier")
         self.plot.setLabel("bottom", "ILD@10")
         self.plot.setLabel("left", "NDCG@10")
         for side in ("left", "bottom"):
@@ -24,6 +24,9 @@ class FrontierPlot(QWidget):
                                     symbolBrush="#4c78a8")
         self.marker = pg.ScatterPlotItem(size=14, brush=pg.mkBrush("#e4572e"), pen=pg.mkPen("k"))
         self.plot.addItem(self.marker)
+        self.widget.setMinimumSize(160, 140)
+        self.setToolTip("NDCG@10 against ILD@10 (genres) over the diversity sweep, on test users; "
+                        "the red dot is the slider's trade-off")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.widget)
@@ -50,7 +53,7 @@ class FrontierPlot(QWidget):
         x = np.interp(tradeoff, t, [r[self.ild_key] for r in self.rows])
         y = np.interp(tradeoff, t, [r[self.ndcg_key] for r in self.rows])
         self.marker.setData([x], [y])
-        self.plot.setTitle(f"Frontier over test users (t = {tradeoff:.2f})")
+        self.plot.setTitle(f"Frontier (t = {tradeoff:.2f})")
 
     def export(self, path: str) -> None:
         export_item(self.plot, path)

@@ -85,6 +85,7 @@ class TrainingPanel(QWidget):
         self._pending: list = []
         self._probe: ChildJob | None = None
         self.devices: list[tuple[str, str]] | None = None
+        self.probe_failed = False
         self.last_summary = None
         settings = getattr(state, "settings", None)
         self.auto_probe = settings is None or str(settings.value("train/auto_probe", "true")) == "true"
@@ -126,8 +127,7 @@ class TrainingPanel(QWidget):
             self.curves.show_epochs(rows)
 
     def is_complete(self) -> bool:
-        return (self.runs.rowCount() == len(self.state.runs) and self.state.dataset is not None
-                and (not self.auto_probe or self.devices is not None))
+        return self.runs.rowCount() == len(self.state.runs) and self.state.dataset is not None
 
     # ---- jobs ------------------------------------------------------------------------
     def start_training(self, config=None) -> bool:
@@ -221,19 +221,18 @@ class TrainingPanel(QWidget):
         self.job_finished.emit("cancelled")
 
     # ---- devices ---------------------------------------------------------------------
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self.auto_probe and self.devices is None and self._probe is None:
-            self.probe_devices()
-
     def probe_devices(self) -> None:
         if self._probe is not None and self._probe.running:
             return
         self.state.device_changed.emit("probing TensorFlow…")
         self._probe = ChildJob("llmrec_gui.child_jobs:probe_devices", parent=self)
         self._probe.finished.connect(self._devices)
-        self._probe.failed.connect(lambda m: self.state.device_changed.emit(f"unknown ({m})"))
+        self._probe.failed.connect(self._probe_failed)
         self._probe.start()
+
+    def _probe_failed(self, msg: str) -> None:
+        self.probe_failed = True
+        self.state.device_changed.emit(f"unknown ({msg})")
 
     def _devices(self, devices: list) -> None:
         self.devices = list(devices)

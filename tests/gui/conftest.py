@@ -43,11 +43,15 @@ def tiny_db(tiny_db_template, tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def _quiet_qt():
-    """Drop the offscreen plugin's harmless 'propagateSizeHints' notice; keep every other Qt message."""
-    from llmrec_gui.app import install_message_filter
-    install_message_filter()
+def no_qt_warnings(qtlog):
+    """Every GUI test fails on a Qt warning (the offscreen plugin's 'propagateSizeHints' notice aside)."""
     yield
+    from PySide6.QtCore import QtMsgType
+    from llmrec_gui.app import IGNORED_QT_MESSAGES
+    bad = [r.message for r in qtlog.records
+           if r.type in (QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg)
+           and r.message.strip() not in IGNORED_QT_MESSAGES]
+    assert not bad, f"Qt warnings: {bad}"
 
 
 def make_controller(qtbot, db, tmp_path, *extra: str, auto_frontier: bool = False):
