@@ -23,10 +23,10 @@ class TrainConfig:
     objective: str = "softmax"   # "softmax" (in-batch, logQ) or "paper" (cosine -> sigmoid, BCE)
     epochs: int = 20
     batch_size: int = 512
-    embedding_dim: int = 64
+    embedding_dim: int = 128
     text_dim: int = 32
     text_units: int = 64
-    user_units: int = 128
+    user_units: int = 256
     max_len: int = 20
     learning_rate: float = 1e-3
     temperature: float = 0.1

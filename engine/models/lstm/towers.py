@@ -19,7 +19,8 @@ class Towers:
 
 
 def build_towers(*, n_tokens: int, text_len: int, n_ids: int, dim: int, text_dim: int, text_units: int,
-                 user_units: int, max_len: int, use_item_ids: bool) -> Towers:
+                 user_units: int, max_len: int, use_item_ids: bool, id_init: float = 0.05,
+                 dense_bias: bool = True) -> Towers:
     import keras
     from keras import layers
 
@@ -27,9 +28,9 @@ def build_towers(*, n_tokens: int, text_len: int, n_ids: int, dim: int, text_dim
     item_id = keras.Input((), dtype="int32", name="item_id")
     x = layers.Embedding(n_tokens, text_dim, mask_zero=True, name="token_embedding")(tokens)
     x = layers.LSTM(text_units, name="text_lstm")(x)
-    x = layers.Dense(dim, activation="tanh", name="text_dense")(x)
+    x = layers.Dense(dim, activation="tanh", use_bias=dense_bias, name="text_dense")(x)
     if use_item_ids:
-        e = layers.Embedding(n_ids, dim, embeddings_initializer=keras.initializers.RandomNormal(stddev=0.05),
+        e = layers.Embedding(n_ids, dim, embeddings_initializer=keras.initializers.RandomNormal(stddev=id_init),
                              name="id_embedding")(item_id)
         x = layers.Add(name="text_plus_id")([x, e])
     v = layers.UnitNormalization(name="item_norm")(x)
@@ -38,7 +39,7 @@ def build_towers(*, n_tokens: int, text_len: int, n_ids: int, dim: int, text_dim
     history = keras.Input((max_len, dim + 2), dtype="float32", name="history")
     h = layers.Masking(0.0, name="padding")(history)
     h = layers.LSTM(user_units, name="user_lstm")(h)
-    h = layers.Dense(dim, name="user_dense")(h)
+    h = layers.Dense(dim, use_bias=dense_bias, name="user_dense")(h)
     u = layers.UnitNormalization(name="user_norm")(h)
     user = keras.Model(history, u, name="user_tower")
 
@@ -59,8 +60,9 @@ def export_user_tower(towers: Towers):
     dense = towers.user.get_layer("user_dense")
     k, rk, b = (w.numpy() if hasattr(w, "numpy") else w for w in
                 (lstm.cell.kernel, lstm.cell.recurrent_kernel, lstm.cell.bias))
-    dk, db = dense.get_weights()
     import numpy as np
+    weights = dense.get_weights()
+    dk, db = weights[0], (weights[1] if len(weights) > 1 else np.zeros(weights[0].shape[1], np.float32))
     return NumpyUserTower(np.asarray(k, np.float32), np.asarray(rk, np.float32), np.asarray(b, np.float32),
                           np.asarray(dk, np.float32), np.asarray(db, np.float32))
 
