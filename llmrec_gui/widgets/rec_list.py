@@ -52,7 +52,8 @@ class RecList(QTableWidget):
                 if col in (0, 4):
                     cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.setItem(row, col, cell)
-            self.setCellWidget(row, 5, self._buttons(item))
+            if self.cellWidget(row, 5) is None:
+                self.setCellWidget(row, 5, self._buttons(row))
         self.resizeColumnToContents(0)
         self.resizeColumnToContents(1)
         self.resizeColumnToContents(4)
@@ -62,7 +63,8 @@ class RecList(QTableWidget):
             self.selectRow(keep)
         self.blockSignals(False)
 
-    def _buttons(self, item: int) -> QWidget:
+    def _buttons(self, row: int) -> QWidget:
+        """Like / Dislike for a list position (made once per row, reused as the list changes)."""
         w = QWidget()
         lay = QHBoxLayout(w)
         lay.setContentsMargins(2, 0, 2, 0)
@@ -73,10 +75,14 @@ class RecList(QTableWidget):
             b.setText(text)
             b.setToolTip(tip)
             b.setAutoRaise(True)
-            b.setObjectName(f"{kind}-{item}")
-            b.clicked.connect(lambda _=False, i=item, k=kind: self.feedback_given.emit(i, k))
+            b.setObjectName(f"{kind}-{row}")
+            b.clicked.connect(lambda _=False, r=row, k=kind: self._feedback(r, k))
             lay.addWidget(b)
         return w
+
+    def _feedback(self, row: int, kind: str) -> None:
+        if 0 <= row < len(self.items):
+            self.feedback_given.emit(self.items[row], kind)
 
     def current_row(self) -> int:
         rows = {i.row() for i in self.selectedIndexes()}

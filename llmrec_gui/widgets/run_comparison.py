@@ -34,7 +34,7 @@ class RunComparison(QWidget):
         self.plot = self.chart.getPlotItem()
         style_plot(self.plot)
         self.plot.setTitle("Selected run vs baselines")
-        self.legend = self.plot.addLegend(offset=(-10, 10))
+        self.legend = self.plot.addLegend(offset=(60, 5))
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.table, 2)

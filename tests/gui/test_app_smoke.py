@@ -61,3 +61,23 @@ def test_screenshot_writes_png(tiny_db, tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     assert png.stat().st_size > 10_000 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "propagateSizeHints" not in out.stderr
+
+
+def test_dropped_files_open_the_wizard_and_the_import_is_selected(qtbot, controller):
+    from PySide6.QtWidgets import QWizard
+    data = ROOT / "tests" / "data" / "ml-1m"
+    qtbot.waitUntil(lambda: controller.state.dataset is not None, timeout=30000)
+    controller.window.file_dropped([str(data / "ratings.dat"), str(data / "movies.dat")])
+    wiz = controller.wizard
+    assert wiz.files_page.paths()[0].endswith("ratings.dat")
+    for _ in range(3):
+        wiz.next()
+    qtbot.waitUntil(lambda: bool(wiz.validate_page.ok or wiz.validate_page.error), timeout=30000)
+    with qtbot.waitSignal(wiz.imported, timeout=30000):
+        wiz.next()
+    wiz.button(QWizard.WizardButton.FinishButton).click()
+    qtbot.waitUntil(lambda: controller.datasets_panel.table.rowCount() == 2, timeout=30000)
+    qtbot.waitUntil(lambda: controller.state.dataset is not None and controller.state.dataset.name == "ml-1m",
+                    timeout=30000)
+    qtbot.waitUntil(lambda: controller.datasets_panel.stats is not None
+                    and controller.datasets_panel.stats.name == "ml-1m", timeout=30000)

@@ -68,9 +68,11 @@ def test_heatmap_click_selects_item_and_list_selection_highlights(qtbot, explore
 
 def test_like_and_dislike_apply_at_once_and_persist(qtbot, explorer, controller):
     from engine.feedback import list_feedback
+    from PySide6.QtWidgets import QToolButton
     first = int(explorer.rec.items[0])
+    button = explorer.list.findChild(QToolButton, "dislike-0")
     with qtbot.waitSignal(explorer.list_updated, timeout=10000):
-        explorer.give_feedback(first, "dislike")
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert first not in explorer.rec.items
     second = int(explorer.rec.items[0])
     with qtbot.waitSignal(explorer.list_updated, timeout=10000):
