@@ -5,74 +5,15 @@ child turns into its CancelToken; terminate() is the last resort. The child open
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import queue as queue_mod
-import threading
-import traceback
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from .child_tasks import CHILD_NICE, child_main
+
 POLL_MS = 50
 GRACE_MS = 15000   # after Cancel, how long the child gets to stop by itself before terminate()
-# The child runs at the lowest CPU priority: whenever the window needs the CPU it gets it first
-# (measured: nice 10 still let a starting TensorFlow stall the GUI thread ~2 s on a busy 2-core box).
-CHILD_NICE = 19
-
-
-# ---- what runs in the child ------------------------------------------------------------
-
-def _child_main(target: str, args: tuple, out: "mp.Queue", cancel_event) -> None:
-    import importlib
-    import os
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if hasattr(os, "nice"):
-        try:
-            os.nice(CHILD_NICE)  # background work: the window gets the CPU first
-        except OSError:
-            pass
-    from engine.errors import CancelledError, EngineError
-    from engine.jobs import CancelToken
-    token = CancelToken()
-    stop = threading.Event()
-
-    def watch():
-        while not stop.is_set():
-            if cancel_event.wait(0.1):
-                token.cancel()
-                return
-
-    threading.Thread(target=watch, daemon=True).start()
-    module, name = target.split(":")
-    fn = getattr(importlib.import_module(module), name)
-    try:
-        result = fn(*args, progress=lambda u: out.put(("progress", u)), cancel=token)
-    except CancelledError:
-        out.put(("cancelled", None))
-    except EngineError as exc:
-        out.put(("error", str(exc)))
-    except BaseException as exc:  # noqa: BLE001 - reported to the GUI, never a silent death
-        traceback.print_exc()
-        out.put(("error", f"{type(exc).__name__}: {exc}"))
-    else:
-        out.put(("done", result))
-    finally:
-        stop.set()
-
-
-def train_in_child(config, store_url: str, progress=None, cancel=None):
-    """The child's training entry: open our own Store, run engine.training.run_training."""
-    from engine.storage import open_store
-    from engine.training import run_training
-    store = open_store(store_url)
-    try:
-        return run_training(config, store, progress=progress, cancel=cancel)
-    finally:
-        store.close()
-
-
-def probe_devices(progress=None, cancel=None) -> list[tuple[str, str]]:
-    """The devices TensorFlow sees (imports TensorFlow: only ever in a child)."""
-    from engine.training import available_devices
-    return available_devices()
 
 
 # ---- the GUI side ------------------------------------------------------------------------
@@ -90,7 +31,7 @@ class ChildJob(QObject):
         ctx = mp.get_context("spawn")
         self._queue = ctx.Queue()
         self._cancel = ctx.Event()
-        self.process = ctx.Process(target=_child_main, args=(target, args, self._queue, self._cancel), daemon=True)
+        self.process = ctx.Process(target=child_main, args=(target, args, self._queue, self._cancel), daemon=True)
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self._poll)
@@ -99,6 +40,10 @@ class ChildJob(QObject):
 
     def start(self) -> "ChildJob":
         self.process.start()
+        try:  # lowest priority from its first instruction (its own imports compete with the window too)
+            os.setpriority(os.PRIO_PROCESS, self.process.pid, CHILD_NICE)
+        except (AttributeError, OSError):
+            pass
         self._timer.start()
         return self
 

@@ -63,7 +63,8 @@ class ExploreSession:
         self.model = loaded.model
         mv = self.model.item_vectors()
         self.genre_vectors = _unit_rows(genre_vectors(self.ds))
-        self.model_vectors = None if mv is None else _unit_rows(mv)
+        # the protocol's item_vectors() rows are already unit length: no copy (EASE's are n_items wide)
+        self.model_vectors = None if mv is None else np.asarray(mv)
         train = loaded.split.train if getattr(loaded, "split", None) is not None else self.ds
         pos = train.positive_mask()
         self.train_positive_counts = np.bincount(train.item_idx[pos], minlength=self.ds.n_items)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from .plot_style import style_plot
@@ -20,7 +21,10 @@ class TrainingCurves(QWidget):
             style_plot(p)
             p.setLabel("bottom", "epoch")
         self.val_plot.addLegend(offset=(-10, 10))
-        self.loss = self.loss_plot.plot([], [], pen=pg.mkPen("#4c78a8", width=2))
+        self.loss_plot.addLegend(offset=(10, -10))
+        self.loss = self.loss_plot.plot([], [], pen=pg.mkPen("#4c78a8", width=2), name="training")
+        self.refit = self.loss_plot.plot([], [], pen=pg.mkPen("#9d755d", width=2, style=Qt.PenStyle.DashLine),
+                                         name="refit on all TRAIN")
         self.ndcg = self.val_plot.plot([], [], pen=pg.mkPen("#e4572e", width=2), symbol="o", symbolSize=6,
                                        symbolBrush="#e4572e", name="NDCG@10")
         self.recall = self.val_plot.plot([], [], pen=pg.mkPen("#54a24b", width=2), symbol="s", symbolSize=6,
@@ -30,7 +34,8 @@ class TrainingCurves(QWidget):
     def clear(self) -> None:
         self.xs, self.ys = [], []
         self.vx, self.vn, self.vr = [], [], []
-        for c in (self.loss, self.ndcg, self.recall):
+        self.refit_from: float | None = None   # epochs after early stopping that retrain on all of TRAIN
+        for c in (self.loss, self.refit, self.ndcg, self.recall):
             c.setData([], [])
 
     def add(self, st) -> None:
@@ -39,16 +44,26 @@ class TrainingCurves(QWidget):
             x = st.epoch - 1 + st.batch / st.batches
         else:
             x = float(st.epoch)
+        if st.batch is None and st.val_ndcg10 is None and self.vx and self.refit_from is None:
+            self.refit_from = st.epoch - 1.0   # an epoch without validation after validated ones: the refit
         if st.loss == st.loss:
             self.xs.append(x)
             self.ys.append(st.loss)
-            self.loss.setData(self.xs, self.ys)
+            self._draw_loss()
         if st.batch is None and st.val_ndcg10 is not None:
             self.vx.append(st.epoch)
             self.vn.append(st.val_ndcg10)
             self.vr.append(st.val_recall10 if st.val_recall10 is not None else float("nan"))
             self.ndcg.setData(self.vx, self.vn)
             self.recall.setData(self.vx, self.vr)
+
+    def _draw_loss(self) -> None:
+        if self.refit_from is None:
+            self.loss.setData(self.xs, self.ys)
+            return
+        cut = next((i for i, x in enumerate(self.xs) if x > self.refit_from), len(self.xs))
+        self.loss.setData(self.xs[:cut], self.ys[:cut])
+        self.refit.setData(self.xs[cut:], self.ys[cut:])
 
     def show_epochs(self, epochs: list[dict]) -> None:
         """A finished run's stored per-epoch rows."""

@@ -139,7 +139,7 @@ class TrainingPanel(QWidget):
         self.progress.setValue(0)
         self.progress_label.setText(f"Starting {config.model} (loading TensorFlow in a separate process)…"
                                     if config.model == "lstm" else f"Fitting {config.model}…")
-        self.job = ChildJob("llmrec_gui.child_jobs:train_in_child", config, self.state.store.url, parent=self)
+        self.job = ChildJob("llmrec_gui.child_tasks:train_in_child", config, self.state.store.url, parent=self)
         self.job.progress.connect(self._progress)
         self.job.finished.connect(self._finished)
         self.job.failed.connect(self._failed)
@@ -225,7 +225,7 @@ class TrainingPanel(QWidget):
         if self._probe is not None and self._probe.running:
             return
         self.state.device_changed.emit("probing TensorFlow…")
-        self._probe = ChildJob("llmrec_gui.child_jobs:probe_devices", parent=self)
+        self._probe = ChildJob("llmrec_gui.child_tasks:probe_devices", parent=self)
         self._probe.finished.connect(self._devices)
         self._probe.failed.connect(self._probe_failed)
         self._probe.start()

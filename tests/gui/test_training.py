@@ -112,3 +112,17 @@ def test_job_error_is_a_message_not_a_crash(qtbot, panel, controller):
     assert sig.args == ["failed"]
     assert errors and "no such dataset" in errors[0]
     assert panel.start_button.isEnabled()
+
+
+def test_curves_split_the_refit_from_training(qtbot):
+    from engine.types import EpochStats
+    from llmrec_gui.widgets.training_curves import TrainingCurves
+    c = TrainingCurves()
+    qtbot.addWidget(c)
+    for e in (1, 2):
+        c.add(EpochStats(epoch=e, epochs=4, loss=3.0 - e, batch=1, batches=2))
+        c.add(EpochStats(epoch=e, epochs=4, loss=2.5 - e, val_ndcg10=0.1 * e, val_recall10=0.2 * e))
+    c.add(EpochStats(epoch=3, epochs=4, loss=2.9, batch=1, batches=2))
+    c.add(EpochStats(epoch=3, epochs=4, loss=2.8))        # no validation: the refit after early stopping
+    assert list(c.ndcg.getData()[1]) == [0.1, 0.2]
+    assert len(c.loss.getData()[0]) == 4 and list(c.refit.getData()[1]) == [2.9, 2.8]
