@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout,
-                               QLabel, QLineEdit, QVBoxLayout, QWizardPage)
+                               QLabel, QLineEdit, QPlainTextEdit, QVBoxLayout, QWizardPage)
 
 NONE = "(none)"
 
@@ -39,6 +39,13 @@ def _spin(value: float | None, tip: str) -> QDoubleSpinBox:
     return s
 
 
+def _rule_text(e) -> str:
+    """An engine Exclude rule in the CLI's one-line syntax (what the rules box shows and parses)."""
+    op = {"prefix": "^=", "eq": "==", "lt": "<"}[e.op]
+    col = e.column + 1 if isinstance(e.column, int) else e.column
+    return f"{e.reason}:{col}{op}{e.value}"
+
+
 class MappingPage(QWizardPage):
     def __init__(self):
         super().__init__()
@@ -48,13 +55,28 @@ class MappingPage(QWizardPage):
         self.inter_box = QGroupBox("Interactions file")
         self.items_box = QGroupBox("Item text")
         self.scale_box = QGroupBox("Rating scale")
+        self.skip_box = QGroupBox("Rows to skip (counted in the summary)")
+        self.skip_user = QCheckBox("Skip rows with no user id (e.g. guest purchases)")
+        self.rules = QPlainTextEdit()
+        self.rules.setPlaceholderText("One rule per line: [REASON:]COLUMN^=PREFIX, COLUMN==VALUE or COLUMN<NUMBER\n"
+                                      "e.g.  cancellation:InvoiceNo^=C   or   returns:Quantity<1")
+        self.rules.setMaximumHeight(70)
+        self.rules_error = QLabel()
+        self.rules_error.setStyleSheet("color: #b00020")
+        sl = QVBoxLayout(self.skip_box)
+        sl.addWidget(self.skip_user)
+        sl.addWidget(self.rules)
+        sl.addWidget(self.rules_error)
         self.combos: dict[str, QComboBox] = {}
         lay = QVBoxLayout(self)
         row = QHBoxLayout()
         row.addWidget(self.inter_box)
         row.addWidget(self.items_box)
         lay.addLayout(row)
-        lay.addWidget(self.scale_box)
+        row2 = QHBoxLayout()
+        row2.addWidget(self.scale_box)
+        row2.addWidget(self.skip_box)
+        lay.addLayout(row2)
         QFormLayout(self.inter_box)
         QFormLayout(self.items_box)
         QFormLayout(self.scale_box)
@@ -129,6 +151,9 @@ class MappingPage(QWizardPage):
             f.addRow(QLabel("<small>Scale from the data when left at 0–0 (min = max).</small>"))
         self.implicit.toggled.connect(self._implicit)
         self._implicit(implicit)
+        self.skip_user.setChecked(m.skip_missing_user)
+        self.rules.setPlainText("\n".join(_rule_text(e) for e in m.exclude))
+        self.rules_error.clear()
 
     def _implicit(self, on: bool) -> None:
         for w in (self.rmin, self.rmax, self.threshold):
@@ -153,7 +178,17 @@ class MappingPage(QWizardPage):
                 scale = dict(rating_min=lo, rating_max=hi, positive_threshold=self.threshold.value())
             elif self.threshold.value() != 0:
                 scale = dict(positive_threshold=self.threshold.value())
+        from engine.commands.data import parse_exclude
+        from engine.errors import EngineError
+        try:
+            rules = tuple(parse_exclude(line.strip()) for line in self.rules.toPlainText().splitlines()
+                          if line.strip())
+        except EngineError as exc:
+            self.rules_error.setText(str(exc))
+            return False
+        self.rules_error.clear()
         wiz.mapping = dataclasses.replace(det.mapping, **values, timestamp_format=self.ts_format.currentData(),
-                                          genre_sep=self.genre_sep.text() or "|", **scale)
+                                          genre_sep=self.genre_sep.text() or "|", exclude=rules,
+                                          skip_missing_user=self.skip_user.isChecked(), **scale)
         wiz.on_unknown_item = self.unknown.currentData()
         return True

@@ -38,6 +38,8 @@ def _next(wiz, page_attr):
     (["ml-1m/ratings.dat", "ml-1m/movies.dat"], "movielens", 1),
     (["ml-100k/u.data", "ml-100k/u.item"], "movielens-100k", 1),
     (["generic/events.tsv", "generic/items.csv"], "csv", 1),
+    (["tweetings/ratings.dat", "tweetings/movies.dat"], "movietweetings", 1),
+    (["ml-latest/ratings.csv", "ml-latest/movies.csv", "ml-latest/tags.csv"], "movielens", 1),
 ])
 def test_wizard_imports_known_formats(qtbot, store, wizard_for, files, fmt, n_items_min):
     wiz = wizard_for([DATA / f for f in files])
@@ -104,3 +106,25 @@ def test_files_page_reports_missing_file(qtbot, wizard_for, tmp_path):
     wiz.next()
     assert wiz.currentPage() is wiz.files_page
     assert "no such file" in wiz.files_page.error.text()
+
+
+def test_wizard_skip_rules_for_dirty_retail_data(qtbot, store, wizard_for):
+    """Online-retail style data: rows without a customer and cancellations are skipped and counted."""
+    wiz = wizard_for([DATA / "generic" / "retail.csv"])
+    _next(wiz, "preview_page")
+    _next(wiz, "mapping_page")
+    page = wiz.mapping_page
+    page.rules.setPlainText("bad rule without operator")
+    wiz.next()
+    assert wiz.currentPage() is page and "cannot read the exclude rule" in page.rules_error.text()
+    page.skip_user.setChecked(True)
+    page.rules.setPlainText("cancellation:InvoiceNo^=C")
+    _next(wiz, "validate_page")
+    qtbot.waitUntil(lambda: bool(wiz.validate_page.ok or wiz.validate_page.error), timeout=30000)
+    assert wiz.validate_page.ok, wiz.validate_page.error
+    with qtbot.waitSignal(wiz.imported, timeout=30000) as sig:
+        _next(wiz, "import_page")
+    s = sig.args[0]
+    assert s.rating_min is None and s.n_interactions > 0
+    assert "cancellation" in s.skipped and sum(s.skipped.values()) >= 2
+    assert "cancellation" in wiz.import_page.result.text()
