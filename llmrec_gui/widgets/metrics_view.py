@@ -20,6 +20,10 @@ class MetricsView(QGroupBox):
         self.values: dict = {}
 
     def set_metrics(self, metrics: dict) -> None:
+        if list(metrics) != list(self.labels):   # another model's spaces: rebuild the rows
+            while self.form.rowCount():
+                self.form.removeRow(0)
+            self.labels = {}
         self.values = dict(metrics)
         for name, value in metrics.items():
             if name not in self.labels:

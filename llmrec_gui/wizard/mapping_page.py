@@ -77,6 +77,7 @@ class MappingPage(QWizardPage):
         row2.addWidget(self.scale_box)
         row2.addWidget(self.skip_box)
         lay.addLayout(row2)
+        lay.addStretch(1)
         QFormLayout(self.inter_box)
         QFormLayout(self.items_box)
         QFormLayout(self.scale_box)

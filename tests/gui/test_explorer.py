@@ -114,3 +114,18 @@ def test_frontier_plot_and_exports(qtbot, explorer, tmp_path):
         for ext in ("png", "svg"):
             p = explorer._export(what, str(tmp_path / f"{what}.{ext}"))
             assert (tmp_path / f"{what}.{ext}").stat().st_size > 1000, p
+
+
+def test_model_without_item_vectors_uses_the_text_space(qtbot, explorer, controller):
+    from engine.runs import fit_baseline
+    store = controller.state.store
+    run_id = fit_baseline(store, controller.state.dataset.name, "popularity")
+    controller.state.refresh_runs(select=run_id)
+    qtbot.waitUntil(lambda: explorer.session is not None and explorer.session.info.id == run_id
+                    and explorer.rec is not None and explorer.rec.user == controller.state.user
+                    and "ILD (text)" in explorer.metrics.values, timeout=30000)
+    assert "ILD (model)" not in explorer.metrics.labels
+    explorer.slider.setValue(0.8)
+    qtbot.waitUntil(lambda: explorer.rec.tradeoff == 0.8, timeout=5000)
+    assert explorer.rec.promoted.any()
+    assert explorer.heatmap.matrix.shape == (10, 10)
