@@ -212,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
-IGNORED_QT_MESSAGES = ("This plugin does not support propagateSizeHints()",)
+IGNORED_QT_MESSAGES = ("This plugin does not support propagateSizeHints()",  # offscreen platform plugin
+                       "This plugin does not support raise()")
 
 
 def install_message_filter() -> None:

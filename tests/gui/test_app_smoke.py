@@ -87,3 +87,34 @@ def test_dropped_files_open_the_wizard_and_the_import_is_selected(qtbot, control
                     timeout=30000)
     qtbot.waitUntil(lambda: controller.datasets_panel.stats is not None
                     and controller.datasets_panel.stats.name == "ml-1m", timeout=30000)
+
+
+def test_reopens_last_run_and_user(qtbot, tiny_db, tmp_path):
+    from llmrec_gui import workers
+    first = make_controller(qtbot, tiny_db, tmp_path)
+    ex = first.explorer_panel
+    qtbot.waitUntil(lambda: ex.rec is not None, timeout=60000)
+    other = next(u for u in range(5) if u != first.state.user)
+    first.state.select_user(other)
+    qtbot.waitUntil(lambda: ex.cands is not None and ex.cands.user == other, timeout=30000)
+    run_id = first.state.run.id
+    first.shutdown()
+    first.window.close()
+    workers.wait_all(30000)
+    first.settings.sync()
+    second = make_controller(qtbot, tiny_db, tmp_path)
+    ex2 = second.explorer_panel
+    qtbot.waitUntil(lambda: ex2.rec is not None, timeout=60000)
+    assert second.state.run.id == run_id and second.state.user == other and ex2.rec.user == other
+    second.shutdown()
+    workers.wait_all(30000)
+
+
+def test_keyboard_shortcuts_switch_views(qtbot, controller):
+    from PySide6.QtCore import Qt
+    win = controller.window
+    for key, index in ((Qt.Key.Key_3, 2), (Qt.Key.Key_2, 1), (Qt.Key.Key_1, 0)):
+        qtbot.keyClick(win, key, Qt.KeyboardModifier.ControlModifier)
+        assert win.tabs.currentIndex() == index
+    shortcuts = {a.shortcut().toString() for a in vars(win.actions).values() if hasattr(a, "shortcut")}
+    assert {"Ctrl+I", "Ctrl+T", "Ctrl+E", "Ctrl+1"} <= shortcuts

@@ -61,6 +61,9 @@ def test_heatmap_click_selects_item_and_list_selection_highlights(qtbot, explore
     assert explorer.list.current_row() == 3
     assert hm.selected == 3 and hm.highlight.isVisible()
     assert "similarity:" in hm.tooltip_text(3, 6) and explorer.rec.titles[6] in hm.tooltip_text(3, 6)
+    qtbot.mouseMove(hm.plot_widget.viewport(), pos=hm.plot_widget.mapFromScene(hm.cell_center_scene(2, 7)))
+    qtbot.waitUntil(lambda: explorer.rec.titles[7] in hm.plot_widget.toolTip(), timeout=3000)
+    assert explorer.rec.titles[2] in hm.plot_widget.toolTip()
     explorer.list.select_position(5)
     assert hm.selected == 5
     assert explorer.rec.titles[5] in explorer.detail.toPlainText()
