@@ -128,3 +128,24 @@ def test_wizard_skip_rules_for_dirty_retail_data(qtbot, store, wizard_for):
     assert s.rating_min is None and s.n_interactions > 0
     assert "cancellation" in s.skipped and sum(s.skipped.values()) >= 2
     assert "cancellation" in wiz.import_page.result.text()
+
+
+def test_cancel_import_leaves_nothing(qtbot, store, wizard_for, tmp_path):
+    big = tmp_path / "big.csv"
+    with open(big, "w", encoding="utf-8") as f:
+        f.write("user,item,rating,timestamp\n")
+        for r in range(300_000):
+            f.write(f"u{r % 5000},i{(r * 7) % 3000},{1 + r % 5},{1_600_000_000 + r}\n")
+    wiz = wizard_for([big])
+    for page in ("preview_page", "mapping_page", "validate_page"):
+        _next(wiz, page)
+    qtbot.waitUntil(lambda: bool(wiz.validate_page.ok or wiz.validate_page.error), timeout=60000)
+    assert wiz.validate_page.ok, wiz.validate_page.error
+    imp = wiz.import_page
+    with qtbot.waitSignal(imp.finished, timeout=60000) as sig:
+        _next(wiz, "import_page")
+        qtbot.waitUntil(lambda: imp.bar.value() > 0 or imp.done, timeout=30000)
+        imp.cancel_button.click()
+    assert sig.args == [False], imp.result.text()
+    assert "nothing was imported" in imp.result.text()
+    assert _datasets(store) == []
