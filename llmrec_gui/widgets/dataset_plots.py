@@ -50,7 +50,10 @@ class DatasetPlots(QWidget):
         for plot, counts, color in ((self.items, st.per_item, "#1f77b4"), (self.users, st.per_user, "#ff7f0e")):
             y = np.log10(np.maximum(counts, 0.5))
             plot.plot(np.arange(1, len(counts) + 1), y, pen=pg.mkPen(color, width=2))
-            plot.getAxis("left").setTicks([log_ticks(float(y.min(initial=0)), float(y.max(initial=1)))])
+            ticks = [t for t in log_ticks(max(0.0, float(y.min(initial=0))), float(y.max(initial=1)))]
+            if len(counts) and counts.min() == 0:
+                ticks.append((float(np.log10(0.5)), "0"))   # zero counts are drawn at 0.5
+            plot.getAxis("left").setTicks([ticks])
         top = st.genres[:18]
         if top:
             y = np.arange(len(top))
