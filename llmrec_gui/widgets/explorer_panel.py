@@ -13,7 +13,7 @@ from superqt import QLabeledDoubleSlider
 from superqt.utils import qthrottled
 
 from .. import workers
-from ..explore_logic import METHODS, SPACES, ExploreSession, short_title
+from ..explore_logic import METHODS, N_CANDIDATES, SPACES, ExploreSession, short_title
 from .frontier_plot import FrontierPlot
 from .heatmap_view import HeatmapView
 from .history_view import HistoryView
@@ -172,7 +172,7 @@ class ExplorerPanel(QWidget):
         saved = self.state.saved_user()
         user = saved if saved is not None and 0 <= saved < session.ds.n_users else session.default_user()
         self.status.setText(f"Run {run.id}: {run.model} on {run.dataset_name}. "
-                            f"Candidates: top {100} by score, re-ranked live.")
+                            f"Candidates: top {N_CANDIDATES} by score, re-ranked live.")
         self.state.user = None
         self.state.select_user(user)
         if self.auto_frontier:
