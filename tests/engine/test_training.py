@@ -102,3 +102,10 @@ def test_train_config_is_plain_and_picklable():
     import pickle
     cfg = TrainConfig(dataset="x", **TINY)
     assert pickle.loads(pickle.dumps(cfg)) == cfg
+
+
+def test_no_holdout_trains_on_everything_and_registers_without_metrics(tiny_store):
+    summary = run_training(TrainConfig(dataset="tiny", holdout=False, **{**TINY, "epochs": 1}), tiny_store)
+    with tiny_store.session() as s:
+        info = repo.get_run(s, summary.run_id)
+    assert info.holdout is False and summary.metrics == {} and info.metrics == {}

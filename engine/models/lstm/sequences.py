@@ -1,5 +1,6 @@
 """Training examples and model inputs as numpy arrays: each positive is a target, the user's previous
-L interactions (any rating, time order) are its history. Items are 1-based here; 0 is padding."""
+L interactions (any rating, time order) are its history. Items are 1-based here; 0 is padding,
+at the end of each row (right-padded)."""
 from __future__ import annotations
 
 import numpy as np
@@ -19,7 +20,7 @@ def rating_feature(ratings: np.ndarray, rating_min: float | None, rating_max: fl
 
 
 def build_examples(ds: Dataset, max_len: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(hist (N, L) int32, hist_rating (N, L) float32, target (N,) int32), left-padded, vectorised:
+    """(hist (N, L) int32, hist_rating (N, L) float32, target (N,) int32), right-padded, vectorised:
     one example per positive interaction that has at least one earlier interaction."""
     order = time_order(ds)
     users = ds.user_idx[order]
@@ -37,12 +38,15 @@ def build_examples(ds: Dataset, max_len: int) -> tuple[np.ndarray, np.ndarray, n
     idx = np.where(valid, idx, 0)
     hist = np.where(valid, items[idx], 0).astype(np.int32)
     hist_r = np.where(valid, feats[idx], 0.0).astype(np.float32)
-    return hist, hist_r, items[rows]
+    # right-pad (real steps first): a masked LSTM gives the same state either way, and Keras can use
+    # cuDNN on a GPU only for right-padded sequences
+    shift = (np.arange(max_len)[None, :] + (max_len - valid.sum(1))[:, None]) % max_len
+    return np.take_along_axis(hist, shift, 1), np.take_along_axis(hist_r, shift, 1), items[rows]
 
 
 def window(items: np.ndarray, ratings: np.ndarray | None, max_len: int, rating_min: float | None,
            rating_max: float | None) -> tuple[np.ndarray, np.ndarray]:
-    """The last `max_len` interactions of one history as a left-padded (1-based items, features) pair."""
+    """The last `max_len` interactions of one history as a right-padded (1-based items, features) pair."""
     items = np.asarray(items, np.int64)[-max_len:] if max_len else np.asarray(items, np.int64)
     if ratings is None:
         feats = np.ones(len(items), np.float32)
@@ -51,8 +55,8 @@ def window(items: np.ndarray, ratings: np.ndarray | None, max_len: int, rating_m
     h = np.zeros(max_len, np.int32)
     r = np.zeros(max_len, np.float32)
     if len(items):
-        h[-len(items):] = items + 1
-        r[-len(items):] = feats
+        h[:len(items)] = items + 1
+        r[:len(items)] = feats
     return h, r
 
 

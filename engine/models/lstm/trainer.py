@@ -47,11 +47,14 @@ class ValidationSet:
             self.seen.append(items[s:e])
         self.targets = targets
 
-    def metrics(self, item_matrix: np.ndarray, tower: NumpyUserTower, k: int = 10, batch: int = 512) -> tuple[float, float]:
+    def metrics(self, item_matrix: np.ndarray, tower: NumpyUserTower, k: int = 10, batch: int = 512,
+                cancel: CancelToken | None = None) -> tuple[float, float]:
         """(Recall@k, NDCG@k) with full ranking, seen items excluded (EVALUATION.md)."""
         recalls, ndcgs = [], []
         disc = 1.0 / np.log2(np.arange(2, k + 2))
         for s in range(0, len(self.hist), batch):
+            if cancel is not None and cancel.cancelled:
+                raise CancelledError()
             seq, mask = user_inputs(item_matrix, self.hist[s:s + batch], self.hist_r[s:s + batch])
             scores = tower.encode(seq, mask) @ item_matrix.T
             for j in range(len(scores)):
@@ -146,6 +149,8 @@ def train_towers(cfg, train: Dataset, tokens: np.ndarray, *, epochs: int, valida
     def item_matrix() -> np.ndarray:
         out = []
         for s in range(1, n_items + 1, 4096):
+            if cancel is not None and cancel.cancelled:
+                raise CancelledError()
             e = min(s + 4096, n_items + 1)
             out.append(np.asarray(towers.item([tokens[s:e], id_index[s:e]], training=False), np.float32))
         return np.vstack(out)
@@ -183,7 +188,7 @@ def train_towers(cfg, train: Dataset, tokens: np.ndarray, *, epochs: int, valida
         if cancel is not None and cancel.cancelled:
             raise CancelledError()
         if validation is not None:
-            rec, ndcg = validation.metrics(item_matrix(), export_user_tower(towers))
+            rec, ndcg = validation.metrics(item_matrix(), export_user_tower(towers), cancel=cancel)
             row.update(val_recall10=rec, val_ndcg10=ndcg)
             if ndcg > best[0]:
                 best, bad = (ndcg, epoch + 1, [v.numpy() for v in train_vars]), 0
