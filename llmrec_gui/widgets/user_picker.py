@@ -28,30 +28,36 @@ class UserPicker(QWidget):
         lay.addWidget(self.view)
         self.search.textChanged.connect(self.proxy.setFilterFixedString)
         self.view.selectionModel().currentChanged.connect(self._current)
-        self._rows: dict[int, int] = {}
+        self._selecting = False
 
     def set_users(self, users: list[tuple[int, str, int]]) -> None:
         """users: (index, external id, number of interactions)."""
-        self.model.clear()
-        self._rows = {}
-        for row, (idx, ext, n) in enumerate(users):
-            it = QStandardItem(f"{ext}  ({n} interactions)")
-            it.setData(idx, Qt.ItemDataRole.UserRole)
-            it.setEditable(False)
-            self.model.appendRow(it)
-            self._rows[idx] = row
+        self._selecting = True  # clearing and refilling moves the current row: not a user's pick
+        try:
+            self.model.clear()
+            for idx, ext, n in users:
+                it = QStandardItem(f"{ext}  ({n} interactions)")
+                it.setData(int(idx), Qt.ItemDataRole.UserRole)
+                it.setEditable(False)
+                self.model.appendRow(it)
+        finally:
+            self._selecting = False
 
     def select(self, user: int) -> None:
-        row = self._rows.get(int(user))
-        if row is None:
+        """Show `user` as the current row without emitting `user_picked` (the state already knows)."""
+        found = self.model.match(self.model.index(0, 0), Qt.ItemDataRole.UserRole, int(user), 1,
+                                 Qt.MatchFlag.MatchExactly)
+        if not found:
             return
-        index = self.proxy.mapFromSource(self.model.index(row, 0))
+        index = self.proxy.mapFromSource(found[0])
         if index.isValid():
-            self.view.blockSignals(True)
-            self.view.setCurrentIndex(index)
+            self._selecting = True
+            try:
+                self.view.setCurrentIndex(index)
+            finally:
+                self._selecting = False
             self.view.scrollTo(index)
-            self.view.blockSignals(False)
 
     def _current(self, current, _previous) -> None:
-        if current.isValid():
+        if current.isValid() and not self._selecting:
             self.user_picked.emit(int(current.data(Qt.ItemDataRole.UserRole)))

@@ -1,18 +1,18 @@
-"""The PySide6 6.12 refcount workaround: heavy painting must never bring None's count to zero."""
+"""Guard for the PySide6 pin: PySide6-Essentials 6.12.0 drops a reference to None on every QPainter
+call on Python 3.11, and the interpreter aborts once None's count reaches zero. The installed
+binding must not leak None references while painting."""
 from __future__ import annotations
 
 import sys
 
 
-def test_painting_many_lines_does_not_abort(qapp):
-    import llmrec_gui  # noqa: F401  (applies the workaround)
+def test_painting_does_not_lose_references_to_none(qapp):
     from PySide6.QtCore import QPointF
     from PySide6.QtGui import QImage, QPainter
     img = QImage(64, 64, QImage.Format.Format_ARGB32)
     p = QPainter(img)
     before = sys.getrefcount(None)
-    for _ in range(20000):
+    for _ in range(2000):
         p.drawLine(QPointF(0, 0), QPointF(5, 5))
     p.end()
-    assert sys.getrefcount(None) > 1_000_000   # far from zero whatever the binding does
-    assert before - sys.getrefcount(None) <= 20001
+    assert before - sys.getrefcount(None) < 500, "this PySide6 build leaks references to None while painting"
