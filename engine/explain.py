@@ -50,6 +50,9 @@ def contributor_matrix(items: np.ndarray, history: np.ndarray, *, dataset,
         return dense[:len(items)] @ dense[len(items):].T, "text"
 
 
+MIN_CONTRIBUTION = 0.1  # a history item below this similarity is not named as a reason
+
+
 def explain(items, history_items, *, dataset, model=None, promoted=None, gains=None, top: int = 3,
             matrix: tuple[np.ndarray, str] | None = None) -> list[Explanation]:
     """One Explanation per item. ``promoted``/``gains`` come from a RerankResult (None: not re-ranked);
@@ -64,23 +67,27 @@ def explain(items, history_items, *, dataset, model=None, promoted=None, gains=N
     for r, item in enumerate(items):
         row = sims[r]
         best = np.argsort(-row, kind="stable")[:top] if len(row) else np.zeros(0, np.int64)
-        because = tuple(Contributor(int(history[b]), dataset.titles[int(history[b])], float(row[b]))
-                        for b in best if row[b] > 0)
+        ranked = [Contributor(int(history[b]), dataset.titles[int(history[b])], float(row[b])) for b in best]
+        because = tuple(c for c in ranked if c.similarity >= MIN_CONTRIBUTION)
         shared = tuple(sorted(((g, hist_genres[g]) for g in set(dataset.genres[int(item)]) if hist_genres[g]),
                               key=lambda x: (-x[1], x[0])))
         p = bool(promoted[r]) if promoted is not None else False
         gain = float(gains[r]) if gains is not None else None
+        nearest = ranked[0] if ranked else None
         out.append(Explanation(int(item), because, space, shared, p, gain,
-                               tuple(_sentences(because, space, shared, p, gain))))
+                               tuple(_sentences(because, space, shared, p, gain, nearest))))
     return out
 
 
-def _sentences(because, space, shared, promoted, gain) -> list[str]:
+def _sentences(because, space, shared, promoted, gain, nearest=None) -> list[str]:
     out = []
     where = "the model's item space" if space == "model" else "item text (TF-IDF)"
     if because:
         names = ", ".join(f"{c.title} ({c.similarity:.2f})" for c in because)
         out.append(f"Closest in {where} to these items of your history: {names}.")
+    elif nearest is not None:
+        out.append(f"None of your history items is close to it in {where} (the nearest, {nearest.title}, "
+                   f"has similarity {nearest.similarity:.2f}); its score comes from the model as a whole.")
     else:
         out.append(f"None of your history items is similar to it in {where}.")
     if shared:

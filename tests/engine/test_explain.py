@@ -28,9 +28,20 @@ def test_explain_facts():
     assert second.because == () and second.shared_genres == ()
     assert second.promoted and "diversity gain of 0.83" in second.text
     assert "None of your history items" in second.text
+    assert "(the nearest, " in second.text        # the weak best match is named as such, not as a reason
     # a model without item vectors: explained in the text space
     text_only = explain([1], [0], dataset=ds, model=VectorModel(None))
     assert text_only[0].space == "text" and "item text" in text_only[0].text
+
+
+def test_weak_similarity_is_not_given_as_a_reason():
+    from engine.explain import MIN_CONTRIBUTION
+    ds = tiny_dataset(["A", "B", "C"], [("X",), ("Y",), ("Z",)])
+    s = MIN_CONTRIBUTION / 2
+    v = np.array([[1, 0], [s, np.sqrt(1 - s * s)], [0, 1]], dtype=np.float32)
+    out = explain([1], [0], dataset=ds, model=VectorModel(v))[0]
+    assert out.because == ()
+    assert f"has similarity {s:.2f}" in out.text and "Closest" not in out.text
 
 
 def test_explore_similar_feedback_cli(tmp_path, capsys):
