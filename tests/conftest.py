@@ -36,3 +36,13 @@ def shared_data_or_skip(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is absent (real-data tests need ../shared/data beside the project)")
     return path
+
+
+def db_dump(store) -> list[str]:
+    """The database's whole content as SQL lines: equal dumps mean an unchanged database."""
+    import sqlite3
+    con = sqlite3.connect(store.engine.url.database)
+    try:
+        return list(con.iterdump())
+    finally:
+        con.close()

@@ -3,7 +3,6 @@ import leaves the database exactly as it was (compared with iterdump)."""
 from __future__ import annotations
 
 import gzip
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -11,16 +10,9 @@ import pytest
 from engine.errors import CancelledError, EngineError, InputError
 from engine.ingest import detect_format, import_files
 from engine.jobs import CancelToken
+from tests.conftest import db_dump as dump
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-
-
-def dump(store) -> list[str]:
-    con = sqlite3.connect(store.engine.url.database)
-    try:
-        return list(con.iterdump())
-    finally:
-        con.close()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-import sqlite3
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
@@ -15,6 +14,7 @@ from hypothesis import strategies as st
 from engine.data.dataset import load_dataset
 from engine.errors import EngineError, InputError
 from engine.ingest import import_files
+from tests.conftest import db_dump as dump
 
 SETTINGS = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -26,14 +26,6 @@ ID_CHARS = st.sampled_from("abcxyz0123456789-_.éßЖ中")
 def ids(extra: str = "") -> st.SearchStrategy[str]:
     alphabet = ID_CHARS if not extra else st.one_of(ID_CHARS, st.sampled_from(extra))
     return st.text(alphabet, min_size=1, max_size=6).filter(lambda s: s.strip() == s)
-
-
-def dump(store) -> list[str]:
-    con = sqlite3.connect(store.engine.url.database)
-    try:
-        return list(con.iterdump())
-    finally:
-        con.close()
 
 
 @st.composite
