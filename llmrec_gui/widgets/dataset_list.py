@@ -2,21 +2,18 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+from PySide6.QtWidgets import QHeaderView, QTableWidgetItem
+
+from .read_only_table import ReadOnlyTable
 
 COLUMNS = ("Name", "Users", "Items", "Interactions", "Ratings", "Positive ≥", "Format")
 
 
-class DatasetList(QTableWidget):
+class DatasetList(ReadOnlyTable):
     dataset_selected = Signal(object)  # DatasetInfo
 
     def __init__(self, parent=None):
-        super().__init__(0, len(COLUMNS), parent)
-        self.setHorizontalHeaderLabels(COLUMNS)
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.verticalHeader().setVisible(False)
+        super().__init__(COLUMNS, parent)
         self.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self._infos: list = []
         self.itemSelectionChanged.connect(self._emit)

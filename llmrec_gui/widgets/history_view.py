@@ -3,16 +3,14 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+from PySide6.QtWidgets import QHeaderView, QTableWidgetItem
+
+from .read_only_table import ReadOnlyTable
 
 
-class HistoryView(QTableWidget):
+class HistoryView(ReadOnlyTable):
     def __init__(self, parent=None):
-        super().__init__(0, 3, parent)
-        self.setHorizontalHeaderLabels(("Date", "Title", "Rating"))
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.verticalHeader().setVisible(False)
+        super().__init__(("Date", "Title", "Rating"), parent, single_selection=False)
         self.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
 
     def set_history(self, titles: list[str], ratings, times, no_time: int) -> None:

@@ -4,25 +4,22 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QTableWidget, QTableWidgetItem,
+from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QTableWidgetItem,
                                QToolButton, QWidget)
+
+from .read_only_table import ReadOnlyTable
 
 COLUMNS = ("#", "", "Title", "Genres", "Score", "Feedback")
 PROMOTED = "◆"
 PROMOTED_BG = QColor("#fff4d6")
 
 
-class RecList(QTableWidget):
+class RecList(ReadOnlyTable):
     row_selected = Signal(int)                 # list position
     feedback_given = Signal(int, str)          # item index, "like" | "dislike"
 
     def __init__(self, parent=None):
-        super().__init__(0, len(COLUMNS), parent)
-        self.setHorizontalHeaderLabels(COLUMNS)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.verticalHeader().setVisible(False)
+        super().__init__(COLUMNS, parent)
         h = self.horizontalHeader()
         h.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         h.setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)

@@ -2,22 +2,19 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QTableWidget, QTableWidgetItem
+from PySide6.QtWidgets import QTableWidgetItem
+
+from .read_only_table import ReadOnlyTable
 
 METRICS = ("ndcg@10", "recall@10", "hit_rate@10", "ild_genre@10", "coverage@10", "novelty@10")
 COLUMNS = ("Run", "Model", "Objective", "Device", "Seconds") + METRICS
 
 
-class RunsTable(QTableWidget):
+class RunsTable(ReadOnlyTable):
     run_selected = Signal(object)   # RunInfo
 
     def __init__(self, parent=None):
-        super().__init__(0, len(COLUMNS), parent)
-        self.setHorizontalHeaderLabels(COLUMNS)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.verticalHeader().setVisible(False)
+        super().__init__(COLUMNS, parent)
         self.horizontalHeader().setStretchLastSection(True)
         self.runs: list = []
         self.itemSelectionChanged.connect(self._emit)
