@@ -34,6 +34,12 @@ def _next(wiz, page_attr):
     assert wiz.currentPage() is getattr(wiz, page_attr)
 
 
+def _validate(qtbot, wiz, timeout=30000):
+    """Go on to the validation page and wait for its dry run to finish (passed or failed)."""
+    _next(wiz, "validate_page")
+    qtbot.waitUntil(lambda: bool(wiz.validate_page.ok or wiz.validate_page.error is not None), timeout=timeout)
+
+
 @pytest.mark.parametrize("files, fmt, n_items_min", [
     (["ml-1m/ratings.dat", "ml-1m/movies.dat"], "movielens", 1),
     (["ml-100k/u.data", "ml-100k/u.item"], "movielens-100k", 1),
@@ -51,8 +57,7 @@ def test_wizard_imports_known_formats(qtbot, store, wizard_for, files, fmt, n_it
     _next(wiz, "mapping_page")
     assert wiz.mapping_page.isComplete()
     assert wiz.mapping_page.combos["user"].currentData() is not None
-    _next(wiz, "validate_page")
-    qtbot.waitUntil(lambda: bool(wiz.validate_page.ok or wiz.validate_page.error), timeout=30000)
+    _validate(qtbot, wiz)
     assert wiz.validate_page.ok, wiz.validate_page.error
     assert _datasets(store) == []                     # the dry run wrote nothing
     with qtbot.waitSignal(wiz.imported, timeout=30000) as sig:
@@ -77,8 +82,7 @@ def test_wizard_mapping_changes_what_is_imported(qtbot, store, wizard_for, tmp_p
     page.combos["timestamp"].setCurrentIndex(page.combos["timestamp"].findData("when"))
     assert page.isComplete()
     page.implicit.setChecked(True)
-    _next(wiz, "validate_page")
-    qtbot.waitUntil(lambda: bool(wiz.validate_page.ok or wiz.validate_page.error), timeout=30000)
+    _validate(qtbot, wiz)
     assert wiz.validate_page.ok, wiz.validate_page.error
     with qtbot.waitSignal(wiz.imported, timeout=30000) as sig:
         _next(wiz, "import_page")
@@ -92,8 +96,7 @@ def test_wizard_shows_bad_file_error_and_imports_nothing(qtbot, store, wizard_fo
     wiz = wizard_for([bad])
     _next(wiz, "preview_page")
     _next(wiz, "mapping_page")
-    _next(wiz, "validate_page")
-    qtbot.waitUntil(lambda: bool(wiz.validate_page.error is not None or wiz.validate_page.ok), timeout=30000)
+    _validate(qtbot, wiz)
     assert not wiz.validate_page.ok
     text = wiz.validate_page.result.text()
     assert "ratings.csv" in text and "line 3" in text and "Nothing was imported" in text
@@ -119,8 +122,7 @@ def test_wizard_skip_rules_for_dirty_retail_data(qtbot, store, wizard_for):
     assert wiz.currentPage() is page and "cannot read the exclude rule" in page.rules_error.text()
     page.skip_user.setChecked(True)
     page.rules.setPlainText("cancellation:InvoiceNo^=C")
-    _next(wiz, "validate_page")
-    qtbot.waitUntil(lambda: bool(wiz.validate_page.ok or wiz.validate_page.error), timeout=30000)
+    _validate(qtbot, wiz)
     assert wiz.validate_page.ok, wiz.validate_page.error
     with qtbot.waitSignal(wiz.imported, timeout=30000) as sig:
         _next(wiz, "import_page")
@@ -137,9 +139,9 @@ def test_cancel_import_leaves_nothing(qtbot, store, wizard_for, tmp_path):
         for r in range(300_000):
             f.write(f"u{r % 5000},i{(r * 7) % 3000},{1 + r % 5},{1_600_000_000 + r}\n")
     wiz = wizard_for([big])
-    for page in ("preview_page", "mapping_page", "validate_page"):
+    for page in ("preview_page", "mapping_page"):
         _next(wiz, page)
-    qtbot.waitUntil(lambda: bool(wiz.validate_page.ok or wiz.validate_page.error), timeout=60000)
+    _validate(qtbot, wiz, timeout=60000)
     assert wiz.validate_page.ok, wiz.validate_page.error
     imp = wiz.import_page
     with qtbot.waitSignal(imp.finished, timeout=60000) as sig:
