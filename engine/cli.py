@@ -11,7 +11,8 @@ import sys
 
 from .errors import EngineError
 
-COMMAND_MODULES = ("engine.commands.data", "engine.commands.models", "engine.commands.explore")
+COMMAND_MODULES = ("engine.commands.data", "engine.commands.models", "engine.commands.explore",
+                   "engine.commands.language")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,7 +42,12 @@ def emit_json(obj) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:   # a trailing free-text argument after options (`feedback say --user U "no horror"`)
+        if getattr(args, "text", "") is None and not any(e.startswith("-") for e in extra):
+            args.text = " ".join(extra)
+        else:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
     from .storage import open_store
     try:
         store = open_store(args.db)
