@@ -209,25 +209,42 @@ def _dark_genres(dataset, encoder) -> tuple[str, ...]:
 
 # ---- applying through the feedback engine -----------------------------------------------------
 
-def apply(understanding: Understanding, recs, k: int = 10) -> list[int]:
-    """Apply every action to a live ``engine.feedback.UserRecommendations``; returns the new feedback
-    ids (undo them all with ``recs.undo(id)`` to take the sentence back). Genre and popularity
-    actions hide matching items of the user's current candidate pool as "not interested"."""
-    ids: list[int] = []
+def feedback_pairs(understanding: Understanding, dataset, pool_items, shown_items) -> list[tuple[int, str]]:
+    """The (item, kind) feedback entries a sentence stands for, given the user's candidate pool and
+    the list on screen. Genre and popularity actions hide matching items as "not interested"."""
+    pairs: list[tuple[int, str]] = []
+    kinds = {"dislike": "dislike", "more_like": "like", "seen": "not_interested"}
     for a in understanding.actions:
-        if a.kind == "dislike":
-            ids += [recs.dislike(i) for i in a.items]
-        elif a.kind == "more_like":
-            ids += [recs.like(i) for i in a.items]
-        elif a.kind == "seen":
-            ids += [recs.not_interested(i) for i in a.items]
+        if a.kind in kinds:
+            pairs += [(int(i), kinds[a.kind]) for i in a.items]
         elif a.kind in ("avoid_genre", "lighter"):
-            pool = recs.candidates().items
-            hide = [int(i) for i in pool if set(recs.dataset.genres[int(i)]) & set(a.genres)]
-            ids += [recs.not_interested(i) for i in hide]
+            pairs += [(int(i), "not_interested") for i in pool_items if set(dataset.genres[int(i)]) & set(a.genres)]
         elif a.kind == "less_popular":
-            shown = [r.item for r in recs.rerank(0.0, "mmr", k).rows]
-            pop = title_index(recs.dataset).popularity
-            n = max(1, int(round(LESS_POPULAR_SHARE * len(shown))))
-            ids += [recs.not_interested(i) for i in sorted(shown, key=lambda i: -pop[i])[:n]]
-    return ids
+            pop = title_index(dataset).popularity
+            shown = [int(i) for i in shown_items]
+            n = max(1, int(round(LESS_POPULAR_SHARE * len(shown)))) if shown else 0
+            pairs += [(i, "not_interested") for i in sorted(shown, key=lambda i: -pop[i])[:n]]
+    seen: set[int] = set()
+    return [p for p in pairs if not (p[0] in seen or seen.add(p[0]))]    # one entry per item
+
+
+def apply(understanding: Understanding, recs, k: int = 10) -> list[int]:
+    """Apply a sentence to a live ``engine.feedback.UserRecommendations``; returns the new feedback ids
+    (``recs.undo(id)`` on each takes the sentence back)."""
+    shown = [r.item for r in recs.rerank(0.0, "mmr", k).rows]
+    pairs = feedback_pairs(understanding, recs.dataset, recs.candidates().items, shown)
+    actions = {"like": recs.like, "dislike": recs.dislike, "not_interested": recs.not_interested}
+    return [actions[kind](item) for item, kind in pairs]
+
+
+def record(store, dataset_id: int, user: int, pairs) -> list[int]:
+    """Store (item, kind) entries for a user (the app's path: its list re-reads them); returns the ids."""
+    from .feedback import record_feedback
+    return [record_feedback(store, dataset_id, user, item, kind) for item, kind in pairs]
+
+
+def undo(store, feedback_ids) -> None:
+    """Take a whole sentence back."""
+    from .feedback import undo_feedback
+    for fid in feedback_ids:
+        undo_feedback(store, fid)

@@ -18,7 +18,9 @@ from .frontier_plot import FrontierPlot
 from .heatmap_view import HeatmapView
 from .history_view import HistoryView
 from .metrics_view import MetricsView
+from .plain_words import PlainWordsLine
 from .rec_list import RecList
+from .search_box import SearchBox
 from .user_picker import UserPicker
 
 
@@ -76,6 +78,8 @@ class ExplorerPanel(QWidget):
         self.heatmap = HeatmapView()
         self.metrics = MetricsView()
         self.frontier = FrontierPlot()
+        self.search = SearchBox()
+        self.plain_words = PlainWordsLine()
         self.status = QLabel("No run selected.")
         self.status.setWordWrap(True)
 
@@ -85,8 +89,10 @@ class ExplorerPanel(QWidget):
         middle = QWidget()
         ml = QVBoxLayout(middle)
         ml.setContentsMargins(0, 0, 0, 0)
+        ml.addWidget(self.search)
         ml.addWidget(QLabel("<b>Recommendations</b> (◆ = promoted for diversity; hover for why)"))
         ml.addWidget(self.list, 1)
+        ml.addWidget(self.plain_words)
         ml.addWidget(self.detail)
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.heatmap)
@@ -130,6 +136,8 @@ class ExplorerPanel(QWidget):
         self.list.row_selected.connect(self._row_selected)
         self.list.feedback_given.connect(self.give_feedback)
         self.heatmap.cell_clicked.connect(lambda r, _c: self.list.select_position(r))
+        self.plain_words.feedback_changed.connect(
+            lambda u: self._score_user(u, load_feedback=True) if u == self.state.user and self.session else None)
         state.run_changed.connect(self._run_changed)
         state.user_changed.connect(self._user_changed)
         QShortcut(QKeySequence("Ctrl+U"), self, activated=self.users.search.setFocus)
@@ -168,6 +176,7 @@ class ExplorerPanel(QWidget):
         if run is None or session.info.id != run.id:
             return
         self.session = session
+        self.search.set_context(self.state.store, session.ds)
         self.users.set_users(session.users())
         saved = self.state.saved_user()
         user = saved if saved is not None and 0 <= saved < session.ds.n_users else session.default_user()
@@ -228,6 +237,7 @@ class ExplorerPanel(QWidget):
             self.settings.setValue("explore/tradeoff", t)
             self.settings.setValue("explore/method", rec.method)
         self.list.set_list(rec)
+        self.plain_words.set_context(self.state.store, self.session.ds, self.cands.user, self.cands.items, rec.items)
         self.heatmap.set_matrix(rec.similarity, rec.titles, [short_title(x) for x in rec.titles], rec.space)
         self.heatmap.set_selected(self.list.current_row())
         self.metrics.set_metrics(rec.metrics)
@@ -329,6 +339,7 @@ class ExplorerPanel(QWidget):
                                          or self.frontier.plot.titleLabel.text.startswith("Frontier: needs"))
 
     def shutdown(self) -> None:
+        self.search.shutdown()
         for job in (self._load_job, self._cand_job, self._frontier_job):
             if job is not None:
                 job.cancel()
