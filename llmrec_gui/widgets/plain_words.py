@@ -111,7 +111,9 @@ class PlainWordsLine(QWidget):
     def _applied(self, user: int, ids: list) -> None:
         self.applied = list(ids)
         self.undo_button.setEnabled(True)
-        self.understood.setText(self.understood.text().replace("(Apply to use it)", f"applied as {len(ids)} feedback entries"))
+        n = len(ids)
+        self.understood.setText(self.understood.text().replace(
+            "(Apply to use it)", f"and applied ({n} feedback {'entry' if n == 1 else 'entries'}; Undo takes it back)"))
         self.feedback_changed.emit(user)
 
     def undo(self) -> None:
