@@ -24,6 +24,9 @@ def register(sub) -> None:
     p.add_argument("--dataset", required=True)
     p.add_argument("--model", default="lstm", choices=("lstm", "ease", "itemknn", "popularity"))
     p.add_argument("--objective", choices=("paper", "softmax"))
+    p.add_argument("--text-encoder", choices=("lstm", "minilm"),
+                   help="LSTM item text: a text LSTM from scratch (lstm, default) or the pretrained encoder's "
+                        "frozen vectors under a trainable projection (minilm)")
     p.add_argument("--epochs", type=int)
     p.add_argument("--device", choices=("auto", "cpu", "gpu"))
     p.add_argument("--seed", type=int)
@@ -98,6 +101,8 @@ def _train(args, store, progress) -> dict:
         kwargs = {k: v for k, v in dict(dataset=args.dataset, model=args.model, objective=args.objective,
                                          epochs=args.epochs, device=args.device, seed=args.seed,
                                          holdout=args.holdout).items() if v is not None}
+        if getattr(args, "text_encoder", None):
+            kwargs["extra"] = {"text_encoder": args.text_encoder}
         s = run_training(TrainConfig(**kwargs), store, progress=progress)
         return dict(run_id=s.run_id, model=s.model, device=s.device, device_name=s.device_name,
                     seconds=s.seconds, metrics=s.metrics)

@@ -25,6 +25,7 @@ from .numpy_tower import NumpyUserTower
 from .sequences import user_inputs, window
 
 OBJECTIVES = ("softmax", "paper")
+TEXT_ENCODERS = ("lstm", "minilm")
 
 
 @dataclass
@@ -51,11 +52,15 @@ class LSTMConfig:
     negatives: int = 4              # paper objective: uniform negatives per positive
     report_every: int = 50          # batches between within-epoch progress reports
     seed: int = 42
+    text_encoder: str = "lstm"      # "lstm": text LSTM trained from scratch; "minilm": the frozen pretrained
+                                    # encoder's item vectors (engine.encoder) under a trainable projection
 
     def __post_init__(self):
+        from ...errors import EngineError
         if self.objective not in OBJECTIVES:
-            from ...errors import EngineError
             raise EngineError(f"unknown objective {self.objective!r}; choose one of {', '.join(OBJECTIVES)}")
+        if self.text_encoder not in TEXT_ENCODERS:
+            raise EngineError(f"unknown text encoder {self.text_encoder!r}; choose one of {', '.join(TEXT_ENCODERS)}")
 
 
 class LSTMRecommender(Recommender):
@@ -92,8 +97,13 @@ class LSTMRecommender(Recommender):
 
         cfg, progress = self.config, progress or no_progress
         self.rating_range = (train.info.rating_min, train.info.rating_max)
-        tokens, self.vocabulary = tokenize_catalogue([train.item_text(i) for i in range(train.n_items)],
-                                                     cfg.max_tokens, cfg.text_len)
+        texts = [train.item_text(i) for i in range(train.n_items)]
+        if cfg.text_encoder == "minilm":     # row 0 is the padding item, as in tokenize_catalogue
+            from ...encoder import load_encoder
+            vectors = load_encoder("keras").encode(texts, 64, cancel=cancel)
+            tokens, self.vocabulary = np.vstack([np.zeros((1, vectors.shape[1]), np.float32), vectors]), []
+        else:
+            tokens, self.vocabulary = tokenize_catalogue(texts, cfg.max_tokens, cfg.text_len)
         with tf.device(self.device):
             val = validation_split(train) if cfg.patience > 0 else None
             if val is not None and len(val.test_users):

@@ -94,7 +94,8 @@ def train_towers(cfg, train: Dataset, tokens: np.ndarray, *, epochs: int, valida
     towers = build_towers(n_tokens=cfg.max_tokens + 2, text_len=tokens.shape[1], n_ids=int(known.sum()) + 1,
                           dim=cfg.embedding_dim, text_dim=cfg.text_dim, text_units=cfg.text_units,
                           user_units=cfg.user_units, max_len=cfg.max_len, use_item_ids=cfg.use_item_ids,
-                          id_init=cfg.id_init, dense_bias=cfg.dense_bias)
+                          id_init=cfg.id_init, dense_bias=cfg.dense_bias,
+                          text_vectors=np.issubdtype(tokens.dtype, np.floating))
     opt = keras.optimizers.Adam(cfg.learning_rate, clipnorm=cfg.clipnorm or None)
     tok_t = tf.constant(tokens)
     ids_t = tf.constant(id_index)
