@@ -91,11 +91,13 @@ def main() -> None:
         return child(args.child[0], int(args.child[1]), int(args.child[2]))
     print(f"CPU: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
     rows = []
-    for backend in args.backends.split(","):
+    for backend in filter(None, args.backends.split(",")):     # --backends "" : search latency only
         for batch in map(int, args.batch_sizes.split(",")):
             out = subprocess.run([sys.executable, __file__, "--child", backend, str(batch), str(args.n)],
                                  capture_output=True, text=True, check=True)
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    if not rows:
+        return search_latency(args.queries)
     ref = next((r["items_per_s"] for r in rows if r["backend"] == "numpy"), rows[0]["items_per_s"])
     print(f"{'backend':8} {'batch':>5} {'items':>6} {'seconds':>8} {'cpu s':>7} {'items/s':>8} {'vs numpy':>8} {'peak RSS':>9}")
     for r in rows:

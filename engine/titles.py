@@ -47,8 +47,9 @@ class TitleIndex:
 
     def scores(self, query: str) -> np.ndarray:
         """(n_items,) title-match score of a search query: 1 exact, 0.8 the query's words inside the
-        title, 0.8 x (the share of the query it covers) for a title inside the query (so the one-word
-        title "The Children" barely counts for "animated film for children"), else 0."""
+        title, 0.8 x (the share of the query it covers) for a title covering at least half of the query
+        ("watch inception" finds Inception; "The Children" does not count for "animated film for
+        children"), else 0."""
         q = normalise(query)
         out = np.zeros(len(self.titles), dtype=np.float32)
         if not q:
@@ -61,7 +62,7 @@ class TitleIndex:
                 out[i] = 1.0
             elif pad_q in f" {t} ":
                 out[i] = 0.8
-            elif len(t) >= 2 and f" {t} " in pad_q:
+            elif len(t) >= 2 and 2 * len(t) >= len(q) and f" {t} " in pad_q:
                 out[i] = 0.8 * len(t) / len(q)
         return out
 
