@@ -66,9 +66,11 @@ class Mapping:
     exclude: tuple[Exclude, ...] = ()
     item_id: Col = None
     title: Col = None
-    genres: Col = None
+    genres: Col | tuple[Col, ...] = None      # one column, or several whose values are merged
     genre_sep: str = "|"
     description: Col = None
+    text: tuple[Col, ...] = ()                # more item columns, each labelled in the item's text
+    genres_label: str | None = None           # what the genres are called in the app (None: "Genres")
     genre_flags: tuple[tuple[int, str], ...] = ()  # (column, genre) pairs of 0/1 flags (MovieLens 100K)
     rating_min: float | None = None           # scale overrides; None: from the format or the data
     rating_max: float | None = None
@@ -76,6 +78,11 @@ class Mapping:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    @property
+    def genre_columns(self) -> tuple[Col, ...]:
+        g = self.genres
+        return () if g is None else tuple(g) if isinstance(g, (tuple, list)) else (g,)
 
 
 @dataclass(frozen=True)
@@ -131,6 +138,7 @@ class DetectedFormat:
     rating_max: float | None = None
     positive_threshold: float | None = None
     notes: tuple[str, ...] = ()
+    ambiguous: tuple[tuple[str, tuple[str, ...]], ...] = ()   # (role, candidate columns) left for the user
 
     # the interactions file's shape, for the wizard's first page
     @property
@@ -380,6 +388,9 @@ def _generic(inter_path: Path, items_path: Path | None, tags_path: Path | None, 
         if "rating" in m and not all(_is_number(r[2]) for r in inter.sample if len(r) > 2):
             m.pop("rating")
     item_sniff = sniff_file(items_path) if items_path else None
+    ambiguous: list[tuple[str, tuple[str, ...]]] = []
+    if inter.has_header:
+        ambiguous = _id_roles(inter, item_sniff, m)
     if item_sniff is not None:
         im = _suggest(item_sniff, ("item_id", "title", "genres", "description"))
         if not item_sniff.has_header:
@@ -388,6 +399,19 @@ def _generic(inter_path: Path, items_path: Path | None, tags_path: Path | None, 
                 im["title"] = 1
             if item_sniff.n_columns > 2:
                 im["genres"] = 2
+        else:
+            from .roles import suggest_item_roles
+            if "item_id" not in im and m.get("item") is not None:
+                im["item_id"] = next((c for c in item_sniff.columns if norm(c) == norm(str(m["item"]))), None)
+                if im["item_id"] is None:
+                    del im["item_id"]
+            more = suggest_item_roles(item_sniff, im.get("item_id"))
+            for role in ("title", "genres", "genre_sep", "genres_label"):
+                if role not in im and role in more and (role != "genre_sep" or "genres" not in im):
+                    im[role] = more[role]
+            if im.get("genres") is not None and not isinstance(im["genres"], tuple) and "genres_label" not in im:
+                im["genres_label"] = "Genres" if norm(im["genres"]) in ("genre", "genres") else "Categories"
+            im["text"] = tuple(c for c in more.get("text", ()) if c not in im.values())
         m.update(im)
     else:
         m.update({k: v for k, v in _suggest(inter, ("title", "genres", "description")).items()
@@ -406,7 +430,29 @@ def _generic(inter_path: Path, items_path: Path | None, tags_path: Path | None, 
         name = "csv"           # named like MovieLens but not on its scale: treat as generic
     return DetectedFormat(name, inter, item_sniff, tags, Mapping(**m), *scale,
                           notes=() if "rating" in m else ("no rating column: implicit data, every interaction "
-                                                          "is a positive",))
+                                                          "is a positive",),
+                          ambiguous=tuple(ambiguous))
+
+
+def _id_roles(inter: FileSniff, items: FileSniff | None, m: dict) -> list[tuple[str, tuple[str, ...]]]:
+    """Fill the user and item columns the usual names missed from id-like names (UserID, customerId,
+    WineID, sku...); the item is the id column the item file shares. Returns the ties left open."""
+    from .roles import is_user_id, item_candidates, shared_id_columns
+    ties = []
+    if m.get("user") is None:
+        users = [c for c in inter.columns if is_user_id(c) and c not in m.values()]
+        if len(users) == 1:
+            m["user"] = users[0]
+        elif users:
+            ties.append(("user", tuple(users)))
+    shared = shared_id_columns(inter, items) if items is not None and items.has_header else []
+    if m.get("item") is None:
+        cands = [c for c in shared if c not in m.values()] or item_candidates(inter, list(m.values()))
+        if len(cands) == 1:
+            m["item"] = cands[0]
+        elif cands:
+            ties.append(("item", tuple(cands)))
+    return ties
 
 
 def detect_format(paths: Sequence[str | os.PathLike], format: str = "auto", *, delimiter: str | None = None,
