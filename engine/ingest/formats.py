@@ -298,11 +298,17 @@ def _sibling(p: Path, name: str) -> Path | None:
 
 
 def expand_paths(paths: Sequence[str | os.PathLike]) -> list[Path]:
-    """Paths as given; a folder stands for the known files inside it."""
+    """Paths as given; a folder stands for the known files inside it; a .zip for the files inside it
+    (the known ones in their usual order, else the largest first)."""
+    from .archive import data_files, extract_zip, is_zip
     out: list[Path] = []
     for raw in paths:
         p = Path(raw)
-        if p.is_dir():
+        if is_zip(p):
+            folder = extract_zip(p)
+            known = [c for c in folder.iterdir() if _base(c) in KNOWN_NAMES]
+            out.extend(expand_paths([folder]) if known else data_files(folder))
+        elif p.is_dir():
             found = sorted(c for c in p.iterdir() if c.is_file() and _base(c) in KNOWN_NAMES)
             if not found:
                 raise InputError("this folder holds no file llmrec recognises (u.data, ratings.dat, ratings.csv...); "

@@ -59,7 +59,7 @@ def is_event_id(name: str) -> bool:
 def humanize(name: str) -> str:
     """A column name as a label in item text: 'RegionName' -> 'region name', 'pairs_with' -> 'pairs with'."""
     words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", name)
-    return " ".join(w.lower() for w in words) or name.strip()
+    return " ".join(w if len(w) > 1 and w.isupper() else w.lower() for w in words) or name.strip()
 
 
 # ---- list-valued cells ------------------------------------------------------------------------------
