@@ -140,3 +140,27 @@ def fold_tags(items: ItemTable, tags: FileSniff, cancel: CancelToken | None = No
         old = items.descriptions[idx]
         items.descriptions[idx] = f"{old} {text}" if old else text
     return n
+
+
+def preview_items(det, m: Mapping, n: int = 3) -> list[tuple[str, str | None, list[str], str | None]]:
+    """(id, title, genres, description) of the first `n` items as the import would store them: what the
+    wizard's live preview shows while columns are ticked."""
+    if det.items is not None:
+        t = read_items(det.items, m, limit=n)
+        return [(t.ids[k], t.titles[k], (t.genres[k] or "").split("|") if t.genres[k] else [], t.descriptions[k])
+                for k in range(len(t.ids))]
+    s = det.interactions
+    if m.item is None:
+        return []
+    ik = s.index(m.item, "item")
+    fields = ItemFields(s, m)
+    out, seen = [], set()
+    for row in s.sample:
+        if ik >= len(row) or row[ik] in seen or any(k >= len(row) for k in fields.columns):
+            continue
+        seen.add(row[ik])
+        title, genres, desc = fields.build(row.__getitem__)
+        out.append((row[ik], title, genres, desc))
+        if len(out) == n:
+            break
+    return out

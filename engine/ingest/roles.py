@@ -13,7 +13,7 @@ from typing import Sequence
 from .formats import USUAL, FileSniff, norm
 
 # whole-name ids (normalised: lower case, no '_', '-', ' ')
-ID_NAMES = {"id", "sku", "asin", "isbn", "isbn10", "isbn13", "upc", "ean", "gtin", "stockcode", "uuid", "guid"}
+ID_NAMES = {"id", "code", "sku", "asin", "isbn", "isbn10", "isbn13", "upc", "ean", "gtin", "stockcode", "uuid", "guid"}
 USER_WORDS = ("user", "customer", "client", "member", "reviewer", "account", "buyer", "visitor", "player",
               "person", "profile", "subscriber", "listener", "reader", "viewer", "shopper")
 ITEM_WORDS = ("item", "product", "movie", "book", "wine", "game", "track", "song", "article", "recipe", "anime",
