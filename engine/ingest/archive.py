@@ -53,7 +53,13 @@ def extract_zip(path: Path) -> Path:
     return out
 
 
+DATA_SUFFIXES = (".csv", ".tsv", ".dat", ".data", ".item", ".txt", ".gz")
+
+
 def data_files(folder: Path) -> list[Path]:
-    """The extracted files, largest first: the interactions file is nearly always the largest."""
-    return sorted((p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")),
+    """The extracted data files (no README or licence), largest first: the interactions file is nearly
+    always the largest."""
+    return sorted((p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
+                   and p.name.lower().endswith(DATA_SUFFIXES)
+                   and not p.name.lower().startswith(("readme", "license", "licence"))),
                   key=lambda p: (-p.stat().st_size, p.name))

@@ -217,6 +217,10 @@ def _looks_like_header(rows: list[list[str]]) -> bool:
         return True
     if not rest:
         return not any(_is_number(c) for c in first)
+    from .roles import id_stem
+    for k, cell in enumerate(first):   # 'WineID' above 'w1', 'w2': a header even without numbers
+        if id_stem(cell) not in (None, "id") and not any(k < len(r) and id_stem(r[k]) for r in rest):
+            return True
     for k, cell in enumerate(first):
         col = [r[k] for r in rest if k < len(r)]
         if col and not _is_number(cell) and all(_is_number(c) for c in col):
@@ -306,8 +310,12 @@ def expand_paths(paths: Sequence[str | os.PathLike]) -> list[Path]:
         p = Path(raw)
         if is_zip(p):
             folder = extract_zip(p)
-            known = [c for c in folder.iterdir() if _base(c) in KNOWN_NAMES]
-            out.extend(expand_paths([folder]) if known else data_files(folder))
+            files = data_files(folder)
+            known = [c for c in files if _base(c) in KNOWN_NAMES]
+            if known and any(_base(c) in ("u.data", "ratings.dat") for c in known) or len(known) > 1:
+                out.extend(expand_paths([folder]))    # MovieLens-like: the known files, in their order
+            else:
+                out.extend(files[:2])                 # interactions (the largest), then the items
         elif p.is_dir():
             found = sorted(c for c in p.iterdir() if c.is_file() and _base(c) in KNOWN_NAMES)
             if not found:
@@ -445,12 +453,12 @@ def _id_roles(inter: FileSniff, items: FileSniff | None, m: dict) -> list[tuple[
     WineID, sku...); the item is the id column the item file shares. Returns the ties left open."""
     from .roles import is_user_id, item_candidates, shared_id_columns
     ties = []
-    if m.get("user") is None:
-        users = [c for c in inter.columns if is_user_id(c) and c not in m.values()]
-        if len(users) == 1:
-            m["user"] = users[0]
-        elif users:
-            ties.append(("user", tuple(users)))
+    users = [c for c in inter.columns if is_user_id(c) and (c == m.get("user") or c not in m.values())]
+    if len(users) == 1 and m.get("user") is None:
+        m["user"] = users[0]
+    elif len(users) > 1:              # e.g. UserID and customer_id: ask rather than guess
+        m.pop("user", None)
+        ties.append(("user", tuple(users)))
     shared = shared_id_columns(inter, items) if items is not None and items.has_header else []
     if m.get("item") is None:
         cands = [c for c in shared if c not in m.values()] or item_candidates(inter, list(m.values()))
@@ -505,7 +513,8 @@ def detect_format(paths: Sequence[str | os.PathLike], format: str = "auto", *, d
         return _dat_format(first, second, format)
     if format in ("auto",) and role("ratings.csv"):
         r = role("ratings.csv")
-        items = role("movies.csv") or _sibling(r, "movies.csv")
+        others = [f for f in files if f != r and _base(f) not in KNOWN_NAMES]   # e.g. ratings.csv wines.csv
+        items = role("movies.csv") or (others[0] if others else None) or _sibling(r, "movies.csv")
         tags = role("tags.csv") or _sibling(r, "tags.csv")
         det = _generic(r, items, tags, "movielens")
         if det.mapping.user is not None and det.mapping.item is not None and det.mapping.rating is not None:

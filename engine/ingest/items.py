@@ -86,7 +86,11 @@ def read_items(sniff: FileSniff, m: Mapping, cancel: CancelToken | None = None, 
                ) -> ItemTable:
     """Read the item file per the mapping (its first `limit` items only when given, for a preview);
     a repeated item id keeps the first row and is counted."""
-    id_k = sniff.index(m.item_id if m.item_id is not None else 0, "item id")
+    id_col = m.item_id
+    if id_col is None:          # the column named like the interactions' item column, else the first
+        id_col = next((c for c in sniff.columns if sniff.has_header and isinstance(m.item, str)
+                       and norm(c) == norm(m.item)), 0)
+    id_k = sniff.index(id_col, "item id")
     fields = ItemFields(sniff, m)
     flags = [(k, g) for k, g in m.genre_flags]
     need = max([id_k, *fields.columns] + [k for k, _ in flags]) + 1
