@@ -451,9 +451,10 @@ def _generic(inter_path: Path, items_path: Path | None, tags_path: Path | None, 
 def _id_roles(inter: FileSniff, items: FileSniff | None, m: dict) -> list[tuple[str, tuple[str, ...]]]:
     """Fill the user and item columns the usual names missed from id-like names (UserID, customerId,
     WineID, sku...); the item is the id column the item file shares. Returns the ties left open."""
-    from .roles import is_user_id, item_candidates, shared_id_columns
+    from .roles import is_id, is_user_id, item_candidates, shared_id_columns
     ties = []
-    users = [c for c in inter.columns if is_user_id(c) and (c == m.get("user") or c not in m.values())]
+    users = [c for c in inter.columns if is_user_id(c) and (is_id(c) or c == m.get("user"))
+             and (c == m.get("user") or c not in m.values())]
     if len(users) == 1 and m.get("user") is None:
         m["user"] = users[0]
     elif len(users) > 1:              # e.g. UserID and customer_id: ask rather than guess

@@ -76,7 +76,7 @@ class MappingPage(QWizardPage):
         self.genre_checks: dict[object, QCheckBox] = {}    # column -> "a category" tick
         self.columns_box = QGroupBox("Item columns: categories and text")
         self.columns_grid = QWidget()
-        scroll = QScrollArea()
+        self.columns_scroll = scroll = QScrollArea()
         scroll.setWidget(self.columns_grid)
         scroll.setWidgetResizable(True)
         scroll.setMinimumHeight(180)
@@ -215,9 +215,8 @@ class MappingPage(QWizardPage):
     def _fill_columns(self, src, m) -> None:
         """One row per column of the item source: its detected kind, and ticks for categories and text."""
         from engine.ingest.roles import profile_columns
-        old = self.columns_grid.layout()
-        if old is not None:
-            QWidget().setLayout(old)       # reparent the old layout (and its widgets) away to drop it
+        self.columns_grid = QWidget()
+        self.columns_scroll.setWidget(self.columns_grid)      # deletes the previous grid and its ticks
         grid = QGridLayout(self.columns_grid)
         grid.setAlignment(Qt.AlignmentFlag.AlignTop)
         for c, head in enumerate(("Column", "Detected", "Category", "Text", "Example")):

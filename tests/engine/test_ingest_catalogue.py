@@ -178,6 +178,8 @@ def test_tied_user_columns(store, tmp_path):
     assert det.mapping.item == "sku"
     with pytest.raises(InputError, match="UserID or customer_id; choose one with --user COLUMN"):
         import_files(store, [tmp_path / "r.csv"])
+    (tmp_path / "n.csv").write_text("user_id,username,sku\n1,ann,s1\n", encoding="utf-8")
+    assert detect_format([tmp_path / "n.csv"]).mapping.user == "user_id"     # a name is no id: no tie
 
 
 def test_saved_mapping_round_trips_json_and_toml(tmp_path):
