@@ -195,6 +195,7 @@ def cmd_datasets(args, store) -> int:
         emit_json([{"id": d.id, "name": d.name, "n_users": d.n_users, "n_items": d.n_items,
                     "n_interactions": d.n_interactions, "rating_min": d.rating_min, "rating_max": d.rating_max,
                     "positive_threshold": d.positive_threshold, "format": d.source.get("format"),
+                    "genres_label": d.genres_label,
                     "created_at": d.created_at} for d in infos])
         return 0
     if not infos:

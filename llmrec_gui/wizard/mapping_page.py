@@ -240,7 +240,7 @@ class MappingPage(QWizardPage):
             ex.setToolTip(prof.example)
             grid.addWidget(ex, r, 4)
         grid.setColumnStretch(4, 1)
-        self.genres_label.setText(m.genres_label or ("Genres" if not m.genre_columns or m.genre_flags else ""))
+        self.genres_label.setText(m.genres_label or "Genres")
         self._update_preview()
 
     @staticmethod
@@ -261,7 +261,7 @@ class MappingPage(QWizardPage):
         except EngineError as exc:
             self.preview.setPlainText(f"(no preview: {exc})")
             return
-        label = self.genres_label.text().strip() or "Categories"
+        label = self.genres_label.text().strip() or "Genres"
         blocks = []
         for item_id, title, genres, desc in items:
             lines = [f"{title or item_id}"]
