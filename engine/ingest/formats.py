@@ -404,7 +404,7 @@ def _generic(inter_path: Path, items_path: Path | None, tags_path: Path | None, 
     item_sniff = sniff_file(items_path) if items_path else None
     ambiguous: list[tuple[str, tuple[str, ...]]] = []
     if inter.has_header:
-        ambiguous = _id_roles(inter, item_sniff, m)
+        ambiguous = _content_roles(inter, item_sniff, m)
     if item_sniff is not None:
         im = _suggest(item_sniff, ("item_id", "title", "genres", "description"))
         if not item_sniff.has_header:
@@ -448,10 +448,11 @@ def _generic(inter_path: Path, items_path: Path | None, tags_path: Path | None, 
                           ambiguous=tuple(ambiguous))
 
 
-def _id_roles(inter: FileSniff, items: FileSniff | None, m: dict) -> list[tuple[str, tuple[str, ...]]]:
-    """Fill the user and item columns the usual names missed from id-like names (UserID, customerId,
-    WineID, sku...); the item is the id column the item file shares. Returns the ties left open."""
-    from .roles import is_id, is_user_id, item_candidates, shared_id_columns
+def _content_roles(inter: FileSniff, items: FileSniff | None, m: dict) -> list[tuple[str, tuple[str, ...]]]:
+    """Fill the roles the usual names missed: user and item from id-like names (UserID, customerId,
+    WineID, sku...; the item is the id column the item file shares), the rating from a number named
+    like one, the time from a column of dates. Returns the ties left open."""
+    from .roles import is_id, is_user_id, item_candidates, profile_columns, shared_id_columns
     ties = []
     users = [c for c in inter.columns if is_user_id(c) and (is_id(c) or c == m.get("user"))
              and (c == m.get("user") or c not in m.values())]
@@ -460,6 +461,17 @@ def _id_roles(inter: FileSniff, items: FileSniff | None, m: dict) -> list[tuple[
     elif len(users) > 1:              # e.g. UserID and customer_id: ask rather than guess
         m.pop("user", None)
         ties.append(("user", tuple(users)))
+    profiles = {p.name: p for p in profile_columns(inter)}
+    free = [c for c in inter.columns if c not in m.values() and not is_id(c)]
+    if m.get("rating") is None:       # user_rating, review_score, overall_stars: a number named like one
+        rated = [c for c in free if profiles[c].kind == "number"
+                 and any(w in norm(c) for w in ("rating", "score", "stars"))]
+        if len(rated) == 1:
+            m["rating"] = rated[0]
+    if m.get("timestamp") is None:    # a column of ISO dates, whatever its name
+        dated = [c for c in free if profiles[c].kind == "date"]
+        if len(dated) == 1:
+            m["timestamp"] = dated[0]
     shared = shared_id_columns(inter, items) if items is not None and items.has_header else []
     if m.get("item") is None:
         cands = [c for c in shared if c not in m.values()] or item_candidates(inter, list(m.values()))

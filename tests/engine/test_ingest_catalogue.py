@@ -255,3 +255,11 @@ def test_movielens_style_mapping_is_unchanged(tmp_path):
     (tmp_path / "movies.csv").write_text("movieId,title,genres\n10,Heat (1995),Action|Crime\n", encoding="utf-8")
     m = detect_format([tmp_path / "ratings.csv", tmp_path / "movies.csv"]).mapping
     assert (m.item_id, m.title, m.genres, m.text, m.genres_label) == ("movieId", "title", "genres", (), "Genres")
+
+
+def test_rating_and_time_from_names_and_content(tmp_path):
+    path = tmp_path / "reviews.csv"
+    path.write_text("reviewerID,asin,user_rating,reviewed_on,helpful_votes\n"
+                    "r1,B01,5,2019-03-01,2\nr2,B02,3,2019-03-02 10:00,0\n", encoding="utf-8")
+    m = detect_format([path]).mapping
+    assert (m.user, m.item, m.rating, m.timestamp) == ("reviewerID", "asin", "user_rating", "reviewed_on")
