@@ -26,11 +26,11 @@ class ItemTable:
     duplicates: int = 0
 
 
-def iter_text_rows(sniff: FileSniff, cancel: CancelToken | None = None):
+def iter_text_rows(sniff: FileSniff, cancel: CancelToken | None = None, chunk_bytes: int = 1 << 22):
     """(line, fields) of a whole file, decoded with the sniffed encoding, header skipped."""
     with open_source(sniff.path) as src:
         header_pending = sniff.has_header
-        for start, data in iter_chunks(src, quote_aware=sniff.delimiter in CSV_DELIMITERS):
+        for start, data in iter_chunks(src, chunk_bytes, quote_aware=sniff.delimiter in CSV_DELIMITERS):
             check(cancel)
             for line, row in split_rows(decode(data, sniff.encoding), sniff.delimiter, start, path=sniff.path):
                 if header_pending:
@@ -95,7 +95,7 @@ def read_items(sniff: FileSniff, m: Mapping, cancel: CancelToken | None = None, 
     flags = [(k, g) for k, g in m.genre_flags]
     need = max([id_k, *fields.columns] + [k for k, _ in flags]) + 1
     t = ItemTable()
-    for line, row in iter_text_rows(sniff, cancel):
+    for line, row in iter_text_rows(sniff, cancel, 1 << 22 if limit is None else 1 << 16):
         if len(row) < need:
             raise InputError(f"ragged row: expected at least {need} columns, found {len(row)}",
                              path=sniff.path, line=line, column=len(row) + 1)
