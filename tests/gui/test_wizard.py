@@ -188,7 +188,8 @@ def test_wizard_catalogue_text_columns_with_live_preview(qtbot, store, wizard_fo
     assert (s.n_users, s.n_items, s.n_interactions) == (5, 3, n_rows)
     ds = load_dataset(store, s.dataset_id)
     k = list(ds.item_ids).index("100001")
-    assert ds.descriptions[k] == "type: Sparkling; grapes: Muscat/Moscato; ABV: 7.5; body: Medium-bodied; country: Brazil"
+    assert ds.descriptions[k] == ("type: Sparkling; grapes: Muscat/Moscato; ABV: 7.5; body: Medium-bodied; "
+                                  "country: Brazil")
     assert ds.genres[k] == ("Sparkling", "Muscat/Moscato") and ds.info.genres_label == "Categories"
 
 
