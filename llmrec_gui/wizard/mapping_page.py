@@ -6,9 +6,9 @@ from __future__ import annotations
 import dataclasses
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout,
-                               QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QScrollArea,
-                               QSizePolicy, QVBoxLayout, QWidget, QWizardPage)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
+                               QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QSizePolicy, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWizardPage)
 
 NONE = "(none)"
 
@@ -50,6 +50,19 @@ def _rule_text(e) -> str:
     return f"{e.reason}:{col}{op}{e.value}"
 
 
+class _Tick:
+    """A checkable cell of the item-columns table, with a check box's isChecked / setChecked."""
+
+    def __init__(self, cell: QTableWidgetItem):
+        self.cell = cell
+
+    def isChecked(self) -> bool:
+        return self.cell.checkState() == Qt.CheckState.Checked
+
+    def setChecked(self, on: bool) -> None:
+        self.cell.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+
+
 class MappingPage(QWizardPage):
     def __init__(self):
         super().__init__()
@@ -72,14 +85,19 @@ class MappingPage(QWizardPage):
         sl.addWidget(self.rules)
         sl.addWidget(self.rules_error)
         self.combos: dict[str, QComboBox] = {}
-        self.text_checks: dict[object, QCheckBox] = {}     # column -> "in the item text" tick
-        self.genre_checks: dict[object, QCheckBox] = {}    # column -> "a category" tick
+        self.text_checks: dict[object, _Tick] = {}     # column -> "in the item text" tick
+        self.genre_checks: dict[object, _Tick] = {}    # column -> "a category" tick
         self.columns_box = QGroupBox("Item columns: categories and text")
-        self.columns_grid = QWidget()
-        self.columns_scroll = scroll = QScrollArea()
-        scroll.setWidget(self.columns_grid)
-        scroll.setWidgetResizable(True)
-        scroll.setMinimumHeight(180)
+        self.columns_table = QTableWidget(0, 5)
+        self.columns_table.setObjectName("item-columns")
+        self.columns_table.setHorizontalHeaderLabels(["Column", "Detected", "Category", "Text", "Example"])
+        self.columns_table.verticalHeader().setVisible(False)
+        self.columns_table.verticalHeader().setDefaultSectionSize(22)
+        self.columns_table.setWordWrap(False)
+        self.columns_table.horizontalHeader().setStretchLastSection(True)
+        self.columns_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.columns_table.setMinimumHeight(180)
+        self.columns_table.itemChanged.connect(self._update_preview)
         self.preview = QPlainTextEdit()
         self.preview.setObjectName("text-preview")
         self.preview.setReadOnly(True)
@@ -96,7 +114,7 @@ class MappingPage(QWizardPage):
         load.setToolTip("Use a mapping saved before (JSON or TOML)")
         load.clicked.connect(self._load_dialog)
         left = QVBoxLayout()
-        left.addWidget(scroll, 1)
+        left.addWidget(self.columns_table, 1)
         label_row = QHBoxLayout()
         label_row.addWidget(QLabel("Categories are called:"))
         label_row.addWidget(self.genres_label)
@@ -215,31 +233,29 @@ class MappingPage(QWizardPage):
     def _fill_columns(self, src, m) -> None:
         """One row per column of the item source: its detected kind, and ticks for categories and text."""
         from engine.ingest.roles import profile_columns
-        self.columns_grid = QWidget()
-        self.columns_scroll.setWidget(self.columns_grid)      # deletes the previous grid and its ticks
-        grid = QGridLayout(self.columns_grid)
-        grid.setAlignment(Qt.AlignmentFlag.AlignTop)
-        for c, head in enumerate(("Column", "Detected", "Category", "Text", "Example")):
-            grid.addWidget(QLabel(f"<b>{head}</b>"), 0, c)
+        table = self.columns_table
+        table.blockSignals(True)
+        profiles = profile_columns(src)
+        table.setRowCount(len(profiles))
         genres = {self._key(src, c) for c in m.genre_columns}
         text = {self._key(src, c) for c in m.text}
         self.text_checks, self.genre_checks = {}, {}
-        for r, prof in enumerate(profile_columns(src), start=1):
+        for r, prof in enumerate(profiles):
             key = prof.name if src.has_header else prof.index
-            grid.addWidget(QLabel(prof.name), r, 0)
-            grid.addWidget(QLabel(prof.description), r, 1)
-            for c, checks, on in ((2, self.genre_checks, key in genres), (3, self.text_checks, key in text)):
-                box = QCheckBox()
-                box.setObjectName(f"{'genre' if c == 2 else 'text'}-{prof.name}")
-                box.setChecked(on)
-                box.toggled.connect(self._update_preview)
-                checks[key] = box
-                grid.addWidget(box, r, c)
             example = prof.example if len(prof.example) <= 40 else prof.example[:39] + "…"
-            ex = QLabel(example)
-            ex.setToolTip(prof.example)
-            grid.addWidget(ex, r, 4)
-        grid.setColumnStretch(4, 1)
+            for c, value in ((0, prof.name), (1, prof.description), (4, example)):
+                cell = QTableWidgetItem(value)
+                cell.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                cell.setToolTip(prof.example if c == 4 else "")
+                table.setItem(r, c, cell)
+            for c, checks, on in ((2, self.genre_checks, key in genres), (3, self.text_checks, key in text)):
+                cell = QTableWidgetItem()
+                cell.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
+                table.setItem(r, c, cell)
+                checks[key] = _Tick(cell)
+                checks[key].setChecked(on)
+        table.resizeColumnsToContents()
+        table.blockSignals(False)
         self.genres_label.setText(m.genres_label or "Genres")
         self._update_preview()
 

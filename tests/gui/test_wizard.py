@@ -170,8 +170,8 @@ def test_wizard_catalogue_text_columns_with_live_preview(qtbot, store, wizard_fo
     assert page.isComplete() and page.combos["item"].currentData() == "WineID"
     assert page.genre_checks["Type"].isChecked() and page.genre_checks["Grapes"].isChecked()
     assert page.genres_label.text() == "Categories"
-    kinds = {page.columns_grid.layout().itemAtPosition(r, 0).widget().text():
-             page.columns_grid.layout().itemAtPosition(r, 1).widget().text() for r in range(1, 11)}
+    table = page.columns_table
+    kinds = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}
     assert kinds["Grapes"] == "list (Python-style list)" and kinds["ABV"] == "number"
     preview = page.preview.toPlainText()
     assert "Espumante Moscatel" in preview and "harmonize: Pork, Rich Fish, Shellfish" in preview
