@@ -177,6 +177,7 @@ class ExplorerPanel(QWidget):
             return
         self.session = session
         self.search.set_context(self.state.store, session.ds)
+        self.list.set_genres_label(session.ds.info.genres_label)
         self.users.set_users(session.users())
         saved = self.state.saved_user()
         user = saved if saved is not None and 0 <= saved < session.ds.n_users else session.default_user()
