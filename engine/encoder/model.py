@@ -59,8 +59,8 @@ class SentenceEncoder:
             with threadpool_limits(limits=1, user_api="blas"):
                 return forward(self._numpy, ids, mask)
         if self._keras is None:
-            from .bert_keras import MiniLMEncoder
-            self._keras = MiniLMEncoder(self.weights)
+            from .bert_keras import minilm_layer
+            self._keras = minilm_layer(self.weights)
         return np.asarray(self._keras(ids, mask), dtype=np.float32)
 
     def encode(self, texts: Sequence[str], batch_size: int = 32, *, progress=None, cancel=None) -> np.ndarray:
