@@ -180,3 +180,15 @@ def test_cli_search_and_say(films, capsys):
                  *map(str, out["feedback_ids"])]) == 0
     assert main(["--db", path, "feedback", "list", "--dataset", "films", "--user", "u2", "--json"]) == 0
     assert "[]" in capsys.readouterr().out
+
+
+def test_cli_encode_is_incremental(store, capsys):
+    from engine.cli import main
+    from tests.engine.movies import write_films
+    write_films(store)
+    db = store.engine.url.database
+    assert main(["--db", db, "encode", "--dataset", "films", "--backend", "numpy", "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert (first["encoded"], first["reused"], first["encoder"]) == (16, 0, "all-MiniLM-L6-v2")
+    assert main(["--db", db, "encode", "--dataset", "films", "--backend", "numpy"]) == 0
+    assert "0 encoded, 16 reused from the cache" in capsys.readouterr().out
