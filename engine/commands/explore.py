@@ -133,6 +133,8 @@ def cmd_feedback(args, store) -> int:
     if args.action == "say":
         from .language import cmd_say
         return cmd_say(args, store)
+    if args.text:
+        raise EngineError(f"feedback {args.action} takes no words ({args.text!r}); did you mean `feedback say`?")
     ds = load_dataset(store, args.dataset)
     user = _index(ds.user_ids, args.user, "user", ds.info.name)
     if args.action in ("like", "dislike", "not_interested"):

@@ -100,7 +100,10 @@ class LSTMRecommender(Recommender):
         texts = [train.item_text(i) for i in range(train.n_items)]
         if cfg.text_encoder == "minilm":     # row 0 is the padding item, as in tokenize_catalogue
             from ...encoder import load_encoder
-            vectors = load_encoder("keras").encode(texts, 64, cancel=cancel)
+            from ...types import StepProgress
+            vectors = load_encoder("keras").encode(
+                texts, 64, cancel=cancel,
+                progress=lambda u: progress(StepProgress("encoding item texts (all-MiniLM-L6-v2)", u.done, u.total)))
             tokens, self.vocabulary = np.vstack([np.zeros((1, vectors.shape[1]), np.float32), vectors]), []
         else:
             tokens, self.vocabulary = tokenize_catalogue(texts, cfg.max_tokens, cfg.text_len)
