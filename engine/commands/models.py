@@ -25,8 +25,8 @@ def register(sub) -> None:
     p.add_argument("--model", default="lstm", choices=("lstm", "ease", "itemknn", "popularity"))
     p.add_argument("--objective", choices=("paper", "softmax"))
     p.add_argument("--text-encoder", choices=("lstm", "minilm"),
-                   help="LSTM item text: a text LSTM from scratch (lstm, default) or the pretrained encoder's "
-                        "frozen vectors under a trainable projection (minilm)")
+                   help="LSTM item text: the pretrained encoder's frozen vectors under a trainable projection "
+                        "(minilm, default: it won on validation) or a text LSTM trained from scratch (lstm)")
     p.add_argument("--epochs", type=int)
     p.add_argument("--device", choices=("auto", "cpu", "gpu"))
     p.add_argument("--seed", type=int)
