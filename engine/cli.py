@@ -11,7 +11,8 @@ import sys
 
 from .errors import EngineError
 
-COMMAND_MODULES = ("engine.commands.data", "engine.commands.models", "engine.commands.explore")
+COMMAND_MODULES = ("engine.commands.data", "engine.commands.models", "engine.commands.explore",
+                   "engine.commands.scale")
 
 
 def build_parser() -> argparse.ArgumentParser:

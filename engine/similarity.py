@@ -146,6 +146,9 @@ def model_vectors(model) -> np.ndarray:
         v = model.item_vectors() if model is not None else None
         if v is None:
             raise EngineError("this model has no item embeddings; use the text or genre space instead")
+        from .quantize import QuantizedVectors
+        if isinstance(v, QuantizedVectors):
+            return v            # int8 rows of unit vectors: used as they are, dequantised on demand
         v = np.asarray(v, dtype=np.float32)
         norms = np.linalg.norm(v, axis=1, keepdims=True)
         return np.divide(v, norms, out=np.zeros_like(v), where=norms > 0)
