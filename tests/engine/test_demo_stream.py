@@ -92,3 +92,20 @@ def test_cancel_and_name_clash_leave_nothing(store):
     from engine.storage import repository as repo
     with store.session() as s:
         assert [d.name for d in repo.list_datasets(s)] == ["c"]
+
+
+def test_load_dataset_fetches_in_blocks(store, monkeypatch):
+    """load_dataset reads interactions block by block into preallocated arrays: same result as one fetch."""
+    import sqlite3
+
+    import engine.data.dataset as D
+    ds_id = write_scaled_demo(store, "blocks", n_users=50, n_items=80, n_interactions=700)
+    monkeypatch.setattr(D, "FETCH_ROWS", 64)
+    ds = load_dataset(store, ds_id)
+    con = sqlite3.connect(store.engine.url.database)
+    rows = con.execute("SELECT user_idx, item_idx, rating, timestamp FROM interactions WHERE dataset_id=? "
+                       "ORDER BY user_idx, timestamp, item_idx", (ds_id,)).fetchall()
+    con.close()
+    assert len(rows) == ds.n_interactions > 64
+    got = list(zip(ds.user_idx.tolist(), ds.item_idx.tolist(), ds.rating.tolist(), ds.timestamp.tolist()))
+    assert got == [(u, i, float(r), t) for u, i, r, t in rows]
