@@ -218,7 +218,8 @@ class UserRecommendations:
             scores[pool] = pool_scores
         else:
             scores = np.array(self.model.score(items, ratings), dtype=np.float64)
-        scores[excluded.astype(np.int64)] = -np.inf
+        excluded = excluded.astype(np.int64)
+        scores[excluded[excluded < len(scores)]] = -np.inf
         available = int(np.isfinite(scores).sum())
         space = self._space()
         if dislikes and available:

@@ -72,7 +72,7 @@ class LoadedRun:
             keep = (ids >= 0) & ~np.isin(ids, excl)
             return ids[keep][:n], self.model.scores_from_similarity(sims[keep][:n])
         s = np.array(self.model.score(items, ratings), dtype=np.float32)
-        s[excl] = -np.inf
+        s[excl[excl < len(s)]] = -np.inf          # items newer than the model are not scored at all
         top = topk_rows(s[None, :], n)[0]
         top = top[np.isfinite(s[top])]
         return top, s[top]
@@ -123,7 +123,7 @@ class LoadedRun:
                 continue
             s = np.array(self.model.score_many([h[0] for h in hs], [h[1] for h in hs]), dtype=np.float32)
             for r, h in enumerate(hs):
-                s[r, h[0]] = -np.inf
+                s[r, h[0][h[0] < s.shape[1]]] = -np.inf
             top = topk_rows(s, k)
             items_out[a:a + len(hs)] = top
             scores_out[a:a + len(hs)] = np.take_along_axis(s, top, axis=1)

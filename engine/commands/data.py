@@ -58,6 +58,9 @@ def register(sub) -> None:
     g.add_argument("--threshold", type=float, help="positive threshold (rating >= threshold is a positive)")
     p.add_argument("--on-unknown-item", choices=["error", "drop"], default="error",
                    help="interactions whose item is not in the item file: fail (default) or drop and count")
+    p.add_argument("--append", metavar="DATASET",
+                   help="add these files to an existing dataset: new users and items get new ids, existing ids "
+                        "stay as they are (trained runs stay valid); a repeated (user, item) keeps the later event")
     p.add_argument("--dry-run", action="store_true", help="validate the whole input, write nothing")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     add_common(p)
@@ -170,6 +173,8 @@ def cmd_import(args, store) -> int:
         from ..ingest.mapping_file import save_mapping
         detected = with_mapping(detected or detect_format(args.paths, args.format), over or None)
         over = {}
+    if args.append:
+        return _append(args, store, detected, over, show)
     summary = import_files(store, args.paths, name=args.name, format=args.format, detected=detected,
                            mapping=over or None, on_unknown_item=args.on_unknown_item,
                            dry_run=args.dry_run, progress=show)
@@ -193,6 +198,24 @@ def cmd_import(args, store) -> int:
     else:
         print("  skipped: none")
     print(f"  {summary.seconds:.2f} s")
+    return 0
+
+
+def _append(args, store, detected, over, show) -> int:
+    from ..errors import EngineError
+    from ..ingest.append import append_files
+    if args.dry_run or args.name:
+        raise EngineError("--append adds to an existing dataset: it takes neither --name nor --dry-run")
+    a = append_files(store, args.paths, args.append, format=args.format, detected=detected, mapping=over or None,
+                     on_unknown_item=args.on_unknown_item, progress=show)
+    if not args.quiet and not args.json and sys.stderr.isatty():
+        print(file=sys.stderr)
+    if args.json:
+        emit_json(a.to_dict())
+        return 0
+    print(f"Appended to dataset {a.name!r} (id {a.dataset_id}): +{a.new_users:,} users, +{a.new_items:,} items, "
+          f"+{a.new_interactions:,} interactions, {a.updated_interactions:,} updated by a later event")
+    print(f"  now users {a.n_users:,}  items {a.n_items:,}  interactions {a.n_interactions:,}  ({a.seconds:.2f} s)")
     return 0
 
 

@@ -19,6 +19,15 @@ def register(sub) -> None:
     add_common(p)
     p.set_defaults(func=cmd_index)
 
+    p = sub.add_parser("fold-in", help="a new run: RUN plus vectors for the items added since (from their text)",
+                       description="Items appended to the dataset after RUN was trained (llmrec import --append) "
+                                   "get vectors from their text through the run's item tower; the run's ANN "
+                                   "index, if any, is extended in place. New users need no fold-in: the user "
+                                   "tower reads their history.")
+    p.add_argument("--run", type=int, required=True)
+    add_common(p)
+    p.set_defaults(func=cmd_fold_in)
+
     p = sub.add_parser("quantize", help="a new run with int8 item vectors (per-vector scale), evaluated beside the original")
     p.add_argument("--run", type=int, required=True)
     add_common(p)
@@ -57,4 +66,24 @@ def cmd_quantize(args, store) -> int:
     a, b = old.metrics.get("ndcg@10"), new.metrics.get("ndcg@10")
     tail = f": NDCG@10 {b:.4f} (float32 run {args.run}: {a:.4f})" if a is not None and b is not None else ""
     print(f"run {new_id}: run {args.run} with int8 item vectors{tail}")
+    return 0
+
+
+def cmd_fold_in(args, store) -> int:
+    import time
+
+    from ..foldin import fold_in_items
+    from ..storage import repository as repo
+    from .models import TextProgress
+    start = time.perf_counter()
+    new_id = fold_in_items(store, args.run, progress=None if args.json else TextProgress())
+    with store.session() as s:
+        info = repo.get_run(s, new_id)
+    seconds = time.perf_counter() - start
+    if args.json:
+        emit_json({"run_id": new_id, "folded_from": args.run, "folded_items": info.config["folded_items"],
+                   "seconds": round(seconds, 2), "ndcg@10": info.metrics.get("ndcg@10")})
+    else:
+        print(f"run {new_id}: run {args.run} plus {info.config['folded_items']:,} new items from their text "
+              f"in {seconds:.1f} s")
     return 0

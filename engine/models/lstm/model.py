@@ -123,7 +123,12 @@ class LSTMRecommender(Recommender):
         hist = np.zeros((len(histories), L), np.int32)
         hist_r = np.zeros((len(histories), L), np.float32)
         for j, h in enumerate(histories):
-            hist[j], hist_r[j] = window(h, None if ratings is None else ratings[j], L, *self.rating_range)
+            r = None if ratings is None else ratings[j]
+            h = np.asarray(h)
+            if len(h) and h.max() >= self.n_items:      # items added after training: unknown until folded in
+                keep = h < self.n_items
+                h, r = h[keep], (None if r is None else np.asarray(r)[keep])
+            hist[j], hist_r[j] = window(h, r, L, *self.rating_range)
         seq, mask = user_inputs(self.item_matrix, hist, hist_r)
         return self.user_tower.encode(seq, mask)
 
