@@ -233,7 +233,8 @@ from engine.models.lstm.model import LSTMRecommender
 from engine.models.lstm.numpy_tower import NumpyUserTower
 from engine.runs import load_run, save_and_register
 from engine.storage import open_store
-store = open_store(sys.argv[1]); moments = sys.argv[3] if len(sys.argv) > 3 else None; out = {}
+store = open_store(sys.argv[1]); with_index = sys.argv[3] == "index"
+moments = sys.argv[4] if len(sys.argv) > 4 else None; out = {}
 def rss(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 ds = load_dataset(store, "scale-explore")
 rng = np.random.default_rng(0); d, h = 128, 256; f = np.float32
@@ -245,20 +246,21 @@ run_id = save_and_register(store, dataset=ds, model=m, objective="softmax", conf
                            device="cpu", device_name="synthetic", seconds=0.0, metrics={}, epochs=[])
 del m, ds
 out["rss_before_load"] = rss()
-t = time.perf_counter(); build_run_index(store, run_id, force=True); out["index_s"] = time.perf_counter() - t
+if with_index:
+    t = time.perf_counter(); build_run_index(store, run_id, force=True); out["index_s"] = time.perf_counter() - t
 t = time.perf_counter(); run = load_run(store, run_id); _ = run.index; out["load_s"] = time.perf_counter() - t
 users = np.random.default_rng(1).integers(0, run.dataset.n_users, 200)
 hs = [run.history(int(u)) for u in users]
 q = run.model.query_vectors([x[0] for x in hs], [x[1] for x in hs])
 ex, _ = exact_search(run.model.item_vectors(), q, 100)
-for ef in (1024, 256):
+for ef in ((1024, 256) if with_index else ()):
     run.index.params = IndexParams(ef_search=ef)
     ids, _ = run.index.search(q, 100)
     lat = []
     for row in q[:100]:
         t = time.perf_counter(); run.index.search(row[None], 100); lat.append(time.perf_counter() - t)
     out[f"ef{ef}"] = dict(recall100=recall(ids, ex), ann_ms=1000 * float(np.median(lat)))
-for mode in ("index", "exact"):
+for mode in (("index", "exact") if with_index else ("exact",)):
     run.use_index = mode == "index"
     picks, slides = [], []
     for u in users[:21]:
@@ -271,7 +273,7 @@ print(json.dumps(out))
 """
 
 
-def section_explore(items: int, interactions: int, work: Path, moments: str | None) -> None:
+def section_explore(items: int, interactions: int, work: Path, moments: str | None, with_index: bool = True) -> None:
     users = max(1000, interactions // 40)
     print(f"\n== explore a {items:,}-item catalogue ({users:,} users, {interactions:,} interactions) ==")
     db = work / "explore.db"
@@ -283,13 +285,20 @@ def section_explore(items: int, interactions: int, work: Path, moments: str | No
     print(f"demo data written in {wall:.1f} s (peak RSS {rss:.0f} MiB)")
     what = "the real run's item vectors + NN-sized noise" if moments else "synthetic clustered vectors"
     print(f"two-tower run: {what}, random user-tower weights (d=128, LSTM 256); index by build_run_index")
-    _, _, rss_c, out = child([sys.executable, "-c", EXPLORE, str(db), str(ROOT)] + ([moments] if moments else []))
+    _, _, rss_c, out = child([sys.executable, "-c", EXPLORE, str(db), str(ROOT), "index" if with_index else "exact"]
+                             + ([moments] if moments else []))
     r = json.loads(out)
-    print(f"index build {r['index_s']:.1f} s; run load {r['load_s']:.1f} s")
-    for ef in (256, 1024):
+    print(f"index build {r.get('index_s', float('nan')):.1f} s; run load {r['load_s']:.1f} s")
+    if not with_index:
+        print(f"exact scoring only (--explore-no-index): pick -> list p50 {r['exact']['pick_ms']:.1f} ms "
+              f"(target < 200), slider re-rank p50 {r['exact']['slide_ms']:.2f} ms")
+    for ef in ((256, 1024) if with_index else ()):
         e = r[f"ef{ef}"]
         print(f"efSearch {ef:>4}: recall@100 vs exact {e['recall100']:.4f} (target >= 0.98); ANN p50 {e['ann_ms']:.2f} ms "
               f"(target <= 5); 200 users' vectors")
+    if not with_index:
+        print(f"peak RSS of the engine process: {rss_c:.0f} MiB (target for the app: < 2,048 MiB)")
+        return
     print(f"{'':>24} {'with index':>12} {'exact (ref)':>12}")
     print(f"{'pick -> list p50 ms':>24} {r['index']['pick_ms']:>12.1f} {r['exact']['pick_ms']:>12.1f}   (target < 200)")
     print(f"{'slider re-rank p50 ms':>24} {r['index']['slide_ms']:>12.2f} {r['exact']['slide_ms']:>12.2f}")
@@ -379,6 +388,9 @@ def main() -> None:
     ap.add_argument("--explore-items", type=int, default=1_000_000)
     ap.add_argument("--explore-interactions", type=int, default=1_000_000)
     ap.add_argument("--picker-users", type=int, default=1_000_000)
+    ap.add_argument("--explore-no-index", action="store_true",
+                    help="explore section with exact scoring only (skips the HNSW build, which is slow on a busy box)")
+    ap.add_argument("--jitter-source", help="jitter.npz from an earlier run's ann section (real vectors + noise scale)")
     ap.add_argument("--sections", default="demo,ann,int8,explore,picker,real")
     ap.add_argument("--real-db", help="database with trained LSTM runs (holdout) for the int8 comparison")
     ap.add_argument("--work", help="folder for the databases (default: a temporary folder)")
@@ -393,7 +405,8 @@ def main() -> None:
     if "ann" in sections or "int8" in sections:
         moments = section_ann([int(n) for n in args.ann_items.split(",")], "int8" in sections, args.real_db, work)
     if "explore" in sections:
-        section_explore(args.explore_items, args.explore_interactions, work, moments)
+        section_explore(args.explore_items, args.explore_interactions, work, moments or args.jitter_source,
+                        not args.explore_no_index)
     if "picker" in sections:
         section_picker(args.picker_users)
     if "real" in sections and args.real_db:
