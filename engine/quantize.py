@@ -100,10 +100,6 @@ class _Transposed:
         return self.q.dot_rows(x[None, :])[0] if x.ndim == 1 else self.q.dot_rows(x)
 
 
-def memory_bytes(vectors) -> int:
-    return int(vectors.nbytes)
-
-
 def quantize_run(store, run_id: int, *, progress=None, cancel=None) -> int:
     """A new run: `run_id`'s model with int8 item vectors, evaluated on the same holdout. Returns its id."""
     import time

@@ -54,10 +54,6 @@ class LoadedRun:
             self._index = idx if idx is not None and idx.n_items == self.model.n_items else None
         return self._index
 
-    def set_index(self, index) -> None:
-        """Use `index` (e.g. just built, or extended with folded-in items) from now on."""
-        self._index = index
-
     def top_candidates(self, items: np.ndarray, ratings: np.ndarray | None, n: int,
                        exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The n best items for one history, `exclude` (default: the history) left out, best first:
