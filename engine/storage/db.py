@@ -62,6 +62,10 @@ class Store:
         finally:
             s.close()
 
+    def call(self, fn, *args, **kwargs):
+        """`fn(self, *args, **kwargs)`: the same call a StoreProcess handle runs in its process."""
+        return fn(self, *args, **kwargs)
+
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"

@@ -22,12 +22,13 @@ def test_window_lists_datasets_with_counts(qtbot, controller):
 
 
 def test_first_launch_creates_demo_in_worker_and_settings_remember(qtbot, tmp_path, monkeypatch):
+    import inspect
+
     import engine.data.demo as demo
-    real = demo.generate_demo
-    monkeypatch.setattr(demo, "generate_demo", lambda **kw: real(n_items=120, n_users=80))
-    ctrl = make_controller(qtbot, tmp_path / "fresh.db", tmp_path)
-    qtbot.waitUntil(lambda: ctrl.state.dataset is not None, timeout=30000)
-    assert ctrl.state.dataset.name == demo.DEMO_NAME and ctrl.state.dataset.n_items == 120
+    ctrl = make_controller(qtbot, tmp_path / "fresh.db", tmp_path)   # the demo is made in the store process
+    qtbot.waitUntil(lambda: ctrl.state.dataset is not None, timeout=60000)
+    n_items = inspect.signature(demo.generate_demo).parameters["n_items"].default
+    assert ctrl.state.dataset.name == demo.DEMO_NAME and ctrl.state.dataset.n_items == n_items
     assert ctrl.settings.value("db").endswith("fresh.db")
     assert int(ctrl.settings.value("dataset")) == ctrl.state.dataset.id
 

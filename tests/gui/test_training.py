@@ -12,9 +12,8 @@ TINY = dict(epochs=2, batch_size=64, embedding_dim=16, max_len=8, learning_rate=
 
 
 def _runs(store):
-    from engine.storage import repository as repo
-    with store.session() as s:
-        return repo.list_runs(s)
+    from llmrec_gui.queries import list_runs
+    return store.call(list_runs)   # in the app's store process
 
 
 @pytest.fixture
