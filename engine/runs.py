@@ -105,9 +105,10 @@ def load_run(store: Store, run_id: int) -> LoadedRun:
 
 def save_and_register(store: Store, *, dataset: Dataset, model: Recommender, objective: str | None, config: dict,
                       holdout: bool, device: str | None, device_name: str | None, seconds: float | None,
-                      metrics: dict, epochs: list[dict] | None) -> int:
+                      metrics: dict, epochs: list[dict] | None, progress=None, cancel=None) -> int:
     """Write the model's files to a temp folder, rename it into place, then register the run in one
-    transaction; on any failure nothing is left behind. Returns the run id."""
+    transaction; on any failure nothing is left behind. Returns the run id. While another program
+    writes to the database, it waits (reporting progress) instead of throwing the finished model away."""
     root = Path(store.artifact_root) / RUNS_DIR
     root.mkdir(parents=True, exist_ok=True)
     token = f"{model.name}-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
@@ -118,7 +119,7 @@ def save_and_register(store: Store, *, dataset: Dataset, model: Recommender, obj
     try:
         model.save(tmp)
         tmp.rename(final)
-        with store.session() as s:
+        with store.write_session(progress=progress, cancel=cancel) as s:
             return repo.register_run(s, dataset_id=dataset.info.id, model=model.name, objective=objective,
                                      config=config, holdout=holdout, device=device, device_name=device_name,
                                      seconds=seconds, metrics=metrics, artifact_dir=f"{RUNS_DIR}/{token}",
@@ -152,4 +153,5 @@ def fit_baseline(store: Store, dataset_name, model_name: str, *, holdout: bool =
     seconds = time.perf_counter() - start
     config = {"dataset": ds.info.name, "model": model_name, **model.params()}
     return save_and_register(store, dataset=ds, model=model, objective=None, config=config, holdout=holdout,
-                             device="cpu", device_name="CPU (numpy)", seconds=seconds, metrics=metrics, epochs=[])
+                             device="cpu", device_name="CPU (numpy)", seconds=seconds, metrics=metrics, epochs=[],
+                             progress=progress, cancel=cancel)

@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import CancelledError, EngineError, InputError
 from ..jobs import CancelToken, check
 from ..storage import Store
+from ..storage.db import begin_write
 from ..storage import repository as repo
 from .formats import DetectedFormat, Mapping, detect_format, guess_scale, with_mapping
 from .items import ItemTable, fold_tags, read_items
@@ -31,7 +32,8 @@ TS_MAX = 2**62   # far beyond any real date; keeps values inside SQLite's 64-bit
 
 @dataclass(frozen=True)
 class ImportProgress:
-    """Reported after each chunk: `stage` is 'items', 'interactions', 'writing' or 'done'."""
+    """Reported after each chunk: `stage` is 'items', 'interactions', 'writing' (or 'waiting for the
+    database' while another program writes) or 'done'."""
     stage: str
     rows: int
     bytes_read: int
@@ -344,14 +346,8 @@ def _write(store, s, det: DetectedFormat, name: str, items: ItemTable | None, pa
            report, cancel, t0: float, dry_run: bool, tag_rows: int) -> ImportSummary:
     if not store.is_sqlite:
         raise EngineError("importing needs an SQLite database (bulk loading uses SQLite's upsert)")
-    stored_name = name
-    if repo.dataset_exists(s, name):
-        if not dry_run:
-            raise EngineError(f"a dataset named {name!r} already exists; choose another name")
-        stored_name = f"{name} (dry run {time.time_ns()})"   # rolled back at the end anyway
-    source = {"files": det.paths, "format": det.name, "mapping": det.mapping.to_dict(),
-              "on_unknown_item": parser.on_unknown}
-    ds_id = repo.create_dataset(s, stored_name, source=source, rating_min=None, rating_max=None, positive_threshold=None)
+    # The long part (reading, parsing, staging into a TEMP table) holds no lock on the database:
+    # other programs keep writing meanwhile. Only the final merge takes the write lock (issue 8).
     raw = s.connection().connection.driver_connection
     cur = raw.cursor()
     cur.execute("DROP TABLE IF EXISTS temp.llmrec_stage")
@@ -376,7 +372,19 @@ def _write(store, s, det: DetectedFormat, name: str, items: ItemTable | None, pa
         why = ", ".join(f"{v} {k}" for k, v in parser.skipped.items()) or "no data rows"
         raise InputError(f"no interactions to import ({why}); expected at least one row with a user and an item",
                          path=path)
+    raw.commit()   # ends the staging transaction, which touched only the TEMP database
     report(ImportProgress("writing", parser.rows_read, total, total, path))
+    begin_write(raw, cancel=cancel, where=str(store.display_name),
+                progress=lambda _u: report(ImportProgress("waiting for the database", parser.rows_read, total,
+                                                          total, path)))
+    stored_name = name
+    if repo.dataset_exists(s, name):
+        if not dry_run:
+            raise EngineError(f"a dataset named {name!r} already exists; choose another name")
+        stored_name = f"{name} (dry run {time.time_ns()})"   # rolled back at the end anyway
+    source = {"files": det.paths, "format": det.name, "mapping": det.mapping.to_dict(),
+              "on_unknown_item": parser.on_unknown}
+    ds_id = repo.create_dataset(s, stored_name, source=source, rating_min=None, rating_max=None, positive_threshold=None)
     if cancel is not None:
         raw.set_progress_handler(lambda: 1 if cancel.cancelled else 0, 200_000)
     try:
