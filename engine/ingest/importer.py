@@ -186,6 +186,11 @@ class _Interactions:
                 j = int(np.argmin(finite))
                 raise self._err(chunk, idx, j, self.rk, f"expected a finite number for the rating, found "
                                 f"{rcol[j].decode('latin-1')!r}")
+            if lo < 0 and self.m.rating_min is None:
+                j = int(np.argmin(arr))
+                raise self._err(chunk, idx, j, self.rk, f"the rating {rcol[j].decode('latin-1')!r} is negative; "
+                                "expected a scale such as 1-5 or 0.5-5 (to import negative ratings, give the "
+                                "scale: --rating-min/--rating-max, or the rating scale in the import wizard)")
         if self.tk is not None:
             times = self._timestamps(chunk, idx, cols[self.tk])
             if times and (max(times) > TS_MAX or min(times) < -TS_MAX):
