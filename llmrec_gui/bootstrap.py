@@ -27,8 +27,11 @@ def open_and_prepare(db: str | None, *, demo: bool = True, progress=None, cancel
 
 
 def prepare(store, *, demo: bool = True, progress=None, cancel=None) -> None:
-    """In the store process: the demo dataset and its baseline on first launch (when `demo`)."""
+    """In the store process: tidy what a killed job left behind (engine.maintenance), then the demo
+    dataset and its baseline on first launch (when `demo`)."""
+    from engine.maintenance import tidy
     from engine.storage import repository as repo
+    tidy(store)
     with store.session() as s:
         datasets = repo.list_datasets(s)
     if demo and not datasets:

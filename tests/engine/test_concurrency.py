@@ -126,3 +126,56 @@ def test_many_processes_create_a_new_database_at_once(tmp_path):
     con = sqlite3.connect(db)
     assert con.execute("SELECT COUNT(*) FROM alembic_version").fetchone()[0] == 1
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_import_writes_in_short_steps_and_shows_the_dataset_only_when_complete(store, tmp_path, monkeypatch):
+    import engine.ingest.importer as importer
+    monkeypatch.setattr(importer, "MERGE_ROWS", 40)
+    monkeypatch.setattr(importer, "MERGE_PAUSE_S", 0.0)
+    db = store.engine.url.database
+    between = []
+
+    def progress(u):
+        if u.stage == "writing":      # between two write steps: the lock is free, the dataset hidden
+            _write_now(db)
+            with store.session() as s:
+                between.append([d.name for d in repo.list_datasets(s)])
+
+    summary = import_files(store, [str(_csv(tmp_path / "r.csv"))], name="r", progress=progress)
+    assert summary.n_interactions > 200 and len(between) >= 5 and all(b == [] for b in between)
+    with store.session() as s:
+        assert [d.name for d in repo.list_datasets(s)] == ["r"]
+        assert repo.get_dataset(s, "r").n_interactions == summary.n_interactions
+
+
+def test_a_cancel_between_write_steps_leaves_nothing(store, tmp_path, monkeypatch):
+    import engine.ingest.importer as importer
+    from engine.errors import CancelledError
+    from engine.jobs import CancelToken
+    monkeypatch.setattr(importer, "MERGE_ROWS", 40)
+    token = CancelToken()
+
+    def progress(u):
+        if u.stage == "writing":
+            token.cancel()
+
+    with pytest.raises(CancelledError):
+        import_files(store, [str(_csv(tmp_path / "r.csv"))], name="r", progress=progress, cancel=token)
+    con = sqlite3.connect(store.engine.url.database)
+    assert [con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("datasets", "interactions", "users")] \
+        == [0, 0, 0]
+
+
+def test_an_import_killed_midway_is_cleaned_up(store, tmp_path):
+    from engine.ingest.importer import IMPORTING, clean_abandoned_imports
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    with store.session() as s:
+        repo.create_dataset(s, "half", source={IMPORTING: dead.pid}, rating_min=None, rating_max=None,
+                            positive_threshold=None)
+        repo.create_dataset(s, "running", source={IMPORTING: __import__("os").getpid()}, rating_min=None,
+                            rating_max=None, positive_threshold=None)
+        assert repo.list_datasets(s) == []
+    assert clean_abandoned_imports(store) == ["half"]   # the live importer's dataset stays
+    con = sqlite3.connect(store.engine.url.database)
+    assert [r[0] for r in con.execute("SELECT name FROM datasets")] == ["running"]
