@@ -322,7 +322,7 @@ MERGE_SQL = ("INSERT INTO interactions (dataset_id, user_idx, item_idx, rating, 
 
 
 IMPORTING = repo.IMPORTING  # source key of a dataset still being written (its importer's pid): hidden
-MERGE_ROWS = 100_000        # interactions written per short write transaction
+MERGE_ROWS = 50_000         # interactions written per short write transaction
 MERGE_PAUSE_S = 0.05        # between two of them: other writers get the lock (SQLite's lock is not fair)
 
 

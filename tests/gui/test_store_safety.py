@@ -83,3 +83,27 @@ def test_sniffing_the_database_in_the_app_process_loses_no_write(qapp, tmp_path,
         store.close()
     final = _other_process(db, read=True)
     assert final == {"feedback": 1, "runs": 1, "integrity": "ok"}
+
+
+def test_the_app_itself_keeps_no_database_file_open(qtbot, tiny_db, tmp_path):
+    """The whole app: after it opened the database, showed the explorer and stored a like, its process
+    has no descriptor on the database files; a sniff there and another process opening and closing the
+    database cost no later write."""
+    from PySide6.QtCore import QMimeDatabase
+    from tests.gui.conftest import make_controller
+    ctrl = make_controller(qtbot, tiny_db, tmp_path)
+    ex = ctrl.explorer_panel
+    qtbot.waitUntil(lambda: ex.rec is not None, timeout=60000)
+    first, second = int(ex.rec.items[0]), int(ex.rec.items[1])
+    with qtbot.waitSignal(ex.list_updated, timeout=30000):
+        ex.give_feedback(first, "like")
+    assert _open_fds_on(tiny_db) == []
+    for path in (tiny_db, Path(f"{tiny_db}-wal"), Path(f"{tiny_db}-shm")):
+        if path.exists():
+            QMimeDatabase().mimeTypeForFile(str(path))
+    _other_process(tiny_db)
+    with qtbot.waitSignal(ex.list_updated, timeout=30000):
+        ex.give_feedback(second, "dislike")
+    qtbot.waitUntil(lambda: _other_process(tiny_db, read=True)["feedback"] == 2, timeout=60000)
+    assert _other_process(tiny_db, read=True)["integrity"] == "ok"
+    assert _open_fds_on(tiny_db) == []
