@@ -53,7 +53,7 @@ class CpuProbe:
         self.timer.stop()
 
 
-CPU_BUDGET_S = 0.1   # the GUI thread's CPU time in one gap between two probe ticks (measured: a few ms)
+CPU_BUDGET_S = 0.15  # the GUI thread's CPU time in one gap between two probe ticks (measured: 2-51 ms)
 
 
 def test_lstm_training_in_child_keeps_gui_responsive(qtbot, panel, controller):
