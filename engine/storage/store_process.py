@@ -154,9 +154,9 @@ class StoreProcess:
                 kind, payload = reply
                 if kind == "progress":
                     if progress is not None:
-                        progress(payload)
+                        progress(_loads(payload))
                 elif kind == "result":
-                    return payload
+                    return _loads(payload)
                 else:
                     raise _rebuild(payload)
         finally:
@@ -172,14 +172,10 @@ class StoreProcess:
 
     def _read_loop(self) -> None:
         while True:
-            try:
+            try:   # results and progress arrive as bytes: unpickled by the waiting caller, not here
                 kind, call_id, payload = self._conn.recv()
             except (EOFError, OSError):
                 break
-            except Exception as exc:  # noqa: BLE001 - a reply that does not unpickle here
-                kind, call_id, payload = "error", None, ("bug", f"{type(exc).__name__}: {exc}")
-                if call_id is None:
-                    continue
             with self._pending_lock:
                 target = self._pending.get(call_id)
             if target is not None:
@@ -190,6 +186,14 @@ class StoreProcess:
             for q in self._pending.values():
                 q.put(gone)
             self._closed = True
+
+
+def _loads(data: bytes):
+    try:
+        return pickle.loads(data)
+    except Exception as exc:  # noqa: BLE001 - e.g. a class this process cannot import
+        raise StoreProcessError(f"the database process's reply could not be read ({type(exc).__name__}: "
+                                f"{exc})") from None
 
 
 def _rebuild(payload) -> BaseException:
@@ -249,7 +253,7 @@ def serve(conn, path_or_url: str | None) -> None:
             args = tuple(store if _is(a, _STORE) else a for a in args)
             kwargs = {k: (store if _is(v, _STORE) else v) for k, v in kwargs.items()}
             if _is(kwargs.get("progress"), _PROGRESS):
-                kwargs["progress"] = lambda update: send(("progress", call_id, update))
+                kwargs["progress"] = lambda update: send(("progress", call_id, pickle.dumps(update)))
             if _is(kwargs.get("cancel"), _CANCEL):
                 kwargs["cancel"] = tokens[call_id]
             result = fn(*args, **kwargs)
@@ -259,9 +263,11 @@ def serve(conn, path_or_url: str | None) -> None:
             send(("error", call_id, _describe(exc)))
         else:
             try:
-                send(("result", call_id, result))
+                data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
             except Exception as exc:  # noqa: BLE001 - a result that does not pickle
                 send(("error", call_id, ("bug", f"the result of {fn!r} cannot be sent back: {exc}")))
+            else:
+                send(("result", call_id, data))
         finally:
             tokens.pop(call_id, None)
 

@@ -115,7 +115,8 @@ class TrainingPanel(QWidget):
             from .. import workers
             run_id = run.id
             from ..queries import run_epochs
-            workers.run_async(run_epochs, self.state.store, run_id, on_done=lambda rows: self._show_epochs(run_id, rows))
+            workers.run_async(run_epochs, self.state.store, run_id,
+                              on_done=lambda rows: self._show_epochs(run_id, rows))
 
     def _show_epochs(self, run_id: int, rows: list) -> None:
         if self.state.run is not None and self.state.run.id == run_id and (self.job is None or not self.job.running):
