@@ -203,11 +203,12 @@ def _release(fd) -> None:
         os.close(fd)
 
 
-def clean_leftovers(store: Store) -> list[str]:
+def clean_leftovers(store: Store, *, min_age_s: float = 60.0) -> list[str]:
     """Remove what a killed save left under the runs folder: `.tmp-*` folders and complete folders that
     no run references (killed between the rename and the registration). A folder whose writer still
-    runs is locked by it and skipped; a folder is removed only after a second look at the runs table
-    under its lock. Returns the removed folders' names."""
+    runs is locked by it and skipped, and so is one younger than `min_age_s` (a save that has just
+    made its folder and not yet locked it); a folder is removed only after a second look at the runs
+    table under its lock. Returns the removed folders' names."""
     root = Path(store.artifact_root) / RUNS_DIR
     if not root.is_dir():
         return []
@@ -220,6 +221,11 @@ def clean_leftovers(store: Store) -> list[str]:
     removed = []
     for folder in sorted(root.iterdir()):
         if not folder.is_dir() or folder.name in used:
+            continue
+        try:
+            if time.time() - folder.stat().st_mtime < min_age_s:
+                continue
+        except OSError:
             continue
         fd = _try_own(folder)
         if fd is None:

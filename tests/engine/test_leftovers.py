@@ -3,6 +3,8 @@ removed, a folder a running save owns is not; NaN models are refused when saved 
 `recommend --out` never leaves a partial file."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -35,19 +37,22 @@ def test_leftovers_are_removed_but_not_what_a_running_save_owns(store, dataset):
     busy = root / ".tmp-ease-still-saving"             # a save in progress (it holds the folder's lock)
     busy.mkdir()
     owner = _own(busy)
+    assert clean_leftovers(store) == []                # all too young: a save may be about to lock them
     try:
-        removed = clean_leftovers(store)
+        removed = clean_leftovers(store, min_age_s=0)
     finally:
         _release(owner)
     assert sorted(removed) == sorted([tmp.name, orphan.name])
     assert {p.name for p in root.iterdir()} == registered | {busy.name}
     assert load_run(store, run_id).model is not None
-    assert clean_leftovers(store) == [busy.name]       # once its owner is gone
+    assert clean_leftovers(store, min_age_s=0) == [busy.name]   # once its owner is gone
 
 
 def test_doctor_cleans_and_checks(store, dataset, capsys):
     (store.artifact_root / RUNS_DIR).mkdir(parents=True, exist_ok=True)
     (store.artifact_root / RUNS_DIR / ".tmp-x").mkdir()
+    old = __import__("time").time() - 3600
+    os.utime(store.artifact_root / RUNS_DIR / ".tmp-x", (old, old))   # left an hour ago
     assert main(["doctor", "--db", store.engine.url.database, "--json"]) == 0
     import json
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
@@ -107,3 +112,39 @@ def test_recommend_out_never_leaves_a_partial_file(store, dataset, tmp_path, mon
     assert list(folder.iterdir()) == [] and list(tmp_path.glob("*.part")) == []
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and "No space left" in err[0] and "is a folder" in err[1]
+
+
+SAVER = """
+import sys, time, pathlib
+from engine.models.popularity import PopularityRecommender
+from engine.runs import fit_baseline
+from engine.storage import open_store
+def slow_save(self, directory):
+    (pathlib.Path(directory) / "model.npz").write_bytes(b"")   # a half-written model, as at a kill
+    pathlib.Path(sys.argv[2]).write_text("saving")
+    time.sleep(600)
+PopularityRecommender.save = slow_save
+fit_baseline(open_store(sys.argv[1]), "r", "popularity", holdout=False)
+"""
+
+
+def test_kill_9_during_a_save_a_running_save_is_kept_its_leftover_removed(store, dataset, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+    ready = tmp_path / "ready"
+    saver = subprocess.Popen([sys.executable, "-c", SAVER, store.engine.url.database, str(ready)])
+    try:
+        while not ready.exists():
+            assert saver.poll() is None, "the saver died"
+            time.sleep(0.05)
+        assert clean_leftovers(store, min_age_s=0) == []           # its folder is in use: kept
+        os.kill(saver.pid, signal.SIGKILL)
+        saver.wait(60)
+    finally:
+        if saver.poll() is None:
+            saver.kill()
+    removed = clean_leftovers(store, min_age_s=0)
+    assert len(removed) == 1 and removed[0].startswith(".tmp-popularity")
+    assert list((store.artifact_root / RUNS_DIR).iterdir()) == []
