@@ -177,7 +177,7 @@ def _run_metrics(store, info, progress) -> dict:
     from ..runs import load_run
     loaded = load_run(store, info.id)
     metrics = evaluate(loaded.model, loaded.split, progress=progress)
-    with store.session() as s:
+    with store.write_session(progress=progress) as s:   # finished work waits for a busy database
         repo.set_run_metrics(s, info.id, metrics)
     return metrics
 
