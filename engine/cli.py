@@ -20,8 +20,11 @@ COMMAND_MODULES = ("engine.commands.data", "engine.commands.models", "engine.com
 class OneLineParser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (exit code 2), like every other llmrec error."""
 
+    last_error: str | None = None   # the latest usage error, for `--json`
+
     def error(self, message: str):
-        self.exit(2, f"llmrec: error: {_printable(message)} (see `{self.prog} --help`)\n")
+        OneLineParser.last_error = f"{_printable(message)} (see `{self.prog} --help`)"
+        self.exit(2, f"llmrec: error: {OneLineParser.last_error}\n")
 
 
 def at_least(lowest: int):
@@ -74,7 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
     except SystemExit as stop:   # a usage error (one line already printed), or --help
-        return stop.code if isinstance(stop.code, int) else 2
+        code = stop.code if isinstance(stop.code, int) else 2
+        if code == 2 and "--json" in (sys.argv[1:] if argv is None else argv) and OneLineParser.last_error:
+            emit_json({"error": OneLineParser.last_error, "exit_code": 2})
+        return code
     from .storage import open_store
     try:
         if args.db is not None and not args.db.strip():

@@ -132,8 +132,9 @@ def test_every_error_is_one_line(env, monkeypatch, capsys, case, argv, code, wor
     assert got == code, err
     assert len(lines) == 1 and lines[0].startswith("llmrec: error: ") and "Traceback" not in err, err
     assert words in lines[0], lines[0]
-    if as_json and code == 1:
-        assert json.loads(out.strip().splitlines()[-1])["error"] in lines[0]
+    if as_json:
+        reply = json.loads(out.strip().splitlines()[-1])
+        assert reply["error"] in lines[0] and reply["exit_code"] == code
     if dump is not None:
         assert _dump(db) == dump                         # the database is unchanged
     elif before is not None and db.exists():
