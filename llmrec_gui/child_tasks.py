@@ -1,6 +1,6 @@
 """What runs in the child process (no Qt here: the child should import as little as possible).
-`child_main` reports over a multiprocessing queue and turns a multiprocessing Event into the
-engine's CancelToken (the parent sets a shared-memory flag; a thread here polls it)."""
+`child_main` reports over a multiprocessing queue and turns the parent's cancel flag (shared memory,
+polled by a thread here) into the engine's CancelToken."""
 from __future__ import annotations
 
 import threading
