@@ -23,7 +23,8 @@ def template(tmp_path_factory):
     folder = tmp_path_factory.mktemp("clierr")
     csv = folder / "r.csv"
     csv.write_text("userId,movieId,rating,timestamp\n" + "".join(
-        f"u{u},i{i},{1 + (u * i) % 5},{1000 + u * 10 + i}\n" for u in range(1, 30) for i in range(1, 12) if (u + i) % 3))
+        f"u{u},i{i},{1 + (u * i) % 5},{1000 + u * 10 + i}\n"
+        for u in range(1, 30) for i in range(1, 12) if (u + i) % 3))
     store = open_store(str(folder / "t.db"))
     import_files(store, [str(csv)], name="r")
     run = fit_baseline(store, "r", "ease", holdout=False)

@@ -19,7 +19,8 @@ from engine.storage import repository as repo
 
 def _csv(path, users=30, items=12):
     path.write_text("userId,movieId,rating,timestamp\n" + "".join(
-        f"{u},{i},{1 + (u * i) % 5},{1000 + u * 10 + i}\n" for u in range(1, users) for i in range(1, items) if (u + i) % 3))
+        f"{u},{i},{1 + (u * i) % 5},{1000 + u * 10 + i}\n"
+        for u in range(1, users) for i in range(1, items) if (u + i) % 3))
     return path
 
 

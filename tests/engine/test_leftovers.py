@@ -62,8 +62,8 @@ def test_doctor_cleans_and_checks(store, dataset, capsys):
 def test_a_nan_model_is_refused_when_saved(store, dataset, monkeypatch):
     from engine.models.popularity import PopularityRecommender
     real = PopularityRecommender._arrays
-    monkeypatch.setattr(PopularityRecommender, "_arrays",
-                        lambda self: {k: np.full_like(np.asarray(v, dtype=np.float32), np.nan) for k, v in real(self).items()})
+    monkeypatch.setattr(PopularityRecommender, "_arrays", lambda self: {
+        k: np.full_like(np.asarray(v, dtype=np.float32), np.nan) for k, v in real(self).items()})
     with pytest.raises(DataError, match="not finite"):
         fit_baseline(store, dataset, "popularity", holdout=False)
     with store.session() as s:
