@@ -211,7 +211,7 @@ def write_scaled_demo(store, name: str | None = None, *, n_users: int, n_items: 
     lengths = user_lengths(n_users, n_items, n_interactions, seed)
     width = max(5, len(str(max(n_users, n_items) - 1)))
     written = 0
-    with store.session() as s:
+    with store.write_session(cancel=cancel) as s:   # waits while another program writes
         if repo.dataset_exists(s, name):
             raise EngineError(f"a dataset named {name!r} already exists")
         ds_id = repo.create_dataset(s, name, rating_min=1.0, rating_max=5.0, positive_threshold=4.0,

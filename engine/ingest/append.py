@@ -80,7 +80,7 @@ def append_files(store, paths: Sequence, dataset: str | int, *, progress=None, c
             kind = "implicit" if staged.rating_min is None else "rated"
             raise EngineError(f"cannot append {kind} interactions to dataset {target.name!r} "
                               f"({'implicit' if target.rating_min is None else 'rated'})")
-        with store.session() as s:
+        with store.write_session(cancel=cancel) as s:
             conn = s.connection()
             q = lambda sql, **kw: conn.execute(text(sql), {"t": target.id, "s": staged.dataset_id, **kw})  # noqa: E731
             count = lambda table, ds: conn.execute(text(f"SELECT COUNT(*) FROM {table} WHERE dataset_id = :d"),  # noqa: E731
@@ -94,7 +94,7 @@ def append_files(store, paths: Sequence, dataset: str | int, *, progress=None, c
             repo.update_dataset_counts(s, target.id, n_users=n_users + new_users, n_items=n_items + new_items,
                                        n_interactions=after)
     except BaseException:
-        with store.session() as s:
+        with store.write_session() as s:
             repo.delete_dataset(s, staged.dataset_id)
         raise
     return AppendSummary(target.id, target.name, new_users, new_items, after - n_inter, changed - (after - n_inter),
