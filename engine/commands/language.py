@@ -1,7 +1,7 @@
 """`llmrec encode`, `llmrec search` and `llmrec feedback say`: the pretrained language encoder."""
 from __future__ import annotations
 
-from ..cli import add_common, emit_json
+from ..cli import add_common, at_least, emit_json
 from ..errors import EngineError, NotFoundError
 
 
@@ -10,14 +10,14 @@ def register(sub) -> None:
     p.add_argument("--dataset", required=True)
     p.add_argument("--backend", default="keras", choices=("keras", "numpy"),
                    help="keras (TensorFlow, CPU or GPU; default) or numpy")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=at_least(1), default=64)
     add_common(p)
     p.set_defaults(func=cmd_encode)
 
     p = sub.add_parser("search", help="find items by meaning and by title")
     p.add_argument("query")
     p.add_argument("--dataset", required=True)
-    p.add_argument("--k", type=int, default=20)
+    p.add_argument("--k", type=at_least(1), default=20)
     add_common(p)
     p.set_defaults(func=cmd_search)
 
