@@ -9,18 +9,16 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBox
 from .. import workers
 
 
-def understand_words(store, dataset, text: str):
-    """Worker: the sentence's Understanding and its description lines (numpy encoder, no TensorFlow)."""
-    from engine.encoder.catalogue import attach
+def understand_words(dataset, text: str):
+    """Worker thread in the app: the sentence's Understanding and its description lines (numpy
+    encoder, no TensorFlow, no database). Items by meaning need the catalogue vectors the search box
+    attaches; titles and genres work without them."""
     from engine.errors import EngineError
     from engine.plain_feedback import understand
-    from engine.similarity import has_semantic
     encoder = None
     try:
         from engine.encoder import load_encoder
         encoder = load_encoder("numpy")
-        if not has_semantic(dataset):
-            attach(store, dataset)      # items by meaning need the encoded catalogue; titles and genres do not
     except EngineError:
         pass
     u = understand(text, dataset, encoder=encoder)
@@ -84,7 +82,7 @@ class PlainWordsLine(QWidget):
         if not text or self.dataset is None:
             return
         self.understood.setText("Reading…")
-        workers.run_async(understand_words, self.store, self.dataset, text,
+        workers.run_async(understand_words, self.dataset, text,
                           on_done=self._understood, on_error=self.understood.setText)
 
     def _understood(self, result) -> None:

@@ -1,6 +1,8 @@
 """Free-text search in Explore: a line to type in, hits ranked by meaning and title (engine.search).
-Queries are encoded by the numpy forward pass in a worker thread (TensorFlow never enters the app);
-encoding the catalogue itself runs in the child process, with progress and cancel."""
+The catalogue's vectors are read once through the store process and attached to the explorer's
+dataset (so "more like this", explanations and plain words see them too); each query is then encoded
+by the numpy forward pass in a worker thread of the app (TensorFlow never enters the app's process).
+Encoding the catalogue runs in the child process, with progress and cancel."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
@@ -11,25 +13,24 @@ from .. import workers
 from ..child_jobs import ChildJob
 
 
-def run_search(store, dataset, query: str, k: int):
-    """Worker: attach the cached catalogue vectors once per dataset, then search (numpy encoder)."""
-    from engine.encoder.catalogue import attach
+def catalogue_vectors(store, dataset):
+    """Store-process job: (share of the catalogue encoded, its vectors when all of it is, else None)."""
+    from engine.encoder.catalogue import encoded_fraction, load_catalogue_vectors
+    fraction = encoded_fraction(store, dataset)
+    return fraction, (load_catalogue_vectors(store, dataset) if fraction >= 1.0 else None)
+
+
+def run_search(dataset, query: str, k: int):
+    """Worker thread in the app: search the attached vectors (numpy query encoder, no database)."""
     from engine.search import search_items
-    from engine.similarity import has_semantic
-    if not has_semantic(dataset):
-        attach(store, dataset)
     return search_items(dataset, query, k)
-
-
-def encoded_fraction(store, dataset) -> float:
-    from engine.encoder.catalogue import encoded_fraction as frac
-    return frac(store, dataset)
 
 
 class SearchBox(QWidget):
     item_activated = Signal(int)      # an item index the user double-clicked
     results_shown = Signal(object)    # engine.search.SearchResult
     encoded = Signal(object)          # EncodeSummary after a finished encoding
+    vectors_ready = Signal(bool)      # the dataset's semantic vectors are attached (False: not encoded yet)
 
     def __init__(self, k: int = 20, parent=None):
         super().__init__(parent)
@@ -70,13 +71,22 @@ class SearchBox(QWidget):
         self.hits.clear()
         self.hits.setVisible(False)
         self.status.setText("")
-        workers.run_async(encoded_fraction, store, dataset, on_done=lambda f, d=dataset: self._show_fraction(d, f))
+        self._load_vectors()
 
-    def _show_fraction(self, dataset, fraction: float) -> None:
+    def _load_vectors(self) -> None:
+        dataset = self.dataset
+        workers.run_async(catalogue_vectors, self.store, dataset,
+                          on_done=lambda r, d=dataset: self._vectors_loaded(d, *r), on_error=self.status.setText)
+
+    def _vectors_loaded(self, dataset, fraction: float, vectors) -> None:
         if dataset is not self.dataset:
             return
-        done = fraction >= 1.0
+        done = vectors is not None
+        if done:
+            from engine.similarity import set_semantic_vectors
+            set_semantic_vectors(dataset, vectors)
         self.encode_button.setVisible(not done)
+        self.vectors_ready.emit(done)
         if not done:
             self.status.setText(f"{fraction:.0%} of the catalogue is encoded: encode it to search by meaning.")
 
@@ -84,8 +94,12 @@ class SearchBox(QWidget):
         text = self.line.text().strip()
         if not text or self.dataset is None:
             return
+        from engine.similarity import has_semantic
+        if not has_semantic(self.dataset):
+            self.status.setText("Encode the catalogue first (the button on the right) to search by meaning.")
+            return
         self.status.setText("Searching…")
-        self._search_job = workers.run_async(run_search, self.store, self.dataset, text, self.k,
+        self._search_job = workers.run_async(run_search, self.dataset, text, self.k,
                                              on_done=self._show, on_error=self.status.setText)
 
     def _show(self, result) -> None:
@@ -128,11 +142,9 @@ class SearchBox(QWidget):
 
     def _encoded(self, summary) -> None:
         self.status.setText(f"Encoded {summary.encoded} items ({summary.reused} unchanged) in {summary.seconds:.0f} s.")
-        self.encode_button.setVisible(False)
         self.encoded.emit(summary)
-        if self.dataset is not None:    # vectors on disk changed: re-attach on the next search
-            from engine.similarity import _cache
-            _cache.pop((id(self.dataset), "semantic"), None)
+        if self.dataset is not None:    # the vectors on disk changed: read them again
+            self._load_vectors()
 
     def _encoding_done(self) -> None:
         self.encode_button.setText("Encode catalogue")

@@ -55,6 +55,8 @@ def main() -> None:
         ctrl.state.select_user(int(np.flatnonzero(panel.session.ds.user_ids == args.user)[0]))
         wait(app, lambda: panel.cands is not None and panel.cands.user == ctrl.state.user and panel.rec is not None
              and panel.rec.user == ctrl.state.user)
+    from engine.similarity import has_semantic
+    wait(app, lambda: has_semantic(panel.session.ds))         # the catalogue's vectors are attached
     shown = []
     panel.search.results_shown.connect(shown.append)
     panel.search.line.setText(args.query)

@@ -29,12 +29,15 @@ def test_search_box_encodes_in_the_child_then_finds_by_meaning(qtbot, films_db):
     box = SearchBox(k=3)
     qtbot.addWidget(box)
     box.show()
-    box.set_context(store, ds)
-    qtbot.waitUntil(lambda: "0% of the catalogue" in box.status.text(), timeout=20000)
+    with qtbot.waitSignal(box.vectors_ready, timeout=20000) as ready:
+        box.set_context(store, ds)
+    assert ready.args == [False] and "0% of the catalogue" in box.status.text()
     assert box.encode_button.isVisible()
+    from engine.similarity import has_semantic
     with qtbot.waitSignal(box.encoded, timeout=300000) as done:
         box.start_encoding()
     assert done.args[0].encoded == 16
+    qtbot.waitUntil(lambda: has_semantic(ds), timeout=20000)      # read back and attached
     assert not box.encode_button.isVisible()
     qtbot.keyClicks(box.line, "animated film for children")
     with qtbot.waitSignal(box.results_shown, timeout=60000) as shown:
@@ -64,11 +67,11 @@ def test_plain_words_dislike_applies_and_undoes_in_explore(qtbot, controller):
         qtbot.mouseClick(line.apply_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: first not in panel.rec.items, timeout=10000)
     store, ds_id, user = controller.state.store, panel.session.ds.info.id, controller.state.user
-    assert [(e.item, e.kind) for e in list_feedback(store, ds_id, user)] == [(first, "dislike")]
+    assert [(e.item, e.kind) for e in store.call(list_feedback, ds_id, user)] == [(first, "dislike")]
     assert line.undo_button.isEnabled()
     qtbot.mouseClick(line.undo_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: list(panel.rec.items) == before, timeout=20000)
-    assert list_feedback(store, ds_id, user) == []
+    assert store.call(list_feedback, ds_id, user) == []
 
 
 def test_the_apps_language_path_never_imports_tensorflow(films_db):
@@ -78,13 +81,16 @@ import sys
 from engine.storage import open_store
 from engine.data.dataset import load_dataset
 from engine.encoder.catalogue import encode_catalogue
-from llmrec_gui.widgets.search_box import run_search
+from engine.similarity import set_semantic_vectors
+from llmrec_gui.widgets.search_box import catalogue_vectors, run_search
 from llmrec_gui.widgets.plain_words import understand_words
 store = open_store({str(films_db)!r})
 ds = load_dataset(store, "films")
 encode_catalogue(store, ds, backend="numpy")
-assert run_search(store, ds, "a toy robot", 3).hits
-u, lines = understand_words(store, ds, "I don't like Inception")
+fraction, vectors = catalogue_vectors(store, ds)
+set_semantic_vectors(ds, vectors)
+assert fraction == 1.0 and run_search(ds, "a toy robot", 3).hits
+u, lines = understand_words(ds, "I don't like Inception")
 assert lines == ["Dislike: Inception (2010); demote 20 similar items"], lines
 bad = [m for m in ("tensorflow", "keras", "torch") if m in sys.modules]
 assert not bad, bad
