@@ -103,7 +103,7 @@ def test_errors_are_clear(db, capsys):
 
 
 def test_train_lstm_one_epoch_json_and_progress(db, capsys):
-    assert main(["train", "--db", db, "--dataset", MINI, "--model", "lstm", "--epochs", "1", "--device", "cpu",
+    assert main(["train", "--db", db, "--dataset", MINI, "--model", "lstm", "--no-tune", "--epochs", "1", "--device", "cpu",
                  "--seed", "1", "--json"]) == 0
     cap = capsys.readouterr()
     res = _json_last(cap.out)

@@ -69,6 +69,19 @@ class ValidationSet:
         return float(np.mean(recalls)), float(np.mean(ndcgs))
 
 
+def full_softmax(cfg, n_items: int) -> bool:
+    """Whether the softmax objective scores each example against the whole catalogue (exact softmax)
+    instead of the batch's other targets ("on" / "off"); "auto" does so for catalogues up to
+    FULL_SOFTMAX_ITEMS items, where running the item tower over every item per step costs about what
+    a batch's distinct items cost anyway."""
+    if cfg.full_softmax == "auto":
+        return n_items <= FULL_SOFTMAX_ITEMS
+    return cfg.full_softmax in ("on", True)
+
+
+FULL_SOFTMAX_ITEMS = 5000
+
+
 def train_towers(cfg, train: Dataset, tokens: np.ndarray, *, epochs: int, validation: ValidationSet | None,
                  progress: Callable, cancel: CancelToken | None, device: str, epoch_offset: int = 0,
                  total_epochs: int | None = None) -> Fitted:
@@ -94,13 +107,14 @@ def train_towers(cfg, train: Dataset, tokens: np.ndarray, *, epochs: int, valida
     towers = build_towers(n_tokens=cfg.max_tokens + 2, text_len=tokens.shape[1], n_ids=int(known.sum()) + 1,
                           dim=cfg.embedding_dim, text_dim=cfg.text_dim, text_units=cfg.text_units,
                           user_units=cfg.user_units, max_len=cfg.max_len, use_item_ids=cfg.use_item_ids,
-                          id_init=cfg.id_init, dense_bias=cfg.dense_bias)
+                          id_init=cfg.id_init, dense_bias=cfg.dense_bias, dropout=cfg.dropout)
     opt = keras.optimizers.Adam(cfg.learning_rate, clipnorm=cfg.clipnorm or None)
     tok_t = tf.constant(tokens)
     ids_t = tf.constant(id_index)
     logq_t = tf.constant(log_q)
     inv_temp = 1.0 / cfg.temperature
     paper = cfg.objective == "paper"
+    full = not paper and full_softmax(cfg, n_items)
     n_neg = int(cfg.negatives)
     train_vars = towers.item.trainable_variables + towers.user.trainable_variables + \
         (towers.head.trainable_variables if paper else [])
@@ -135,6 +149,15 @@ def train_towers(cfg, train: Dataset, tokens: np.ndarray, *, epochs: int, valida
                 p = tf.cast(towers.head(tf.concat([pos_cos, neg_cos], 0), training=True), tf.float32)
                 y = tf.concat([tf.ones([b, 1]), tf.zeros([b * n_neg, 1])], 0)
                 loss = tf.reduce_mean(keras.losses.binary_crossentropy(y, p))
+            elif full:
+                # exact softmax over the whole catalogue: every item is a negative, no sampling correction
+                iv = tf.cast(towers.item([tok_t[1:], ids_t[1:]], training=True), tf.float32)
+                iv = tf.concat([tf.zeros_like(iv[:1]), iv], 0)
+                m = tf.cast(h > 0, tf.float32)[..., None]
+                seq = tf.concat([tf.gather(iv, h) * m, hr[..., None] * m, m], -1)
+                u = tf.cast(towers.user(seq, training=True), tf.float32)
+                logits = tf.matmul(u, iv[1:], transpose_b=True) * inv_temp
+                loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(t - 1, logits))
             else:
                 u, tv, _ = encode_batch(h, hr, t, tf.zeros([0], tf.int32))
                 logits = tf.matmul(u, tv, transpose_b=True) * inv_temp - tf.gather(logq_t, t)[None, :]
