@@ -21,14 +21,13 @@ def split():
 def test_tuning_reports_trials_and_keeps_the_best_on_validation(split, tmp_path):
     from engine.models.lstm.model import LSTMRecommender
     updates = []
-    base = {**TINY, "epochs": 3, "patience": 2, "refit": True}
-    model = LSTMRecommender(**base, tune=True, max_trials=3, budget_s=3600)
+    base = {**TINY, "epochs": 2, "patience": 2, "refit": True}
+    model = LSTMRecommender(**base, tune=True, max_trials=2, budget_s=3600)
     model.fit(split.train, progress=updates.append)
     trials = [u for u in updates if isinstance(u, TrialStats)]
-    assert [t.trial for t in trials] == [1, 2, 3]
+    assert [t.trial for t in trials] == [1, 2]
     first = trials[0].params
     assert first["embedding_dim"] == 16 and first["max_len"] == 8 and first["dropout"] == 0.0
-    assert first["full_softmax"] == "on"                 # "auto" on a 120-item catalogue
     assert {t.params["embedding_dim"] for t in trials} <= {16, 64, 128, 256}
     done = [t for t in trials if t.state == "complete"]
     chosen = max(done, key=lambda t: t.val_ndcg10)
@@ -41,7 +40,7 @@ def test_tuning_reports_trials_and_keeps_the_best_on_validation(split, tmp_path)
     assert any(isinstance(u, EpochStats) and u.val_ndcg10 is not None for u in updates)
     model.save(tmp_path / "m")
     loaded = LSTMRecommender.load(tmp_path / "m")
-    assert [t["trial"] for t in loaded.trials] == [1, 2, 3]
+    assert [t["trial"] for t in loaded.trials] == [1, 2]
     h = split.history(int(split.test_users[0]))
     np.testing.assert_allclose(loaded.score(*h), model.score(*h), rtol=1e-5, atol=1e-5)
 

@@ -48,8 +48,8 @@ class LSTMConfig:
     learning_rate: float = 1e-3
     clipnorm: float = 1.0
     temperature: float = 0.1        # softmax objective (0.05 and 0.2 were worse on validation)
-    full_softmax: str = "auto"      # softmax objective: "on" every catalogue item is a negative; "off" the
-                                    # batch's other targets (logQ-corrected); "auto" on for <= 5000 items
+    full_softmax: str = "off"       # softmax objective: "on" every catalogue item is a negative; "off" the
+                                    # batch's other targets (logQ-corrected; better on validation)
     dropout: float = 0.0            # training only: item-vector units and the user LSTM's inputs
     negatives: int = 4              # paper objective: uniform negatives per positive
     report_every: int = 50          # batches between within-epoch progress reports

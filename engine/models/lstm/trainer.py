@@ -70,16 +70,10 @@ class ValidationSet:
 
 
 def full_softmax(cfg, n_items: int) -> bool:
-    """Whether the softmax objective scores each example against the whole catalogue (exact softmax)
-    instead of the batch's other targets ("on" / "off"); "auto" does so for catalogues up to
-    FULL_SOFTMAX_ITEMS items, where running the item tower over every item per step costs about what
-    a batch's distinct items cost anyway."""
-    if cfg.full_softmax == "auto":
-        return n_items <= FULL_SOFTMAX_ITEMS
+    """Whether the softmax objective scores each example against the whole catalogue (exact softmax, "on")
+    instead of the batch's other targets with logQ correction ("off", the default: on X-Wines' validation
+    the catalogue softmax reached 0.079 NDCG@10 after 2 epochs against 0.141 for in-batch)."""
     return cfg.full_softmax in ("on", True)
-
-
-FULL_SOFTMAX_ITEMS = 5000
 
 
 def train_towers(cfg, train: Dataset, tokens: np.ndarray, *, epochs: int, validation: ValidationSet | None,
