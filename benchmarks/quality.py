@@ -54,7 +54,7 @@ def short(params: dict) -> str:
     return ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in params.items())
 
 
-def run_dataset(store, key: str, budget: float | None, lstm_overrides: dict) -> dict:
+def run_dataset(store, key: str, budget: float | None, lstm_overrides: dict, fixed: dict) -> dict:
     ds = load_dataset(store, NAMES[key])
     split = time_split(ds)
     val = validation_split(split.train)
@@ -62,7 +62,7 @@ def run_dataset(store, key: str, budget: float | None, lstm_overrides: dict) -> 
     rows, per_user = [], {}
     for name in ("popularity", "itemknn", "ease", "als"):
         t0 = time.perf_counter()
-        grid = tune_baseline(name, val)
+        grid = tune_baseline(name, val, [fixed[name]] if name in fixed else None)
         model = get_model_class(name)(**grid.params)
         model.fit(split.train)
         secs = time.perf_counter() - t0
@@ -155,6 +155,9 @@ def main() -> None:
     ap.add_argument("--budget", type=float, help="LSTM tuning budget in seconds (default: the command's)")
     ap.add_argument("--db", type=Path, default=Path(__file__).resolve().parents[1] / ".bench" / "quality.db")
     ap.add_argument("--out", type=Path, help="also write the markdown here")
+    ap.add_argument("--baselines", type=json.loads, default={}, metavar="JSON",
+                    help="one setting per baseline instead of its validation grid, e.g. PEERS.md's validation "
+                         "choices on MovieTweetings: '{\"ease\": {\"l2\": 250}}' (saves the grid's time)")
     ap.add_argument("--lstm", type=json.loads, default={}, metavar="JSON",
                     help='LSTM settings to override, for quick checks: \'{"epochs": 1, "max_trials": 1}\'')
     args = ap.parse_args()
@@ -162,7 +165,7 @@ def main() -> None:
     store = open_benchmark_store(args.db, keys)
     parts = []
     for key in keys:
-        res = run_dataset(store, key, args.budget, args.lstm)
+        res = run_dataset(store, key, args.budget, args.lstm, args.baselines)
         with (args.db.parent / f"quality-{key}.pkl").open("wb") as fh:   # the raw results, kept
             pickle.dump(res, fh)
         parts.append(report(res))
