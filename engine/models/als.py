@@ -61,27 +61,36 @@ class ALSRecommender(NumpyRecommender):
         self.Y = np.ascontiguousarray(model.item_factors, dtype=np.float32)
         self._gram = None
 
-    def _user_factors(self, items: np.ndarray) -> np.ndarray:
+    def _user_factors(self, histories: list[np.ndarray]) -> np.ndarray:
+        """(len(histories), factors): one ALS user step per history (rows of positive item indices), the
+        systems solved together; with alpha 1 every user shares one matrix."""
         if self._gram is None:
             Y = self.Y.astype(np.float64)
             self._gram = Y.T @ Y + self.regularization * np.eye(Y.shape[1])
-        yh = self.Y[items].astype(np.float64)
-        a = self._gram + (self.alpha - 1.0) * yh.T @ yh
-        return np.linalg.solve(a, self.alpha * yh.sum(axis=0))
+        k = self.Y.shape[1]
+        out = np.zeros((len(histories), k), dtype=np.float64)
+        rows = [r for r, h in enumerate(histories) if len(h)]
+        if not rows:
+            return out.astype(np.float32)
+        b = np.stack([self.alpha * self.Y[histories[r]].sum(axis=0, dtype=np.float64) for r in rows])
+        if self.alpha == 1.0:
+            out[rows] = np.linalg.solve(self._gram, b.T).T
+        else:
+            a = np.empty((len(rows), k, k))
+            for j, r in enumerate(rows):
+                yh = self.Y[histories[r]].astype(np.float64)
+                a[j] = self._gram + (self.alpha - 1.0) * (yh.T @ yh)
+            out[rows] = np.linalg.solve(a, b[..., None])[..., 0]
+        return out.astype(np.float32)
 
     def score(self, history_items, history_ratings=None) -> np.ndarray:
-        items = self.positives(history_items, history_ratings)
-        if len(items) == 0 or len(self.Y) == 0:
-            return np.zeros(self._n_items, dtype=np.float32)
-        return (self.Y @ self._user_factors(items).astype(np.float32)).astype(np.float32)
+        return self.score_many([history_items], None if history_ratings is None else [history_ratings])[0]
 
     def score_many(self, histories, ratings=None) -> np.ndarray:
-        u = np.zeros((len(histories), self.Y.shape[1]), dtype=np.float32)
-        for r, h in enumerate(histories):
-            items = self.positives(h, None if ratings is None else ratings[r])
-            if len(items) and len(self.Y):
-                u[r] = self._user_factors(items)
-        return (u @ self.Y.T).astype(np.float32)
+        if len(self.Y) == 0:
+            return np.zeros((len(histories), self._n_items), dtype=np.float32)
+        pos = [self.positives(h, None if ratings is None else ratings[r]) for r, h in enumerate(histories)]
+        return (self._user_factors(pos) @ self.Y.T).astype(np.float32)
 
     def item_vectors(self) -> np.ndarray:
         return l2_normalise(self.Y)

@@ -48,6 +48,27 @@ class BlendScorer:
         return self.score_many([history_items], None if history_ratings is None else [history_ratings])[0]
 
 
+def blend_table(a, b, val, progress=None, cancel=None) -> list[tuple[float, float]]:
+    """(w, validation NDCG@10) for every w in WEIGHTS; both models scored once per validation user."""
+    from ..evaluation import topk_rows
+    from ..model_selection import ndcg_rows
+    users = val.test_users
+    lists = {w: np.zeros((len(users), 10), np.int64) for w in WEIGHTS}
+    for s in range(0, len(users), 256):
+        check(cancel)
+        if progress is not None:
+            progress(StepProgress("LSTM + EASE: blend weight on validation", s, len(users)))
+        hist = [val.history(int(u)) for u in users[s:s + 256]]
+        items, ratings = [h[0] for h in hist], [h[1] for h in hist]
+        za, zb = standardise(a.score_many(items, ratings)), standardise(b.score_many(items, ratings))
+        for w in WEIGHTS:
+            mixed = w * za + (1.0 - w) * zb
+            for r, h in enumerate(items):
+                mixed[r, h] = -np.inf
+            lists[w][s:s + len(hist)] = topk_rows(mixed, 10)
+    return [(w, float(ndcg_rows(lists[w], val, 10).mean())) for w in WEIGHTS]
+
+
 class LSTMEASERecommender(Recommender):
     name = "lstm_ease"
 
@@ -79,19 +100,14 @@ class LSTMEASERecommender(Recommender):
         """With `self.lstm` trained on `train`: choose EASE's lambda (unless given) and the weight on
         validation, then fit EASE on all of `train`."""
         from ..data.split import validation_split
-        from ..model_selection import tune_baseline, validation_ndcg
+        from ..model_selection import tune_baseline
         report = progress or (lambda _u: None)
         val = validation_split(train)
         l2 = ease_l2 if ease_l2 is not None else self.ease_l2
         grid = [{"l2": float(l2)}] if l2 is not None else None
         chosen = tune_baseline("ease", val, grid, progress=progress, cancel=cancel, keep=True)
         self.ease_l2 = chosen.params["l2"]
-        lstm_val = self.lstm.validation_model()
-        self.blend_table = []
-        for j, w in enumerate(WEIGHTS):
-            check(cancel)
-            report(StepProgress("LSTM + EASE: blend weight on validation", j, len(WEIGHTS)))
-            self.blend_table.append((w, validation_ndcg(BlendScorer(lstm_val, chosen.model, w), val, cancel=cancel)))
+        self.blend_table = blend_table(self.lstm.validation_model(), chosen.model, val, progress, cancel)
         self.weight = max(self.blend_table, key=lambda r: (r[1], r[0]))[0]
         report(StepProgress("LSTM + EASE: fitting EASE on TRAIN", 0, 1))
         self.ease = EASERecommender(l2=self.ease_l2)
