@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import operator
 import os
-import sqlite3
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -16,10 +15,11 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..errors import CancelledError, EngineError, InputError
+from ..errors import EngineError, InputError
 from ..jobs import CancelToken, check
 from ..storage import Store
 from ..storage import repository as repo
+from ..storage.bulk import bulk_writer
 from .formats import DetectedFormat, Mapping, detect_format, guess_scale, with_mapping
 from .items import ItemTable, fold_tags, read_items
 from .reader import Chunk, ChunkSplitter, first_bad
@@ -295,14 +295,6 @@ def _scale(det: DetectedFormat, lo: float, hi: float) -> tuple[float | None, flo
     return pick(m.rating_min, rmin), pick(m.rating_max, rmax), pick(m.positive_threshold, thr)
 
 
-STAGE_SQL = "CREATE TEMP TABLE llmrec_stage (u INTEGER, i INTEGER, r REAL, t INTEGER)"
-MERGE_SQL = ("INSERT INTO interactions (dataset_id, user_idx, item_idx, rating, timestamp) "
-             "SELECT ?, u, i, r, t FROM temp.llmrec_stage WHERE true "
-             "ON CONFLICT(dataset_id, user_idx, item_idx) DO UPDATE SET rating = excluded.rating, "
-             "timestamp = excluded.timestamp "
-             "WHERE excluded.timestamp IS NULL OR excluded.timestamp >= interactions.timestamp")
-
-
 def import_files(store: Store, paths: Sequence[str | os.PathLike], *, name: str | None = None,
                  format: str = "auto", mapping: Mapping | dict | None = None, on_unknown_item: str = "error",
                  progress: Callable[[ImportProgress], None] | None = None, cancel: CancelToken | None = None,
@@ -342,8 +334,6 @@ def import_files(store: Store, paths: Sequence[str | os.PathLike], *, name: str 
 
 def _write(store, s, det: DetectedFormat, name: str, items: ItemTable | None, parser: _Interactions,
            report, cancel, t0: float, dry_run: bool, tag_rows: int) -> ImportSummary:
-    if not store.is_sqlite:
-        raise EngineError("importing needs an SQLite database (bulk loading uses SQLite's upsert)")
     stored_name = name
     if repo.dataset_exists(s, name):
         if not dry_run:
@@ -352,10 +342,8 @@ def _write(store, s, det: DetectedFormat, name: str, items: ItemTable | None, pa
     source = {"files": det.paths, "format": det.name, "mapping": det.mapping.to_dict(),
               "on_unknown_item": parser.on_unknown}
     ds_id = repo.create_dataset(s, stored_name, source=source, rating_min=None, rating_max=None, positive_threshold=None)
-    raw = s.connection().connection.driver_connection
-    cur = raw.cursor()
-    cur.execute("DROP TABLE IF EXISTS temp.llmrec_stage")
-    cur.execute(STAGE_SQL)
+    bulk = bulk_writer(s, cancel)
+    bulk.start_stage()
     staged = 0
     path = det.interactions.path
     with open_source(path) as src:
@@ -366,9 +354,8 @@ def _write(store, s, det: DetectedFormat, name: str, items: ItemTable | None, pa
             got = parser.rows(parser.splitter.split(start, data))
             if got is not None:
                 uidx, iidx, ratings, times = got
-                cur.executemany("INSERT INTO temp.llmrec_stage (u, i, r, t) VALUES (?, ?, ?, ?)",
-                                zip(uidx, iidx, ratings if ratings is not None else repeat(None),
-                                    times if times is not None else repeat(None)))
+                bulk.stage(uidx, iidx, ratings if ratings is not None else repeat(None),
+                           times if times is not None else repeat(None))
                 staged += len(uidx)
             report(ImportProgress("interactions", parser.rows_read, src.bytes_read, total, path))
     check(cancel)
@@ -377,26 +364,15 @@ def _write(store, s, det: DetectedFormat, name: str, items: ItemTable | None, pa
         raise InputError(f"no interactions to import ({why}); expected at least one row with a user and an item",
                          path=path)
     report(ImportProgress("writing", parser.rows_read, total, total, path))
-    if cancel is not None:
-        raw.set_progress_handler(lambda: 1 if cancel.cancelled else 0, 200_000)
-    try:
-        cur.execute(MERGE_SQL, (ds_id,))
-    except sqlite3.OperationalError as exc:
-        if cancel is not None and cancel.cancelled:
-            raise CancelledError() from None
-        raise EngineError(f"writing the interactions failed: {exc}") from exc
-    finally:
-        raw.set_progress_handler(None, 0)
-    cur.execute("DROP TABLE temp.llmrec_stage")
-    n_inter = cur.execute("SELECT COUNT(*) FROM interactions WHERE dataset_id = ?", (ds_id,)).fetchone()[0]
+    n_inter = bulk.merge(ds_id)
     enc = det.interactions.encoding
-    cur.executemany("INSERT INTO users (dataset_id, idx, external_id) VALUES (?, ?, ?)",
-                    ((ds_id, i, u.decode(enc, FALLBACK)) for u, i in parser.umap.items()))
+    bulk.insert("users", ("dataset_id", "idx", "external_id"),
+                ((ds_id, i, u.decode(enc, FALLBACK)) for u, i in parser.umap.items()))
+    item_columns = ("dataset_id", "idx", "external_id", "title", "genres", "description")
     if items is not None:
-        cur.executemany("INSERT INTO items (dataset_id, idx, external_id, title, genres, description) "
-                        "VALUES (?, ?, ?, ?, ?, ?)",
-                        ((ds_id, k, items.ids[k], items.titles[k] or items.ids[k], items.genres[k],
-                          items.descriptions[k]) for k in range(len(items.ids))))
+        bulk.insert("items", item_columns,
+                    ((ds_id, k, items.ids[k], items.titles[k] or items.ids[k], items.genres[k],
+                      items.descriptions[k]) for k in range(len(items.ids))))
         n_items = len(items.ids)
     else:
         def text(b: bytes | None) -> str | None:
@@ -411,10 +387,9 @@ def _write(store, s, det: DetectedFormat, name: str, items: ItemTable | None, pa
                 ext = key.decode(enc, FALLBACK)
                 t, g, d = parser.item_text.get(k, (None, None, None))
                 yield ds_id, k, ext, text(t) or ext, genres(g), text(d)
-        cur.executemany("INSERT INTO items (dataset_id, idx, external_id, title, genres, description) "
-                        "VALUES (?, ?, ?, ?, ?, ?)", rows())
+        bulk.insert("items", item_columns, rows())
         n_items = len(parser.imap)
-    cur.close()
+    bulk.close()
     check(cancel)
     rmin, rmax, thr = _scale(det, parser.rmin, parser.rmax)
     from ..storage.schema import DatasetRow

@@ -1,0 +1,136 @@
+"""Bulk loading through the DB-API, one path per dialect: SQLite's `executemany` + upsert, PostgreSQL's
+`COPY` (psycopg 3 `cursor.copy`). Used by the importer and `write_dataset` inside their own transaction,
+so a failure or a cancel still rolls everything back."""
+from __future__ import annotations
+
+import threading
+from typing import Iterable, Sequence
+
+from ..errors import CancelledError, EngineError
+from ..jobs import CancelToken
+
+# Staged interactions: (u, i, r, t) in file order; `n` keeps that order on PostgreSQL.
+_SQLITE_STAGE = "CREATE TEMP TABLE llmrec_stage (u INTEGER, i INTEGER, r REAL, t INTEGER)"
+_SQLITE_MERGE = ("INSERT INTO interactions (dataset_id, user_idx, item_idx, rating, timestamp) "
+                 "SELECT ?, u, i, r, t FROM temp.llmrec_stage WHERE true "
+                 "ON CONFLICT(dataset_id, user_idx, item_idx) DO UPDATE SET rating = excluded.rating, "
+                 "timestamp = excluded.timestamp "
+                 "WHERE excluded.timestamp IS NULL OR excluded.timestamp >= interactions.timestamp")
+_PG_STAGE = ("CREATE TEMP TABLE llmrec_stage (n BIGINT GENERATED ALWAYS AS IDENTITY, u INTEGER, i INTEGER, "
+             "r DOUBLE PRECISION, t BIGINT) ON COMMIT DROP")
+# The same rule as SQLite's upsert: per (user, item) the latest timestamp wins, on a tie (or without
+# timestamps) the row that comes later in the file.
+_PG_MERGE = ("INSERT INTO interactions (dataset_id, user_idx, item_idx, rating, timestamp) "
+             "SELECT DISTINCT ON (u, i) %s, u, i, r, t FROM llmrec_stage ORDER BY u, i, t DESC NULLS FIRST, n DESC")
+
+
+def bulk_writer(session, cancel: CancelToken | None = None) -> "BulkWriter":
+    """The bulk writer for the dialect of `session`'s connection (the session owns the transaction)."""
+    raw = session.connection().connection.driver_connection
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        return SQLiteBulk(raw, cancel)
+    if dialect == "postgresql":
+        if not hasattr(raw.cursor(), "copy"):
+            raise EngineError("bulk loading into PostgreSQL needs the psycopg 3 driver: use a "
+                              "postgresql+psycopg://… URL (pip install 'psycopg[binary]')")
+        return PostgresBulk(raw, cancel)
+    raise EngineError(f"bulk loading is not supported on {dialect}; use SQLite or PostgreSQL")
+
+
+class BulkWriter:
+    def __init__(self, raw, cancel: CancelToken | None):
+        self.raw, self.cancel = raw, cancel
+        self.cur = raw.cursor()
+
+    def insert(self, table: str, columns: Sequence[str], rows: Iterable[tuple]) -> None:
+        raise NotImplementedError
+
+    def start_stage(self) -> None:
+        raise NotImplementedError
+
+    def stage(self, u: Sequence[int], i: Sequence[int], r: Iterable, t: Iterable) -> None:
+        raise NotImplementedError
+
+    def merge(self, dataset_id: int) -> int:
+        """Move the staged rows into `interactions` (repeated pairs collapsed); the number stored."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.cur.close()
+
+
+class SQLiteBulk(BulkWriter):
+    def insert(self, table, columns, rows):
+        marks = ", ".join("?" * len(columns))
+        self.cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+    def start_stage(self):
+        self.cur.execute("DROP TABLE IF EXISTS temp.llmrec_stage")
+        self.cur.execute(_SQLITE_STAGE)
+
+    def stage(self, u, i, r, t):
+        self.cur.executemany("INSERT INTO temp.llmrec_stage (u, i, r, t) VALUES (?, ?, ?, ?)", zip(u, i, r, t))
+
+    def merge(self, dataset_id):
+        import sqlite3
+        cancel = self.cancel
+        if cancel is not None:
+            self.raw.set_progress_handler(lambda: 1 if cancel.cancelled else 0, 200_000)
+        try:
+            self.cur.execute(_SQLITE_MERGE, (dataset_id,))
+        except sqlite3.OperationalError as exc:
+            if cancel is not None and cancel.cancelled:
+                raise CancelledError() from None
+            raise EngineError(f"writing the interactions failed: {exc}") from exc
+        finally:
+            self.raw.set_progress_handler(None, 0)
+        self.cur.execute("DROP TABLE temp.llmrec_stage")
+        return self.cur.execute("SELECT COUNT(*) FROM interactions WHERE dataset_id = ?", (dataset_id,)).fetchone()[0]
+
+
+class PostgresBulk(BulkWriter):
+    def insert(self, table, columns, rows):
+        with self.cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def start_stage(self):
+        self.cur.execute("DROP TABLE IF EXISTS llmrec_stage")
+        self.cur.execute(_PG_STAGE)
+
+    def stage(self, u, i, r, t):
+        with self.cur.copy("COPY llmrec_stage (u, i, r, t) FROM STDIN") as copy:
+            for row in zip(u, i, r, t):
+                copy.write_row(row)
+
+    def merge(self, dataset_id):
+        """One INSERT … SELECT DISTINCT ON; a cancel during it is sent to the server (query cancel)."""
+        import psycopg
+        done = threading.Event()
+        cancel = self.cancel
+
+        def watch():
+            while not done.wait(0.05):
+                if cancel.cancelled:
+                    self.raw.cancel_safe()
+                    return
+
+        watcher = threading.Thread(target=watch, daemon=True) if cancel is not None else None
+        if watcher is not None:
+            watcher.start()
+        try:
+            self.cur.execute(_PG_MERGE, (dataset_id,))
+            n = self.cur.rowcount
+        except psycopg.errors.QueryCanceled:
+            raise CancelledError() from None
+        except psycopg.Error as exc:
+            raise EngineError(f"writing the interactions failed: {exc}") from exc
+        finally:
+            done.set()
+            if watcher is not None:
+                watcher.join()
+        if cancel is not None and cancel.cancelled:
+            raise CancelledError()
+        self.cur.execute("DROP TABLE llmrec_stage")
+        return n
