@@ -354,8 +354,7 @@ def _write(store, s, det: DetectedFormat, name: str, items: ItemTable | None, pa
             got = parser.rows(parser.splitter.split(start, data))
             if got is not None:
                 uidx, iidx, ratings, times = got
-                bulk.stage(uidx, iidx, ratings if ratings is not None else repeat(None),
-                           times if times is not None else repeat(None))
+                bulk.stage(uidx, iidx, ratings, times)
                 staged += len(uidx)
             report(ImportProgress("interactions", parser.rows_read, src.bytes_read, total, path))
     check(cancel)
