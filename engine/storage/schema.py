@@ -25,6 +25,7 @@ class DatasetRow(Base):
     n_interactions: Mapped[int] = mapped_column(Integer, default=0)
     import_report: Mapped[dict] = mapped_column(JSON, default=dict)  # skipped rows by reason, seconds
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    genres_label: Mapped[str | None] = mapped_column(String)   # "Categories" etc.; None: "Genres"
 
 
 class UserRow(Base):
@@ -52,7 +53,7 @@ class InteractionRow(Base):
     user_idx: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_idx: Mapped[int] = mapped_column(Integer, primary_key=True)
     rating: Mapped[float | None] = mapped_column(Float)
-    timestamp: Mapped[int | None] = mapped_column(BigInteger)  # 64-bit (migration 0004)
+    timestamp: Mapped[int | None] = mapped_column(BigInteger)  # 64-bit (migration 0005_issue13)
 
 
 class RunRow(Base):

@@ -1,4 +1,4 @@
-"""Plots of one dataset: rating histogram, long tails (log scale) and genre distribution."""
+"""Plots of one dataset: rating histogram, long tails (log scale) and genre (or category) distribution."""
 from __future__ import annotations
 
 import numpy as np
@@ -17,6 +17,13 @@ def log_ticks(lo: float, hi: float) -> list[tuple[float, str]]:
             if 10 ** lo * 0.9 <= v <= 10 ** hi * 1.1:
                 out.append((float(np.log10(v)), f"{v:g}"))
     return out
+
+
+def _singular(plural: str) -> str:
+    """'genres' -> 'genre', 'categories' -> 'category' (plot titles name one bar's kind)."""
+    if plural.endswith("ies"):
+        return plural[:-3] + "y"
+    return plural[:-1] if plural.endswith("s") else plural
 
 
 class DatasetPlots(QWidget):
@@ -54,6 +61,8 @@ class DatasetPlots(QWidget):
             if len(counts) and counts.min() == 0:
                 ticks.append((float(np.log10(0.5)), "0"))   # zero counts are drawn at 0.5
             plot.getAxis("left").setTicks([ticks])
+        what = st.genres_label.lower()
+        self.genres.setTitle(f"Items per {_singular(what)}")
         top = st.genres[:18]
         if top:
             y = np.arange(len(top))
@@ -61,4 +70,4 @@ class DatasetPlots(QWidget):
             self.genres.getAxis("left").setTicks([[(i, g) for i, (g, _) in enumerate(top)]])
             self.genres.invertY(True)
         else:
-            self.genres.setTitle("Items per genre (no genres)")
+            self.genres.setTitle(f"Items per {_singular(what)} (no {what})")

@@ -168,6 +168,7 @@ class ExplorerPanel(QWidget):
         if run is None or session.info.id != run.id:
             return
         self.session = session
+        self.list.set_genres_label(session.ds.info.genres_label)
         self.users.set_users(session.users())
         saved = self.state.saved_user()
         user = saved if saved is not None and 0 <= saved < session.ds.n_users else session.default_user()

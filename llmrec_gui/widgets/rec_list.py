@@ -27,6 +27,10 @@ class RecList(ReadOnlyTable):
         self.itemSelectionChanged.connect(self._selected)
         self.items: list[int] = []
 
+    def set_genres_label(self, label: str) -> None:
+        """Name the genres column after what the dataset's categories are ("Categories" for wines)."""
+        self.horizontalHeaderItem(COLUMNS.index("Genres")).setText(label)
+
     def set_list(self, rec) -> None:
         """Show a RecList (explore_logic); keeps the selected list position when possible."""
         keep = self.current_row()

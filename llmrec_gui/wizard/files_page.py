@@ -57,7 +57,7 @@ class FilesPage(QWizardPage):
 
     def _add(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "Choose data files", "",
-                                                "Data files (*.csv *.tsv *.dat *.data *.txt *.gz *.item);;All files (*)")
+                                                "Data files (*.csv *.tsv *.dat *.data *.txt *.gz *.item *.zip);;All files (*)")
         self.add_paths(paths)
 
     def dragEnterEvent(self, event):

@@ -1,14 +1,14 @@
 """64-bit interaction timestamps on PostgreSQL (SQLite's INTEGER is 64-bit already): epoch
 milliseconds and dates far from 1970 fit, as the importer accepts them.
 
-Revision ID: 0004_issue13
-Revises: 0003
+Revision ID: 0005_issue13
+Revises: 0004_issue14
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_issue13"
-down_revision = "0003"
+revision = "0005_issue13"
+down_revision = "0004_issue14"
 branch_labels = None
 depends_on = None
 
