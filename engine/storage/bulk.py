@@ -126,6 +126,8 @@ class PostgresBulk(BulkWriter):
     def start_stage(self):
         self.cur.execute("DROP TABLE IF EXISTS llmrec_stage")
         self.cur.execute(_PG_STAGE)
+        # this transaction only: the merge's sort stays in memory (the server default, 4MB, spills to disk)
+        self.cur.execute("SET LOCAL work_mem = '256MB'")
 
     def stage(self, u, i, r, t):
         """Binary COPY of the whole chunk, built with numpy (no per-row Python work)."""
