@@ -225,7 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     code = app.exec()
     ctrl.shutdown()
     from . import workers
+    from .state import close_store
     workers.wait_all(5000)
+    close_store(ctrl.state)
     return code
 
 

@@ -1,11 +1,11 @@
-"""Bulk loading through the DB-API, one path per dialect: SQLite's `executemany` + upsert, PostgreSQL's
-`COPY` (psycopg 3 `cursor.copy`). Used by the importer and `write_dataset` inside their own transaction,
-so a failure or a cancel still rolls everything back."""
+"""Bulk loading through the DB-API, one path per dialect: SQLite's `executemany`, PostgreSQL's `COPY`
+(psycopg 3 `cursor.copy`), inside the caller's transaction, so a failure or a cancel rolls everything
+back. `write_dataset` uses `insert` on both; the PostgreSQL importer also stages and merges here
+(SQLite's importer keeps its own short-write-step merge, engine/ingest/importer.py)."""
 from __future__ import annotations
 
 import struct
 import threading
-from itertools import repeat
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -13,17 +13,11 @@ import numpy as np
 from ..errors import CancelledError, EngineError
 from ..jobs import CancelToken
 
-# Staged interactions: (u, i, r, t) in file order; `n` keeps that order on PostgreSQL.
-_SQLITE_STAGE = "CREATE TEMP TABLE llmrec_stage (u INTEGER, i INTEGER, r REAL, t INTEGER)"
-_SQLITE_MERGE = ("INSERT INTO interactions (dataset_id, user_idx, item_idx, rating, timestamp) "
-                 "SELECT ?, u, i, r, t FROM temp.llmrec_stage WHERE true "
-                 "ON CONFLICT(dataset_id, user_idx, item_idx) DO UPDATE SET rating = excluded.rating, "
-                 "timestamp = excluded.timestamp "
-                 "WHERE excluded.timestamp IS NULL OR excluded.timestamp >= interactions.timestamp")
+# Staged interactions (u, i, r, t) in file order, which `n` keeps.
 _PG_STAGE = ("CREATE TEMP TABLE llmrec_stage (n BIGINT GENERATED ALWAYS AS IDENTITY, u INTEGER, i INTEGER, "
              "r DOUBLE PRECISION, t BIGINT) ON COMMIT DROP")
-# The same rule as SQLite's upsert: per (user, item) the latest timestamp wins, on a tie (or without
-# timestamps) the row that comes later in the file.
+# The same rule as SQLite's upsert (importer.MERGE_SQL): per (user, item) the latest timestamp wins,
+# on a tie (or without timestamps) the row that comes later in the file.
 _PG_MERGE = ("INSERT INTO interactions (dataset_id, user_idx, item_idx, rating, timestamp) "
              "SELECT DISTINCT ON (u, i) %s, u, i, r, t FROM llmrec_stage ORDER BY u, i, t DESC NULLS FIRST, n DESC")
 
@@ -72,17 +66,6 @@ class BulkWriter:
     def insert(self, table: str, columns: Sequence[str], rows: Iterable[tuple]) -> None:
         raise NotImplementedError
 
-    def start_stage(self) -> None:
-        raise NotImplementedError
-
-    def stage(self, u: Sequence[int], i: Sequence[int], r: Sequence[float] | None, t: Sequence[int] | None) -> None:
-        """Append interactions (ratings / timestamps None when the data has none) to the staging table."""
-        raise NotImplementedError
-
-    def merge(self, dataset_id: int) -> int:
-        """Move the staged rows into `interactions` (repeated pairs collapsed); the number stored."""
-        raise NotImplementedError
-
     def close(self) -> None:
         self.cur.close()
 
@@ -92,32 +75,10 @@ class SQLiteBulk(BulkWriter):
         marks = ", ".join("?" * len(columns))
         self.cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
-    def start_stage(self):
-        self.cur.execute("DROP TABLE IF EXISTS temp.llmrec_stage")
-        self.cur.execute(_SQLITE_STAGE)
-
-    def stage(self, u, i, r, t):
-        self.cur.executemany("INSERT INTO temp.llmrec_stage (u, i, r, t) VALUES (?, ?, ?, ?)",
-                             zip(u, i, repeat(None) if r is None else r, repeat(None) if t is None else t))
-
-    def merge(self, dataset_id):
-        import sqlite3
-        cancel = self.cancel
-        if cancel is not None:
-            self.raw.set_progress_handler(lambda: 1 if cancel.cancelled else 0, 200_000)
-        try:
-            self.cur.execute(_SQLITE_MERGE, (dataset_id,))
-        except sqlite3.OperationalError as exc:
-            if cancel is not None and cancel.cancelled:
-                raise CancelledError() from None
-            raise EngineError(f"writing the interactions failed: {exc}") from exc
-        finally:
-            self.raw.set_progress_handler(None, 0)
-        self.cur.execute("DROP TABLE temp.llmrec_stage")
-        return self.cur.execute("SELECT COUNT(*) FROM interactions WHERE dataset_id = ?", (dataset_id,)).fetchone()[0]
-
 
 class PostgresBulk(BulkWriter):
+    """Also the importer's staging: `start_stage`, `stage` per chunk, `merge` once."""
+
     def insert(self, table, columns, rows):
         with self.cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
@@ -130,12 +91,13 @@ class PostgresBulk(BulkWriter):
         self.cur.execute("SET LOCAL work_mem = '256MB'")
 
     def stage(self, u, i, r, t):
-        """Binary COPY of the whole chunk, built with numpy (no per-row Python work)."""
+        """Append interactions (r / t None when the data has none): binary COPY of the whole chunk, built with numpy (no per-row Python work)."""
         with self.cur.copy("COPY llmrec_stage (u, i, r, t) FROM STDIN (FORMAT BINARY)") as copy:
             copy.write(copy_binary(u, i, r, t))
 
     def merge(self, dataset_id):
-        """One INSERT … SELECT DISTINCT ON; a cancel during it is sent to the server (query cancel)."""
+        """The staged rows into `interactions`, repeated pairs collapsed; returns the number stored.
+        One INSERT … SELECT DISTINCT ON; a cancel during it is sent to the server (query cancel)."""
         import psycopg
         done = threading.Event()
         cancel = self.cancel

@@ -195,7 +195,7 @@ class ExplorerPanel(QWidget):
             fb = given
             if load_feedback:
                 from engine.feedback import list_feedback
-                fb = tuple((e.item, e.kind) for e in list_feedback(store, dataset_id, user))
+                fb = tuple((e.item, e.kind) for e in store.call(list_feedback, dataset_id, user))
             return session.candidates(user, fb)
 
         if self._cand_job is not None:
