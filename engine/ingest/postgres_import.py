@@ -14,7 +14,8 @@ from ..storage import repository as repo
 from ..storage.bulk import bulk_writer
 from ..storage.schema import DatasetRow
 from .formats import DetectedFormat
-from .importer import CHUNK_BYTES, ImportProgress, ImportSummary, _scale
+from . import importer
+from .importer import ImportProgress, ImportSummary, _scale
 from .items import ItemTable
 from .textio import CSV_DELIMITERS, FALLBACK, iter_chunks, open_source
 
@@ -37,7 +38,7 @@ def write_postgres(store, s, det: DetectedFormat, name: str, items: ItemTable | 
     with open_source(path) as src:
         total = src.total
         quote_aware = det.interactions.delimiter in CSV_DELIMITERS
-        for start, data in iter_chunks(src, CHUNK_BYTES, quote_aware):
+        for start, data in iter_chunks(src, importer.CHUNK_BYTES, quote_aware):
             check(cancel)
             got = parser.rows(parser.splitter.split(start, data))
             if got is not None:

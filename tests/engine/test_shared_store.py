@@ -114,3 +114,27 @@ def test_two_writers_never_lose_each_others_writes(db_url, tmp_path):
     finally:
         first.close()
         second.close()
+
+
+def test_two_processes_opening_a_new_database_at_once_both_succeed(db_url, tmp_path):
+    """Both race to migrate a brand-new database: one migrates, the other waits and finds it done."""
+    start = threading.Barrier(3)
+    errors = []
+
+    def opener():
+        try:
+            start.wait()
+            open_store(db_url, artifacts=tmp_path / "files").close()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=opener) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    store = open_store(db_url, artifacts=tmp_path / "files")
+    with store.engine.connect() as c:
+        assert c.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all() == [head_revision()]
+    store.close()
