@@ -19,6 +19,7 @@ pg_start() {
         chown "$user" "$PG_DIR"
         as=(runuser -u "$user" --)
     fi
+    PG_AS=("${as[@]}") PG_BIN=$bin   # for pg_stop, whatever happens next
     local port
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     if ! "${as[@]}" "$bin/initdb" -D "$PG_DIR/data" -U llmrec -A trust -E UTF8 --no-sync >"$PG_DIR/initdb.log" 2>&1; then
@@ -32,14 +33,13 @@ pg_start() {
         export LLMREC_TEST_PG_ERROR="pg_ctl start failed: $(tail -n 3 "$PG_DIR/server.log" 2>/dev/null | tr '\n' ' ')"
         return 1
     fi
-    PG_AS=("${as[@]}") PG_BIN=$bin
     export LLMREC_TEST_PG_URL="postgresql+psycopg://llmrec@127.0.0.1:$port/postgres"
     echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') for the tests on 127.0.0.1:$port"
 }
 
 pg_stop() {
-    if [ -n "${PG_DIR:-}" ] && [ -d "$PG_DIR/data" ]; then
-        "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+    if [ -n "${PG_DIR:-}" ] && [ -n "${PG_BIN:-}" ] && [ -d "$PG_DIR/data" ]; then
+        ${PG_AS[@]+"${PG_AS[@]}"} "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
     fi
     [ -n "${PG_DIR:-}" ] && rm -rf "$PG_DIR"
     return 0
