@@ -157,6 +157,7 @@ class RayTowerTrainer:
         self.workers, self.address, self.cpus = int(workers), address or "", cpus_per_worker
         self.log = DistributedLog(self.workers, self.address or "local")
         self._started_ray = False
+        self._scratch: tempfile.TemporaryDirectory | None = None
 
     def __enter__(self):
         ray = require_ray()
@@ -172,12 +173,16 @@ class RayTowerTrainer:
                 raise EngineError(f"cannot reach the Ray cluster at {self.address or 'a new local cluster'}: "
                                   f"{exc}") from None
             self._started_ray = True
+        # Ray Train's own run records (no checkpoints: the weights come back over the event queue)
+        self._scratch = tempfile.TemporaryDirectory(prefix="llmrec-ray-")
         return self
 
     def __exit__(self, *exc):
         if self._started_ray:
             import ray
             ray.shutdown()
+        if self._scratch is not None:
+            self._scratch.cleanup()
 
     def __call__(self, cfg, train, tokens, *, epochs, validation, progress, cancel: CancelToken | None, device,
                  epoch_offset: int = 0, total_epochs: int | None = None):
@@ -206,8 +211,7 @@ class RayTowerTrainer:
             _worker_loop, train_loop_config=config,
             scaling_config=ScalingConfig(num_workers=self.workers, use_gpu=False,
                                          resources_per_worker={"CPU": self.cpus}),
-            run_config=RunConfig(name=f"llmrec-lstm-{os.getpid()}-{threading.get_ident()}",
-                                 storage_path=tempfile.gettempdir()))
+            run_config=RunConfig(name=f"llmrec-lstm-{len(self.log.reports)}", storage_path=self._scratch.name))
         outcome: dict = {}
 
         def fit():
