@@ -169,7 +169,7 @@ class ExplorerPanel(QWidget):
             return
         self.session = session
         self.list.set_genres_label(session.ds.info.genres_label)
-        self.users.set_users(session.users())
+        self.users.set_user_arrays(session.ds.user_ids, session.user_counts)
         saved = self.state.saved_user()
         user = saved if saved is not None and 0 <= saved < session.ds.n_users else session.default_user()
         self.status.setText(f"Run {run.id}: {run.model} on {run.dataset_name}. "
