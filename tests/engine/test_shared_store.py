@@ -138,3 +138,22 @@ def test_two_processes_opening_a_new_database_at_once_both_succeed(db_url, tmp_p
     with store.engine.connect() as c:
         assert c.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all() == [head_revision()]
     store.close()
+
+
+def test_scaled_demo_and_append_on_both_dialects(any_store, tmp_path):
+    from engine.data.dataset import load_dataset
+    from engine.data.demo_stream import write_scaled_demo
+    from engine.ingest.append import append_files
+    write_scaled_demo(any_store, "grow", n_users=40, n_items=60, n_interactions=400)
+    before = load_dataset(any_store, "grow")
+    assert before.n_interactions == before.info.n_interactions > 0
+    p = tmp_path / "more.csv"
+    p.write_text("user,item,rating,timestamp\n" + "".join(
+        f"{before.user_ids[0]},{before.item_ids[k]},5,{2_000_000_000 + k}\n" for k in range(3)) +
+        "newcomer,brand-new,4,2000000100\n")
+    append_files(any_store, [p], "grow")
+    after = load_dataset(any_store, "grow")
+    assert (after.n_users, after.n_items) == (before.n_users + 1, before.n_items + 1)
+    assert after.info.n_interactions == after.n_interactions >= before.n_interactions + 1
+    with any_store.session() as s:
+        assert [d.name for d in repo.list_datasets(s)] == ["grow"]   # the staging dataset is gone
