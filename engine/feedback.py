@@ -100,7 +100,7 @@ class Candidates:
 def record_feedback(store, dataset_id: int, user: int, item: int, kind: str) -> int:
     if kind not in KINDS:
         raise EngineError(f"unknown feedback {kind!r}; use one of {', '.join(KINDS)}")
-    with store.session() as s:
+    with store.write_session() as s:   # waits while another program writes
         return repo.add_feedback(s, dataset_id, int(user), int(item), kind)
 
 
@@ -110,7 +110,7 @@ def list_feedback(store, dataset_id: int, user: int) -> list[FeedbackEntry]:
 
 
 def undo_feedback(store, feedback_id: int) -> None:
-    with store.session() as s:
+    with store.write_session() as s:
         repo.undo_feedback(s, int(feedback_id))
 
 
@@ -207,12 +207,20 @@ class UserRecommendations:
             return self._cand
         ds = self.dataset
         items, ratings = self.history()
-        scores = np.array(self.model.score(items, ratings), dtype=np.float64)
         state = self._state()
         excluded = np.concatenate([self.base_items, np.fromiter(state, dtype=np.int64, count=len(state))])
-        scores[excluded.astype(np.int64)] = -np.inf
-        available = int(np.isfinite(scores).sum())
         dislikes = [i for i, k in state.items() if k == "dislike"]
+        if getattr(self.run, "index", None) is not None:
+            # large catalogue: only an ANN pool is scored (wide enough for the dislike demotion)
+            pool, pool_scores = self.run.top_candidates(items, ratings, 2 * n + DEMOTE_NEIGHBOURS * len(dislikes),
+                                                        exclude=excluded)
+            scores = np.full(ds.n_items, -np.inf)
+            scores[pool] = pool_scores
+        else:
+            scores = np.array(self.model.score(items, ratings), dtype=np.float64)
+        excluded = excluded.astype(np.int64)
+        scores[excluded[excluded < len(scores)]] = -np.inf
+        available = int(np.isfinite(scores).sum())
         space = self._space()
         if dislikes and available:
             pool = topk_rows(scores[None, :], min(n, available))[0]

@@ -4,6 +4,7 @@ cancel never leaves a registered run without files, nor a half-written folder un
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import time
 import uuid
@@ -39,6 +40,39 @@ class LoadedRun:
 
     def __post_init__(self) -> None:
         self._whole: UserHistories | None = None
+        self._index = False             # not looked for yet
+        self.directory: Path | None = None
+        self.use_index = True           # False: always exact scoring (evaluation, comparisons)
+
+    @property
+    def index(self):
+        """The run's ANN index (engine.index) when one was built for it and matches the model, else None."""
+        if not self.use_index or self.directory is None:
+            return None
+        if self._index is False:
+            from .index import ItemIndex
+            idx = ItemIndex.load(self.directory)
+            self._index = idx if idx is not None and idx.n_items == self.model.n_items else None
+        return self._index
+
+    def top_candidates(self, items: np.ndarray, ratings: np.ndarray | None, n: int,
+                       exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The n best items for one history, `exclude` (default: the history) left out, best first:
+        from the ANN index when the run has one, else by scoring the whole catalogue."""
+        items = np.asarray(items, dtype=np.int64)
+        excl = np.unique(np.asarray(items if exclude is None else exclude, dtype=np.int64))
+        index = self.index
+        if index is not None:
+            q = self.model.query_vectors([items], None if ratings is None else [ratings])
+            ids, sims = index.search(q, n + len(excl))
+            ids, sims = ids[0], sims[0]
+            keep = (ids >= 0) & ~np.isin(ids, excl)
+            return ids[keep][:n], self.model.scores_from_similarity(sims[keep][:n])
+        s = np.array(self.model.score(items, ratings), dtype=np.float32)
+        s[excl[excl < len(s)]] = -np.inf          # items newer than the model are not scored at all
+        top = topk_rows(s[None, :], n)[0]
+        top = top[np.isfinite(s[top])]
+        return top, s[top]
 
     @property
     def whole_histories(self) -> UserHistories:
@@ -62,12 +96,7 @@ class LoadedRun:
         """Top-k (items, scores), seen items excluded; with `candidates` the top max(k, candidates)
         (the pool a re-ranker re-orders)."""
         items, ratings = self.history(user, whole=whole)
-        s = np.array(self.model.score(items, ratings), dtype=np.float32)
-        s[items] = -np.inf
-        n = max(k, candidates or 0)
-        top = topk_rows(s[None, :], n)[0]
-        top = top[np.isfinite(s[top])]
-        return top, s[top]
+        return self.top_candidates(items, ratings, max(k, candidates or 0))
 
     def recommend_many(self, users: np.ndarray, k: int, *, whole: bool = False,
                        batch_users: int = 256) -> tuple[np.ndarray, np.ndarray]:
@@ -76,11 +105,22 @@ class LoadedRun:
         k = min(k, self.dataset.n_items)
         items_out = np.zeros((len(users), k), dtype=np.int64)
         scores_out = np.zeros((len(users), k), dtype=np.float32)
+        index = self.index
         for a in range(0, len(users), batch_users):
             hs = [self.history(int(u), whole=whole) for u in users[a:a + batch_users]]
+            if index is not None:           # ANN: search past the history, then drop what was seen
+                q = self.model.query_vectors([h[0] for h in hs], [h[1] for h in hs])
+                ids, sims = index.search(q, k + max(len(h[0]) for h in hs))
+                scores = self.model.scores_from_similarity(sims)
+                for r, h in enumerate(hs):
+                    keep = (ids[r] >= 0) & ~np.isin(ids[r], h[0])
+                    got = ids[r][keep][:k]
+                    items_out[a + r] = np.pad(got, (0, k - len(got)), constant_values=-1)
+                    scores_out[a + r] = np.pad(scores[r][keep][:k], (0, k - len(got)), constant_values=-np.inf)
+                continue
             s = np.array(self.model.score_many([h[0] for h in hs], [h[1] for h in hs]), dtype=np.float32)
             for r, h in enumerate(hs):
-                s[r, h[0]] = -np.inf
+                s[r, h[0][h[0] < s.shape[1]]] = -np.inf
             top = topk_rows(s, k)
             items_out[a:a + len(hs)] = top
             scores_out[a:a + len(hs)] = np.take_along_axis(s, top, axis=1)
@@ -98,16 +138,29 @@ def load_run(store: Store, run_id: int) -> LoadedRun:
     ds = load_dataset(store, info.dataset_id)
     if "positive_threshold" in info.config:
         ds = with_threshold(ds, info.config["positive_threshold"])
-    model = get_model_class(info.model).load(run_path(store, info))
+    path = run_path(store, info)
+    check_model_files(path)
+    try:
+        model = get_model_class(info.model).load(path)
+    except FileNotFoundError as exc:
+        from .errors import DataError
+        raise DataError(f"run {run_id}: a model file is missing ({exc.filename}); train the model again") from None
+    except Exception as exc:  # noqa: BLE001 - damaged or swapped model files
+        from .errors import DataError
+        raise DataError(f"run {run_id}: the model files in {path} are damaged ({type(exc).__name__}: {exc}); "
+                        "train the model again") from None
     split = time_split(ds) if info.holdout else None
-    return LoadedRun(info=info, dataset=ds, model=model, split=split)
+    loaded = LoadedRun(info=info, dataset=ds, model=model, split=split)
+    loaded.directory = run_path(store, info)
+    return loaded
 
 
 def save_and_register(store: Store, *, dataset: Dataset, model: Recommender, objective: str | None, config: dict,
                       holdout: bool, device: str | None, device_name: str | None, seconds: float | None,
-                      metrics: dict, epochs: list[dict] | None) -> int:
+                      metrics: dict, epochs: list[dict] | None, progress=None, cancel=None) -> int:
     """Write the model's files to a temp folder, rename it into place, then register the run in one
-    transaction; on any failure nothing is left behind. Returns the run id."""
+    transaction; on any failure nothing is left behind. Returns the run id. While another program
+    writes to the database, it waits (reporting progress) instead of throwing the finished model away."""
     root = Path(store.artifact_root) / RUNS_DIR
     root.mkdir(parents=True, exist_ok=True)
     token = f"{model.name}-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
@@ -115,10 +168,13 @@ def save_and_register(store: Store, *, dataset: Dataset, model: Recommender, obj
     final = root / token
     config = dict(config)
     config.setdefault("positive_threshold", dataset.positive_threshold)
+    tmp.mkdir()
+    owner = _own(tmp)   # held until the run is registered: cleanup never touches a folder in use
     try:
         model.save(tmp)
+        check_model_files(tmp)
         tmp.rename(final)
-        with store.session() as s:
+        with store.write_session(progress=progress, cancel=cancel) as s:
             return repo.register_run(s, dataset_id=dataset.info.id, model=model.name, objective=objective,
                                      config=config, holdout=holdout, device=device, device_name=device_name,
                                      seconds=seconds, metrics=metrics, artifact_dir=f"{RUNS_DIR}/{token}",
@@ -127,6 +183,101 @@ def save_and_register(store: Store, *, dataset: Dataset, model: Recommender, obj
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(final, ignore_errors=True)
         raise
+    finally:
+        _release(owner)
+
+
+# ---- model files: validation and leftovers -------------------------------------------------------
+
+def check_model_files(directory: Path) -> None:
+    """Refuse a model whose arrays hold NaN or infinite values (a diverged fit, a damaged file):
+    checked when a run is saved and when it is loaded, so no 'done' run recommends nothing."""
+    from .errors import DataError
+    path = Path(directory) / "model.npz"
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            for key in z.files:
+                a = z[key]
+                if a.dtype.kind in "fc" and not np.isfinite(a).all():
+                    raise DataError(f"{path}: the model's {key!r} values are not finite numbers (NaN or "
+                                    "infinite: the training diverged or the file is damaged); train it again")
+    except DataError:
+        raise
+    except FileNotFoundError:
+        raise DataError(f"{path}: the model file is missing; train the model again") from None
+    except Exception as exc:  # noqa: BLE001 - a truncated or foreign file: zipfile, ValueError, OSError...
+        raise DataError(f"{path}: the model file is damaged ({type(exc).__name__}: {exc}); "
+                        "train the model again") from None
+
+
+def _own(folder: Path):
+    """An exclusive lock on `folder` for as long as this process holds it (released by the kernel if
+    the process dies): how cleanup tells a folder being written from a leftover. POSIX only."""
+    try:
+        import fcntl
+    except ImportError:   # no flock: cleanup then only removes old leftovers
+        return None
+    fd = os.open(folder, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def _try_own(folder: Path):
+    try:
+        import fcntl
+    except ImportError:
+        return "unlocked" if time.time() - folder.stat().st_mtime > 86400 else None
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return fd
+    except OSError:
+        os.close(fd)
+        return None
+
+
+def _release(fd) -> None:
+    if isinstance(fd, int):
+        os.close(fd)
+
+
+def clean_leftovers(store: Store, *, min_age_s: float = 60.0) -> list[str]:
+    """Remove what a killed save left under the runs folder: `.tmp-*` folders and complete folders that
+    no run references (killed between the rename and the registration). A folder whose writer still
+    runs is locked by it and skipped, and so is one younger than `min_age_s` (a save that has just
+    made its folder and not yet locked it); a folder is removed only after a second look at the runs
+    table under its lock. Returns the removed folders' names."""
+    root = Path(store.artifact_root) / RUNS_DIR
+    if not root.is_dir():
+        return []
+
+    def referenced() -> set[str]:
+        with store.session() as s:
+            return {Path(r.artifact_dir or "").name for r in repo.list_runs(s)}
+
+    used = referenced()
+    removed = []
+    for folder in sorted(root.iterdir()):
+        if not folder.is_dir() or folder.name in used:
+            continue
+        try:
+            if time.time() - folder.stat().st_mtime < min_age_s:
+                continue
+        except OSError:
+            continue
+        fd = _try_own(folder)
+        if fd is None:
+            continue       # in use by a running save
+        try:
+            if folder.name.startswith(".tmp-") or folder.name not in referenced():
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder.name)
+        finally:
+            _release(fd)
+    return removed
 
 
 def fit_baseline(store: Store, dataset_name, model_name: str, *, holdout: bool = True, progress=None,
@@ -152,4 +303,5 @@ def fit_baseline(store: Store, dataset_name, model_name: str, *, holdout: bool =
     seconds = time.perf_counter() - start
     config = {"dataset": ds.info.name, "model": model_name, **model.params()}
     return save_and_register(store, dataset=ds, model=model, objective=None, config=config, holdout=holdout,
-                             device="cpu", device_name="CPU (numpy)", seconds=seconds, metrics=metrics, epochs=[])
+                             device="cpu", device_name="CPU (numpy)", seconds=seconds, metrics=metrics, epochs=[],
+                             progress=progress, cancel=cancel)

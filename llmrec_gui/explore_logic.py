@@ -125,15 +125,11 @@ class ExploreSession:
             items = np.concatenate([items, np.asarray(liked, dtype=np.int64)])
             ratings = np.concatenate([ratings, np.full(len(liked), top, dtype=np.float32)])
             times = np.concatenate([times, np.full(len(liked), int(times.max(initial=0)) + 1, dtype=np.int64)])
-        scores = np.asarray(self.model.score(items, ratings), dtype=np.float64).copy()
-        scores[items] = -np.inf
-        if blocked:
-            scores[list(blocked)] = -np.inf
-        valid = int(np.isfinite(scores).sum())
-        n = min(n, valid)
-        top = np.argpartition(-scores, n - 1)[:n] if n else np.zeros(0, dtype=np.int64)
-        top = top[np.lexsort((top, -scores[top]))]
-        return UserCandidates(user, items, ratings, times, top.astype(np.int64), scores[top], tuple(feedback))
+        # the engine's retrieval: the run's ANN index when it has one (large catalogues), else exact scoring
+        exclude = np.concatenate([items, np.asarray(sorted(blocked), dtype=np.int64)])
+        top, scores = self.loaded.top_candidates(items, ratings, n, exclude=exclude)
+        return UserCandidates(user, items, ratings, times, np.asarray(top, dtype=np.int64),
+                              np.asarray(scores, dtype=np.float64), tuple(feedback))
 
     # ---- the list --------------------------------------------------------------------
     def make_list(self, cand: UserCandidates, *, k: int = 10, tradeoff: float = 0.0, method: str = "mmr",

@@ -1,5 +1,9 @@
 """Run engine functions off the GUI thread. Workers send plain data back through queued signals;
-they never touch widgets. TensorFlow work goes to a child process (see child_jobs.py)."""
+they never touch widgets. TensorFlow work goes to a child process (see child_jobs.py).
+
+Database work: the app's store is an engine.storage.store_process.StoreProcess (the app's process
+holds no database connection, issue 8), so a job whose arguments include the store runs its function
+in the store process; the worker thread waits for the reply, progress and cancel are bridged."""
 from __future__ import annotations
 
 import traceback
@@ -39,7 +43,8 @@ class Job(QRunnable):
         if self.engine_style:
             kwargs.update(progress=sig.progress.emit, cancel=self.cancel_token)
         try:
-            result = self.fn(*self.args, **kwargs)
+            remote = _store_process_in(self.args, kwargs)
+            result = remote.run(self.fn, *self.args, **kwargs) if remote is not None else self.fn(*self.args, **kwargs)
         except CancelledError:
             sig.cancelled.emit()
         except EngineError as exc:
@@ -50,6 +55,11 @@ class Job(QRunnable):
         else:
             sig.finished.emit(result)
         sig.done.emit()
+
+
+def _store_process_in(args: tuple, kwargs: dict):
+    from engine.storage.store_process import StoreProcess
+    return next((a for a in (*args, *kwargs.values()) if isinstance(a, StoreProcess)), None)
 
 
 _live: set[Job] = set()

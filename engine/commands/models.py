@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cli import add_common, emit_json
-from ..errors import EngineError, InputError, NotFoundError
+from ..cli import add_common, at_least, emit_json
+from ..errors import EngineError, InputError, NotFoundError, UsageError
 from ..storage import repository as repo
 
 HEADLINE = ("ndcg@10", "recall@10")
@@ -25,7 +25,7 @@ def register(sub) -> None:
     p.add_argument("--model", default="lstm", choices=("lstm", "lstm_ease", "ease", "als", "itemknn", "popularity"),
                    help="lstm_ease: the LSTM blended with EASE, weight chosen on validation")
     p.add_argument("--objective", choices=("paper", "softmax"))
-    p.add_argument("--epochs", type=int, help="most epochs per training (early stopping on validation decides)")
+    p.add_argument("--epochs", type=at_least(1), help="most epochs per training (early stopping on validation decides)")
     p.add_argument("--budget", type=float, metavar="SECONDS",
                    help="LSTM: seconds for choosing its settings on the validation split (default 900)")
     p.add_argument("--trials", type=int, metavar="N", help="LSTM: at most N tuning trials (default: the budget decides)")
@@ -35,6 +35,10 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int)
     p.add_argument("--no-holdout", dest="holdout", action="store_false",
                    help="train on all of the dataset (early stopping still uses the last part of TRAIN)")
+    p.add_argument("--workers", type=int, help="train the LSTM data-parallel on N Ray workers (needs the "
+                   "`distributed` extra)")
+    p.add_argument("--ray-address", metavar="ADDR", help="join the Ray cluster at ADDR (e.g. ray://head:10001 or "
+                   "head:6379); default: start a local one")
     add_common(p)
     p.set_defaults(func=cmd_train)
 
@@ -50,7 +54,7 @@ def register(sub) -> None:
     p = sub.add_parser("recommend", help="write top-K recommendations to CSV (user,item,rank,score)")
     p.add_argument("--run", type=int, required=True)
     p.add_argument("--users", default="all", help="'all' or a file with one external user id per line")
-    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--k", type=at_least(1), default=10)
     p.add_argument("--out", required=True)
     p.add_argument("--diversity", type=float, default=0.0, help="re-ranking trade-off in [0, 1] (0: off)")
     p.add_argument("--method", default="mmr", choices=("mmr", "dpp"))
@@ -121,7 +125,8 @@ def _train(args, store, progress) -> dict:
         kwargs = {k: v for k, v in dict(dataset=args.dataset, model=args.model, objective=args.objective,
                                          epochs=args.epochs, device=args.device, seed=args.seed,
                                          holdout=args.holdout, tune=args.tune, budget_s=args.budget,
-                                         max_trials=args.trials).items() if v is not None}
+                                         max_trials=args.trials, workers=args.workers,
+                                         ray_address=args.ray_address).items() if v is not None}
         s = run_training(TrainConfig(**kwargs), store, progress=progress)
         return dict(run_id=s.run_id, model=s.model, device=s.device, device_name=s.device_name,
                     seconds=s.seconds, metrics=s.metrics)
@@ -201,7 +206,7 @@ def _run_metrics(store, info, progress) -> dict:
     from ..runs import load_run
     loaded = load_run(store, info.id)
     metrics = evaluate(loaded.model, loaded.split, progress=progress)
-    with store.session() as s:
+    with store.write_session(progress=progress) as s:   # finished work waits for a busy database
         repo.set_run_metrics(s, info.id, metrics)
     return metrics
 
@@ -284,7 +289,24 @@ def cmd_recommend(args, store) -> int:
     if args.diversity > 0:
         from ..rerank import rerank
     out = Path(args.out)
-    tmp = out.with_name(out.name + ".part")
+    if out.is_dir():
+        raise UsageError(f"--out {out}: is a folder; expected a file name (e.g. {out / 'recommendations.csv'})")
+    tmp = out.with_name(f".{out.name}.part")
+    try:
+        written = _write_recommendations(tmp, args, loaded, users, items, scores, rerank)
+        tmp.replace(out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)    # never leave a partial file behind
+        raise
+    if args.json:
+        emit_json({"run_id": args.run, "users": int(len(users)), "rows": written, "out": str(out)})
+    else:
+        print(f"wrote {written} recommendations for {len(users)} users to {out}")
+    return 0
+
+
+def _write_recommendations(tmp: Path, args, loaded, users, items, scores, rerank) -> int:
+    ds = loaded.dataset
     written = 0
     with tmp.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
@@ -299,9 +321,4 @@ def cmd_recommend(args, store) -> int:
             for rank, (i, s) in enumerate(zip(it[:args.k], sc[:args.k]), start=1):
                 w.writerow([ds.user_ids[u], ds.item_ids[i], rank, f"{float(s):.6g}"])
                 written += 1
-    tmp.replace(out)
-    if args.json:
-        emit_json({"run_id": args.run, "users": int(len(users)), "rows": written, "out": str(out)})
-    else:
-        print(f"wrote {written} recommendations for {len(users)} users to {out}")
-    return 0
+    return written

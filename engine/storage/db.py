@@ -3,6 +3,8 @@ refuse a database written by a newer llmrec."""
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -14,7 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..errors import DatabaseVersionError
+from ..errors import DatabaseVersionError, EngineError
 from ..paths import default_db_url, to_url
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -30,13 +32,59 @@ def head_revision() -> str:
     return ScriptDirectory.from_config(_alembic_config()).get_current_head()
 
 
+BUSY_TIMEOUT_MS = 10000     # how long one SQLite statement waits for a lock before "database is locked"
+WRITE_WAIT_S = 3600.0       # how long a write (finished work: a run, an import) waits for the write lock
+_WAIT_STEP_MS = 500         # one attempt at the write lock; progress and cancel are checked in between
+
+
 def _set_sqlite_pragmas(dbapi_connection, _record) -> None:
     cur = dbapi_connection.cursor()
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")   # first: the next pragma may wait on a lock
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
+
+
+def _is_busy(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "database is locked" in text or "database is busy" in text or "database table is locked" in text
+
+
+def begin_write(dbapi_connection, *, progress=None, cancel=None, wait_s: float | None = None,
+                where: str = "the database") -> None:
+    """SQLite: take the write lock now (BEGIN IMMEDIATE), waiting as long as another writer holds it
+    (up to `wait_s`), reporting a WaitingForDatabase progress update and honouring `cancel` every
+    half second. Once this returns, the transaction's writes never fail with "database is locked",
+    so finished work is never thrown away because someone else was writing."""
+    import sqlite3
+    import time as _time
+    from ..errors import EngineError
+    from ..jobs import check
+    from ..types import StepProgress
+    wait_s = WRITE_WAIT_S if wait_s is None else wait_s
+    start = _time.monotonic()
+    cur = dbapi_connection.cursor()
+    try:
+        cur.execute(f"PRAGMA busy_timeout={_WAIT_STEP_MS}")
+        while True:
+            try:
+                cur.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+            waited = _time.monotonic() - start
+            if waited >= wait_s:
+                raise EngineError(f"{where} stayed busy for {waited:.0f} s (another program is writing to it); "
+                                  "nothing was written: try again when it has finished")
+            check(cancel)
+            if progress is not None:
+                progress(StepProgress(f"waiting for the database (another program is writing), {waited:.0f} s",
+                                      0, 0))
+    finally:
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.close()
 
 
 @dataclass
@@ -62,6 +110,27 @@ class Store:
         finally:
             s.close()
 
+    def call(self, fn, *args, **kwargs):
+        """`fn(self, *args, **kwargs)`: the same call a StoreProcess handle runs in its process."""
+        return fn(self, *args, **kwargs)
+
+    @contextlib.contextmanager
+    def write_session(self, *, progress=None, cancel=None) -> Iterator[Session]:
+        """One write transaction that starts by taking SQLite's write lock, waiting (with progress, and
+        cancellable) while another program writes: use it to save finished work."""
+        s = self._sessions()
+        try:
+            if self.is_sqlite:
+                begin_write(s.connection().connection.driver_connection, progress=progress, cancel=cancel,
+                            where=str(self.display_name))
+            yield s
+            s.commit()
+        except BaseException:
+            s.rollback()
+            raise
+        finally:
+            s.close()
+
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
@@ -74,41 +143,72 @@ class Store:
         self.engine.dispose()
 
 
-def _artifact_root(url: str, engine: Engine) -> Path:
+def _artifact_root(engine: Engine, artifacts: str | os.PathLike | None) -> Path:
+    """Model files: `artifacts` (or $LLMREC_ARTIFACTS) when given; beside an SQLite file; for a server
+    database, a per-user folder named after the server, which only this machine sees: a team sharing a
+    PostgreSQL store passes a shared folder with `--artifacts DIR`."""
+    artifacts = artifacts or os.environ.get("LLMREC_ARTIFACTS")
+    if artifacts:
+        return Path(artifacts).expanduser().resolve()
     if engine.dialect.name == "sqlite" and engine.url.database and engine.url.database != ":memory:":
         db = Path(engine.url.database)
         return db.with_name(db.name + ".files")
     from ..paths import user_data_dir
-    return user_data_dir() / "files"
+    if engine.dialect.name == "sqlite":
+        return user_data_dir() / "files"
+    u = engine.url
+    key = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{u.get_backend_name()}_{u.host or 'local'}_{u.port or ''}_{u.database}")
+    return user_data_dir() / "files" / key
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to head; refuse a database whose revision this llmrec does not know."""
+    """Bring the schema to head; refuse a database whose revision this llmrec does not know.
+    Safe when several processes open a brand-new database at once: on SQLite the check and the
+    upgrade run under the write lock (BEGIN IMMEDIATE), on PostgreSQL under a transaction-level
+    advisory lock, so the second one waits and finds head."""
     script = ScriptDirectory.from_config(_alembic_config())
     known = {rev.revision for rev in script.walk_revisions()}
+    head = script.get_current_head()
+    with engine.connect() as conn:   # the usual case, a read only: an up-to-date database
+        current = MigrationContext.configure(conn).get_current_revision()
+    if current == head:
+        return
     with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            begin_write(conn.connection.driver_connection, wait_s=BUSY_TIMEOUT_MS / 1000 * 6,
+                        where=str(engine.url.database))
+        elif engine.dialect.name == "postgresql":   # the same on PostgreSQL: a lock held to the commit
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7213013)")
         current = MigrationContext.configure(conn).get_current_revision()
         if current is not None and current not in known:
             raise DatabaseVersionError(
                 f"{engine.url.database or engine.url}: this database was written by a newer llmrec "
                 f"(schema revision {current}); upgrade llmrec to open it")
-        if current == script.get_current_head():
+        if current == head:
             return
         cfg = _alembic_config()
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 
 
-def open_store(path_or_url: str | None = None) -> Store:
-    """Open (creating and migrating as needed) the database at a path or SQLAlchemy URL;
-    default: `LLMREC_DB` or the user data dir."""
+def open_store(path_or_url: str | None = None, artifacts: str | os.PathLike | None = None) -> Store:
+    """Open (creating and migrating as needed) the database at a path or SQLAlchemy URL (SQLite file or
+    `postgresql+psycopg://…`); default: `LLMREC_DB` or the user data dir. `artifacts`: the folder for
+    model files (default: see `_artifact_root`)."""
     url = to_url(path_or_url) if path_or_url else default_db_url()
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
+    for bare in ("postgresql://", "postgres://"):   # psycopg 3 is the PostgreSQL driver llmrec installs
+        if url.startswith(bare):
+            url = "postgresql+psycopg://" + url[len(bare):]
+    try:
+        engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+    except ModuleNotFoundError as exc:
+        raise EngineError(f"{exc.name} is not installed: for a PostgreSQL database run "
+                          f"pip install -e '.[postgresql]' (psycopg 3)") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _set_sqlite_pragmas)
     migrate(engine)
-    root = _artifact_root(url, engine)
+    root = _artifact_root(engine, artifacts)
     return Store(url=url, engine=engine, artifact_root=root,
                  _sessions=sessionmaker(engine, expire_on_commit=False))

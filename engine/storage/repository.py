@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..errors import NotFoundError
+from ..errors import EngineError, NotFoundError
 from ..types import DatasetInfo, ItemInfo, RunInfo
 from .schema import DatasetRow, FeedbackRow, ItemRow, RunEpochRow, RunRow
 
@@ -23,8 +24,15 @@ def _dataset_info(row: DatasetRow) -> DatasetInfo:
                        created_at=row.created_at, genres_label=row.genres_label or "Genres")
 
 
+IMPORTING = "importing"   # source key of a dataset an import is still writing: not listed, not found
+
+
+def _finished(row: DatasetRow) -> bool:
+    return IMPORTING not in (row.source or {})
+
+
 def list_datasets(session: Session) -> list[DatasetInfo]:
-    return [_dataset_info(r) for r in session.scalars(select(DatasetRow).order_by(DatasetRow.id))]
+    return [_dataset_info(r) for r in session.scalars(select(DatasetRow).order_by(DatasetRow.id)) if _finished(r)]
 
 
 def get_dataset(session: Session, name_or_id: str | int) -> DatasetInfo:
@@ -36,7 +44,7 @@ def get_dataset(session: Session, name_or_id: str | int) -> DatasetInfo:
             row = session.get(DatasetRow, int(name_or_id))
     else:
         row = session.get(DatasetRow, int(name_or_id))
-    if row is None:
+    if row is None or not _finished(row):
         raise NotFoundError(f"no dataset {name_or_id!r} in this database")
     return _dataset_info(row)
 
@@ -51,7 +59,10 @@ def create_dataset(session: Session, name: str, *, source: dict, rating_min: flo
                      positive_threshold=positive_threshold, n_users=0, n_items=0, n_interactions=0,
                      import_report={}, created_at=utcnow())
     session.add(row)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:   # another writer committed the same name since the caller's check
+        raise EngineError(f"a dataset named {name!r} already exists; choose another name") from None
     return row.id
 
 

@@ -169,7 +169,7 @@ class ExplorerPanel(QWidget):
             return
         self.session = session
         self.list.set_genres_label(session.ds.info.genres_label)
-        self.users.set_users(session.users())
+        self.users.set_user_arrays(session.ds.user_ids, session.user_counts)
         saved = self.state.saved_user()
         user = saved if saved is not None and 0 <= saved < session.ds.n_users else session.default_user()
         self.status.setText(f"Run {run.id}: {run.model} on {run.dataset_name}. "
@@ -195,7 +195,7 @@ class ExplorerPanel(QWidget):
             fb = given
             if load_feedback:
                 from engine.feedback import list_feedback
-                fb = tuple((e.item, e.kind) for e in list_feedback(store, dataset_id, user))
+                fb = tuple((e.item, e.kind) for e in store.call(list_feedback, dataset_id, user))
             return session.candidates(user, fb)
 
         if self._cand_job is not None:

@@ -1,8 +1,9 @@
-"""The training settings: model, objective, the main hyperparameters (with tooltips), device."""
+"""The training settings: model, objective, the main hyperparameters (with tooltips), device, and the
+Ray workers / cluster address for data-parallel training."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QSpinBox
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLineEdit, QSpinBox
 
 MODELS = (("lstm", "LSTM two-tower (text-aware, TensorFlow)"), ("lstm_ease", "LSTM + EASE (blend chosen on validation)"),
           ("ease", "EASE (closed form)"), ("als", "ALS (implicit)"), ("itemknn", "ItemKNN (cosine)"),
@@ -73,6 +74,15 @@ class TrainingForm(QGroupBox):
         self.device.setToolTip("Where TensorFlow trains; the list shows what TensorFlow sees (probed in a "
                                "separate process)")
         form.addRow("Device:", self.device)
+        self.workers = QSpinBox()
+        self.workers.setRange(1, 1024)
+        self.workers.setToolTip("1: train here. More: data-parallel on Ray workers (each reads its own shard; "
+                                "needs pip install -e '.[distributed]')")
+        self.cluster = QLineEdit()
+        self.cluster.setPlaceholderText("empty: a local Ray cluster")
+        self.cluster.setToolTip("Address of a running Ray cluster to join, e.g. ray://head:10001")
+        form.addRow("Workers:", self.workers)
+        form.addRow("Cluster:", self.cluster)
         self.model.currentIndexChanged.connect(self._model_changed)
         self.extra: dict = {}
 
@@ -80,6 +90,8 @@ class TrainingForm(QGroupBox):
         lstm = self.model.currentData() in TF_MODELS
         for w in [self.objective, self.device, self.tune, self.budget, *self.params.values()]:
             w.setEnabled(lstm)
+        for w in (self.workers, self.cluster):       # data-parallel training: the LSTM alone
+            w.setEnabled(self.model.currentData() == "lstm")
 
     def set_devices(self, devices: list[tuple[str, str]]) -> None:
         keep = self.device.currentData()
@@ -98,6 +110,7 @@ class TrainingForm(QGroupBox):
         return TrainConfig(dataset=dataset, model=self.model.currentData(), objective=self.objective.currentData(),
                            device=self.device.currentData(), holdout=self.holdout.isChecked(),
                            tune=self.tune.isChecked(), budget_s=60.0 * self.budget.value(),
+                           workers=self.workers.value(), ray_address=self.cluster.text().strip() or None,
                            extra=dict(self.extra), **values)
 
     def set_values(self, **values) -> None:

@@ -1,9 +1,11 @@
-"""Pick a user: type to filter by id; each row shows the history size."""
+"""Pick a user: type to filter by id; each row shows the history size. The list is lazy
+(user_list_model.UserListModel): a million users are two arrays, searched per keystroke."""
 from __future__ import annotations
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLineEdit, QListView, QVBoxLayout, QWidget
+
+from .user_list_model import UserListModel
 
 
 class UserPicker(QWidget):
@@ -15,10 +17,8 @@ class UserPicker(QWidget):
         self.search.setPlaceholderText("Search user id…")
         self.search.setClearButtonEnabled(True)
         self.search.setToolTip("Filter users by id (Ctrl+U)")
-        self.model = QStandardItemModel(self)
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(self.model)
-        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.model = UserListModel(self)
+        self.proxy = self.model               # the filtered list the view shows (the model filters itself)
         self.view = QListView()
         self.view.setModel(self.proxy)
         self.view.setUniformItemSizes(True)   # fast with tens of thousands of users
@@ -27,37 +27,34 @@ class UserPicker(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.search)
         lay.addWidget(self.view)
-        self.search.textChanged.connect(self.proxy.setFilterFixedString)
+        self.search.textChanged.connect(self.model.set_filter)
         self.view.selectionModel().currentChanged.connect(self._current)
         self._selecting = False
 
     def set_users(self, users: list[tuple[int, str, int]]) -> None:
-        """users: (index, external id, number of interactions)."""
+        """users: (index, external id, number of interactions), index = position."""
+        self.set_user_arrays([ext for _i, ext, _n in users], [n for _i, _e, n in users])
+
+    def set_user_arrays(self, ids, counts) -> None:
+        """ids[u]: user u's external id; counts[u]: their number of interactions (no per-row objects)."""
         self._selecting = True  # clearing and refilling moves the current row: not a user's pick
         try:
-            self.model.clear()
-            for idx, ext, n in users:
-                it = QStandardItem(f"{ext}  ({n} interactions)")
-                it.setData(int(idx), Qt.ItemDataRole.UserRole)
-                it.setEditable(False)
-                self.model.appendRow(it)
+            self.model.set_users(ids, counts)
         finally:
             self._selecting = False
 
     def select(self, user: int) -> None:
         """Show `user` as the current row without emitting `user_picked` (the state already knows)."""
-        found = self.model.match(self.model.index(0, 0), Qt.ItemDataRole.UserRole, int(user), 1,
-                                 Qt.MatchFlag.MatchExactly)
-        if not found:
+        row = self.model.row_of(int(user))
+        if row < 0:
             return
-        index = self.proxy.mapFromSource(found[0])
-        if index.isValid():
-            self._selecting = True
-            try:
-                self.view.setCurrentIndex(index)
-            finally:
-                self._selecting = False
-            self.view.scrollTo(index)
+        index = self.model.index(row, 0)
+        self._selecting = True
+        try:
+            self.view.setCurrentIndex(index)
+        finally:
+            self._selecting = False
+        self.view.scrollTo(index)
 
     def _current(self, current, _previous) -> None:
         if current.isValid() and not self._selecting:

@@ -30,9 +30,9 @@ def _choices(default, values):
 
 
 def search_space(trial, base, n_items: int) -> dict:
-    """The knobs that matter (each range also holds the base setting, enqueued as trial 1). The catalogue
-    softmax (`full_softmax`) is not searched: it lost clearly on X-Wines' validation (0.079 against 0.141
-    after 2 epochs, with dropout 0.3), so trials are not spent on it."""
+    """The knobs that matter (each range also holds the base setting, enqueued as trial 1). An exact
+    softmax over the whole catalogue was tried and dropped: on X-Wines' validation it reached 0.079
+    NDCG@10 after 2 epochs (dropout 0.3) against 0.141 for the in-batch softmax."""
     p = dict(
         embedding_dim=trial.suggest_categorical("embedding_dim", _choices(base.embedding_dim, (64, 128, 256))),
         temperature=trial.suggest_float("temperature", min(0.03, base.temperature), max(0.3, base.temperature),
