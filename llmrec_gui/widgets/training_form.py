@@ -1,11 +1,14 @@
-"""The training settings: model, objective, the main hyperparameters (with tooltips), device."""
+"""The training settings: model, objective, the main hyperparameters (with tooltips), device, and the
+Ray workers / cluster address for data-parallel training."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QSpinBox
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLineEdit, QSpinBox
 
-MODELS = (("lstm", "LSTM two-tower (text-aware, TensorFlow)"), ("ease", "EASE (closed form)"),
-          ("itemknn", "ItemKNN (cosine)"), ("popularity", "MostPopular"))
+MODELS = (("lstm", "LSTM two-tower (text-aware, TensorFlow)"), ("lstm_ease", "LSTM + EASE (blend chosen on validation)"),
+          ("ease", "EASE (closed form)"), ("als", "ALS (implicit)"), ("itemknn", "ItemKNN (cosine)"),
+          ("popularity", "MostPopular"))
+TF_MODELS = ("lstm", "lstm_ease")
 OBJECTIVES = (("softmax", "In-batch softmax with logQ correction (recommended)"),
               ("paper", "The article's: cosine → sigmoid, binary cross-entropy with sampled negatives"))
 
@@ -13,10 +16,10 @@ OBJECTIVES = (("softmax", "In-batch softmax with logQ correction (recommended)")
 PARAMS = {
     "epochs": ("int", 20, 1, 500, 1, "Passes over the training sequences (early stopping on validation NDCG@10)"),
     "batch_size": ("int", 512, 8, 8192, 64, "Sequences per gradient step; also the in-batch negatives for softmax"),
-    "embedding_dim": ("int", 64, 4, 512, 8, "Size of the user and item vectors (the model's item space)"),
+    "embedding_dim": ("int", 128, 4, 512, 8, "Size of the user and item vectors (the model's item space)"),
     "max_len": ("int", 20, 2, 200, 1, "How many of the most recent history items the user tower reads"),
     "learning_rate": ("float", 1e-3, 1e-5, 1.0, 1e-3, "Adam learning rate"),
-    "temperature": ("float", 0.05, 0.001, 10.0, 0.01, "Softmax temperature (lower = sharper)"),
+    "temperature": ("float", 0.1, 0.001, 10.0, 0.01, "Softmax temperature (lower = sharper)"),
     "negatives": ("int", 4, 1, 100, 1, "Sampled negatives per positive (the article's objective only)"),
     "patience": ("int", 3, 0, 50, 1, "Epochs without validation improvement before stopping"),
 }
@@ -49,6 +52,18 @@ class TrainingForm(QGroupBox):
             w.setObjectName(name)
             self.params[name] = w
             form.addRow(name.replace("_", " ").capitalize() + ":", w)
+        self.tune = QCheckBox("Tune on validation (Optuna)")
+        self.tune.setChecked(True)
+        self.tune.setToolTip("Search embedding size, temperature, learning rate, history length, dropout and the "
+                             "id-embedding scale on the dataset's validation split first, starting from the "
+                             "settings above; off: train with the settings above")
+        self.budget = QSpinBox()
+        self.budget.setRange(1, 600)
+        self.budget.setValue(15)
+        self.budget.setSuffix(" min")
+        self.budget.setToolTip("No new tuning trial starts after this time")
+        form.addRow(self.tune)
+        form.addRow("Tuning budget:", self.budget)
         self.holdout = QCheckBox("Hold out the test split (evaluate)")
         self.holdout.setChecked(True)
         self.holdout.setToolTip("Train on TRAIN and report metrics on TEST (EVALUATION.md); off: learn from all data")
@@ -59,13 +74,24 @@ class TrainingForm(QGroupBox):
         self.device.setToolTip("Where TensorFlow trains; the list shows what TensorFlow sees (probed in a "
                                "separate process)")
         form.addRow("Device:", self.device)
+        self.workers = QSpinBox()
+        self.workers.setRange(1, 1024)
+        self.workers.setToolTip("1: train here. More: data-parallel on Ray workers (each reads its own shard; "
+                                "needs pip install -e '.[distributed]')")
+        self.cluster = QLineEdit()
+        self.cluster.setPlaceholderText("empty: a local Ray cluster")
+        self.cluster.setToolTip("Address of a running Ray cluster to join, e.g. ray://head:10001")
+        form.addRow("Workers:", self.workers)
+        form.addRow("Cluster:", self.cluster)
         self.model.currentIndexChanged.connect(self._model_changed)
         self.extra: dict = {}
 
     def _model_changed(self) -> None:
-        lstm = self.model.currentData() == "lstm"
-        for w in [self.objective, self.device, *self.params.values()]:
+        lstm = self.model.currentData() in TF_MODELS
+        for w in [self.objective, self.device, self.tune, self.budget, *self.params.values()]:
             w.setEnabled(lstm)
+        for w in (self.workers, self.cluster):       # data-parallel training: the LSTM alone
+            w.setEnabled(self.model.currentData() == "lstm")
 
     def set_devices(self, devices: list[tuple[str, str]]) -> None:
         keep = self.device.currentData()
@@ -78,11 +104,13 @@ class TrainingForm(QGroupBox):
 
     def config(self, dataset: str):
         from engine.training import TrainConfig
-        if self.model.currentData() != "lstm":
+        if self.model.currentData() not in TF_MODELS:
             return TrainConfig(dataset=dataset, model=self.model.currentData(), holdout=self.holdout.isChecked())
         values = {name: w.value() for name, w in self.params.items()}
-        return TrainConfig(dataset=dataset, model="lstm", objective=self.objective.currentData(),
+        return TrainConfig(dataset=dataset, model=self.model.currentData(), objective=self.objective.currentData(),
                            device=self.device.currentData(), holdout=self.holdout.isChecked(),
+                           tune=self.tune.isChecked(), budget_s=60.0 * self.budget.value(),
+                           workers=self.workers.value(), ray_address=self.cluster.text().strip() or None,
                            extra=dict(self.extra), **values)
 
     def set_values(self, **values) -> None:
@@ -94,5 +122,7 @@ class TrainingForm(QGroupBox):
                 self.model.setCurrentIndex(self.model.findData(v))
             elif name == "device":
                 self.device.setCurrentIndex(max(0, self.device.findData(v)))
+            elif name == "tune":
+                self.tune.setChecked(bool(v))
             else:
                 self.extra[name] = v
