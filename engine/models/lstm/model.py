@@ -58,8 +58,9 @@ class LSTMConfig:
     seed: int = 42
     text_encoder: str = "minilm"    # "minilm": the frozen pretrained encoder's item vectors (engine.encoder)
                                     # under a trainable projection; "lstm": a text LSTM trained from scratch.
-                                    # minilm won validation NDCG@10 on the demo (0.0531 vs 0.0440) and on
-                                    # MovieTweetings (0.1433 vs 0.1423), benchmarks/text_encoder_compare.py
+                                    # minilm won validation NDCG@10 on the demo (0.0531 vs 0.0440),
+                                    # MovieTweetings (0.1433 vs 0.1423) and X-Wines (0.1448 vs 0.1432),
+                                    # benchmarks/text_encoder_compare.py
 
     def __post_init__(self):
         from ...errors import EngineError
