@@ -63,6 +63,9 @@ class EpochStats:
     eta_s: float | None = None
     batch: int | None = None
     batches: int | None = None
+    phase: str = "epoch"          # "epoch" (training, early stopping) or "refit" (on all of TRAIN)
+    phase_epoch: int | None = None   # 1-based epoch within the phase ...
+    phase_epochs: int | None = None  # ... of this many (what a progress label shows: "refit 1/3")
 
 
 @dataclass(frozen=True)

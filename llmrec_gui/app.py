@@ -20,7 +20,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--view", choices=("datasets", "train", "explore"), default=None,
                    help="the view to open (with --screenshot: the view to render)")
     p.add_argument("--size", default="1280x800", help="window size WxH (default 1280x800)")
+    p.add_argument("--dataset", help="the dataset to open (name)")
+    p.add_argument("--run", type=int, help="the run to open (id; default: the dataset's latest)")
+    p.add_argument("--user", help="the user to explore (external id)")
     p.add_argument("--tradeoff", type=float, default=None, help="initial diversity trade-off in the explorer (0-1)")
+    p.add_argument("--method", choices=("mmr", "dpp", "calibration"), help="re-ranking method in the explorer")
+    p.add_argument("--space", choices=("model", "text", "genres"), help="similarity space of the explorer's heatmap")
+    p.add_argument("--k", type=int, help="list length in the explorer (5-30)")
     p.add_argument("--settings", help=argparse.SUPPRESS)  # an INI file instead of the platform's settings
     p.add_argument("--no-demo", action="store_true", help="do not create the demo dataset on first launch")
     p.add_argument("--quit-after-show", action="store_true", help=argparse.SUPPRESS)  # start-up timing
@@ -52,6 +58,7 @@ class Controller:
         st.store_changed.connect(lambda s: win.set_database(s.display_name))
         st.device_changed.connect(win.set_device)
         a.quit.triggered.connect(win.close)
+        win.closing = self.shutdown
         a.refresh.triggered.connect(lambda: st.refresh_datasets())
         a.import_data.triggered.connect(lambda: self.open_import_wizard())
         a.open_db.triggered.connect(self._choose_db)
@@ -71,9 +78,20 @@ class Controller:
         self.window.set_panel("train", self.training_panel)
         from .widgets.explorer_panel import ExplorerPanel
         self.explorer_panel = ExplorerPanel(self.state, self.window.actions)
+        self.explorer_panel.fit_requested.connect(self.training_panel.fit_baselines)
+        self.explorer_panel.train_requested.connect(lambda: self.window.show_view("train"))
         self.window.set_panel("explore", self.explorer_panel)
-        if self.args.tradeoff is not None:
-            self.explorer_panel.slider.setValue(min(1.0, max(0.0, self.args.tradeoff)))
+        ep, a = self.explorer_panel, self.args
+        if a.tradeoff is not None:
+            ep.slider.setValue(min(1.0, max(0.0, a.tradeoff)))
+        if a.method is not None:
+            ep.method.setCurrentIndex(ep.method.findData(a.method))
+        if a.space is not None:
+            ep.space.setCurrentIndex(ep.space.findData(a.space))
+        if a.k is not None:
+            ep.k.setValue(a.k)
+        if a.user is not None:
+            self.state.prefer_user = a.user
 
     def start(self) -> None:
         """After the first show: build the panels, then open the database in a worker."""
@@ -92,9 +110,25 @@ class Controller:
         self.booted = True
         self.state.set_store(store)
         self.state.message.emit(f"Opened {store.display_name}")
+        if self.args.dataset is not None or self.args.run is not None:
+            from . import workers
+            from .bootstrap import find_dataset_and_run
+            workers.run_async(find_dataset_and_run, store, self.args.dataset, self.args.run,
+                              on_done=self._open_asked, on_error=self._open_failed)
+        else:
+            self.state.refresh_datasets()
+        if self.training_panel.auto_probe and not self.args.screenshot:
+            self.training_panel.probe_devices()   # cached per TensorFlow version; else a child process
+
+    def _open_asked(self, found) -> None:
+        """The --dataset / --run asked for on the command line."""
+        dataset_id, run_id = found
+        self.state.prefer_run = run_id
+        self.state.refresh_datasets(select=dataset_id)
+
+    def _open_failed(self, msg: str) -> None:
+        self._show_error(msg)
         self.state.refresh_datasets()
-        if self.training_panel.auto_probe:
-            self.training_panel.probe_devices()   # TensorFlow, in a child process at low priority
 
     def _boot_failed(self, msg: str) -> None:
         self.boot_error = msg
@@ -108,10 +142,28 @@ class Controller:
             return None
         from .wizard.import_wizard import ImportWizard
         wiz = ImportWizard(self.state.store, paths=paths, parent=self.window)
-        wiz.imported.connect(lambda summary: self.state.refresh_datasets(select=summary.dataset_id))
+        wiz.imported.connect(self._imported)
         wiz.open()
         self.wizard = wiz
         return wiz
+
+    def _imported(self, summary) -> None:
+        """Select the new dataset and fit the fast EASE baseline in the background, so Explore works
+        at once (as the demo does on first launch); the empty state says it is coming."""
+        from . import workers
+        from .bootstrap import ensure_baseline
+        self.state.refresh_datasets(select=summary.dataset_id)
+        self.state.message.emit("Imported; fitting the EASE baseline in the background…")
+        ds_id = summary.dataset_id
+        self.baseline_job = workers.run_async(
+            ensure_baseline, self.state.store, ds_id,
+            on_done=lambda run_id: run_id is not None and self._baseline_ready(ds_id, run_id),
+            on_error=lambda m: self._show_error(f"Fitting the EASE baseline failed: {m}"))
+
+    def _baseline_ready(self, dataset_id: int, run_id: int) -> None:
+        self.state.message.emit(f"EASE baseline ready (run {run_id}).")
+        if self.state.dataset is not None and self.state.dataset.id == dataset_id:
+            self.state.refresh_runs(select=run_id)
 
     def _choose_db(self) -> None:
         from PySide6.QtWidgets import QFileDialog
@@ -159,15 +211,19 @@ class Controller:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
             ok = self.window.grab().save(path)
             print(f"llmrec-gui: {'wrote' if ok else 'could not write'} {path}")
+            doc = self.view_record(view)
+            if doc is not None:
+                import json
+                with open(path + ".json", "w", encoding="utf-8") as f:
+                    json.dump(doc, f, indent=1)
+                print(f"llmrec-gui: wrote {path}.json")
             app.exit(0 if ok else 1)
 
         panel = self.panel(view)
         poll = QTimer(self.window)
 
-        def check():
-            tp = self.training_panel
-            probing = tp.auto_probe and tp.devices is None and not tp.probe_failed
-            if not probing and (panel is None or getattr(panel, "is_complete", lambda: True)()):
+        def check():   # never waits on the TensorFlow device probe (not started for screenshots)
+            if self.boot_error is not None or (self.booted and (panel is None or panel.is_complete())):
                 poll.stop()
                 QTimer.singleShot(400, shoot)
 
@@ -175,12 +231,24 @@ class Controller:
         poll.start(200)
         QTimer.singleShot(int(timeout_s * 1000), shoot)
 
+    def view_record(self, view: str) -> dict | None:
+        """What `view` shows, as data (written beside a screenshot as FILE.json)."""
+        doc = {"view": view, "database": getattr(self.state.store, "url", None),
+               "dataset": getattr(self.state.dataset, "name", None), "run": getattr(self.state.run, "id", None)}
+        if view == "explore" and self.explorer_panel.rec is not None:
+            doc.update(self.explorer_panel.snapshot())
+        elif view == "explore":
+            doc["empty"] = self.explorer_panel.empty.label.text()
+        return doc
+
     def shutdown(self) -> None:
-        """Cancel the panels' jobs (called when the event loop ends)."""
+        """Cancel the panels' jobs and every worker still running (on close and when the loop ends)."""
         for name in ("datasets", "train", "explore"):
             panel = self.panel(name)
             if panel is not None and hasattr(panel, "shutdown"):
                 panel.shutdown()
+        from . import workers
+        workers.cancel_all()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -188,8 +256,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
+    try:
+        from PySide6.QtWidgets import QApplication
+    except ImportError as exc:      # a missing system library under Qt's own ones
+        print(qt_help(str(exc)), file=sys.stderr)
+        return 1
     install_message_filter()
+    if not args.screenshot and not can_load_platform():
+        print(qt_help("Qt's platform plugin could not load"), file=sys.stderr)
+        return 1
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName("llmrec")
     app.setOrganizationName("llmrec")
@@ -210,6 +285,32 @@ def main(argv: list[str] | None = None) -> int:
     from . import workers
     workers.wait_all(5000)
     return code
+
+
+# What Qt's xcb platform plugin needs on a bare Debian/Ubuntu (PySide6 wheels bring Qt, not these).
+DEBIAN_QT_PACKAGES = ("libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1", "libxcb-image0", "libxcb-render-util0",
+                      "libxcb-shape0", "libxcb-xkb1", "libxkbcommon-x11-0", "libegl1", "libgl1", "libfontconfig1",
+                      "libdbus-1-3")
+APT_LINE = "sudo apt-get install " + " ".join(DEBIAN_QT_PACKAGES)
+
+
+def qt_help(reason: str) -> str:
+    return (f"llmrec-gui: {reason}.\nOn Debian/Ubuntu install the system libraries Qt needs:\n  {APT_LINE}\n"
+            "(or run headless: QT_QPA_PLATFORM=offscreen llmrec-gui --screenshot out.png)")
+
+
+def can_load_platform() -> bool:
+    """Try Qt's platform plugin in a child process first: when it cannot load, Qt aborts the whole
+    process (no exception to catch), and the user would see only Qt's own terse message."""
+    if os.environ.get("QT_QPA_PLATFORM", "").startswith(("offscreen", "minimal")):
+        return True
+    import subprocess
+    code = "from PySide6.QtGui import QGuiApplication; QGuiApplication([])"
+    try:
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return True      # unknown: let Qt try for real
+    return r.returncode == 0
 
 
 IGNORED_QT_MESSAGES = ("This plugin does not support propagateSizeHints()",  # offscreen platform plugin

@@ -13,6 +13,13 @@ from .training_curves import TrainingCurves
 from .training_form import TrainingForm
 
 
+def phase_text(update) -> str:
+    """"Epoch 1/3" while training, "Refit 1/3" while refitting (not "Epoch 4/6" for epochs = 3)."""
+    if update.phase_epoch is not None and update.phase_epochs:
+        return f"{update.phase.capitalize()} {update.phase_epoch}/{update.phase_epochs}"
+    return f"Epoch {update.epoch}/{update.epochs}"
+
+
 def _eta(seconds: float | None) -> str:
     if seconds is None:
         return "–"
@@ -88,12 +95,13 @@ class TrainingPanel(QWidget):
         self.probe_failed = False
         self.last_summary = None
         settings = getattr(state, "settings", None)
+        self.settings = settings
         self.auto_probe = settings is None or str(settings.value("train/auto_probe", "true")) == "true"
 
         self.start_button.clicked.connect(self.start_training)
         self.cancel_button.clicked.connect(self.cancel)
         self.baselines_button.clicked.connect(self.fit_baselines)
-        self.probe_button.clicked.connect(self.probe_devices)
+        self.probe_button.clicked.connect(lambda: self.probe_devices(force=True))
         self.explore_button.clicked.connect(self.explore_requested)
         self.runs.run_selected.connect(state.select_run)
         state.runs_changed.connect(self._runs_changed)
@@ -101,6 +109,7 @@ class TrainingPanel(QWidget):
         if actions is not None:
             actions.start_training.triggered.connect(self.start_training)
             actions.cancel_job.triggered.connect(self.cancel)
+            actions.reprobe.triggered.connect(lambda: self.probe_devices(force=True))
 
     # ---- runs ------------------------------------------------------------------------
     def _runs_changed(self, runs: list) -> None:
@@ -179,7 +188,7 @@ class TrainingPanel(QWidget):
             frac = (update.epoch - 1 + (update.batch / update.batches if update.batch and update.batches else 1.0)) \
                 / max(update.epochs, 1)
             self.progress.setValue(int(1000 * min(frac, 1.0)))
-            parts = [f"Epoch {update.epoch}/{update.epochs}"]
+            parts = [phase_text(update)]
             if update.batch is not None:
                 parts.append(f"batch {update.batch}/{update.batches}")
             parts.append(f"loss {update.loss:.4f}")
@@ -210,6 +219,8 @@ class TrainingPanel(QWidget):
     def _failed(self, msg: str) -> None:
         self._pending = []
         self._set_running(False)
+        self.curves.clear()
+        self._run_changed(self.state.run)
         self.progress_label.setText(f"Failed: {msg}")
         self.state.error.emit(f"Training failed: {msg}")
         self.job_finished.emit("failed")
@@ -218,11 +229,20 @@ class TrainingPanel(QWidget):
         self._set_running(False)
         self.progress.setValue(0)
         self.progress_label.setText("Cancelled; nothing was saved.")
+        self.curves.clear()                    # the cancelled run's curves belong to no run
+        self._run_changed(self.state.run)      # show the selected run's own curves again
         self.job_finished.emit("cancelled")
 
     # ---- devices ---------------------------------------------------------------------
-    def probe_devices(self) -> None:
+    def probe_devices(self, force: bool = False) -> None:
+        """The devices TensorFlow sees: the cached answer for this TensorFlow version, else (or when
+        `force`: the "Detect devices" button) a probe in a child process."""
         if self._probe is not None and self._probe.running:
+            return
+        from ..device_cache import load_devices
+        cached = None if force else load_devices(self.settings)
+        if cached is not None:
+            self._devices(cached, save=False)
             return
         self.state.device_changed.emit("probing TensorFlow…")
         self._probe = ChildJob("llmrec_gui.child_tasks:probe_devices", parent=self)
@@ -234,8 +254,11 @@ class TrainingPanel(QWidget):
         self.probe_failed = True
         self.state.device_changed.emit(f"unknown ({msg})")
 
-    def _devices(self, devices: list) -> None:
-        self.devices = list(devices)
+    def _devices(self, devices: list, save: bool = True) -> None:
+        self.devices = [tuple(d) for d in devices]
+        if save:
+            from ..device_cache import save_devices
+            save_devices(self.settings, self.devices)
         self.form.set_devices(self.devices)
         gpus = [name for kind, name in devices if kind == "gpu"]
         self.state.device_changed.emit(f"GPU: {gpus[0]}" if gpus else f"CPU ({devices[0][1]})")

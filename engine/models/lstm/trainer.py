@@ -72,7 +72,9 @@ class ValidationSet:
 def train_towers(cfg, train: Dataset, tokens: np.ndarray, *, epochs: int, validation: ValidationSet | None,
                  progress: Callable, cancel: CancelToken | None, device: str, epoch_offset: int = 0,
                  total_epochs: int | None = None) -> Fitted:
-    """Train fresh towers on `train` for up to `epochs` epochs (early stopping when `validation` is given)."""
+    """Train fresh towers on `train` for up to `epochs` epochs (early stopping when `validation` is given).
+    A call after others (`epoch_offset` > 0, no validation) is the refit phase and reports as such."""
+    phase = "refit" if validation is None and epoch_offset > 0 else "epoch"
     import keras
     import tensorflow as tf
 
@@ -181,7 +183,8 @@ def train_towers(cfg, train: Dataset, tokens: np.ndarray, *, epochs: int, valida
                 el = time.perf_counter() - t0
                 progress(EpochStats(epoch=epoch_offset + epoch + 1, epochs=total, loss=loss_sum / seen,
                                     examples_per_s=(bi + 1) * bs / el, seconds=el,
-                                    eta_s=el / (bi + 1) * (n_batches - bi - 1), batch=bi + 1, batches=n_batches))
+                                    eta_s=el / (bi + 1) * (n_batches - bi - 1), batch=bi + 1, batches=n_batches,
+                                    phase=phase, phase_epoch=epoch + 1, phase_epochs=epochs))
         secs = time.perf_counter() - t0
         row = dict(epoch=epoch_offset + epoch + 1, loss=loss_sum / max(seen, 1), val_recall10=None, val_ndcg10=None,
                    examples_per_s=n / secs, seconds=secs)
@@ -200,7 +203,8 @@ def train_towers(cfg, train: Dataset, tokens: np.ndarray, *, epochs: int, valida
         left = 0 if stop else epochs - epoch - 1
         progress(EpochStats(epoch=row["epoch"], epochs=total, loss=row["loss"], val_recall10=row["val_recall10"],
                             val_ndcg10=row["val_ndcg10"], examples_per_s=row["examples_per_s"], seconds=secs,
-                            eta_s=elapsed / (epoch + 1) * left))
+                            eta_s=elapsed / (epoch + 1) * left, phase=phase, phase_epoch=epoch + 1,
+                            phase_epochs=epochs))
         if stop:
             break
     best_epoch = len(log)
