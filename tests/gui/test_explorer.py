@@ -9,14 +9,6 @@ import pytest
 from PySide6.QtCore import Qt
 
 
-@pytest.fixture
-def explorer(qtbot, controller):
-    panel = controller.explorer_panel
-    controller.window.show_view("explore")
-    qtbot.waitUntil(lambda: panel.rec is not None and len(panel.rec.rows) == 10, timeout=60000)
-    return panel
-
-
 def items(rec) -> list[int]:
     return [r.item for r in rec.rows]
 
