@@ -17,6 +17,7 @@ COMMAND_MODULES = ("engine.commands.data", "engine.commands.models", "engine.com
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="llmrec", description="llmrec: recommender explorer (headless)")
     parser.add_argument("--db", help="database file or SQLAlchemy URL (default: $LLMREC_DB or the user data dir)")
+    parser.add_argument("--verbose", action="store_true", help="also show TensorFlow's C++ start-up log")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -42,6 +43,9 @@ def emit_json(obj) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.verbose:
+        import os
+        os.environ["LLMREC_VERBOSE"] = "1"
     from .storage import open_store
     try:
         store = open_store(args.db)

@@ -32,6 +32,10 @@ def register(sub) -> None:
     add_common(p)
     p.set_defaults(func=cmd_train)
 
+    p = sub.add_parser("devices", help="the CPU and GPUs TensorFlow sees (imports TensorFlow)")
+    add_common(p)
+    p.set_defaults(func=cmd_devices)
+
     p = sub.add_parser("runs", help="list trained runs with headline metrics")
     add_common(p)
     p.set_defaults(func=cmd_runs)
@@ -280,4 +284,15 @@ def cmd_recommend(args, store) -> int:
         emit_json({"run_id": args.run, "users": int(len(users)), "rows": written, "out": str(out)})
     else:
         print(f"wrote {written} recommendations for {len(users)} users to {out}")
+    return 0
+
+
+def cmd_devices(args, store) -> int:
+    from ..training import available_devices
+    devices = available_devices()
+    if args.json:
+        emit_json([{"kind": k, "name": n} for k, n in devices])
+    else:
+        for kind, name in devices:
+            print(f"{kind}: {name}")
     return 0

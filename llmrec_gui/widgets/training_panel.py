@@ -50,6 +50,7 @@ class TrainingPanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress_label = QLabel("Idle.")
+        self.progress_label.setWordWrap(True)       # long status text wraps; it never widens the form
         self.curves = TrainingCurves()
         self.runs = RunsTable()
         self.compare = RunComparison()
@@ -66,6 +67,7 @@ class TrainingPanel(QWidget):
         ll.addWidget(self.progress)
         ll.addWidget(self.progress_label)
         ll.addStretch(1)
+        left.setMaximumWidth(420)
         runs_box = QWidget()
         rl = QVBoxLayout(runs_box)
         rl.setContentsMargins(0, 0, 0, 0)

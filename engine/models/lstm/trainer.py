@@ -75,8 +75,9 @@ def train_towers(cfg, train: Dataset, tokens: np.ndarray, *, epochs: int, valida
     """Train fresh towers on `train` for up to `epochs` epochs (early stopping when `validation` is given).
     A call after others (`epoch_offset` > 0, no validation) is the refit phase and reports as such."""
     phase = "refit" if validation is None and epoch_offset > 0 else "epoch"
+    from ...tfquiet import quiet_import
+    tf = quiet_import()
     import keras
-    import tensorflow as tf
 
     from .towers import build_towers, export_user_tower, head_weights
 
