@@ -141,7 +141,7 @@ class Controller:
             self.state.message.emit("The database is still opening…")
             return None
         from .wizard.import_wizard import ImportWizard
-        wiz = ImportWizard(self.state.store, paths=paths, parent=self.window)
+        wiz = ImportWizard(self.state.store, paths=paths, parent=self.window, settings=self.settings)
         wiz.imported.connect(self._imported)
         wiz.open()
         self.wizard = wiz

@@ -118,3 +118,14 @@ def test_keyboard_shortcuts_switch_views(qtbot, controller):
         assert win.tabs.currentIndex() == index
     shortcuts = {a.shortcut().toString() for a in vars(win.actions).values() if hasattr(a, "shortcut")}
     assert {"Ctrl+I", "Ctrl+T", "Ctrl+E", "Ctrl+1"} <= shortcuts
+
+
+def test_items_per_genre_shows_every_genre():
+    from llmrec_gui.widgets.dataset_plots import GENRE_BARS, genre_bars
+    few = [(f"g{i}", 100 - i) for i in range(19)]                  # MovieLens 100K: 19 genres, all shown
+    assert genre_bars(few) == few
+    many = [(f"t{i}", 1000 - i) for i in range(120)]
+    bars = genre_bars(many)
+    assert len(bars) == GENRE_BARS and bars[:GENRE_BARS - 1] == many[:GENRE_BARS - 1]
+    assert bars[-1] == (f"{120 - GENRE_BARS + 1} other genres", sum(c for _, c in many[GENRE_BARS - 1:]))
+    assert sum(c for _, c in bars) == sum(c for _, c in many)   # nothing dropped
