@@ -180,7 +180,8 @@ def resolve_run(store, dataset: str | None, run: int | None):
             raise EngineError("give --run or --dataset")
         runs = repo.list_runs(s, repo.get_dataset(s, dataset).id)
         if not runs:
-            raise NotFoundError(f"dataset {dataset!r} has no model yet: fit one with `llmrec train --dataset NAME --model ease`")
+            raise NotFoundError(f"dataset {dataset!r} has no model yet: fit one with "
+                                f"`llmrec train --dataset {dataset!r} --model ease`")
         return runs[-1]
 
 

@@ -87,6 +87,12 @@ class LoadedRun:
         return items_out, scores_out
 
 
+def run_epochs(store: Store, run_id: int) -> list[dict]:
+    """A run's per-epoch stats as plain dicts (what the training curves show)."""
+    with store.session() as s:
+        return repo.run_epochs(s, int(run_id))
+
+
 def run_path(store: Store, info: RunInfo) -> Path:
     return Path(store.artifact_root) / (info.artifact_dir or "")
 
