@@ -324,7 +324,7 @@ class ExplorerPanel(QWidget):
         """Re-rank the cached candidates and update list, heatmap, metrics and frontier mark together."""
         if self.live is None:
             return
-        t = round(float(self.slider.value()), 4)
+        t = round(float(self.slider.value()), 4)     # no float noise (0.7992, not 0.7992277992277992)
         try:
             rec = self.live.rerank(t, self.method.currentData(), self.k.value())
             items = [r.item for r in rec.rows]

@@ -262,6 +262,7 @@ class TrainingPanel(QWidget):
         self.state.device_changed.emit(f"GPU: {gpus[0]}" if gpus else f"CPU ({devices[0][1]})")
 
     def shutdown(self) -> None:
-        for job in (self.job, self._probe):
-            if job is not None:
-                job.shutdown()
+        if self.job is not None:
+            self.job.shutdown()            # training: a moment to stop cleanly (nothing is saved either way)
+        if self._probe is not None:
+            self._probe.shutdown(grace=0.1)   # the probe holds nothing: quit promptly
