@@ -235,8 +235,12 @@ class ExplorerPanel(QWidget):
                 self._show_empty(f"No model for this dataset yet ({ds.name}).\nFit the fast baselines "
                                  "(seconds) or train the LSTM model.", actions=True)
             return
-        if self.run is not None and self.run.info.id == info.id and self.state.user is not None:
-            self.reload_user()        # F5 on the same run: re-read the user's feedback only
+        if self.run is not None and self.run.info.id == info.id:
+            # F5 on the same run: keep the loaded run, re-read the user's feedback only
+            user = self.state.user if self.state.user is not None else getattr(self.live, "user", None)
+            if user is not None:
+                self.state.user = None
+                self.state.select_user(user)
             return
         self._cancel_jobs()
         self._show_empty(f"Loading run {info.id} ({info.model})…", actions=False)

@@ -143,9 +143,11 @@ def test_feedback_from_another_process_shows_on_reselect_and_f5(qtbot, explorer,
     panel.users._clicked(panel.users.view.currentIndex())        # re-select the same user
     wait_list(qtbot, panel, lambda: top.item not in [r.item for r in panel.rec.rows])
     cli(capsys, "--db", db, "feedback", "undo", "--dataset", ds.info.name, "--user", str(ds.user_ids[user]))
+    loaded = panel.run
     controller.window.actions.refresh.trigger()                  # F5
-    wait_list(qtbot, panel, lambda: top.item in [r.item for r in panel.rec.rows] and not panel.live.feedback)
-    assert panel.live.user == user
+    wait_list(qtbot, panel, lambda: panel.live is not None and top.item in [r.item for r in panel.rec.rows]
+              and not panel.live.feedback)
+    assert panel.live.user == user and panel.run is loaded       # the run was not loaded again
 
 
 def test_selection_follows_the_item_when_the_list_reranks(qtbot, explorer):
