@@ -68,10 +68,10 @@ class TextProgress:
         if hasattr(update, "epoch"):
             if update.batch is not None and update.batches:
                 done, total = update.batch, update.batches
-                label = f"epoch {update.epoch}/{update.epochs}"
+                label = update.phase_label
             else:
                 done, total = update.epoch, update.epochs
-                label = f"epoch {update.epoch}/{update.epochs} loss {update.loss:.4f}"
+                label = f"{update.phase_label} loss {update.loss:.4f}"
                 if update.val_ndcg10 is not None:
                     label += f" val ndcg@10 {update.val_ndcg10:.4f}"
         elif hasattr(update, "stage"):

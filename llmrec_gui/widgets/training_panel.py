@@ -13,13 +13,6 @@ from .training_curves import TrainingCurves
 from .training_form import TrainingForm
 
 
-def phase_text(update) -> str:
-    """"Epoch 1/3" while training, "Refit 1/3" while refitting (not "Epoch 4/6" for epochs = 3)."""
-    if update.phase_epoch is not None and update.phase_epochs:
-        return f"{update.phase.capitalize()} {update.phase_epoch}/{update.phase_epochs}"
-    return f"Epoch {update.epoch}/{update.epochs}"
-
-
 def _eta(seconds: float | None) -> str:
     if seconds is None:
         return "–"
@@ -186,7 +179,7 @@ class TrainingPanel(QWidget):
             frac = (update.epoch - 1 + (update.batch / update.batches if update.batch and update.batches else 1.0)) \
                 / max(update.epochs, 1)
             self.progress.setValue(int(1000 * min(frac, 1.0)))
-            parts = [phase_text(update)]
+            parts = [update.phase_label.capitalize()]
             if update.batch is not None:
                 parts.append(f"batch {update.batch}/{update.batches}")
             parts.append(f"loss {update.loss:.4f}")

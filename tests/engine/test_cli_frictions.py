@@ -55,3 +55,16 @@ def test_tensorflow_log_noise_only_with_verbose(tmp_path):
     assert quiet.stdout.startswith("cpu: ")
     assert not [ln for ln in quiet.stderr.splitlines() if is_native_log(ln)], quiet.stderr[-2000:]
     assert "oneDNN" not in quiet.stderr and "absl" not in quiet.stderr
+
+
+def test_cli_progress_names_the_training_phase():
+    import io
+
+    from engine.commands.models import TextProgress
+    from engine.types import EpochStats
+    out = io.StringIO()
+    bar = TextProgress(out)
+    bar(EpochStats(epoch=3, epochs=6, loss=1.0, phase="epoch", phase_epoch=3, phase_epochs=3))
+    bar(EpochStats(epoch=6, epochs=6, loss=0.9, phase="refit", phase_epoch=3, phase_epochs=3))
+    text = out.getvalue()
+    assert "epoch 3/3" in text and "refit 3/3" in text and "/6" not in text
