@@ -119,6 +119,8 @@ class Controller:
             self.state.refresh_datasets()
         if self.training_panel.auto_probe and not self.args.screenshot:
             self.training_panel.probe_devices()   # cached per TensorFlow version; else a child process
+        else:
+            self.training_panel.show_cached_devices()   # a screenshot never starts (nor waits for) the probe
 
     def _open_asked(self, found) -> None:
         """The --dataset / --run asked for on the command line."""

@@ -89,7 +89,9 @@ class HeatmapView(QWidget):
         for name in ("left", "bottom"):
             self.plot.getAxis(name).setStyle(tickFont=font)
         self.plot.getAxis("left").setTicks(ticks)
-        self.plot.getAxis("bottom").setTicks([[(i + 0.5, str(i + 1)) for i in range(k)]])
+        step = 1 if k <= 15 else 2 if k <= 25 else 5     # list positions below: two-digit numbers need room
+        below = [(i + 0.5, str(i + 1)) for i in range(k) if i == 0 or (i + 1) % step == 0]
+        self.plot.getAxis("bottom").setTicks([below])
         self.plot.setTitle(f"Similarity of the list ({space} space)")
         self.plot.setRange(xRange=(0, max(k, 1)), yRange=(0, max(k, 1)), padding=0)
         self.set_selected(self.selected if self.selected < k else -1)

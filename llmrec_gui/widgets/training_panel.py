@@ -241,6 +241,13 @@ class TrainingPanel(QWidget):
         self._probe.failed.connect(self._probe_failed)
         self._probe.start()
 
+    def show_cached_devices(self) -> None:
+        """Show the cached probe answer, if any; never starts a probe."""
+        from ..device_cache import load_devices
+        cached = load_devices(self.settings)
+        if cached is not None:
+            self._devices(cached, save=False)
+
     def _probe_failed(self, msg: str) -> None:
         self.probe_failed = True
         self.state.device_changed.emit(f"unknown ({msg})")

@@ -210,7 +210,9 @@ def test_heatmap_labels_stay_apart_at_k25(qtbot, explorer):
     row_px = hm.plot.vb.height() / 25
     assert QFontMetrics(font).height() <= row_px * 1.05, (QFontMetrics(font).height(), row_px)
     labels = [t for _, t in hm.plot.getAxis("left")._tickLevels[0]]
-    assert all(len(t) <= 12 for t in labels)
+    assert len(labels) == 25 and all(len(t) <= 12 for t in labels)
+    below = hm.plot.getAxis("bottom")._tickLevels[0]
+    assert len(below) <= 13 and QFontMetrics(font).horizontalAdvance("25") * len(below) < hm.plot.vb.width()
 
 
 def test_empty_state_when_a_dataset_has_no_model(qtbot, controller, tmp_path):
