@@ -154,15 +154,21 @@ class Controller:
         at once (as the demo does on first launch); the empty state says it is coming."""
         from . import workers
         from .bootstrap import ensure_baseline
-        self.state.refresh_datasets(select=summary.dataset_id)
-        self.state.message.emit("Imported; fitting the EASE baseline in the background…")
         ds_id = summary.dataset_id
+        self.state.fitting_baseline = ds_id
+        self.state.refresh_datasets(select=ds_id)
+        self.state.message.emit("Imported; fitting the EASE baseline in the background…")
         self.baseline_job = workers.run_async(
             ensure_baseline, self.state.store, ds_id,
-            on_done=lambda run_id: run_id is not None and self._baseline_ready(ds_id, run_id),
-            on_error=lambda m: self._show_error(f"Fitting the EASE baseline failed: {m}"))
+            on_done=lambda run_id: self._baseline_ready(ds_id, run_id),
+            on_error=lambda m: self._baseline_ready(ds_id, None, m))
 
-    def _baseline_ready(self, dataset_id: int, run_id: int) -> None:
+    def _baseline_ready(self, dataset_id: int, run_id: int | None, error: str | None = None) -> None:
+        self.state.fitting_baseline = None
+        if error is not None:
+            self._show_error(f"Fitting the EASE baseline failed: {error}")
+            self.state.refresh_runs()
+            return
         self.state.message.emit(f"EASE baseline ready (run {run_id}).")
         if self.state.dataset is not None and self.state.dataset.id == dataset_id:
             self.state.refresh_runs(select=run_id)

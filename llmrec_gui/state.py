@@ -29,6 +29,7 @@ class AppState(QObject):
         self.user: int | None = None
         self.prefer_run: int | None = None      # a run asked for on the command line (used once)
         self.prefer_user: str | None = None     # an external user id asked for (used once)
+        self.fitting_baseline: int | None = None  # a dataset whose EASE baseline is being fitted
 
     # ---- store -----------------------------------------------------------------------
     def set_store(self, store) -> None:

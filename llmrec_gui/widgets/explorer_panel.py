@@ -231,6 +231,9 @@ class ExplorerPanel(QWidget):
             ds = self.state.dataset
             if ds is None:
                 self._show_empty("No dataset yet: import one (File ▸ Import data…).", actions=False)
+            elif getattr(self.state, "fitting_baseline", None) == ds.id:
+                self._show_empty(f"No model for this dataset yet ({ds.name}): fitting the fast EASE baseline "
+                                 "in the background…", actions=False)
             else:
                 self._show_empty(f"No model for this dataset yet ({ds.name}).\nFit the fast baselines "
                                  "(seconds) or train the LSTM model.", actions=True)

@@ -247,6 +247,8 @@ class TrainingPanel(QWidget):
         cached = load_devices(self.settings)
         if cached is not None:
             self._devices(cached, save=False)
+        else:
+            self.state.device_changed.emit("not probed (Run ▸ Re-detect devices)")
 
     def _probe_failed(self, msg: str) -> None:
         self.probe_failed = True

@@ -243,6 +243,10 @@ def test_an_import_gets_an_ease_baseline_in_the_background(qtbot, controller):
     summary = import_files(controller.state.store, [str(data / "ratings.dat"), str(data / "movies.dat")],
                            name="ml1m sample")
     controller._imported(summary)
+    qtbot.waitUntil(lambda: "fitting the fast EASE baseline" in panel.empty.label.text()
+                    or (panel.run is not None and panel.run.dataset.info.name == "ml1m sample"), timeout=60000)
+    if panel.run is None:
+        assert panel.empty.fit_button.isHidden()                # no second fit offered meanwhile
     qtbot.waitUntil(lambda: panel.rec is not None and panel.run.dataset.info.name == "ml1m sample", timeout=120000)
     assert panel.run.info.model == "ease"
 
