@@ -18,6 +18,7 @@ class DatasetInfo:
     source: dict = field(default_factory=dict)
     import_report: dict = field(default_factory=dict)
     created_at: datetime | None = None
+    genres_label: str = "Genres"      # what the item categories are called ("Categories" for wines)
 
     @property
     def is_implicit(self) -> bool:

@@ -21,6 +21,7 @@ class DatasetStats:
     per_user: np.ndarray             # interactions per user, sorted descending
     genres: list[tuple[str, int]]    # (genre, n items), most frequent first
     split: dict = field(default_factory=dict)   # the evaluation split's summary (may be empty)
+    genres_label: str = "Genres"                # "Categories" when they are not genres (wines)
 
 
 def compute_stats(store, dataset_id: int) -> DatasetStats:
@@ -33,7 +34,7 @@ def compute_stats(store, dataset_id: int) -> DatasetStats:
     genres = Counter(g for gs in ds.genres for g in gs).most_common()
     return DatasetStats(ds.info.id, ds.info.name, ds.n_users, ds.n_items, ds.n_interactions,
                         int(ds.positive_mask().sum()), values, counts, per_item, per_user, genres,
-                        split_summary(ds))
+                        split_summary(ds), ds.info.genres_label)
 
 
 def split_summary(ds) -> dict:

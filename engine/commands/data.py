@@ -31,8 +31,22 @@ def register(sub) -> None:
     for opt, what in (("user", "user id"), ("item", "item id"), ("rating", "rating (omit for implicit data)"),
                       ("timestamp", "timestamp (epoch seconds or ISO date)"),
                       ("item-id", "item id in the item file"), ("title", "item title"),
-                      ("genres", "genres/tags"), ("description", "item description")):
+                      ("description", "item description")):
         g.add_argument(f"--{opt}", metavar="COLUMN", help=f"column of the {what}")
+    g.add_argument("--genres", metavar="COLUMN", action="append",
+                   help="column of the genres/categories; repeat to merge several (e.g. --genres Type "
+                        "--genres Grapes); list cells ([...], '|' or ';' separated) are split")
+    g.add_argument("--genres-label", metavar="NAME",
+                   help="what the genres are called in the app (default: Genres, or Categories when taken "
+                        "from columns not named genres)")
+    g.add_argument("--text", metavar="COLUMN", action="append",
+                   help="an item column to add to the item's text as 'column: value'; repeat for several "
+                        "(replaces the detected ones)")
+    g.add_argument("--no-text", action="store_true", help="no labelled text columns (only title, genres, description)")
+    g.add_argument("--mapping", metavar="FILE",
+                   help="reuse a saved mapping (JSON or TOML, e.g. from --save-mapping or the wizard); "
+                        "options given here override it")
+    g.add_argument("--save-mapping", metavar="FILE", help="write the mapping used to FILE (JSON) for next time")
     g.add_argument("--timestamp-format", choices=["auto", "epoch", "iso"], default=None)
     g.add_argument("--genre-sep", default=None, help="separator between genres (default '|')")
     g.add_argument("--implicit", action="store_true", help="ignore any rating column: every interaction is positive")
@@ -84,10 +98,22 @@ def parse_exclude(rule: str):
 
 def mapping_overrides(args) -> dict:
     over: dict = {}
-    for key in ("user", "item", "rating", "timestamp", "item_id", "title", "genres", "description"):
+    if getattr(args, "mapping", None):
+        from ..ingest.mapping_file import load_mapping
+        over.update(load_mapping(args.mapping))
+    for key in ("user", "item", "rating", "timestamp", "item_id", "title", "description"):
         v = _col(getattr(args, key))
         if v is not None:
             over[key] = v
+    genres = [_col(c) for c in getattr(args, "genres", None) or []]
+    if genres:
+        over["genres"] = genres[0] if len(genres) == 1 else tuple(genres)
+    if getattr(args, "genres_label", None):
+        over["genres_label"] = args.genres_label
+    if getattr(args, "text", None):
+        over["text"] = tuple(_col(c) for c in args.text)
+    if getattr(args, "no_text", False):
+        over["text"] = ()
     if args.implicit:
         over["rating"] = None
     if args.timestamp_format:
@@ -129,9 +155,17 @@ def cmd_import(args, store) -> int:
         delim = DELIMITER_WORDS.get((args.delimiter or "").lower(), args.delimiter)
         detected = detect_format(args.paths, args.format, delimiter=delim, has_header=args.has_header,
                                  encoding=args.encoding)
+    over = mapping_overrides(args)
+    if args.save_mapping:
+        from ..ingest.formats import with_mapping
+        from ..ingest.mapping_file import save_mapping
+        detected = with_mapping(detected or detect_format(args.paths, args.format), over or None)
+        over = {}
     summary = import_files(store, args.paths, name=args.name, format=args.format, detected=detected,
-                           mapping=mapping_overrides(args) or None, on_unknown_item=args.on_unknown_item,
+                           mapping=over or None, on_unknown_item=args.on_unknown_item,
                            dry_run=args.dry_run, progress=show)
+    if args.save_mapping:
+        save_mapping(args.save_mapping, detected.mapping)
     if not args.quiet and not args.json and sys.stderr.isatty():
         print(file=sys.stderr)
     if args.json:
@@ -161,6 +195,7 @@ def cmd_datasets(args, store) -> int:
         emit_json([{"id": d.id, "name": d.name, "n_users": d.n_users, "n_items": d.n_items,
                     "n_interactions": d.n_interactions, "rating_min": d.rating_min, "rating_max": d.rating_max,
                     "positive_threshold": d.positive_threshold, "format": d.source.get("format"),
+                    "genres_label": d.genres_label,
                     "created_at": d.created_at} for d in infos])
         return 0
     if not infos:

@@ -66,9 +66,11 @@ class Mapping:
     exclude: tuple[Exclude, ...] = ()
     item_id: Col = None
     title: Col = None
-    genres: Col = None
+    genres: Col | tuple[Col, ...] = None      # one column, or several whose values are merged
     genre_sep: str = "|"
     description: Col = None
+    text: tuple[Col, ...] = ()                # more item columns, each labelled in the item's text
+    genres_label: str | None = None           # what the genres are called in the app (None: "Genres")
     genre_flags: tuple[tuple[int, str], ...] = ()  # (column, genre) pairs of 0/1 flags (MovieLens 100K)
     rating_min: float | None = None           # scale overrides; None: from the format or the data
     rating_max: float | None = None
@@ -76,6 +78,11 @@ class Mapping:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    @property
+    def genre_columns(self) -> tuple[Col, ...]:
+        g = self.genres
+        return () if g is None else tuple(g) if isinstance(g, (tuple, list)) else (g,)
 
 
 @dataclass(frozen=True)
@@ -131,6 +138,7 @@ class DetectedFormat:
     rating_max: float | None = None
     positive_threshold: float | None = None
     notes: tuple[str, ...] = ()
+    ambiguous: tuple[tuple[str, tuple[str, ...]], ...] = ()   # (role, candidate columns) left for the user
 
     # the interactions file's shape, for the wizard's first page
     @property
@@ -209,6 +217,10 @@ def _looks_like_header(rows: list[list[str]]) -> bool:
         return True
     if not rest:
         return not any(_is_number(c) for c in first)
+    from .roles import id_stem
+    for k, cell in enumerate(first):   # 'WineID' above 'w1', 'w2': a header even without numbers
+        if id_stem(cell) not in (None, "id") and not any(k < len(r) and id_stem(r[k]) for r in rest):
+            return True
     for k, cell in enumerate(first):
         col = [r[k] for r in rest if k < len(r)]
         if col and not _is_number(cell) and all(_is_number(c) for c in col):
@@ -316,11 +328,21 @@ def refuse_side_file(path: Path) -> None:
 
 
 def expand_paths(paths: Sequence[str | os.PathLike]) -> list[Path]:
-    """Paths as given; a folder stands for the known files inside it."""
+    """Paths as given; a folder stands for the known files inside it; a .zip for the files inside it
+    (the known ones in their usual order, else the largest first)."""
+    from .archive import data_files, extract_zip, is_zip
     out: list[Path] = []
     for raw in paths:
         p = Path(raw)
-        if p.is_dir():
+        if is_zip(p):
+            folder = extract_zip(p)
+            files = data_files(folder)
+            known = [c for c in files if _base(c) in KNOWN_NAMES]
+            if known and any(_base(c) in ("u.data", "ratings.dat") for c in known) or len(known) > 1:
+                out.extend(expand_paths([folder]))    # MovieLens-like: the known files, in their order
+            else:
+                out.extend(files[:2])                 # interactions (the largest), then the items
+        elif p.is_dir():
             found = sorted(c for c in p.iterdir() if c.is_file() and _base(c) in KNOWN_NAMES)
             if not found:
                 raise InputError("this folder holds no file llmrec recognises (u.data, ratings.dat, ratings.csv...); "
@@ -406,6 +428,9 @@ def _generic(inter_path: Path, items_path: Path | None, tags_path: Path | None, 
         if "rating" in m and not all(_is_number(r[2]) for r in inter.sample if len(r) > 2):
             m.pop("rating")
     item_sniff = sniff_file(items_path) if items_path else None
+    ambiguous: list[tuple[str, tuple[str, ...]]] = []
+    if inter.has_header:
+        ambiguous = _content_roles(inter, item_sniff, m)
     if item_sniff is not None:
         im = _suggest(item_sniff, ("item_id", "title", "genres", "description"))
         if not item_sniff.has_header:
@@ -414,6 +439,19 @@ def _generic(inter_path: Path, items_path: Path | None, tags_path: Path | None, 
                 im["title"] = 1
             if item_sniff.n_columns > 2:
                 im["genres"] = 2
+        else:
+            from .roles import suggest_item_roles
+            if "item_id" not in im and m.get("item") is not None:
+                im["item_id"] = next((c for c in item_sniff.columns if norm(c) == norm(str(m["item"]))), None)
+                if im["item_id"] is None:
+                    del im["item_id"]
+            more = suggest_item_roles(item_sniff, im.get("item_id"))
+            for role in ("title", "genres", "genre_sep", "genres_label"):
+                if role not in im and role in more and (role != "genre_sep" or "genres" not in im):
+                    im[role] = more[role]
+            if im.get("genres") is not None and not isinstance(im["genres"], tuple) and "genres_label" not in im:
+                im["genres_label"] = "Genres" if norm(im["genres"]) in ("genre", "genres") else "Categories"
+            im["text"] = tuple(c for c in more.get("text", ()) if c not in im.values())
         m.update(im)
     else:
         m.update({k: v for k, v in _suggest(inter, ("title", "genres", "description")).items()
@@ -432,7 +470,42 @@ def _generic(inter_path: Path, items_path: Path | None, tags_path: Path | None, 
         name = "csv"           # named like MovieLens but not on its scale: treat as generic
     return DetectedFormat(name, inter, item_sniff, tags, Mapping(**m), *scale,
                           notes=() if "rating" in m else ("no rating column: implicit data, every interaction "
-                                                          "is a positive",))
+                                                          "is a positive",),
+                          ambiguous=tuple(ambiguous))
+
+
+def _content_roles(inter: FileSniff, items: FileSniff | None, m: dict) -> list[tuple[str, tuple[str, ...]]]:
+    """Fill the roles the usual names missed: user and item from id-like names (UserID, customerId,
+    WineID, sku...; the item is the id column the item file shares), the rating from a number named
+    like one, the time from a column of dates. Returns the ties left open."""
+    from .roles import is_id, is_user_id, item_candidates, profile_columns, shared_id_columns
+    ties = []
+    users = [c for c in inter.columns if is_user_id(c) and (is_id(c) or c == m.get("user"))
+             and (c == m.get("user") or c not in m.values())]
+    if len(users) == 1 and m.get("user") is None:
+        m["user"] = users[0]
+    elif len(users) > 1:              # e.g. UserID and customer_id: ask rather than guess
+        m.pop("user", None)
+        ties.append(("user", tuple(users)))
+    profiles = {p.name: p for p in profile_columns(inter)}
+    free = [c for c in inter.columns if c not in m.values() and not is_id(c)]
+    if m.get("rating") is None:       # user_rating, review_score, overall_stars: a number named like one
+        rated = [c for c in free if profiles[c].kind == "number"
+                 and any(w in norm(c) for w in ("rating", "score", "stars"))]
+        if len(rated) == 1:
+            m["rating"] = rated[0]
+    if m.get("timestamp") is None:    # a column of ISO dates, whatever its name
+        dated = [c for c in free if profiles[c].kind == "date"]
+        if len(dated) == 1:
+            m["timestamp"] = dated[0]
+    shared = shared_id_columns(inter, items) if items is not None and items.has_header else []
+    if m.get("item") is None:
+        cands = [c for c in shared if c not in m.values()] or item_candidates(inter, list(m.values()))
+        if len(cands) == 1:
+            m["item"] = cands[0]
+        elif cands:
+            ties.append(("item", tuple(cands)))
+    return ties
 
 
 def detect_format(paths: Sequence[str | os.PathLike], format: str = "auto", *, delimiter: str | None = None,
@@ -481,7 +554,8 @@ def detect_format(paths: Sequence[str | os.PathLike], format: str = "auto", *, d
         return _dat_format(first, second, format)
     if format in ("auto",) and role("ratings.csv"):
         r = role("ratings.csv")
-        items = role("movies.csv") or _sibling(r, "movies.csv")
+        others = [f for f in files if f != r and _base(f) not in KNOWN_NAMES]   # e.g. ratings.csv wines.csv
+        items = role("movies.csv") or (others[0] if others else None) or _sibling(r, "movies.csv")
         tags = role("tags.csv") or _sibling(r, "tags.csv")
         det = _generic(r, items, tags, "movielens")
         if det.mapping.user is not None and det.mapping.item is not None and det.mapping.rating is not None:

@@ -3,6 +3,7 @@ repeated (user, item) events collapsed to the latest in one SQL statement, progr
 chunks. Nothing is written unless the whole import succeeds."""
 from __future__ import annotations
 
+import dataclasses
 import operator
 import os
 import sqlite3
@@ -21,7 +22,7 @@ from ..jobs import CancelToken, check
 from ..storage import Store
 from ..storage import repository as repo
 from .formats import DetectedFormat, Mapping, detect_format, guess_scale, with_mapping
-from .items import ItemTable, fold_tags, read_items
+from .items import ItemFields, ItemTable, fold_tags, read_items
 from .reader import Chunk, ChunkSplitter, first_bad
 from .textio import CSV_DELIMITERS, FALLBACK, iter_chunks, open_source
 
@@ -92,24 +93,29 @@ class _Interactions:
     def __init__(self, det: DetectedFormat, items: ItemTable | None, on_unknown_item: str):
         s, m = det.interactions, det.mapping
         self.sniff, self.m, self.on_unknown = s, m, on_unknown_item
-        if m.user is None:
-            raise InputError("no user column; name it in the mapping (e.g. --user COLUMN); the columns are: "
-                             + ", ".join(s.columns), path=s.path, line=1)
-        if m.item is None:
-            raise InputError("no item column; name it in the mapping (e.g. --item COLUMN); the columns are: "
+        ties = dict(det.ambiguous)
+        for role in ("user", "item"):
+            if getattr(m, role) is not None:
+                continue
+            if role in ties:
+                raise InputError(f"cannot tell which column holds the {role}: " + " or ".join(ties[role])
+                                 + f"; choose one with --{role} COLUMN (or in the mapping)", path=s.path, line=1)
+            raise InputError(f"no {role} column; name it in the mapping (e.g. --{role} COLUMN); the columns are: "
                              + ", ".join(s.columns), path=s.path, line=1)
         self.uk = s.index(m.user, "user")
         self.ik = s.index(m.item, "item")
         self.rk = s.index(m.rating, "rating") if m.rating is not None else None
         self.tk = s.index(m.timestamp, "timestamp") if m.timestamp is not None else None
-        self.text_k: list[int | None] = [None, None, None]
+        self.fields: ItemFields | None = None
+        self.text_k: list[int] = []
         if items is None:
-            self.text_k = [s.index(c, what) if c is not None else None
-                           for c, what in ((m.title, "title"), (m.genres, "genres"), (m.description, "description"))]
-            if self.text_k[2] is not None and self.text_k[2] == self.text_k[0]:
-                self.text_k[2] = None      # the same column as the title: no separate description
+            if m.description is not None and m.title is not None and s.index(m.description, "description") == \
+                    s.index(m.title, "title"):
+                m = dataclasses.replace(m, description=None)   # the title column: no separate description
+            self.fields = ItemFields(s, m)
+            self.text_k = self.fields.columns
         self.excl = [(s.index(e.column, f"exclude rule ({e.reason})"), e) for e in m.exclude]
-        wanted = [self.uk, self.ik] + [k for k in (self.rk, self.tk, *self.text_k) if k is not None]
+        wanted = [self.uk, self.ik] + [k for k in (self.rk, self.tk) if k is not None] + self.text_k
         wanted += [k for k, _ in self.excl]
         self.splitter = ChunkSplitter(s, wanted)
         self.items = items
@@ -118,7 +124,7 @@ class _Interactions:
         self.imap: dict[bytes, int] = ({} if items is None else
                                        {i.encode(s.encoding.replace("-sig", ""), "replace"): k
                                         for i, k in items.index.items()})
-        self.item_text: dict[int, tuple[bytes | None, ...]] = {}
+        self.item_text: dict[int, tuple[bytes, ...]] = {}   # an item's cells of the text_k columns
         self.skipped: Counter = Counter()
         self.rows_read = 0
         self.rmin, self.rmax = np.inf, -np.inf
@@ -210,11 +216,11 @@ class _Interactions:
         else:
             n_before = len(self.imap)
             iidx = _index(self.imap, icol)
-            if any(k is not None for k in self.text_k) and len(self.imap) > n_before:
-                text_cols = [cols[k] if k is not None else None for k in self.text_k]
+            if self.text_k and len(self.imap) > n_before:
+                text_cols = [cols[k] for k in self.text_k]
                 for j, ii in enumerate(iidx):
                     if ii >= n_before and ii not in self.item_text:
-                        self.item_text[ii] = tuple(c[j] if c is not None else None for c in text_cols)
+                        self.item_text[ii] = tuple(c[j] for c in text_cols)
         if ratings is not None and ratings:
             self.rmin, self.rmax = min(self.rmin, float(lo)), max(self.rmax, float(hi))
         uidx = _index(self.umap, cols[self.uk])
@@ -399,18 +405,16 @@ def _write(store, s, det: DetectedFormat, name: str, items: ItemTable | None, pa
                           items.descriptions[k]) for k in range(len(items.ids))))
         n_items = len(items.ids)
     else:
-        def text(b: bytes | None) -> str | None:
-            return (b.decode(enc, FALLBACK).strip() or None) if b is not None else None
-
-        def genres(b: bytes | None) -> str | None:
-            from .items import split_genres
-            return "|".join(split_genres(text(b) or "", parser.m.genre_sep)) or None if b is not None else None
-
         def rows():
+            where = {k: j for j, k in enumerate(parser.text_k)}
             for key, k in parser.imap.items():
                 ext = key.decode(enc, FALLBACK)
-                t, g, d = parser.item_text.get(k, (None, None, None))
-                yield ds_id, k, ext, text(t) or ext, genres(g), text(d)
+                cells = parser.item_text.get(k)
+                if cells is None or parser.fields is None:
+                    yield ds_id, k, ext, ext, None, None
+                    continue
+                t, g, d = parser.fields.build(lambda c: cells[where[c]].decode(enc, FALLBACK))
+                yield ds_id, k, ext, t or ext, "|".join(g) or None, d
         cur.executemany("INSERT INTO items (dataset_id, idx, external_id, title, genres, description) "
                         "VALUES (?, ?, ?, ?, ?, ?)", rows())
         n_items = len(parser.imap)
@@ -420,6 +424,7 @@ def _write(store, s, det: DetectedFormat, name: str, items: ItemTable | None, pa
     from ..storage.schema import DatasetRow
     row = s.get(DatasetRow, ds_id)
     row.rating_min, row.rating_max, row.positive_threshold = rmin, rmax, thr
+    row.genres_label = det.mapping.genres_label if det.mapping.genre_columns or det.mapping.genre_flags else None
     seconds = time.perf_counter() - t0
     skipped = dict(parser.skipped)
     import_report = {"skipped": skipped, "duplicates": staged - n_inter, "rows_read": parser.rows_read,

@@ -20,7 +20,7 @@ def _dataset_info(row: DatasetRow) -> DatasetInfo:
                        n_interactions=row.n_interactions, rating_min=row.rating_min,
                        rating_max=row.rating_max, positive_threshold=row.positive_threshold,
                        source=dict(row.source or {}), import_report=dict(row.import_report or {}),
-                       created_at=row.created_at)
+                       created_at=row.created_at, genres_label=row.genres_label or "Genres")
 
 
 def list_datasets(session: Session) -> list[DatasetInfo]:

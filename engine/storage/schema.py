@@ -25,6 +25,7 @@ class DatasetRow(Base):
     n_interactions: Mapped[int] = mapped_column(Integer, default=0)
     import_report: Mapped[dict] = mapped_column(JSON, default=dict)  # skipped rows by reason, seconds
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    genres_label: Mapped[str | None] = mapped_column(String)   # "Categories" etc.; None: "Genres"
 
 
 class UserRow(Base):

@@ -1,4 +1,4 @@
-"""Plots of one dataset: rating histogram, long tails (log scale) and genre distribution."""
+"""Plots of one dataset: rating histogram, long tails (log scale) and genre (or category) distribution."""
 from __future__ import annotations
 
 import numpy as np
@@ -29,6 +29,13 @@ def genre_bars(genres: list[tuple[str, int]], limit: int = GENRE_BARS) -> list[t
         return list(genres)
     rest = genres[limit - 1:]
     return list(genres[:limit - 1]) + [(f"{len(rest)} other genres", sum(c for _, c in rest))]
+
+
+def _singular(plural: str) -> str:
+    """'genres' -> 'genre', 'categories' -> 'category' (plot titles name one bar's kind)."""
+    if plural.endswith("ies"):
+        return plural[:-3] + "y"
+    return plural[:-1] if plural.endswith("s") else plural
 
 
 class DatasetPlots(QWidget):
@@ -66,10 +73,12 @@ class DatasetPlots(QWidget):
             if len(counts) and counts.min() == 0:
                 ticks.append((float(np.log10(0.5)), "0"))   # zero counts are drawn at 0.5
             plot.getAxis("left").setTicks([ticks])
+        what = st.genres_label.lower()
+        self.genres.setTitle(f"Items per {_singular(what)}")
         top = genre_bars(st.genres)
         if top:
             y = np.arange(len(top))
-            self.genres.setTitle(f"Items per genre ({len(st.genres)} genres)")
+            self.genres.setTitle(f"Items per {_singular(what)} ({len(st.genres)} {what})")
             self.genres.addItem(pg.BarGraphItem(x0=0, y=y, height=0.7, width=[c for _, c in top], brush=bar_brush()))
             axis = self.genres.getAxis("left")
             font = self.font()
@@ -79,4 +88,4 @@ class DatasetPlots(QWidget):
             self.genres.setYRange(-0.6, len(top) - 0.4, padding=0)
             self.genres.invertY(True)
         else:
-            self.genres.setTitle("Items per genre (no genres)")
+            self.genres.setTitle(f"Items per {_singular(what)} (no {what})")

@@ -258,6 +258,7 @@ class ExplorerPanel(QWidget):
         from engine.feedback import default_user
         self.run = loaded
         ds = loaded.dataset
+        self.list.set_genres_label(ds.info.genres_label)
         counts = np.bincount(ds.user_idx, minlength=ds.n_users)
         self.users.set_users([(u, str(ds.user_ids[u]), int(counts[u])) for u in range(ds.n_users)])
         self.stack.setCurrentIndex(1)

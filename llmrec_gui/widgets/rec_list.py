@@ -37,6 +37,10 @@ class RecList(ReadOnlyTable):
         self.items: list[int] = []
         self.can_undo = False
 
+    def set_genres_label(self, label: str) -> None:
+        """Name the genres column after what the dataset's categories are ("Categories" for wines)."""
+        self.horizontalHeaderItem(COLUMNS.index("Genres")).setText(label)
+
     def set_list(self, rec) -> None:
         """Show an engine RecList; the selection follows the selected item (not the row number)."""
         keep = self.selected_item()

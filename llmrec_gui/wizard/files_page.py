@@ -76,7 +76,8 @@ class FilesPage(QWizardPage):
 
     def ask_files(self, start: str) -> list[str]:
         paths, _ = QFileDialog.getOpenFileNames(self, "Choose data files", start,
-                                                "Data files (*.csv *.tsv *.dat *.data *.txt *.gz *.item);;All files (*)")
+                                                "Data files (*.csv *.tsv *.dat *.data *.txt *.gz *.item *.zip);;"
+                                                "All files (*)")
         return paths
 
     def ask_folder(self, start: str) -> str:

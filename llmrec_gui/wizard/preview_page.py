@@ -16,7 +16,7 @@ def fill_table(table: QTableWidget, columns, rows) -> None:
 
 
 INTERACTION_ROLES = ("user", "item", "rating", "timestamp")
-ITEM_ROLES = ("item_id", "title", "genres", "description")
+ITEM_ROLES = ("item_id", "title", "genres", "description", "text")
 
 
 def role_headers(sniff, mapping, roles) -> list[str]:
@@ -24,13 +24,14 @@ def role_headers(sniff, mapping, roles) -> list[str]:
     kept beside the role ("userId → user"); columns with no role keep their name."""
     found: dict[int, str] = {}
     for role in roles:
-        col = getattr(mapping, role)
-        if col is None:
-            continue
-        try:
-            found.setdefault(sniff.index(col, role), role.replace("_", " "))
-        except Exception:  # noqa: BLE001 - a mapping the file cannot satisfy: the mapping page says so
-            continue
+        cols = getattr(mapping, role, None)
+        for col in (cols if isinstance(cols, tuple) else (cols,)):
+            if col is None:
+                continue
+            try:
+                found.setdefault(sniff.index(col, role), role.replace("_", " "))
+            except Exception:  # noqa: BLE001 - a mapping the file cannot satisfy: the mapping page says so
+                continue
     flags = {k: g for k, g in getattr(mapping, "genre_flags", ()) or ()}
     out = []
     for k, name in enumerate(sniff.columns):

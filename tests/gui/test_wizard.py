@@ -180,7 +180,105 @@ def test_wizard_preview_names_roles_folder_and_last_folder_and_none_explained(qt
     item_headers = [items.horizontalHeaderItem(c).text() for c in range(items.columnCount())]
     assert item_headers[:2] == ["item id", "title"] and any(h.startswith("genre: ") for h in item_headers)
     _next(wiz, "mapping_page")
-    genres = wiz.mapping_page.combos["genres"]
-    assert genres.itemData(0) is None and "no genres" in genres.itemText(0)
     rating = wiz.mapping_page.combos["rating"]
-    assert "implicit" in rating.itemText(0)
+    assert rating.itemData(0) is None and "implicit" in rating.itemText(0)
+    assert "file order" in wiz.mapping_page.combos["timestamp"].itemText(0)
+
+
+def _wine_files(tmp_path):
+    from tests.engine.test_ingest_catalogue import write_wines
+    ratings, wines, n_rows = write_wines(tmp_path)
+    return ratings, wines, n_rows
+
+
+def test_wizard_catalogue_text_columns_with_live_preview(qtbot, store, wizard_for, tmp_path):
+    """Id columns named *ID, list cells, several text columns: only the text ticks are touched."""
+    from engine.data.dataset import load_dataset
+    ratings, wines, n_rows = _wine_files(tmp_path)
+    wiz = wizard_for([ratings, wines])
+    _next(wiz, "preview_page")
+    _next(wiz, "mapping_page")
+    page = wiz.mapping_page
+    assert page.isComplete() and page.combos["item"].currentData() == "WineID"
+    assert page.genre_checks["Type"].isChecked() and page.genre_checks["Grapes"].isChecked()
+    assert page.genres_label.text() == "Categories"
+    table = page.columns_table
+    kinds = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}
+    assert kinds["Grapes"] == "list (Python-style list)" and kinds["ABV"] == "number"
+    preview = page.preview.toPlainText()
+    assert "Espumante Moscatel" in preview and "harmonize: Pork, Rich Fish, Shellfish" in preview
+    assert "ABV: 7.5" not in preview
+    page.text_checks["ABV"].setChecked(True)          # the live preview follows the ticks
+    page.text_checks["Harmonize"].setChecked(False)
+    preview = page.preview.toPlainText()
+    assert "ABV: 7.5" in preview and "harmonize" not in preview
+    _validate(qtbot, wiz)
+    assert wiz.validate_page.ok, wiz.validate_page.error
+    with qtbot.waitSignal(wiz.imported, timeout=30000) as sig:
+        _next(wiz, "import_page")
+    s = sig.args[0]
+    assert (s.n_users, s.n_items, s.n_interactions) == (5, 3, n_rows)
+    ds = load_dataset(store, s.dataset_id)
+    k = list(ds.item_ids).index("100001")
+    assert ds.descriptions[k] == ("type: Sparkling; grapes: Muscat/Moscato; ABV: 7.5; body: Medium-bodied; "
+                                  "country: Brazil")
+    assert ds.genres[k] == ("Sparkling", "Muscat/Moscato") and ds.info.genres_label == "Categories"
+
+
+def test_wizard_saves_and_loads_a_mapping(qtbot, wizard_for, tmp_path):
+    import json
+    ratings, wines, _ = _wine_files(tmp_path)
+    wiz = wizard_for([ratings, wines])
+    _next(wiz, "preview_page")
+    _next(wiz, "mapping_page")
+    page = wiz.mapping_page
+    page.text_checks["Country"].setChecked(False)
+    page.genre_checks["Grapes"].setChecked(False)
+    assert page.save_mapping_to(str(tmp_path / "m.json"))
+    saved = json.loads((tmp_path / "m.json").read_text())
+    assert saved["text"] == ["Type", "Grapes", "Harmonize", "Body"] and saved["genres"] == "Type"
+    page.text_checks["Body"].setChecked(False)
+    assert page.load_mapping_from(str(tmp_path / "m.json"))
+    assert page.text_checks["Body"].isChecked() and not page.text_checks["Country"].isChecked()
+    assert not page.genre_checks["Grapes"].isChecked()
+    (tmp_path / "bad.json").write_text("{", encoding="utf-8")
+    assert not page.load_mapping_from(str(tmp_path / "bad.json"))
+    assert "bad.json" in page.mapping_error.text()
+
+
+def test_wizard_asks_when_two_columns_could_be_the_item(qtbot, store, wizard_for, tmp_path):
+    (tmp_path / "r.csv").write_text("UserID,WineID,GrapeID,Rating\n1,w1,g1,4\n2,w2,g1,5\n", encoding="utf-8")
+    (tmp_path / "w.csv").write_text("WineID,GrapeID,WineName\nw1,g1,A\nw2,g1,B\n", encoding="utf-8")
+    wiz = wizard_for([tmp_path / "r.csv", tmp_path / "w.csv"])
+    _next(wiz, "preview_page")
+    _next(wiz, "mapping_page")
+    page = wiz.mapping_page
+    ask = page.findChild(type(page.mapping_error), "ask-item")
+    assert ask is not None and "WineID or GrapeID" in ask.text()
+    assert not page.isComplete()
+    page.combos["item"].setCurrentIndex(page.combos["item"].findData("WineID"))
+    assert page.isComplete()
+    _validate(qtbot, wiz)
+    assert wiz.validate_page.ok, wiz.validate_page.error
+
+
+def test_wizard_imports_xwines_untouched(qtbot, store, wizard_for, tmp_path):
+    """The real X-Wines files through the wizard with nothing touched (skipped without ../shared/data)."""
+    import zipfile
+
+    from engine.data.dataset import load_dataset
+    from tests.conftest import shared_data_or_skip
+    archive = shared_data_or_skip("x-wines-slim", "XWines_Slim_1K_wines_150K_ratings.zip")
+    with zipfile.ZipFile(archive) as zf:
+        zf.extractall(tmp_path)
+    wiz = wizard_for([tmp_path / "XWines_Slim_150K_ratings.csv", tmp_path / "XWines_Slim_1K_wines.csv"])
+    _next(wiz, "preview_page")
+    _next(wiz, "mapping_page")
+    _validate(qtbot, wiz, timeout=120000)
+    assert wiz.validate_page.ok, wiz.validate_page.error
+    with qtbot.waitSignal(wiz.imported, timeout=120000) as sig:
+        _next(wiz, "import_page")
+    s = sig.args[0]
+    assert (s.n_users, s.n_items, s.n_interactions) == (10_561, 1_007, 150_000)
+    ds = load_dataset(store, s.dataset_id)
+    assert all("grapes: " in d and "harmonize: " in d for d in ds.descriptions)
