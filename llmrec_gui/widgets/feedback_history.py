@@ -7,15 +7,16 @@ from PySide6.QtWidgets import QHeaderView, QTableWidgetItem, QToolButton
 
 from .read_only_table import ReadOnlyTable
 
-KIND_LABEL = {"like": "👍 liked", "dislike": "👎 disliked", "not_interested": "✕ not interested"}
+KIND_LABEL = {"like": "Liked", "dislike": "Disliked", "not_interested": "Not interested"}
 
 
 class FeedbackHistory(ReadOnlyTable):
     undo_requested = Signal(int)     # feedback id
 
     def __init__(self, parent=None):
-        super().__init__(("When (UTC)", "Feedback", "Title", ""), parent)
-        self.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        super().__init__(("Feedback", "Title", "When", ""), parent)
+        self.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.horizontalHeaderItem(2).setToolTip("When the feedback was given (UTC)")
         self.entries: list = []
 
     def set_entries(self, entries, titles) -> None:
@@ -23,9 +24,12 @@ class FeedbackHistory(ReadOnlyTable):
         self.entries = list(entries)
         self.setRowCount(len(self.entries))
         for row, e in enumerate(reversed(self.entries)):
-            when = e.created_at.replace("T", " ")[:16]
-            for col, text in enumerate((when, KIND_LABEL.get(e.kind, e.kind), titles[e.item])):
-                self.setItem(row, col, QTableWidgetItem(text))
+            when = e.created_at[5:16].replace("T", " ")          # "12-02 06:07"
+            for col, text in enumerate((KIND_LABEL.get(e.kind, e.kind), titles[e.item], when)):
+                cell = QTableWidgetItem(text)
+                cell.setToolTip(f"{KIND_LABEL.get(e.kind, e.kind)} “{titles[e.item]}” on "
+                                f"{e.created_at.replace('T', ' ')} UTC")
+                self.setItem(row, col, cell)
             b = QToolButton()
             b.setText("Undo")
             b.setAutoRaise(True)
@@ -33,6 +37,5 @@ class FeedbackHistory(ReadOnlyTable):
             b.setToolTip("Undo this feedback: the list is re-scored without it")
             b.clicked.connect(lambda _=False, fid=e.id: self.undo_requested.emit(fid))
             self.setCellWidget(row, 3, b)
-        self.resizeColumnToContents(0)
-        self.resizeColumnToContents(1)
-        self.resizeColumnToContents(3)
+        for col in (0, 2, 3):
+            self.resizeColumnToContents(col)
