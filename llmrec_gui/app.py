@@ -290,9 +290,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.screenshot:
         QTimer.singleShot(0, lambda: ctrl.take_screenshot(args.screenshot, args.view or "explore", app))
     code = app.exec()
-    ctrl.shutdown()
+    ctrl.shutdown()                  # every job is cancelled: engine work stops at its next check
     from . import workers
-    workers.wait_all(5000)
+    if not workers.wait_all(10000):  # a step that cannot be interrupted: never tear Qt down under it
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     return code
 
 

@@ -129,7 +129,7 @@ class ExplorerPanel(QWidget):
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 5)
         split.setStretchFactor(2, 4)
-        split.setSizes([270, 520, 470])
+        split.setSizes([300, 500, 460])
         split.setChildrenCollapsible(False)
         main = QWidget()
         mlay = QVBoxLayout(main)

@@ -17,6 +17,7 @@ class FeedbackHistory(ReadOnlyTable):
         super().__init__(("Feedback", "Title", "When", ""), parent)
         self.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.horizontalHeaderItem(2).setToolTip("When the feedback was given (UTC)")
+        self.setWordWrap(False)             # one line per entry; the full title is in the tooltip
         self.entries: list = []
 
     def set_entries(self, entries, titles) -> None:
