@@ -3,7 +3,19 @@ from __future__ import annotations
 
 
 class EngineError(Exception):
-    """Base class: anything the engine reports to a user (one clear sentence)."""
+    """Base class: anything the engine reports to a user (one clear sentence). `exit_code` is what
+    the CLI exits with: 2 for a request that cannot be done as asked (usage, bad input), 1 for a
+    failure (a damaged file, a full disk, an unusable database)."""
+    exit_code = 2
+
+
+class UsageError(EngineError):
+    """A command-line option out of range, or a wrong kind of path."""
+
+
+class DataError(EngineError):
+    """A file or database that is damaged, missing or cannot be written."""
+    exit_code = 1
 
 
 class CancelledError(EngineError):

@@ -106,7 +106,7 @@ class Candidates:
 def record_feedback(store, dataset_id: int, user: int, item: int, kind: str) -> int:
     if kind not in KINDS:
         raise EngineError(f"unknown feedback {kind!r}; use one of {', '.join(KINDS)}")
-    with store.session() as s:
+    with store.write_session() as s:   # waits while another program writes
         return repo.add_feedback(s, dataset_id, int(user), int(item), kind)
 
 
@@ -116,7 +116,7 @@ def list_feedback(store, dataset_id: int, user: int) -> list[FeedbackEntry]:
 
 
 def undo_feedback(store, feedback_id: int) -> None:
-    with store.session() as s:
+    with store.write_session() as s:
         repo.undo_feedback(s, int(feedback_id))
 
 

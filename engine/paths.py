@@ -27,4 +27,12 @@ def to_url(path_or_url: str) -> str:
     """Accept a plain file path or any SQLAlchemy URL."""
     if "://" in path_or_url:
         return path_or_url
-    return "sqlite:///" + str(Path(path_or_url).expanduser().resolve())
+    try:
+        path = Path(path_or_url).expanduser().resolve()
+    except (RuntimeError, OSError) as exc:   # a symlink loop, an unreadable folder
+        from .errors import DataError
+        raise DataError(f"{path_or_url}: cannot be used as the database ({exc})") from None
+    if path.is_dir():
+        from .errors import DataError
+        raise DataError(f"{path_or_url}: is a folder; expected a database file (e.g. {path / 'llmrec.db'})")
+    return "sqlite:///" + str(path)

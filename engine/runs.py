@@ -4,6 +4,7 @@ cancel never leaves a registered run without files, nor a half-written folder un
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import time
 import uuid
@@ -87,12 +88,6 @@ class LoadedRun:
         return items_out, scores_out
 
 
-def run_epochs(store: Store, run_id: int) -> list[dict]:
-    """A run's per-epoch stats as plain dicts (what the training curves show)."""
-    with store.session() as s:
-        return repo.run_epochs(s, int(run_id))
-
-
 def run_path(store: Store, info: RunInfo) -> Path:
     return Path(store.artifact_root) / (info.artifact_dir or "")
 
@@ -104,16 +99,27 @@ def load_run(store: Store, run_id: int) -> LoadedRun:
     ds = load_dataset(store, info.dataset_id)
     if "positive_threshold" in info.config:
         ds = with_threshold(ds, info.config["positive_threshold"])
-    model = get_model_class(info.model).load(run_path(store, info))
+    path = run_path(store, info)
+    check_model_files(path)
+    try:
+        model = get_model_class(info.model).load(path)
+    except FileNotFoundError as exc:
+        from .errors import DataError
+        raise DataError(f"run {run_id}: a model file is missing ({exc.filename}); train the model again") from None
+    except Exception as exc:  # noqa: BLE001 - damaged or swapped model files
+        from .errors import DataError
+        raise DataError(f"run {run_id}: the model files in {path} are damaged ({type(exc).__name__}: {exc}); "
+                        "train the model again") from None
     split = time_split(ds) if info.holdout else None
     return LoadedRun(info=info, dataset=ds, model=model, split=split)
 
 
 def save_and_register(store: Store, *, dataset: Dataset, model: Recommender, objective: str | None, config: dict,
                       holdout: bool, device: str | None, device_name: str | None, seconds: float | None,
-                      metrics: dict, epochs: list[dict] | None) -> int:
+                      metrics: dict, epochs: list[dict] | None, progress=None, cancel=None) -> int:
     """Write the model's files to a temp folder, rename it into place, then register the run in one
-    transaction; on any failure nothing is left behind. Returns the run id."""
+    transaction; on any failure nothing is left behind. Returns the run id. While another program
+    writes to the database, it waits (reporting progress) instead of throwing the finished model away."""
     root = Path(store.artifact_root) / RUNS_DIR
     root.mkdir(parents=True, exist_ok=True)
     token = f"{model.name}-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
@@ -121,10 +127,13 @@ def save_and_register(store: Store, *, dataset: Dataset, model: Recommender, obj
     final = root / token
     config = dict(config)
     config.setdefault("positive_threshold", dataset.positive_threshold)
+    tmp.mkdir()
+    owner = _own(tmp)   # held until the run is registered: cleanup never touches a folder in use
     try:
         model.save(tmp)
+        check_model_files(tmp)
         tmp.rename(final)
-        with store.session() as s:
+        with store.write_session(progress=progress, cancel=cancel) as s:
             return repo.register_run(s, dataset_id=dataset.info.id, model=model.name, objective=objective,
                                      config=config, holdout=holdout, device=device, device_name=device_name,
                                      seconds=seconds, metrics=metrics, artifact_dir=f"{RUNS_DIR}/{token}",
@@ -133,6 +142,101 @@ def save_and_register(store: Store, *, dataset: Dataset, model: Recommender, obj
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(final, ignore_errors=True)
         raise
+    finally:
+        _release(owner)
+
+
+# ---- model files: validation and leftovers -------------------------------------------------------
+
+def check_model_files(directory: Path) -> None:
+    """Refuse a model whose arrays hold NaN or infinite values (a diverged fit, a damaged file):
+    checked when a run is saved and when it is loaded, so no 'done' run recommends nothing."""
+    from .errors import DataError
+    path = Path(directory) / "model.npz"
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            for key in z.files:
+                a = z[key]
+                if a.dtype.kind in "fc" and not np.isfinite(a).all():
+                    raise DataError(f"{path}: the model's {key!r} values are not finite numbers (NaN or "
+                                    "infinite: the training diverged or the file is damaged); train it again")
+    except DataError:
+        raise
+    except FileNotFoundError:
+        raise DataError(f"{path}: the model file is missing; train the model again") from None
+    except Exception as exc:  # noqa: BLE001 - a truncated or foreign file: zipfile, ValueError, OSError...
+        raise DataError(f"{path}: the model file is damaged ({type(exc).__name__}: {exc}); "
+                        "train the model again") from None
+
+
+def _own(folder: Path):
+    """An exclusive lock on `folder` for as long as this process holds it (released by the kernel if
+    the process dies): how cleanup tells a folder being written from a leftover. POSIX only."""
+    try:
+        import fcntl
+    except ImportError:   # no flock: cleanup then only removes old leftovers
+        return None
+    fd = os.open(folder, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def _try_own(folder: Path):
+    try:
+        import fcntl
+    except ImportError:
+        return "unlocked" if time.time() - folder.stat().st_mtime > 86400 else None
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return fd
+    except OSError:
+        os.close(fd)
+        return None
+
+
+def _release(fd) -> None:
+    if isinstance(fd, int):
+        os.close(fd)
+
+
+def clean_leftovers(store: Store, *, min_age_s: float = 60.0) -> list[str]:
+    """Remove what a killed save left under the runs folder: `.tmp-*` folders and complete folders that
+    no run references (killed between the rename and the registration). A folder whose writer still
+    runs is locked by it and skipped, and so is one younger than `min_age_s` (a save that has just
+    made its folder and not yet locked it); a folder is removed only after a second look at the runs
+    table under its lock. Returns the removed folders' names."""
+    root = Path(store.artifact_root) / RUNS_DIR
+    if not root.is_dir():
+        return []
+
+    def referenced() -> set[str]:
+        with store.session() as s:
+            return {Path(r.artifact_dir or "").name for r in repo.list_runs(s)}
+
+    used = referenced()
+    removed = []
+    for folder in sorted(root.iterdir()):
+        if not folder.is_dir() or folder.name in used:
+            continue
+        try:
+            if time.time() - folder.stat().st_mtime < min_age_s:
+                continue
+        except OSError:
+            continue
+        fd = _try_own(folder)
+        if fd is None:
+            continue       # in use by a running save
+        try:
+            if folder.name.startswith(".tmp-") or folder.name not in referenced():
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder.name)
+        finally:
+            _release(fd)
+    return removed
 
 
 def fit_baseline(store: Store, dataset_name, model_name: str, *, holdout: bool = True, progress=None,
@@ -158,4 +262,5 @@ def fit_baseline(store: Store, dataset_name, model_name: str, *, holdout: bool =
     seconds = time.perf_counter() - start
     config = {"dataset": ds.info.name, "model": model_name, **model.params()}
     return save_and_register(store, dataset=ds, model=model, objective=None, config=config, holdout=holdout,
-                             device="cpu", device_name="CPU (numpy)", seconds=seconds, metrics=metrics, epochs=[])
+                             device="cpu", device_name="CPU (numpy)", seconds=seconds, metrics=metrics, epochs=[],
+                             progress=progress, cancel=cancel)

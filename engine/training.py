@@ -144,6 +144,6 @@ def run_training(config: TrainConfig, store: Store, progress=None, cancel: Cance
                   "best_epoch": model.best_epoch, "mixed_precision": mixed}
     run_id = save_and_register(store, dataset=ds, model=model, objective=model.config.objective, config=run_config,
                                holdout=config.holdout, device=kind, device_name=device_name, seconds=seconds,
-                               metrics=metrics, epochs=model.epochs)
+                               metrics=metrics, epochs=model.epochs, progress=progress, cancel=cancel)
     return RunSummary(run_id=run_id, model="lstm", device=kind, device_name=device_name, seconds=seconds,
                       metrics=metrics, epochs=list(model.epochs))

@@ -292,7 +292,10 @@ def main(argv: list[str] | None = None) -> int:
     code = app.exec()
     ctrl.shutdown()                  # every job is cancelled: engine work stops at its next check
     from . import workers
-    if not workers.wait_all(10000):  # a step that cannot be interrupted: never tear Qt down under it
+    from .state import close_store
+    finished = workers.wait_all(10000)
+    close_store(ctrl.state)
+    if not finished:                     # a step that cannot be interrupted: never tear Qt down under it
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

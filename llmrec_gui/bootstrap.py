@@ -1,4 +1,5 @@
-"""What the app does right after its window is shown (in a worker thread): open the database,
+"""What the app does right after its window is shown (in a worker thread): start the store process
+that owns the database (the app's process holds no database connection: engine.storage.store_process),
 create the demo dataset on first launch, and fit a fast EASE baseline (numpy, no TensorFlow) so the
 explorer works before any training. Plain functions, no Qt."""
 from __future__ import annotations
@@ -12,11 +13,25 @@ def _say(progress, text: str) -> None:
 
 
 def open_and_prepare(db: str | None, *, demo: bool = True, progress=None, cancel=None):
-    """Return the opened Store, with the demo dataset and its baseline in place when `demo`."""
-    from engine.storage import open_store
-    from engine.storage import repository as repo
+    """Start the store process on `db` and return its handle (a StoreProcess), with the demo dataset
+    and its baseline in place when `demo`."""
+    from engine.storage.store_process import StoreProcess
     _say(progress, "Opening the database…")
-    store = open_store(db)
+    store = StoreProcess.open(db)
+    try:
+        store.call(prepare, demo=demo, progress=progress, cancel=cancel)
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+def prepare(store, *, demo: bool = True, progress=None, cancel=None) -> None:
+    """In the store process: tidy what a killed job left behind (engine.maintenance), then the demo
+    dataset and its baseline on first launch (when `demo`)."""
+    from engine.maintenance import tidy
+    from engine.storage import repository as repo
+    tidy(store)
     with store.session() as s:
         datasets = repo.list_datasets(s)
     if demo and not datasets:
@@ -29,7 +44,6 @@ def open_and_prepare(db: str | None, *, demo: bool = True, progress=None, cancel
         from engine.data.demo import DEMO_NAME
         if any(d.name == DEMO_NAME for d in datasets):
             ensure_baseline(store, DEMO_NAME, progress=progress, cancel=cancel)
-    return store
 
 
 def find_dataset_and_run(store, dataset: str | None, run: int | None) -> tuple[int, int | None]:

@@ -1,7 +1,9 @@
 """TensorFlow work in a CHILD process (multiprocessing 'spawn'): training and the device probe.
 A thread in the GUI process would hold the GIL during TF import and graph tracing and freeze the
-window (ARCHITECTURE.md); here the GUI only polls a queue with a QTimer. Cancel is an Event the
-child turns into its CancelToken; terminate() is the last resort. The child opens its own Store."""
+window (ARCHITECTURE.md); here the GUI only polls a queue with a QTimer. Cancel is a flag in shared
+memory (a lock-free RawValue: setting it never waits on the child, even a stopped or dead one, unlike
+a multiprocessing.Event whose set() takes a lock the child may hold) that the child turns into its
+CancelToken; terminate() is the last resort. The child opens its own Store."""
 from __future__ import annotations
 
 import multiprocessing as mp
@@ -30,7 +32,7 @@ class ChildJob(QObject):
         super().__init__(parent)
         ctx = mp.get_context("spawn")
         self._queue = ctx.Queue()
-        self._cancel = ctx.Event()
+        self._cancel = ctx.RawValue("b", 0)
         self.process = ctx.Process(target=child_main, args=(target, args, self._queue, self._cancel), daemon=True)
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
@@ -56,7 +58,7 @@ class ChildJob(QObject):
         if self._ended or self.cancel_requested:
             return
         self.cancel_requested = True
-        self._cancel.set()
+        self._cancel.value = 1
         QTimer.singleShot(GRACE_MS, self._terminate_if_alive)
 
     def _terminate_if_alive(self) -> None:
@@ -72,7 +74,7 @@ class ChildJob(QObject):
         dead = not self.process.is_alive()
         for _ in range(200):  # bounded work per tick
             try:
-                kind, payload = self._queue.get(timeout=0.2) if dead else self._queue.get_nowait()
+                kind, payload = self._queue.get_nowait()   # never waits: this runs on the GUI thread
             except queue_mod.Empty:
                 break
             if kind == "progress":
@@ -98,7 +100,7 @@ class ChildJob(QObject):
     def shutdown(self, grace: float = 3.0) -> None:
         """Stop the child now (app exit): ask, wait `grace` seconds, then terminate."""
         if not self._ended:
-            self._cancel.set()
+            self._cancel.value = 1
             self.process.join(timeout=grace)
             if self.process.is_alive():
                 self.process.terminate()

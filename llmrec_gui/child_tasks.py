@@ -1,6 +1,6 @@
 """What runs in the child process (no Qt here: the child should import as little as possible).
-`child_main` reports over a multiprocessing queue and turns a multiprocessing Event into the
-engine's CancelToken."""
+`child_main` reports over a multiprocessing queue and turns the parent's cancel flag (shared memory,
+polled by a thread here) into the engine's CancelToken."""
 from __future__ import annotations
 
 import threading
@@ -11,7 +11,7 @@ import traceback
 CHILD_NICE = 19
 
 
-def child_main(target: str, args: tuple, out: "mp.Queue", cancel_event) -> None:
+def child_main(target: str, args: tuple, out: "mp.Queue", cancel_flag) -> None:
     import importlib
     import os
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -26,8 +26,8 @@ def child_main(target: str, args: tuple, out: "mp.Queue", cancel_event) -> None:
     stop = threading.Event()
 
     def watch():
-        while not stop.is_set():
-            if cancel_event.wait(0.1):
+        while not stop.wait(0.1):
+            if cancel_flag.value:
                 token.cancel()
                 return
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from . import workers
+from . import queries, workers
 
 
 class AppState(QObject):
-    store_changed = Signal(object)      # engine.storage.Store
+    store_changed = Signal(object)      # engine.storage.store_process.StoreProcess (or a Store in tests)
     datasets_changed = Signal(list)     # list[DatasetInfo]
     dataset_changed = Signal(object)    # DatasetInfo | None
     runs_changed = Signal(list)         # list[RunInfo] of the current dataset
@@ -33,7 +33,9 @@ class AppState(QObject):
 
     # ---- store -----------------------------------------------------------------------
     def set_store(self, store) -> None:
-        self.store = store
+        old, self.store = self.store, store
+        if old is not None and old is not store and hasattr(old, "close"):
+            _close_later(old)
         if self.settings is not None:
             self.settings.setValue("db", store.url)
         self.store_changed.emit(store)
@@ -54,7 +56,7 @@ class AppState(QObject):
         """Re-read the dataset list (worker) and keep or change the selection."""
         if self.store is None:
             return
-        workers.run_async(_list_datasets, self.store,
+        workers.run_async(queries.list_datasets, self.store,
                           on_done=lambda ds: self.set_datasets(ds, select), on_error=self.error.emit)
 
     def select_dataset(self, info, force: bool = False) -> None:
@@ -76,7 +78,7 @@ class AppState(QObject):
             self.run_changed.emit(None)
             return
         ds_id = self.dataset.id
-        workers.run_async(_list_runs, self.store, ds_id,
+        workers.run_async(queries.list_runs, self.store, ds_id,
                           on_done=lambda runs: self._set_runs(ds_id, runs, select), on_error=self.error.emit)
 
     def _set_runs(self, ds_id: int, runs: list, select: int | None) -> None:
@@ -122,13 +124,13 @@ def _int(value) -> int | None:
         return None
 
 
-def _list_datasets(store) -> list:
-    from engine.storage import repository as repo
-    with store.session() as s:
-        return repo.list_datasets(s)
+def _close_later(store) -> None:
+    """Close a store the app no longer shows, off the GUI thread (its running calls finish first)."""
+    import threading
+    threading.Thread(target=store.close, name="close-store", daemon=True).start()
 
 
-def _list_runs(store, dataset_id: int) -> list:
-    from engine.storage import repository as repo
-    with store.session() as s:
-        return repo.list_runs(s, dataset_id)
+def close_store(state: "AppState") -> None:
+    """At exit: stop the store process (waits for its running calls)."""
+    if state.store is not None and hasattr(state.store, "close"):
+        state.store.close()

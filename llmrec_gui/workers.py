@@ -1,5 +1,9 @@
 """Run engine functions off the GUI thread. Workers send plain data back through queued signals;
-they never touch widgets. TensorFlow work goes to a child process (see child_jobs.py)."""
+they never touch widgets. TensorFlow work goes to a child process (see child_jobs.py).
+
+Database work: the app's store is an engine.storage.store_process.StoreProcess (the app's process
+holds no database connection, issue 8), so a job whose arguments include the store runs its function
+in the store process; the worker thread waits for the reply, progress and cancel are bridged."""
 from __future__ import annotations
 
 import traceback
@@ -38,7 +42,8 @@ class Job(QRunnable):
         if self.engine_style:
             kwargs.update(progress=self._progress, cancel=self.cancel_token)
         try:
-            result = self.fn(*self.args, **kwargs)
+            remote = _store_process_in(self.args, kwargs)
+            result = remote.run(self.fn, *self.args, **kwargs) if remote is not None else self.fn(*self.args, **kwargs)
         except CancelledError:
             self._emit("cancelled")
         except EngineError as exc:
@@ -62,6 +67,11 @@ class Job(QRunnable):
             getattr(self.signals, name).emit(*args)
         except RuntimeError:      # the signals object is already deleted at interpreter exit
             pass
+
+
+def _store_process_in(args: tuple, kwargs: dict):
+    from engine.storage.store_process import StoreProcess
+    return next((a for a in (*args, *kwargs.values()) if isinstance(a, StoreProcess)), None)
 
 
 _live: set[Job] = set()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cli import add_common, emit_json
+from ..cli import add_common, at_least, emit_json
 from ..errors import EngineError, NotFoundError
 
 
@@ -14,10 +14,10 @@ def register(sub) -> None:
     p = sub.add_parser("frontier", help="accuracy vs diversity as the re-ranking trade-off goes from 0 to 1")
     p.add_argument("--run", type=int, required=True)
     p.add_argument("--method", default="mmr", choices=("mmr", "dpp", "calibration"))
-    p.add_argument("--points", type=int, default=11, help="trade-off values from 0 to 1 (default 11)")
-    p.add_argument("--k", type=int, default=10)
-    p.add_argument("--candidates", type=int, default=100, help="candidates per user re-ranked (default 100)")
-    p.add_argument("--max-users", type=int, help="only the first N evaluated users (quick look)")
+    p.add_argument("--points", type=at_least(2), default=11, help="trade-off values from 0 to 1 (default 11)")
+    p.add_argument("--k", type=at_least(1), default=10)
+    p.add_argument("--candidates", type=at_least(1), default=100, help="candidates per user re-ranked (default 100)")
+    p.add_argument("--max-users", type=at_least(1), help="only the first N evaluated users (quick look)")
     p.add_argument("--csv", metavar="FILE", help="also write the table as CSV")
     add_common(p)
     p.set_defaults(func=cmd_frontier)
@@ -26,7 +26,7 @@ def register(sub) -> None:
     p.add_argument("--run", type=int, required=True)
     p.add_argument("--item", required=True, help="external item id")
     p.add_argument("--space", default="model", choices=("model", "text", "genres"))
-    p.add_argument("--n", type=int, default=10)
+    p.add_argument("--n", type=at_least(1), default=10)
     add_common(p)
     p.set_defaults(func=cmd_similar)
 
@@ -40,7 +40,7 @@ def register(sub) -> None:
     p.add_argument("--method", default="mmr", choices=("mmr", "dpp", "calibration"))
     p.add_argument("--space", default="model", choices=("model", "text", "genres"),
                    help="similarity space of the list's heatmap matrix (JSON 'similarity')")
-    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--k", type=at_least(1), default=10)
     add_common(p)
     p.set_defaults(func=cmd_explore)
 

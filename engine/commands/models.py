@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cli import add_common, emit_json
-from ..errors import EngineError, InputError, NotFoundError
+from ..cli import add_common, at_least, emit_json
+from ..errors import EngineError, InputError, NotFoundError, UsageError
 from ..storage import repository as repo
 
 HEADLINE = ("ndcg@10", "recall@10")
@@ -24,7 +24,7 @@ def register(sub) -> None:
     p.add_argument("--dataset", required=True)
     p.add_argument("--model", default="lstm", choices=("lstm", "ease", "itemknn", "popularity"))
     p.add_argument("--objective", choices=("paper", "softmax"))
-    p.add_argument("--epochs", type=int)
+    p.add_argument("--epochs", type=at_least(1))
     p.add_argument("--device", choices=("auto", "cpu", "gpu"))
     p.add_argument("--seed", type=int)
     p.add_argument("--no-holdout", dest="holdout", action="store_false",
@@ -48,7 +48,7 @@ def register(sub) -> None:
     p = sub.add_parser("recommend", help="write top-K recommendations to CSV (user,item,rank,score)")
     p.add_argument("--run", type=int, required=True)
     p.add_argument("--users", default="all", help="'all' or a file with one external user id per line")
-    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--k", type=at_least(1), default=10)
     p.add_argument("--out", required=True)
     p.add_argument("--diversity", type=float, default=0.0, help="re-ranking trade-off in [0, 1] (0: off)")
     p.add_argument("--method", default="mmr", choices=("mmr", "dpp"))
@@ -181,7 +181,7 @@ def _run_metrics(store, info, progress) -> dict:
     from ..runs import load_run
     loaded = load_run(store, info.id)
     metrics = evaluate(loaded.model, loaded.split, progress=progress)
-    with store.session() as s:
+    with store.write_session(progress=progress) as s:   # finished work waits for a busy database
         repo.set_run_metrics(s, info.id, metrics)
     return metrics
 
@@ -264,7 +264,24 @@ def cmd_recommend(args, store) -> int:
     if args.diversity > 0:
         from ..rerank import rerank
     out = Path(args.out)
-    tmp = out.with_name(out.name + ".part")
+    if out.is_dir():
+        raise UsageError(f"--out {out}: is a folder; expected a file name (e.g. {out / 'recommendations.csv'})")
+    tmp = out.with_name(f".{out.name}.part")
+    try:
+        written = _write_recommendations(tmp, args, loaded, users, items, scores, rerank)
+        tmp.replace(out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)    # never leave a partial file behind
+        raise
+    if args.json:
+        emit_json({"run_id": args.run, "users": int(len(users)), "rows": written, "out": str(out)})
+    else:
+        print(f"wrote {written} recommendations for {len(users)} users to {out}")
+    return 0
+
+
+def _write_recommendations(tmp: Path, args, loaded, users, items, scores, rerank) -> int:
+    ds = loaded.dataset
     written = 0
     with tmp.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
@@ -279,12 +296,7 @@ def cmd_recommend(args, store) -> int:
             for rank, (i, s) in enumerate(zip(it[:args.k], sc[:args.k]), start=1):
                 w.writerow([ds.user_ids[u], ds.item_ids[i], rank, f"{float(s):.6g}"])
                 written += 1
-    tmp.replace(out)
-    if args.json:
-        emit_json({"run_id": args.run, "users": int(len(users)), "rows": written, "out": str(out)})
-    else:
-        print(f"wrote {written} recommendations for {len(users)} users to {out}")
-    return 0
+    return written
 
 
 def cmd_devices(args, store) -> int:

@@ -114,7 +114,7 @@ def write_dataset(store: Store, name: str, *, user_ids: Sequence[str], item_ids:
     (user, item) pairs must be unique. Returns the dataset id."""
     from ..errors import EngineError
     n = len(user_idx)
-    with store.session() as s:
+    with store.write_session() as s:   # waits while another program writes
         if repo.dataset_exists(s, name):
             raise EngineError(f"a dataset named {name!r} already exists")
         ds_id = repo.create_dataset(s, name, source=source, rating_min=rating_min, rating_max=rating_max,

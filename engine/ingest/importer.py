@@ -20,6 +20,7 @@ import numpy as np
 from ..errors import CancelledError, EngineError, InputError
 from ..jobs import CancelToken, check
 from ..storage import Store
+from ..storage.db import begin_write
 from ..storage import repository as repo
 from .formats import DetectedFormat, Mapping, detect_format, guess_scale, with_mapping
 from .items import ItemFields, ItemTable, fold_tags, read_items
@@ -32,7 +33,8 @@ TS_MAX = 2**62   # far beyond any real date; keeps values inside SQLite's 64-bit
 
 @dataclass(frozen=True)
 class ImportProgress:
-    """Reported after each chunk: `stage` is 'items', 'interactions', 'writing' or 'done'."""
+    """Reported after each chunk: `stage` is 'items', 'interactions', 'writing' (or 'waiting for the
+    database' while another program writes) or 'done'."""
     stage: str
     rows: int
     bytes_read: int
@@ -190,6 +192,11 @@ class _Interactions:
                 j = int(np.argmin(finite))
                 raise self._err(chunk, idx, j, self.rk, f"expected a finite number for the rating, found "
                                 f"{rcol[j].decode('latin-1')!r}")
+            if lo < 0 and self.m.rating_min is None:
+                j = int(np.argmin(arr))
+                raise self._err(chunk, idx, j, self.rk, f"the rating {rcol[j].decode('latin-1')!r} is negative; "
+                                "expected a scale such as 1-5 or 0.5-5 (to import negative ratings, give the "
+                                "scale: --rating-min/--rating-max, or the rating scale in the import wizard)")
         if self.tk is not None:
             times = self._timestamps(chunk, idx, cols[self.tk])
             if times and (max(times) > TS_MAX or min(times) < -TS_MAX):
@@ -278,6 +285,11 @@ def _lt(x: bytes, limit: float) -> bool:
         return False
 
 
+def _valid_text(text: str) -> str:
+    """A name from a file name that is not valid UTF-8 (undecodable bytes become U+FFFD)."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def default_name(det: DetectedFormat) -> str:
     p = Path(det.interactions.path)
     if det.name != "csv" or p.stem.lower() in ("ratings", "u", "interactions", "data"):
@@ -303,10 +315,98 @@ def _scale(det: DetectedFormat, lo: float, hi: float) -> tuple[float | None, flo
 
 STAGE_SQL = "CREATE TEMP TABLE llmrec_stage (u INTEGER, i INTEGER, r REAL, t INTEGER)"
 MERGE_SQL = ("INSERT INTO interactions (dataset_id, user_idx, item_idx, rating, timestamp) "
-             "SELECT ?, u, i, r, t FROM temp.llmrec_stage WHERE true "
+             "SELECT ?, u, i, r, t FROM temp.llmrec_stage WHERE rowid > ? AND rowid <= ? ORDER BY u, i "
              "ON CONFLICT(dataset_id, user_idx, item_idx) DO UPDATE SET rating = excluded.rating, "
              "timestamp = excluded.timestamp "
              "WHERE excluded.timestamp IS NULL OR excluded.timestamp >= interactions.timestamp")
+
+
+IMPORTING = repo.IMPORTING  # source key of a dataset still being written (its importer's pid): hidden
+MERGE_ROWS = 50_000         # interactions written per short write transaction
+MERGE_PAUSE_S = 0.05        # between two of them: other writers get the lock (SQLite's lock is not fair)
+
+
+def _publish(store, s, raw, cur, ds_id: int, staged: int, parser, items, enc: str, report, wait, cancel,
+             where: tuple) -> int:
+    """2. the staged interactions in short write transactions (MERGE_ROWS each, sorted for the index),
+    3. users and items; returns the number of interactions. Other writers wait at most one step."""
+    rows_read, total, path = where
+    if cancel is not None:
+        raw.set_progress_handler(lambda: 1 if cancel.cancelled else 0, 200_000)
+    try:
+        for lo in range(0, staged, MERGE_ROWS):
+            check(cancel)
+            begin_write(raw, cancel=cancel, progress=wait, where=str(store.display_name))
+            try:
+                cur.execute(MERGE_SQL, (ds_id, lo, lo + MERGE_ROWS))
+            except sqlite3.OperationalError as exc:
+                if cancel is not None and cancel.cancelled:
+                    raise CancelledError() from None
+                raise EngineError(f"writing the interactions failed: {exc}") from exc
+            raw.commit()
+            report(ImportProgress("writing", rows_read, min(staged, lo + MERGE_ROWS), staged, path))
+            time.sleep(MERGE_PAUSE_S)
+    finally:
+        raw.set_progress_handler(None, 0)
+    cur.execute("DROP TABLE temp.llmrec_stage")
+    begin_write(raw, cancel=cancel, progress=wait, where=str(store.display_name))
+    n_inter = cur.execute("SELECT COUNT(*) FROM interactions WHERE dataset_id = ?", (ds_id,)).fetchone()[0]
+    cur.executemany("INSERT INTO users (dataset_id, idx, external_id) VALUES (?, ?, ?)",
+                    ((ds_id, i, u.decode(enc, FALLBACK)) for u, i in parser.umap.items()))
+    if items is not None:
+        cur.executemany("INSERT INTO items (dataset_id, idx, external_id, title, genres, description) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        ((ds_id, k, items.ids[k], items.titles[k] or items.ids[k], items.genres[k],
+                          items.descriptions[k]) for k in range(len(items.ids))))
+    else:
+        def rows():
+            where = {k: j for j, k in enumerate(parser.text_k)}
+            for key, k in parser.imap.items():
+                ext = key.decode(enc, FALLBACK)
+                cells = parser.item_text.get(k)
+                if cells is None or parser.fields is None:
+                    yield ds_id, k, ext, ext, None, None
+                    continue
+                t, g, d = parser.fields.build(lambda c: cells[where[c]].decode(enc, FALLBACK))
+                yield ds_id, k, ext, t or ext, "|".join(g) or None, d
+        cur.executemany("INSERT INTO items (dataset_id, idx, external_id, title, genres, description) "
+                        "VALUES (?, ?, ?, ?, ?, ?)", rows())
+    raw.commit()
+    check(cancel)
+    return n_inter
+
+
+def discard_dataset(store, raw, ds_id: int) -> None:
+    """Remove a dataset that was not finished (its rows cascade), waiting for the lock if need be."""
+    begin_write(raw, where=str(store.display_name))
+    raw.execute("DELETE FROM datasets WHERE id = ?", (ds_id,))
+    raw.commit()
+
+
+def clean_abandoned_imports(store) -> list[str]:
+    """Datasets left hidden by an import that was killed (its process is gone): removed."""
+    from ..storage.schema import DatasetRow
+    from sqlalchemy import select
+    gone = []
+    with store.session() as s:
+        for row in s.scalars(select(DatasetRow)):
+            pid = (row.source or {}).get(IMPORTING)
+            if pid is not None and not _alive(int(pid)):
+                gone.append((row.id, row.name))
+    for ds_id, name in gone:
+        with store.write_session() as s:
+            repo.delete_dataset(s, ds_id)
+    return [name for _, name in gone]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def import_files(store: Store, paths: Sequence[str | os.PathLike], *, name: str | None = None,
@@ -320,7 +420,7 @@ def import_files(store: Store, paths: Sequence[str | os.PathLike], *, name: str 
     if on_unknown_item not in ("error", "drop"):
         raise InputError(f"on_unknown_item must be 'error' or 'drop', not {on_unknown_item!r}")
     det = with_mapping(detected or detect_format(paths, format), mapping)
-    name = (name or default_name(det)).strip()
+    name = _valid_text(name or default_name(det)).strip()
     if not name:
         raise InputError("the dataset name is empty")
     with store.session() as s:
@@ -350,14 +450,8 @@ def _write(store, s, det: DetectedFormat, name: str, items: ItemTable | None, pa
            report, cancel, t0: float, dry_run: bool, tag_rows: int) -> ImportSummary:
     if not store.is_sqlite:
         raise EngineError("importing needs an SQLite database (bulk loading uses SQLite's upsert)")
-    stored_name = name
-    if repo.dataset_exists(s, name):
-        if not dry_run:
-            raise EngineError(f"a dataset named {name!r} already exists; choose another name")
-        stored_name = f"{name} (dry run {time.time_ns()})"   # rolled back at the end anyway
-    source = {"files": det.paths, "format": det.name, "mapping": det.mapping.to_dict(),
-              "on_unknown_item": parser.on_unknown}
-    ds_id = repo.create_dataset(s, stored_name, source=source, rating_min=None, rating_max=None, positive_threshold=None)
+    # The long part (reading, parsing, staging into a TEMP table) holds no lock on the database:
+    # other programs keep writing meanwhile. Only the final merge takes the write lock (issue 8).
     raw = s.connection().connection.driver_connection
     cur = raw.cursor()
     cur.execute("DROP TABLE IF EXISTS temp.llmrec_stage")
@@ -382,60 +476,60 @@ def _write(store, s, det: DetectedFormat, name: str, items: ItemTable | None, pa
         why = ", ".join(f"{v} {k}" for k, v in parser.skipped.items()) or "no data rows"
         raise InputError(f"no interactions to import ({why}); expected at least one row with a user and an item",
                          path=path)
-    report(ImportProgress("writing", parser.rows_read, total, total, path))
-    if cancel is not None:
-        raw.set_progress_handler(lambda: 1 if cancel.cancelled else 0, 200_000)
-    try:
-        cur.execute(MERGE_SQL, (ds_id,))
-    except sqlite3.OperationalError as exc:
-        if cancel is not None and cancel.cancelled:
-            raise CancelledError() from None
-        raise EngineError(f"writing the interactions failed: {exc}") from exc
-    finally:
-        raw.set_progress_handler(None, 0)
-    cur.execute("DROP TABLE temp.llmrec_stage")
-    n_inter = cur.execute("SELECT COUNT(*) FROM interactions WHERE dataset_id = ?", (ds_id,)).fetchone()[0]
+    raw.commit()   # ends the staging transaction, which touched only the TEMP database
+    if repo.dataset_exists(s, name) and not dry_run:
+        raise EngineError(f"a dataset named {name!r} already exists; choose another name")
     enc = det.interactions.encoding
-    cur.executemany("INSERT INTO users (dataset_id, idx, external_id) VALUES (?, ?, ?)",
-                    ((ds_id, i, u.decode(enc, FALLBACK)) for u, i in parser.umap.items()))
-    if items is not None:
-        cur.executemany("INSERT INTO items (dataset_id, idx, external_id, title, genres, description) "
-                        "VALUES (?, ?, ?, ?, ?, ?)",
-                        ((ds_id, k, items.ids[k], items.titles[k] or items.ids[k], items.genres[k],
-                          items.descriptions[k]) for k in range(len(items.ids))))
-        n_items = len(items.ids)
-    else:
-        def rows():
-            where = {k: j for j, k in enumerate(parser.text_k)}
-            for key, k in parser.imap.items():
-                ext = key.decode(enc, FALLBACK)
-                cells = parser.item_text.get(k)
-                if cells is None or parser.fields is None:
-                    yield ds_id, k, ext, ext, None, None
-                    continue
-                t, g, d = parser.fields.build(lambda c: cells[where[c]].decode(enc, FALLBACK))
-                yield ds_id, k, ext, t or ext, "|".join(g) or None, d
-        cur.executemany("INSERT INTO items (dataset_id, idx, external_id, title, genres, description) "
-                        "VALUES (?, ?, ?, ?, ?, ?)", rows())
-        n_items = len(parser.imap)
-    cur.close()
-    check(cancel)
+    n_items = len(items.ids) if items is not None else len(parser.imap)
     rmin, rmax, thr = _scale(det, parser.rmin, parser.rmax)
-    from ..storage.schema import DatasetRow
-    row = s.get(DatasetRow, ds_id)
-    row.rating_min, row.rating_max, row.positive_threshold = rmin, rmax, thr
-    row.genres_label = det.mapping.genres_label if det.mapping.genre_columns or det.mapping.genre_flags else None
+    if dry_run:   # everything is known from the staged rows: no write, no lock
+        n_inter = cur.execute("SELECT COUNT(*) FROM (SELECT DISTINCT u, i FROM temp.llmrec_stage)").fetchone()[0]
+        cur.execute("DROP TABLE temp.llmrec_stage")
+        ds_id = None
+    else:
+        source = {"files": det.paths, "format": det.name, "mapping": det.mapping.to_dict(),
+                  "on_unknown_item": parser.on_unknown}
+
+        def wait(_u):
+            report(ImportProgress("waiting for the database", parser.rows_read, total, total, path))
+
+        # 1. the dataset row, hidden (source["importing"]) until the last step makes it visible
+        begin_write(raw, cancel=cancel, progress=wait, where=str(store.display_name))
+        if repo.dataset_exists(s, name):
+            raise EngineError(f"a dataset named {name!r} already exists; choose another name")
+        ds_id = repo.create_dataset(s, name, source={**source, IMPORTING: os.getpid()}, rating_min=None,
+                                    rating_max=None, positive_threshold=None)
+        s.flush()
+        raw.commit()
+        try:
+            n_inter = _publish(store, s, raw, cur, ds_id, staged, parser, items, enc, report, wait, cancel,
+                               (parser.rows_read, total, path))
+            import_report = {"skipped": dict(parser.skipped), "duplicates": staged - n_inter,
+                             "rows_read": parser.rows_read, "seconds": round(time.perf_counter() - t0, 3),
+                             "format": det.name}
+            if items is not None:
+                import_report["duplicate_item_rows"] = items.duplicates
+            if tag_rows:
+                import_report["tag_rows"] = tag_rows
+            from ..storage.schema import DatasetRow
+            begin_write(raw, cancel=cancel, progress=wait, where=str(store.display_name))
+            row = s.get(DatasetRow, ds_id)   # 4. complete and visible, in one short step
+            row.rating_min, row.rating_max, row.positive_threshold = rmin, rmax, thr
+            row.genres_label = (det.mapping.genres_label if det.mapping.genre_columns or det.mapping.genre_flags
+                                else None)
+            row.source = source
+            repo.update_dataset_counts(s, ds_id, n_users=len(parser.umap), n_items=n_items,
+                                       n_interactions=n_inter, import_report=import_report)
+            s.flush()
+            raw.commit()
+        except BaseException:
+            raw.rollback()
+            discard_dataset(store, raw, ds_id)
+            raise
+    cur.close()
     seconds = time.perf_counter() - t0
     skipped = dict(parser.skipped)
-    import_report = {"skipped": skipped, "duplicates": staged - n_inter, "rows_read": parser.rows_read,
-                     "seconds": round(seconds, 3), "format": det.name}
-    if items is not None:
-        import_report["duplicate_item_rows"] = items.duplicates
-    if tag_rows:
-        import_report["tag_rows"] = tag_rows
-    repo.update_dataset_counts(s, ds_id, n_users=len(parser.umap), n_items=n_items, n_interactions=n_inter,
-                               import_report=import_report)
-    return ImportSummary(dataset_id=None if dry_run else ds_id, name=name, format=det.name,
+    return ImportSummary(dataset_id=ds_id, name=name, format=det.name,
                          n_users=len(parser.umap), n_items=n_items, n_interactions=n_inter, skipped=skipped,
                          duplicates=staged - n_inter, seconds=seconds, rows_read=parser.rows_read,
                          rating_min=rmin, rating_max=rmax, positive_threshold=thr, dry_run=dry_run)

@@ -86,13 +86,6 @@ def _read(src: ByteSource, n: int = -1) -> bytes:
         raise InputError(f"is not a valid gzip file ({exc})", path=str(src.path)) from None
 
 
-def _readline(src: ByteSource) -> bytes:
-    try:
-        return src.stream.readline()
-    except (OSError, EOFError, zlib.error) as exc:
-        raise InputError(f"is not a valid gzip file ({exc})", path=str(src.path)) from None
-
-
 def read_sample(path: str | os.PathLike, size: int = 1 << 16) -> tuple[bytes, bool]:
     """The first `size` bytes (decompressed), cut at a line end; and whether that is the whole file."""
     with open_source(path) as src:
@@ -126,23 +119,78 @@ def detect_encoding(sample: bytes) -> str:
         return "latin-1"
 
 
+MAX_LINE_BYTES = 16 << 20      # a longer line (or quoted field) is refused: memory stays bounded
+
+
+def _line_of(data: bytes, pos: int, start_line: int) -> int:
+    return start_line + data.count(b"\n", 0, pos)
+
+
+def _refuse_nul(src: ByteSource, data: bytes, start_line: int) -> None:
+    at = data.find(b"\x00")
+    if at >= 0:
+        raise InputError("is a binary file, not text (a NUL byte); expected delimited text (CSV, TSV, '::' or '|')",
+                         path=str(src.path), line=_line_of(data, at, start_line))
+
+
+def _rest_of_line(src: ByteSource, data: bytes, start_line: int) -> bytes:
+    """The rest of the current line, refused when the line is longer than MAX_LINE_BYTES."""
+    more = _readline_limited(src, MAX_LINE_BYTES)
+    if len(more) >= MAX_LINE_BYTES and not more.endswith(b"\n"):
+        raise InputError(f"the line is longer than {MAX_LINE_BYTES >> 20} MB; expected one record per line "
+                         "(is this a text file with line breaks?)", path=str(src.path),
+                         line=_line_of(data, len(data), start_line))
+    return more
+
+
+def _readline_limited(src: ByteSource, limit: int) -> bytes:
+    try:
+        return src.stream.readline(limit)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"is not a valid gzip file ({exc})", path=str(src.path)) from None
+
+
+def _open_quote_line(data: bytes, start_line: int) -> int:
+    """Line of the quote that opens the field still open at the end of `data` (csv pairing)."""
+    pos, k = -1, 0
+    while True:
+        nxt = data.find(b'"', pos + 1)
+        if nxt < 0:
+            break
+        if k % 2 == 0:
+            opener = nxt
+        pos, k = nxt, k + 1
+    return _line_of(data, opener, start_line)
+
+
 def iter_chunks(src: ByteSource, chunk_bytes: int = 1 << 22, quote_aware: bool = False
                 ) -> Iterator[tuple[int, bytes]]:
     """(number of the chunk's first line, bytes of whole lines); with `quote_aware`, a chunk never ends
-    inside a double-quoted field (its quote count is even). A UTF-8 BOM is dropped."""
+    inside a double-quoted field (its quote count is even). A UTF-8 BOM is dropped. Linear in the
+    input whatever it holds; refused with the line: a NUL byte anywhere, a line longer than
+    MAX_LINE_BYTES, a quoted field that is never closed (or spans more than MAX_LINE_BYTES)."""
     line, first = 1, True
     while True:
         data = _read(src, chunk_bytes)
         if not data:
             return
         if not data.endswith(b"\n"):
-            data += _readline(src)
+            data += _rest_of_line(src, data, line)
         if quote_aware:
-            while data.count(b'"') % 2:
-                more = _readline(src)
-                if not more:
-                    break
-                data += more
+            odd = data.count(b'"') % 2
+            parts, grown = [data], 0
+            while odd:
+                more = _readline_limited(src, MAX_LINE_BYTES)
+                if not more or grown + len(more) > MAX_LINE_BYTES:
+                    opened = _open_quote_line(b"".join(parts), line)
+                    why = "is never closed" if not more else f"is not closed within {MAX_LINE_BYTES >> 20} MB"
+                    raise InputError(f"a quoted field opened here (a \" character) {why}; expected a closing "
+                                     "quote, or no quote", path=str(src.path), line=opened)
+                grown += len(more)
+                odd ^= more.count(b'"') % 2
+                parts.append(more)
+            data = b"".join(parts) if len(parts) > 1 else data
+        _refuse_nul(src, data, line)
         if first:
             first = False
             if data.startswith(UTF8_BOM):

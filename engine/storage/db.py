@@ -30,13 +30,59 @@ def head_revision() -> str:
     return ScriptDirectory.from_config(_alembic_config()).get_current_head()
 
 
+BUSY_TIMEOUT_MS = 10000     # how long one SQLite statement waits for a lock before "database is locked"
+WRITE_WAIT_S = 3600.0       # how long a write (finished work: a run, an import) waits for the write lock
+_WAIT_STEP_MS = 500         # one attempt at the write lock; progress and cancel are checked in between
+
+
 def _set_sqlite_pragmas(dbapi_connection, _record) -> None:
     cur = dbapi_connection.cursor()
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")   # first: the next pragma may wait on a lock
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
+
+
+def _is_busy(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "database is locked" in text or "database is busy" in text or "database table is locked" in text
+
+
+def begin_write(dbapi_connection, *, progress=None, cancel=None, wait_s: float | None = None,
+                where: str = "the database") -> None:
+    """SQLite: take the write lock now (BEGIN IMMEDIATE), waiting as long as another writer holds it
+    (up to `wait_s`), reporting a WaitingForDatabase progress update and honouring `cancel` every
+    half second. Once this returns, the transaction's writes never fail with "database is locked",
+    so finished work is never thrown away because someone else was writing."""
+    import sqlite3
+    import time as _time
+    from ..errors import EngineError
+    from ..jobs import check
+    from ..types import StepProgress
+    wait_s = WRITE_WAIT_S if wait_s is None else wait_s
+    start = _time.monotonic()
+    cur = dbapi_connection.cursor()
+    try:
+        cur.execute(f"PRAGMA busy_timeout={_WAIT_STEP_MS}")
+        while True:
+            try:
+                cur.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+            waited = _time.monotonic() - start
+            if waited >= wait_s:
+                raise EngineError(f"{where} stayed busy for {waited:.0f} s (another program is writing to it); "
+                                  "nothing was written: try again when it has finished")
+            check(cancel)
+            if progress is not None:
+                progress(StepProgress(f"waiting for the database (another program is writing), {waited:.0f} s",
+                                      0, 0))
+    finally:
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.close()
 
 
 @dataclass
@@ -54,6 +100,27 @@ class Store:
         """One transaction: commit on success, roll back on any error."""
         s = self._sessions()
         try:
+            yield s
+            s.commit()
+        except BaseException:
+            s.rollback()
+            raise
+        finally:
+            s.close()
+
+    def call(self, fn, *args, **kwargs):
+        """`fn(self, *args, **kwargs)`: the same call a StoreProcess handle runs in its process."""
+        return fn(self, *args, **kwargs)
+
+    @contextlib.contextmanager
+    def write_session(self, *, progress=None, cancel=None) -> Iterator[Session]:
+        """One write transaction that starts by taking SQLite's write lock, waiting (with progress, and
+        cancellable) while another program writes: use it to save finished work."""
+        s = self._sessions()
+        try:
+            if self.is_sqlite:
+                begin_write(s.connection().connection.driver_connection, progress=progress, cancel=cancel,
+                            where=str(self.display_name))
             yield s
             s.commit()
         except BaseException:
@@ -83,16 +150,26 @@ def _artifact_root(url: str, engine: Engine) -> Path:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to head; refuse a database whose revision this llmrec does not know."""
+    """Bring the schema to head; refuse a database whose revision this llmrec does not know.
+    Safe when several processes open a brand-new database at once: on SQLite the check and the
+    upgrade run under the write lock (BEGIN IMMEDIATE), so the second one waits and finds head."""
     script = ScriptDirectory.from_config(_alembic_config())
     known = {rev.revision for rev in script.walk_revisions()}
+    head = script.get_current_head()
+    with engine.connect() as conn:   # the usual case, a read only: an up-to-date database
+        current = MigrationContext.configure(conn).get_current_revision()
+    if current == head:
+        return
     with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            begin_write(conn.connection.driver_connection, wait_s=BUSY_TIMEOUT_MS / 1000 * 6,
+                        where=str(engine.url.database))
         current = MigrationContext.configure(conn).get_current_revision()
         if current is not None and current not in known:
             raise DatabaseVersionError(
                 f"{engine.url.database or engine.url}: this database was written by a newer llmrec "
                 f"(schema revision {current}); upgrade llmrec to open it")
-        if current == script.get_current_head():
+        if current == head:
             return
         cfg = _alembic_config()
         cfg.attributes["connection"] = conn

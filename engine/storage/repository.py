@@ -23,8 +23,15 @@ def _dataset_info(row: DatasetRow) -> DatasetInfo:
                        created_at=row.created_at, genres_label=row.genres_label or "Genres")
 
 
+IMPORTING = "importing"   # source key of a dataset an import is still writing: not listed, not found
+
+
+def _finished(row: DatasetRow) -> bool:
+    return IMPORTING not in (row.source or {})
+
+
 def list_datasets(session: Session) -> list[DatasetInfo]:
-    return [_dataset_info(r) for r in session.scalars(select(DatasetRow).order_by(DatasetRow.id))]
+    return [_dataset_info(r) for r in session.scalars(select(DatasetRow).order_by(DatasetRow.id)) if _finished(r)]
 
 
 def get_dataset(session: Session, name_or_id: str | int) -> DatasetInfo:
@@ -36,7 +43,7 @@ def get_dataset(session: Session, name_or_id: str | int) -> DatasetInfo:
             row = session.get(DatasetRow, int(name_or_id))
     else:
         row = session.get(DatasetRow, int(name_or_id))
-    if row is None:
+    if row is None or not _finished(row):
         raise NotFoundError(f"no dataset {name_or_id!r} in this database")
     return _dataset_info(row)
 

@@ -116,11 +116,11 @@ class TrainingPanel(QWidget):
         self.runs.select_id(None if run is None else run.id)
         self.compare.set_runs(run, self.state.runs)
         if run is not None and (self.job is None or not self.job.running) and self.state.store is not None:
-            from engine.runs import run_epochs
-
             from .. import workers
+            from ..queries import run_epochs
             run_id = run.id
-            workers.run_async(run_epochs, self.state.store, run_id, on_done=lambda rows: self._show_epochs(run_id, rows))
+            workers.run_async(run_epochs, self.state.store, run_id,
+                              on_done=lambda rows: self._show_epochs(run_id, rows))
 
     def _show_epochs(self, run_id: int, rows: list) -> None:
         if self.state.run is not None and self.state.run.id == run_id and (self.job is None or not self.job.running):

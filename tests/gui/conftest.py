@@ -54,6 +54,20 @@ def no_qt_warnings(qtlog):
     assert not bad, f"Qt warnings: {bad}"
 
 
+_made: list = []
+
+
+@pytest.fixture(autouse=True)
+def close_store_processes():
+    """Stop the store process of every controller a test made (after its jobs are done)."""
+    yield
+    from llmrec_gui import workers
+    from llmrec_gui.state import close_store
+    workers.wait_all(30000)
+    while _made:
+        close_store(_made.pop().state)
+
+
 def make_controller(qtbot, db, tmp_path, *extra: str, auto_frontier: bool = False):
     from llmrec_gui.app import Controller, parse_args
     from llmrec_gui.settings import make_settings
@@ -63,6 +77,7 @@ def make_controller(qtbot, db, tmp_path, *extra: str, auto_frontier: bool = Fals
     pre.sync()
     args = parse_args(["--db", str(db), "--settings", str(tmp_path / "gui.ini"), *extra])
     ctrl = Controller(args)
+    _made.append(ctrl)
     qtbot.addWidget(ctrl.window)
     ctrl.window.show()
     ctrl.start()

@@ -92,8 +92,8 @@ def test_like_and_dislike_apply_at_once_and_persist(qtbot, explorer, controller)
     assert second not in items(explorer.rec)          # now part of the history
     assert second in explorer.live.history()[0]
     store, ds_id, user = controller.state.store, explorer.run.info.dataset_id, controller.state.user
-    qtbot.waitUntil(lambda: len(list_feedback(store, ds_id, user)) == 2, timeout=5000)
-    assert [(e.item, e.kind) for e in list_feedback(store, ds_id, user)] == [(first, "dislike"), (second, "like")]
+    qtbot.waitUntil(lambda: len(store.call(list_feedback, ds_id, user)) == 2, timeout=5000)
+    assert [(e.item, e.kind) for e in store.call(list_feedback, ds_id, user)] == [(first, "dislike"), (second, "like")]
 
 
 def test_user_picker_changes_user_and_history(qtbot, explorer, controller):
@@ -135,7 +135,7 @@ def test_frontier_plot_and_exports(qtbot, explorer, tmp_path):
 def test_model_without_item_vectors_uses_the_text_space(qtbot, explorer, controller):
     from engine.runs import fit_baseline
     store = controller.state.store
-    run_id = fit_baseline(store, controller.state.dataset.name, "popularity")
+    run_id = store.call(fit_baseline, controller.state.dataset.name, "popularity")
     controller.state.refresh_runs(select=run_id)
     qtbot.waitUntil(lambda: explorer.run is not None and explorer.run.info.id == run_id
                     and explorer.rec is not None and explorer.live.user == controller.state.user

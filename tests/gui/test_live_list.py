@@ -219,7 +219,7 @@ def test_empty_state_when_a_dataset_has_no_model(qtbot, controller, tmp_path):
     from engine.data.demo import create_demo_dataset
     panel = controller.explorer_panel
     qtbot.waitUntil(lambda: panel.rec is not None, timeout=60000)
-    create_demo_dataset(controller.state.store, "Second", n_items=80, n_users=60)
+    controller.state.store.call(create_demo_dataset, "Second", n_items=80, n_users=60)
     controller.state.refresh_datasets()
     qtbot.waitUntil(lambda: len(controller.state.datasets) == 2, timeout=20000)
     second = next(d for d in controller.state.datasets if d.name == "Second")
@@ -240,7 +240,7 @@ def test_an_import_gets_an_ease_baseline_in_the_background(qtbot, controller):
     panel = controller.explorer_panel
     qtbot.waitUntil(lambda: panel.rec is not None, timeout=60000)
     data = ROOT / "tests" / "data" / "ml-1m"
-    summary = import_files(controller.state.store, [str(data / "ratings.dat"), str(data / "movies.dat")],
+    summary = controller.state.store.call(import_files, [str(data / "ratings.dat"), str(data / "movies.dat")],
                            name="ml1m sample")
     controller._imported(summary)
     qtbot.waitUntil(lambda: "fitting the fast EASE baseline" in panel.empty.label.text()

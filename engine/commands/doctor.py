@@ -1,0 +1,25 @@
+"""`llmrec doctor`: check the database and remove what a killed job left behind."""
+from __future__ import annotations
+
+from ..cli import add_common, emit_json
+
+
+def register(sub) -> None:
+    p = sub.add_parser("doctor", help="check the database; remove leftovers of killed imports and model saves")
+    add_common(p)
+    p.set_defaults(func=cmd_doctor)
+
+
+def cmd_doctor(args, store) -> int:
+    from ..maintenance import tidy
+    report = tidy(store, check_integrity=True)
+    if args.json:
+        emit_json({"integrity": report.integrity, "removed_run_folders": report.removed_run_folders,
+                   "removed_imports": report.removed_imports})
+    else:
+        print(f"integrity: {report.integrity}")
+        print(f"removed {len(report.removed_run_folders)} unfinished model folder(s)"
+              + (f": {', '.join(report.removed_run_folders)}" if report.removed_run_folders else ""))
+        print(f"removed {len(report.removed_imports)} unfinished import(s)"
+              + (f": {', '.join(report.removed_imports)}" if report.removed_imports else ""))
+    return 0 if report.integrity == "ok" else 1

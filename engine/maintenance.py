@@ -1,0 +1,26 @@
+"""Tidying a database after a crash or kill -9: what `llmrec doctor` does, and what the app does
+each time it opens a database. Never touches what a running job still owns (see engine.runs
+clean_leftovers and engine.ingest.importer clean_abandoned_imports)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class TidyReport:
+    removed_run_folders: list = field(default_factory=list)
+    removed_imports: list = field(default_factory=list)
+    integrity: str = "ok"
+
+
+def tidy(store, *, check_integrity: bool = False) -> TidyReport:
+    """Remove leftovers of killed saves and imports; optionally run SQLite's integrity check."""
+    from .ingest.importer import clean_abandoned_imports
+    from .runs import clean_leftovers
+    integrity = "not checked"
+    if check_integrity and store.is_sqlite:
+        with store.engine.connect() as conn:
+            rows = conn.exec_driver_sql("PRAGMA integrity_check").fetchall()
+        integrity = "; ".join(str(r[0]) for r in rows[:5])
+    return TidyReport(removed_run_folders=clean_leftovers(store), removed_imports=clean_abandoned_imports(store),
+                      integrity=integrity)

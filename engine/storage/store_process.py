@@ -1,0 +1,300 @@
+"""The database in a process of its own: `StoreProcess` is a handle whose process holds NO database
+connection; a long-lived child process (multiprocessing "spawn") owns the real `Store`.
+
+Why (issue 8, ARCHITECTURE.md "Known traps"): SQLite's locks are POSIX advisory locks, held per
+process and per file, and closing *any* descriptor on the database file drops all of the process's
+locks on it. A desktop app cannot control what opens its files (Qt's QMimeDatabase sniffs every file
+a QFileDialog lists, including the -wal and -shm files). With a connection in the app's process,
+another process could then checkpoint and delete the -wal file the app still writes into: lost
+writes, later a corrupt database. Here nothing that runs in the app's process can drop a lock
+that matters, because the app's process holds none: the store process opens no file dialogs and
+runs only engine code.
+
+Use: `store = StoreProcess.open(path)`; `store.run(fn, *args, **kwargs)` runs `fn` in the store
+process with this handle replaced there by the real Store (fn must be a module-level function so it
+pickles); `store.call(fn, *args)` is `run(fn, store, *args)`. A `progress` callable and a `cancel`
+token in the kwargs are bridged. The caller's thread blocks on the reply (never call it on a GUI
+thread). Results and errors come back as plain data; exceptions keep their type where they pickle.
+"""
+from __future__ import annotations
+
+import itertools
+import multiprocessing as mp
+import pickle
+import queue
+import threading
+import traceback
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ..errors import EngineError
+
+_STORE = "<<llmrec store>>"
+_PROGRESS = "<<llmrec progress>>"
+_CANCEL = "<<llmrec cancel>>"
+POLL_S = 0.1
+
+
+class StoreProcessError(EngineError):
+    """The store process died or could not be reached."""
+
+
+@dataclass(frozen=True)
+class StoreFacts:
+    """What the app may know about the open database without a connection."""
+    url: str
+    display_name: str
+    is_sqlite: bool
+    artifact_root: str
+
+
+class StoreProcess:
+    """Client handle of the store process (thread-safe: many worker threads may call at once)."""
+
+    def __init__(self, conn, process, facts: StoreFacts):
+        self._conn = conn
+        self.process = process
+        self.facts = facts
+        self._send_lock = threading.Lock()
+        self._pending: dict[int, queue.Queue] = {}
+        self._pending_lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._closed = False
+        self._reader = threading.Thread(target=self._read_loop, name="store-process-reader", daemon=True)
+        self._reader.start()
+
+    # ---- what the app may read without a connection ----------------------------------
+    url = property(lambda self: self.facts.url)
+    display_name = property(lambda self: self.facts.display_name)
+    is_sqlite = property(lambda self: self.facts.is_sqlite)
+    artifact_root = property(lambda self: self.facts.artifact_root)
+
+    # ---- start / stop ----------------------------------------------------------------
+    @classmethod
+    def open(cls, path_or_url: str | None = None, *, timeout: float = 600.0) -> "StoreProcess":
+        """Start the store process and open (create, migrate) the database there. Blocks until it is
+        open; raises the opening error (e.g. not a database) in this process."""
+        ctx = mp.get_context("spawn")
+        here, there = ctx.Pipe()
+        proc = ctx.Process(target=serve, args=(there, path_or_url), name="llmrec-store", daemon=True)
+        proc.start()
+        there.close()
+        try:
+            if not here.poll(timeout):
+                raise StoreProcessError("the database process did not start in time")
+            kind, payload = here.recv()
+        except (EOFError, OSError):
+            proc.join(5)
+            raise StoreProcessError(f"the database process stopped while opening (exit code {proc.exitcode})")
+        except BaseException:
+            proc.terminate()
+            raise
+        if kind != "ready":
+            here.close()
+            proc.join(5)
+            raise _rebuild(payload)
+        return cls(here, proc, payload)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Ask the store process to finish its running calls and exit; terminate it after `timeout`."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            with self._send_lock:
+                self._conn.send(("close",))
+        except (OSError, ValueError):
+            pass
+        self.process.join(timeout)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(5)
+
+    @property
+    def alive(self) -> bool:
+        return not self._closed and self.process.is_alive()
+
+    # ---- calls -----------------------------------------------------------------------
+    def call(self, fn: Callable[..., Any], *args, **kwargs) -> Any:
+        """`fn(store, *args, **kwargs)` in the store process."""
+        return self.run(fn, self, *args, **kwargs)
+
+    def run(self, fn: Callable[..., Any], *args, **kwargs) -> Any:
+        """`fn(*args, **kwargs)` in the store process, this handle replaced by the real Store."""
+        if self._closed:
+            raise StoreProcessError("the database is closed")
+        progress = kwargs.get("progress")
+        cancel = kwargs.get("cancel")
+        if progress is not None:
+            kwargs["progress"] = _PROGRESS
+        if cancel is not None:
+            kwargs["cancel"] = _CANCEL
+        args = tuple(_STORE if a is self else a for a in args)
+        kwargs = {k: (_STORE if v is self else v) for k, v in kwargs.items()}
+        try:
+            message = pickle.dumps((fn, args, kwargs))
+        except Exception as exc:
+            raise TypeError(f"{getattr(fn, '__qualname__', fn)!r} cannot run in the store process: it and "
+                            f"its arguments must pickle (a module-level function): {exc}") from None
+        call_id = next(self._ids)
+        replies: queue.Queue = queue.Queue()
+        with self._pending_lock:
+            self._pending[call_id] = replies
+        try:
+            self._send(("call", call_id, message))
+            cancel_sent = False
+            while True:
+                try:
+                    reply = replies.get(timeout=POLL_S)
+                except queue.Empty:
+                    if cancel is not None and not cancel_sent and cancel.cancelled:
+                        cancel_sent = True
+                        self._send(("cancel", call_id))
+                    continue
+                kind, payload = reply
+                if kind == "progress":
+                    if progress is not None:
+                        progress(_loads(payload))
+                elif kind == "result":
+                    return _loads(payload)
+                else:
+                    raise _rebuild(payload)
+        finally:
+            with self._pending_lock:
+                self._pending.pop(call_id, None)
+
+    def _send(self, msg) -> None:
+        try:
+            with self._send_lock:
+                self._conn.send(msg)
+        except (OSError, ValueError) as exc:
+            raise StoreProcessError(f"the database process is not running ({exc})") from None
+
+    def _read_loop(self) -> None:
+        while True:
+            try:   # results and progress arrive as bytes: unpickled by the waiting caller, not here
+                kind, call_id, payload = self._conn.recv()
+            except (EOFError, OSError):
+                break
+            with self._pending_lock:
+                target = self._pending.get(call_id)
+            if target is not None:
+                target.put((kind, payload))
+        gone = ("error", ("gone", "the database process stopped unexpectedly"
+                          f" (exit code {self.process.exitcode})" if not self._closed else "the database is closed"))
+        with self._pending_lock:
+            for q in self._pending.values():
+                q.put(gone)
+            self._closed = True
+
+
+def _loads(data: bytes):
+    try:
+        return pickle.loads(data)
+    except Exception as exc:  # noqa: BLE001 - e.g. a class this process cannot import
+        raise StoreProcessError(f"the database process's reply could not be read ({type(exc).__name__}: "
+                                f"{exc})") from None
+
+
+def _rebuild(payload) -> BaseException:
+    kind = payload[0]
+    if kind == "pickled":
+        try:
+            return pickle.loads(payload[1])
+        except Exception:  # noqa: BLE001
+            return EngineError(payload[2])
+    if kind == "gone":
+        return StoreProcessError(payload[1])
+    if kind == "engine":
+        return EngineError(payload[1])
+    return RuntimeError(payload[1])
+
+
+def _describe(exc: BaseException) -> tuple:
+    text = str(exc) if isinstance(exc, EngineError) else f"{type(exc).__name__}: {exc}"
+    try:
+        data = pickle.dumps(exc)
+        pickle.loads(data)
+        return ("pickled", data, text)
+    except Exception:  # noqa: BLE001
+        return ("engine", text) if isinstance(exc, EngineError) else ("bug", text)
+
+
+# ---- the store process ---------------------------------------------------------------------
+
+def serve(conn, path_or_url: str | None) -> None:
+    """Entry of the store process: open the Store, then run calls, each in its own thread, until
+    "close" or until the app's end of the pipe goes away (the app died: so does this process)."""
+    from ..jobs import CancelToken
+    from .db import open_store
+    send_lock = threading.Lock()
+
+    def send(msg) -> None:
+        with send_lock:
+            try:
+                conn.send(msg)
+            except (OSError, ValueError):
+                pass
+
+    try:
+        store = open_store(path_or_url)
+    except BaseException as exc:  # noqa: BLE001 - reported to the app
+        conn.send(("error", _describe(exc)))
+        return
+    facts = StoreFacts(url=store.url, display_name=str(store.display_name), is_sqlite=store.is_sqlite,
+                       artifact_root=str(store.artifact_root))
+    conn.send(("ready", facts))
+    tokens: dict[int, CancelToken] = {}
+    threads: list[threading.Thread] = []
+
+    def run_call(call_id: int, message: bytes) -> None:
+        try:
+            fn, args, kwargs = pickle.loads(message)
+            args = tuple(store if _is(a, _STORE) else a for a in args)
+            kwargs = {k: (store if _is(v, _STORE) else v) for k, v in kwargs.items()}
+            if _is(kwargs.get("progress"), _PROGRESS):
+                kwargs["progress"] = lambda update: send(("progress", call_id, pickle.dumps(update)))
+            if _is(kwargs.get("cancel"), _CANCEL):
+                kwargs["cancel"] = tokens[call_id]
+            result = fn(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - every failure goes back to the caller
+            if not isinstance(exc, EngineError):
+                traceback.print_exc()
+            send(("error", call_id, _describe(exc)))
+        else:
+            try:
+                data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception as exc:  # noqa: BLE001 - a result that does not pickle
+                send(("error", call_id, ("bug", f"the result of {fn!r} cannot be sent back: {exc}")))
+            else:
+                send(("result", call_id, data))
+        finally:
+            tokens.pop(call_id, None)
+
+    try:
+        while True:
+            try:
+                msg = conn.recv()
+            except (EOFError, OSError):
+                break
+            if msg[0] == "call":
+                tokens[msg[1]] = CancelToken()
+                t = threading.Thread(target=run_call, args=msg[1:], name=f"store-call-{msg[1]}", daemon=True)
+                threads = [x for x in threads if x.is_alive()] + [t]
+                t.start()
+            elif msg[0] == "cancel":
+                token = tokens.get(msg[1])
+                if token is not None:
+                    token.cancel()
+            elif msg[0] == "close":
+                break
+    finally:
+        for token in list(tokens.values()):
+            token.cancel()
+        for t in threads:
+            t.join(30)
+        store.close()
+
+
+def _is(value, marker: str) -> bool:
+    return isinstance(value, str) and value == marker
