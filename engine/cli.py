@@ -83,7 +83,6 @@ def main(argv: list[str] | None = None) -> int:
             emit_json({"error": OneLineParser.last_error, "exit_code": 2})
         return code
     if args.verbose:
-        import os
         os.environ["LLMREC_VERBOSE"] = "1"
     from .storage import open_store
     try:
