@@ -71,8 +71,8 @@ def test_lstm_training_in_child_keeps_gui_responsive(qtbot, panel, controller):
         assert panel.cancel_button.isEnabled() and not panel.start_button.isEnabled()
     assert sig.args == ["done"], panel.progress_label.text()
     runs = _runs(controller.state.store)
-    qtbot.waitUntil(lambda: panel.runs.rowCount() == before + 1 and controller.explorer_panel.session is not None
-                    and controller.explorer_panel.session.info.id == runs[-1].id
+    qtbot.waitUntil(lambda: panel.runs.rowCount() == before + 1 and controller.explorer_panel.run is not None
+                    and controller.explorer_panel.run.info.id == runs[-1].id
                     and controller.explorer_panel.rec is not None, timeout=60000)
     probe.stop()
     print(f"\nmost GUI-thread CPU time in one gap: {probe.worst * 1000:.1f} ms over {probe.ticks} ticks")
