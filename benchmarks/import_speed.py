@@ -97,6 +97,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", default="1000000,5000000", help="comma-separated file sizes in rows")
     ap.add_argument("--keep", help="folder for the generated files and databases (default: a temp dir)")
+    ap.add_argument("--shuffle", action="store_true", help="rows in random order (not user-major)")
     args = ap.parse_args()
     sizes = [int(x) for x in args.rows.split(",")]
     sqlite = shutil.which("sqlite3")
@@ -108,10 +109,14 @@ def main() -> None:
     results = []
     try:
         for n in sizes:
-            csv_path = work / f"ratings_{n}.csv"
+            csv_path = work / f"ratings_{n}{'_shuffled' if args.shuffle else ''}.csv"
             if not csv_path.exists():
                 t0 = time.perf_counter()
                 generate(csv_path, n)
+                if args.shuffle:
+                    head, *body = csv_path.read_text().splitlines()
+                    np.random.default_rng(1).shuffle(body)
+                    csv_path.write_text(head + "\n" + "\n".join(body) + "\n")
                 print(f"generated {csv_path.name}: {n:,} rows, {csv_path.stat().st_size / 2**20:.0f} MiB "
                       f"in {time.perf_counter() - t0:.1f} s", flush=True)
             row = {"n": n, "llmrec": bench_llmrec(csv_path, work)}

@@ -14,7 +14,7 @@ import traceback
 from .errors import EngineError, UsageError
 
 COMMAND_MODULES = ("engine.commands.data", "engine.commands.models", "engine.commands.explore",
-                   "engine.commands.doctor")
+                   "engine.commands.doctor", "engine.commands.scale")
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -332,12 +332,20 @@ class UserRecommendations:
             return self._cand
         ds = self.dataset
         items, ratings = self.history()
-        scores = np.array(self.model.score(items, ratings), dtype=np.float64)
         state = self._state()
         excluded = np.concatenate([self.base_items, np.fromiter(state, dtype=np.int64, count=len(state))])
-        scores[excluded.astype(np.int64)] = -np.inf
-        available = int(np.isfinite(scores).sum())
         dislikes = [i for i, k in state.items() if k == "dislike"]
+        if getattr(self.run, "index", None) is not None:
+            # large catalogue: only an ANN pool is scored (wide enough for the dislike demotion)
+            pool, pool_scores = self.run.top_candidates(items, ratings, 2 * n + DEMOTE_NEIGHBOURS * len(dislikes),
+                                                        exclude=excluded)
+            scores = np.full(ds.n_items, -np.inf)
+            scores[pool] = pool_scores
+        else:
+            scores = np.array(self.model.score(items, ratings), dtype=np.float64)
+        excluded = excluded.astype(np.int64)
+        scores[excluded[excluded < len(scores)]] = -np.inf
+        available = int(np.isfinite(scores).sum())
         space = self._space()
         if dislikes and available:
             pool = topk_rows(scores[None, :], min(n, available))[0]

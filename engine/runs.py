@@ -40,6 +40,39 @@ class LoadedRun:
 
     def __post_init__(self) -> None:
         self._whole: UserHistories | None = None
+        self._index = False             # not looked for yet
+        self.directory: Path | None = None
+        self.use_index = True           # False: always exact scoring (evaluation, comparisons)
+
+    @property
+    def index(self):
+        """The run's ANN index (engine.index) when one was built for it and matches the model, else None."""
+        if not self.use_index or self.directory is None:
+            return None
+        if self._index is False:
+            from .index import ItemIndex
+            idx = ItemIndex.load(self.directory)
+            self._index = idx if idx is not None and idx.n_items == self.model.n_items else None
+        return self._index
+
+    def top_candidates(self, items: np.ndarray, ratings: np.ndarray | None, n: int,
+                       exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The n best items for one history, `exclude` (default: the history) left out, best first:
+        from the ANN index when the run has one, else by scoring the whole catalogue."""
+        items = np.asarray(items, dtype=np.int64)
+        excl = np.unique(np.asarray(items if exclude is None else exclude, dtype=np.int64))
+        index = self.index
+        if index is not None:
+            q = self.model.query_vectors([items], None if ratings is None else [ratings])
+            ids, sims = index.search(q, n + len(excl))
+            ids, sims = ids[0], sims[0]
+            keep = (ids >= 0) & ~np.isin(ids, excl)
+            return ids[keep][:n], self.model.scores_from_similarity(sims[keep][:n])
+        s = np.array(self.model.score(items, ratings), dtype=np.float32)
+        s[excl[excl < len(s)]] = -np.inf          # items newer than the model are not scored at all
+        top = topk_rows(s[None, :], n)[0]
+        top = top[np.isfinite(s[top])]
+        return top, s[top]
 
     @property
     def whole_histories(self) -> UserHistories:
@@ -63,12 +96,7 @@ class LoadedRun:
         """Top-k (items, scores), seen items excluded; with `candidates` the top max(k, candidates)
         (the pool a re-ranker re-orders)."""
         items, ratings = self.history(user, whole=whole)
-        s = np.array(self.model.score(items, ratings), dtype=np.float32)
-        s[items] = -np.inf
-        n = max(k, candidates or 0)
-        top = topk_rows(s[None, :], n)[0]
-        top = top[np.isfinite(s[top])]
-        return top, s[top]
+        return self.top_candidates(items, ratings, max(k, candidates or 0))
 
     def recommend_many(self, users: np.ndarray, k: int, *, whole: bool = False,
                        batch_users: int = 256) -> tuple[np.ndarray, np.ndarray]:
@@ -77,11 +105,22 @@ class LoadedRun:
         k = min(k, self.dataset.n_items)
         items_out = np.zeros((len(users), k), dtype=np.int64)
         scores_out = np.zeros((len(users), k), dtype=np.float32)
+        index = self.index
         for a in range(0, len(users), batch_users):
             hs = [self.history(int(u), whole=whole) for u in users[a:a + batch_users]]
+            if index is not None:           # ANN: search past the history, then drop what was seen
+                q = self.model.query_vectors([h[0] for h in hs], [h[1] for h in hs])
+                ids, sims = index.search(q, k + max(len(h[0]) for h in hs))
+                scores = self.model.scores_from_similarity(sims)
+                for r, h in enumerate(hs):
+                    keep = (ids[r] >= 0) & ~np.isin(ids[r], h[0])
+                    got = ids[r][keep][:k]
+                    items_out[a + r] = np.pad(got, (0, k - len(got)), constant_values=-1)
+                    scores_out[a + r] = np.pad(scores[r][keep][:k], (0, k - len(got)), constant_values=-np.inf)
+                continue
             s = np.array(self.model.score_many([h[0] for h in hs], [h[1] for h in hs]), dtype=np.float32)
             for r, h in enumerate(hs):
-                s[r, h[0]] = -np.inf
+                s[r, h[0][h[0] < s.shape[1]]] = -np.inf
             top = topk_rows(s, k)
             items_out[a:a + len(hs)] = top
             scores_out[a:a + len(hs)] = np.take_along_axis(s, top, axis=1)
@@ -111,7 +150,9 @@ def load_run(store: Store, run_id: int) -> LoadedRun:
         raise DataError(f"run {run_id}: the model files in {path} are damaged ({type(exc).__name__}: {exc}); "
                         "train the model again") from None
     split = time_split(ds) if info.holdout else None
-    return LoadedRun(info=info, dataset=ds, model=model, split=split)
+    loaded = LoadedRun(info=info, dataset=ds, model=model, split=split)
+    loaded.directory = run_path(store, info)
+    return loaded
 
 
 def save_and_register(store: Store, *, dataset: Dataset, model: Recommender, objective: str | None, config: dict,

@@ -146,8 +146,13 @@ def model_vectors(model) -> np.ndarray:
         v = model.item_vectors() if model is not None else None
         if v is None:
             raise EngineError("this model has no item embeddings; use the text or genre space instead")
+        from .quantize import QuantizedVectors
+        if isinstance(v, QuantizedVectors):
+            return v            # int8 rows of unit vectors: used as they are, dequantised on demand
         v = np.asarray(v, dtype=np.float32)
-        norms = np.linalg.norm(v, axis=1, keepdims=True)
+        norms = np.sqrt(np.einsum("ij,ij->i", v, v))[:, None]        # no (n, d) temporary
+        if np.allclose(norms[norms > 0], 1.0, atol=1e-4):
+            return v            # already unit rows (the two-tower model's): no copy of a large catalogue
         return np.divide(v, norms, out=np.zeros_like(v), where=norms > 0)
     if model is None:
         raise EngineError("the model space needs a trained model")

@@ -58,6 +58,9 @@ def register(sub) -> None:
     g.add_argument("--threshold", type=float, help="positive threshold (rating >= threshold is a positive)")
     p.add_argument("--on-unknown-item", choices=["error", "drop"], default="error",
                    help="interactions whose item is not in the item file: fail (default) or drop and count")
+    p.add_argument("--append", metavar="DATASET",
+                   help="add these files to an existing dataset: new users and items get new ids, existing ids "
+                        "stay as they are (trained runs stay valid); a repeated (user, item) keeps the later event")
     p.add_argument("--dry-run", action="store_true", help="validate the whole input, write nothing")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     add_common(p)
@@ -67,7 +70,16 @@ def register(sub) -> None:
     add_common(p)
     p.set_defaults(func=cmd_datasets)
 
-    p = sub.add_parser("demo", help="create the bundled demo dataset")
+    p = sub.add_parser("demo", help="create the bundled demo dataset, or one of the demo's kind at any size",
+                       description="Without options: the bundled demo (2,500 users, 3,000 items). With --users, "
+                                   "--items or --interactions: a deterministic dataset of the demo's kind at that "
+                                   "size, generated and written in blocks (bounded memory).")
+    p.add_argument("--users", type=int, help="number of users (scaled demo; default 2500)")
+    p.add_argument("--items", type=int, help="number of items (scaled demo; default 3000)")
+    p.add_argument("--interactions", type=int, help="number of interactions (scaled demo; default 37 per user)")
+    p.add_argument("--name", help="dataset name (scaled demo; default from the sizes)")
+    p.add_argument("--seed", type=int, help="random seed (scaled demo)")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     add_common(p)
     p.set_defaults(func=cmd_demo)
 
@@ -161,6 +173,8 @@ def cmd_import(args, store) -> int:
         from ..ingest.mapping_file import save_mapping
         detected = with_mapping(detected or detect_format(args.paths, args.format), over or None)
         over = {}
+    if args.append:
+        return _append(args, store, detected, over, show)
     summary = import_files(store, args.paths, name=args.name, format=args.format, detected=detected,
                            mapping=over or None, on_unknown_item=args.on_unknown_item,
                            dry_run=args.dry_run, progress=show)
@@ -187,6 +201,24 @@ def cmd_import(args, store) -> int:
     return 0
 
 
+def _append(args, store, detected, over, show) -> int:
+    from ..errors import EngineError
+    from ..ingest.append import append_files
+    if args.dry_run or args.name:
+        raise EngineError("--append adds to an existing dataset: it takes neither --name nor --dry-run")
+    a = append_files(store, args.paths, args.append, format=args.format, detected=detected, mapping=over or None,
+                     on_unknown_item=args.on_unknown_item, progress=show)
+    if not args.quiet and not args.json and sys.stderr.isatty():
+        print(file=sys.stderr)
+    if args.json:
+        emit_json(a.to_dict())
+        return 0
+    print(f"Appended to dataset {a.name!r} (id {a.dataset_id}): +{a.new_users:,} users, +{a.new_items:,} items, "
+          f"+{a.new_interactions:,} interactions, {a.updated_interactions:,} updated by a later event")
+    print(f"  now users {a.n_users:,}  items {a.n_items:,}  interactions {a.n_interactions:,}  ({a.seconds:.2f} s)")
+    return 0
+
+
 def cmd_datasets(args, store) -> int:
     from ..storage import repository as repo
     with store.session() as s:
@@ -209,6 +241,8 @@ def cmd_datasets(args, store) -> int:
 
 
 def cmd_demo(args, store) -> int:
+    if any(getattr(args, k) is not None for k in ("users", "items", "interactions", "name", "seed")):
+        return cmd_scaled_demo(args, store)
     from ..data.demo import DEMO_NAME, create_demo_dataset
     from ..storage import repository as repo
     with store.session() as s:
@@ -223,4 +257,31 @@ def cmd_demo(args, store) -> int:
     verb = "already there" if existed else "created"
     print(f"Demo dataset {d.name!r} (id {d.id}) {verb}: users {d.n_users:,}  items {d.n_items:,}  "
           f"interactions {d.n_interactions:,}")
+    return 0
+
+
+def cmd_scaled_demo(args, store) -> int:
+    import time
+
+    from ..data.demo import DEMO_SEED
+    from ..data.demo_stream import write_scaled_demo
+    from ..storage import repository as repo
+    from .models import TextProgress
+    n_users = args.users or 2500
+    n_items = args.items or 3000
+    n_inter = args.interactions or 37 * n_users
+    show = not args.quiet and not args.json and sys.stderr.isatty()
+    start = time.perf_counter()
+    ds_id = write_scaled_demo(store, args.name, n_users=n_users, n_items=n_items, n_interactions=n_inter,
+                              seed=DEMO_SEED if args.seed is None else args.seed,
+                              progress=TextProgress() if show else None)
+    seconds = time.perf_counter() - start
+    with store.session() as s:
+        d = repo.get_dataset(s, ds_id)
+    if args.json:
+        emit_json({"id": d.id, "name": d.name, "n_users": d.n_users, "n_items": d.n_items,
+                   "n_interactions": d.n_interactions, "created": True, "seconds": round(seconds, 2)})
+        return 0
+    print(f"Demo dataset {d.name!r} (id {d.id}) created in {seconds:.1f} s: users {d.n_users:,}  "
+          f"items {d.n_items:,}  interactions {d.n_interactions:,}")
     return 0

@@ -76,8 +76,9 @@ def load_dataset(store: Store, name_or_id: str | int) -> Dataset:
                                 (info.id,)).fetchall()
             items = cur.execute("SELECT idx, external_id, title, genres, description FROM items "
                                 "WHERE dataset_id=? ORDER BY idx", (info.id,)).fetchall()
-            inter = cur.execute("SELECT user_idx, item_idx, rating, timestamp FROM interactions "
-                                "WHERE dataset_id=? ORDER BY user_idx, timestamp, item_idx", (info.id,)).fetchall()
+            cur.execute("SELECT user_idx, item_idx, rating, timestamp FROM interactions "
+                        "WHERE dataset_id=? ORDER BY user_idx, timestamp, item_idx", (info.id,))
+            arrays = _interaction_arrays(cur, info.n_interactions)
             cur.close()
         else:
             from sqlalchemy import text
@@ -85,14 +86,11 @@ def load_dataset(store: Store, name_or_id: str | int) -> Dataset:
                                  {"d": info.id}).fetchall()
             items = conn.execute(text("SELECT idx, external_id, title, genres, description FROM items "
                                       "WHERE dataset_id=:d ORDER BY idx"), {"d": info.id}).fetchall()
-            inter = conn.execute(text("SELECT user_idx, item_idx, rating, timestamp FROM interactions "
-                                      "WHERE dataset_id=:d ORDER BY user_idx, timestamp, item_idx"),
-                                 {"d": info.id}).fetchall()
-    n = len(inter)
-    user_idx = np.fromiter((r[0] for r in inter), dtype=np.int32, count=n)
-    item_idx = np.fromiter((r[1] for r in inter), dtype=np.int32, count=n)
-    rating = np.fromiter((np.nan if r[2] is None else r[2] for r in inter), dtype=np.float32, count=n)
-    timestamp = np.fromiter((NO_TIMESTAMP if r[3] is None else r[3] for r in inter), dtype=np.int64, count=n)
+            result = conn.execute(text("SELECT user_idx, item_idx, rating, timestamp FROM interactions "
+                                       "WHERE dataset_id=:d ORDER BY user_idx, timestamp, item_idx"),
+                                  {"d": info.id})
+            arrays = _interaction_arrays(result, info.n_interactions)
+    user_idx, item_idx, rating, timestamp = arrays
     return Dataset(
         info=info,
         user_ids=np.array([u[1] for u in users], dtype=object),
@@ -103,6 +101,34 @@ def load_dataset(store: Store, name_or_id: str | int) -> Dataset:
         user_idx=user_idx, item_idx=item_idx, rating=rating, timestamp=timestamp,
         _positive_threshold=info.positive_threshold,
     )
+
+
+FETCH_ROWS = 500_000
+
+
+def _interaction_arrays(cursor, expected: int) -> tuple[np.ndarray, ...]:
+    """(user_idx, item_idx, rating, timestamp) from a cursor, fetched in blocks into arrays sized for
+    the `expected` rows: memory is the arrays plus one block of row tuples, never a list of every row
+    (25M tuples would be several GB)."""
+    dtypes = (np.int32, np.int32, np.float32, np.int64)
+    out = [np.empty(max(0, int(expected)), dt) for dt in dtypes]
+    filled = 0
+    while True:
+        rows = cursor.fetchmany(FETCH_ROWS)
+        if not rows:
+            break
+        n = len(rows)
+        cols = (np.fromiter((r[0] for r in rows), dtype=np.int32, count=n),
+                np.fromiter((r[1] for r in rows), dtype=np.int32, count=n),
+                np.fromiter((np.nan if r[2] is None else r[2] for r in rows), dtype=np.float32, count=n),
+                np.fromiter((NO_TIMESTAMP if r[3] is None else r[3] for r in rows), dtype=np.int64, count=n))
+        del rows
+        if filled + n > len(out[0]):            # more rows than the counts said: grow
+            out = [np.concatenate([o[:filled], np.empty(max(n, filled), o.dtype)]) for o in out]
+        for o, c in zip(out, cols):
+            o[filled:filled + n] = c
+        filled += n
+    return tuple(o[:filled] for o in out)
 
 
 def write_dataset(store: Store, name: str, *, user_ids: Sequence[str], item_ids: Sequence[str],

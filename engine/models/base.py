@@ -35,6 +35,15 @@ class Recommender(abc.ABC):
         """(n_items, d) L2-normalised rows: the model's own item space (None if it has none)."""
         return None
 
+    def query_vectors(self, histories: list[np.ndarray], ratings: list[np.ndarray] | None = None) -> np.ndarray | None:
+        """(B, d) user vectors whose inner product with `item_vectors()` ranks items as `score` does, or
+        None when the model's scores are not such an inner product (then no ANN index applies)."""
+        return None
+
+    def scores_from_similarity(self, sims: np.ndarray) -> np.ndarray:
+        """Scores from inner products of `query_vectors` and `item_vectors` (the same order)."""
+        return np.asarray(sims, np.float32)
+
     @property
     @abc.abstractmethod
     def n_items(self) -> int: ...

@@ -259,8 +259,7 @@ class ExplorerPanel(QWidget):
         self.run = loaded
         ds = loaded.dataset
         self.list.set_genres_label(ds.info.genres_label)
-        counts = np.bincount(ds.user_idx, minlength=ds.n_users)
-        self.users.set_users([(u, str(ds.user_ids[u]), int(counts[u])) for u in range(ds.n_users)])
+        self.users.set_user_arrays(ds.user_ids, np.bincount(ds.user_idx, minlength=ds.n_users))
         self.stack.setCurrentIndex(1)
         user = None
         want = getattr(self.state, "prefer_user", None)

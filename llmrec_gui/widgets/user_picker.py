@@ -1,27 +1,35 @@
-"""Pick a user: type to filter by id (ids only, not the counts), sort by id or by activity; each
-row shows the history size, updated when feedback changes it."""
+"""Pick a user: type to filter by id (ids only, not the counts); sort by id (numeric ids as numbers)
+or by activity; each row shows the history size, updated when feedback changes it. The list is lazy
+(user_list_model.UserListModel): a million users are two arrays, searched per keystroke."""
 from __future__ import annotations
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QStandardItem, QStandardItemModel
+import numpy as np
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QListView, QVBoxLayout, QWidget
 
-ID_ROLE = Qt.ItemDataRole.UserRole + 1       # the external id (what the search matches)
-COUNT_ROLE = Qt.ItemDataRole.UserRole + 2    # the interaction count (what "activity" sorts by)
+from .user_list_model import UserListModel
+
 SORTS = {"id": "Sort by id", "activity": "Most active first"}
 
 
-class _UserProxy(QSortFilterProxyModel):
-    def lessThan(self, left, right) -> bool:
-        if self.sortRole() == COUNT_ROLE:
-            a, b = left.data(COUNT_ROLE), right.data(COUNT_ROLE)
-            return a > b if a != b else _id_key(left.data(ID_ROLE)) < _id_key(right.data(ID_ROLE))
-        return _id_key(left.data(ID_ROLE)) < _id_key(right.data(ID_ROLE))
+def id_order(ids) -> np.ndarray | None:
+    """Users by id: numeric ids as numbers (2 before 10), then the others alphabetically; None when
+    that is already the file order (no permutation kept)."""
+    a = np.asarray(ids).astype(str)
+    if len(a) < 2:
+        return None
+    digits = np.char.isdigit(a) & (np.char.str_len(a) <= 18)
+    num = np.zeros(len(a), dtype=np.int64)
+    num[digits] = a[digits].astype(np.int64)
+    if (not digits.any() and np.all(a[1:] >= a[:-1])) or (digits.all() and np.all(num[1:] >= num[:-1])):
+        return None                      # already in id order (the usual case): no sort, no permutation
+    order = np.lexsort((a, num, ~digits))
+    return None if np.array_equal(order, np.arange(len(a))) else order
 
 
-def _id_key(ext: str):
-    """Numeric ids in numeric order (2 before 10), others after, alphabetically."""
-    return (0, int(ext), "") if ext.isdigit() else (1, 0, ext)
+def activity_order(counts) -> np.ndarray:
+    """Most interactions first (ties in file order)."""
+    return np.argsort(-np.asarray(counts, dtype=np.int64), kind="stable")
 
 
 class UserPicker(QWidget):
@@ -37,77 +45,67 @@ class UserPicker(QWidget):
         for key, label in SORTS.items():
             self.sort.addItem(label, key)
         self.sort.setToolTip("Order of the users")
-        self.model = QStandardItemModel(self)
-        self.proxy = _UserProxy(self)
-        self.proxy.setSourceModel(self.model)
-        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.proxy.setFilterRole(ID_ROLE)
-        self.proxy.setSortRole(ID_ROLE)
+        self.model = UserListModel(self)
+        self.proxy = self.model               # the filtered list the view shows (the model filters itself)
         self.view = QListView()
         self.view.setModel(self.proxy)
         self.view.setUniformItemSizes(True)   # fast with tens of thousands of users
         self.view.setStyleSheet("QListView::item { padding: 2px 4px; }")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
         top.addWidget(self.sort)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(top)
         lay.addWidget(self.view)
-        self.search.textChanged.connect(self.proxy.setFilterFixedString)
+        self.search.textChanged.connect(self.model.set_filter)
         self.sort.currentIndexChanged.connect(self._sort)
         self.view.selectionModel().currentChanged.connect(self._current)
         self.view.clicked.connect(self._clicked)
         self._selecting = False
-        self._rows: dict[int, QStandardItem] = {}
+        self._just_picked = None
 
     def set_users(self, users: list[tuple[int, str, int]]) -> None:
-        """users: (index, external id, number of interactions)."""
+        """users: (index, external id, number of interactions), index = position."""
+        self.set_user_arrays([ext for _i, ext, _n in users], [n for _i, _e, n in users])
+
+    def set_user_arrays(self, ids, counts) -> None:
+        """ids[u]: user u's external id; counts[u]: their number of interactions (no per-row objects)."""
         self._selecting = True  # clearing and refilling moves the current row: not a user's pick
         try:
-            self.proxy.setDynamicSortFilter(False)
-            self.model.clear()
-            self._rows = {}
-            for idx, ext, n in users:
-                it = QStandardItem()
-                it.setData(int(idx), Qt.ItemDataRole.UserRole)
-                it.setData(str(ext), ID_ROLE)
-                it.setEditable(False)
-                self._set_text(it, n)
-                self._rows[int(idx)] = it
-                self.model.appendRow(it)
+            self.model.set_users(ids, counts)
             self._sort()
         finally:
             self._selecting = False
 
-    @staticmethod
-    def _set_text(it: QStandardItem, n: int) -> None:
-        it.setData(int(n), COUNT_ROLE)
-        it.setText(f"{it.data(ID_ROLE)}  ({n} interaction{'s' if n != 1 else ''})")
+    def _sort(self) -> None:
+        current = self.view.currentIndex()
+        user = current.data(Qt.ItemDataRole.UserRole) if current.isValid() else None
+        ids, counts = self.model._ids, self.model._counts
+        selecting, self._selecting = self._selecting, True
+        try:
+            self.model.set_order(activity_order(counts) if self.sort.currentData() == "activity" else id_order(ids))
+            if user is not None:
+                self.select(int(user))
+        finally:
+            self._selecting = selecting
 
     def set_count(self, user: int, n: int) -> None:
         """Show a new interaction count for `user` (after a like or a dislike)."""
-        it = self._rows.get(int(user))
-        if it is not None and it.data(COUNT_ROLE) != n:
-            self._set_text(it, n)
-
-    def _sort(self) -> None:
-        self.proxy.setSortRole(COUNT_ROLE if self.sort.currentData() == "activity" else ID_ROLE)
-        self.proxy.sort(0)
+        self.model.set_count(user, n)
 
     def select(self, user: int) -> None:
         """Show `user` as the current row without emitting `user_picked` (the state already knows)."""
-        it = self._rows.get(int(user))
-        if it is None:
+        row = self.model.row_of(int(user))
+        if row < 0:
             return
-        index = self.proxy.mapFromSource(it.index())
-        if index.isValid():
-            self._selecting = True
-            try:
-                self.view.setCurrentIndex(index)
-            finally:
-                self._selecting = False
-            self.view.scrollTo(index)
+        index = self.model.index(row, 0)
+        self._selecting = True
+        try:
+            self.view.setCurrentIndex(index)
+        finally:
+            self._selecting = False
+        self.view.scrollTo(index)
 
     def _current(self, current, _previous) -> None:
         if current.isValid() and not self._selecting:
@@ -116,7 +114,7 @@ class UserPicker(QWidget):
 
     def _clicked(self, index) -> None:
         """A click on the user already current re-selects it (the explorer re-reads its feedback)."""
-        if getattr(self, "_just_picked", None) == index:
+        if self._just_picked == index:
             self._just_picked = None     # this click made it current: already emitted
             return
         if index.isValid():

@@ -112,12 +112,13 @@ def test_same_feedback_through_cli_and_app_gives_the_identical_list(qtbot, explo
 def test_feedback_history_undoes_any_entry_and_counts_follow(qtbot, explorer, controller):
     panel = explorer
     user = panel.live.user
-    count = lambda: panel.users._rows[user].data(Qt.ItemDataRole.UserRole + 2)  # noqa: E731
+    model = panel.users.model
+    count = lambda: model.count_of(user)  # noqa: E731
     n0 = count()
     first, second = panel.rec.rows[0].item, panel.rec.rows[1].item
     with qtbot.waitSignal(panel.list_updated, timeout=20000):
         panel.give_feedback(first, "like")
-    assert count() == n0 + 1 and f"{n0 + 1} interactions" in panel.users._rows[user].text()
+    assert count() == n0 + 1 and f"({n0 + 1} interactions)" in model.index(model.row_of(user), 0).data()
     with qtbot.waitSignal(panel.list_updated, timeout=20000):
         panel.give_feedback(second, "not_interested")
     fb = panel.feedback_view
@@ -183,8 +184,11 @@ def test_user_search_matches_ids_only_and_sorts_by_id_or_activity(qtbot, explore
     assert c == sorted(c, reverse=True)
     picker.sort.setCurrentIndex(picker.sort.findData("id"))
     u = shown()
-    from llmrec_gui.widgets.user_picker import _id_key
-    assert u == sorted(u, key=_id_key)
+    key = lambda x: (0, int(x), "") if x.isdigit() else (1, 0, x)  # noqa: E731
+    assert u == sorted(u, key=key)
+    from llmrec_gui.widgets.user_picker import id_order
+    assert id_order(["10", "2", "b", "a", "1"]).tolist() == [4, 1, 0, 3, 2]   # 1, 2, 10, a, b
+    assert id_order(["1", "2", "10"]) is None                                # already in order: no copy
 
 
 def test_calibration_is_offered_and_exports_are_named(qtbot, explorer):

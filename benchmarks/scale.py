@@ -1,0 +1,420 @@
+"""Scale on one machine: every figure beside its reference, measured in the same run.
+
+Sections (each can be skipped):
+  demo      `llmrec demo --users --items --interactions` at each size (child process: wall, CPU, peak RSS),
+            reference: the bundled in-memory demo generator + write_dataset.
+  ann       faiss HNSW vs exact numpy search (d = 128): build time, recall@100, p50 per-query latency.
+            With --real-db: the trained MovieTweetings LSTM run's 10,506 item vectors and 200 test users'
+            vectors, then N items made from those vectors plus noise as large as the real nearest-neighbour
+            distance (no model is trained on a million items here); else synthetic clustered vectors.
+  int8      memory and exact-scoring latency of int8 item vectors vs float32 at the same N.
+  explore   a 1M-item catalogue end to end (child process): `llmrec demo` data, a two-tower run with the
+            synthetic vectors and random user-tower weights, `build_run_index`, then pick -> list (the
+            app's UserRecommendations) with the index vs exact scoring, the slider re-rank, peak RSS.
+  picker    1M user ids: the lazy model's search per keystroke (CPU of the GUI thread) vs the previous
+            QStandardItemModel + QSortFilterProxyModel on the same ids.
+  real      int8 vs float32 NDCG@10 of trained LSTM runs in --real-db (e.g. MovieTweetings, X-Wines).
+
+    nice -n 10 python benchmarks/scale.py [--interactions 100000,1000000] [--ann-items 100000,1000000]
+        [--sections demo,ann,int8,explore,picker,real] [--real-db DB]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def child(argv: list[str], env: dict | None = None) -> tuple[float, float, float, str]:
+    """(wall s, CPU s, peak RSS MiB, stdout) of a child process. Peak RSS comes from GNU time when
+    present: Linux carries a parent's peak RSS into a forked child's rusage, so a child of this (large)
+    process would otherwise report at least the parent's size."""
+    gnu_time = Path("/usr/bin/time")
+    prefix = [str(gnu_time), "-f", "__RSS_KB__ %M"] if gnu_time.exists() else []
+    t0 = time.perf_counter()
+    out = tempfile.TemporaryFile(mode="w+")
+    p = subprocess.Popen(prefix + argv, stdout=out, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                         env={**os.environ, **(env or {})})
+    _, status, usage = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    err = p.stderr.read()
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit(f"{argv[:4]} failed: {err.strip()[-800:]}")
+    rss = usage.ru_maxrss / 1024
+    for line in err.splitlines():
+        if line.startswith("__RSS_KB__"):
+            rss = int(line.split()[1]) / 1024
+    out.seek(0)
+    return wall, usage.ru_utime + usage.ru_stime, rss, out.read()
+
+
+def sizes_for(k: int) -> tuple[int, int]:
+    """(users, items) for K interactions: 25M -> 162,500 users and 1M items (MovieLens-25M-like users,
+    a shop's catalogue); smaller K scale both down."""
+    return max(100, k * 162_500 // 25_000_000), max(1000, min(1_000_000, k // 25))
+
+
+# ---- demo ---------------------------------------------------------------------------------------
+
+REF_DEMO = """
+import json, resource, time, sys
+from engine.data.demo import generate_demo
+from engine.data.dataset import write_dataset
+from engine.storage import open_store
+t = time.perf_counter(); s = open_store(sys.argv[1]); d = generate_demo()
+write_dataset(s, "ref", **d); print(json.dumps({"n": len(d["user_idx"]), "s": time.perf_counter() - t}))
+"""
+
+
+def section_demo(ks: list[int], work: Path) -> None:
+    print("\n== demo generation (`llmrec demo --users U --items I --interactions K`, child process) ==")
+    db = work / "ref.db"
+    wall, cpu, ref_rss, out = child([sys.executable, "-c", REF_DEMO, str(db)])
+    ref = json.loads(out)
+    rss = ref_rss
+    print(f"reference: bundled demo (in memory, then write_dataset): {ref['n']:,} rows in {wall:.1f} s wall "
+          f"({ref['n'] / wall:,.0f} rows/s, CPU {cpu:.1f} s), peak RSS {rss:.0f} MiB")
+    ref_rate = ref["n"] / wall
+    print(f"{'K':>11} {'users':>8} {'items':>9} | {'wall s':>7} {'CPU s':>6} {'rows/s':>9} {'x ref':>6} | "
+          f"{'RSS MiB':>7} {'x ref':>6}")
+    for k in ks:
+        users, items = sizes_for(k)
+        db = work / f"demo-{k}.db"
+        wall, cpu, rss, out = child([sys.executable, "-m", "engine.cli", "--db", str(db), "demo", "--users",
+                                     str(users), "--items", str(items), "--interactions", str(k), "--json"])
+        n = json.loads(out)["n_interactions"]
+        print(f"{k:>11,} {users:>8,} {items:>9,} | {wall:>7.1f} {cpu:>6.1f} {n / wall:>9,.0f} "
+              f"{(n / wall) / ref_rate:>6.2f} | {rss:>7.0f} {rss / ref_rss:>6.2f}")
+        for f in work.glob(db.name + "*"):
+            f.unlink()
+
+
+# ---- ANN and int8 --------------------------------------------------------------------------------
+
+def clustered(n: int, d: int = 128, clusters: int = 1000, seed: int = 0, chunk: int = 200_000) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(clusters, d)).astype(np.float32)
+    out = np.empty((n, d), np.float32)
+    for a in range(0, n, chunk):
+        b = min(n, a + chunk)
+        x = centres[rng.integers(0, clusters, b - a)] + 0.7 * rng.normal(size=(b - a, d)).astype(np.float32)
+        out[a:b] = x / np.linalg.norm(x, axis=1, keepdims=True)
+    return out
+
+
+def jittered(n: int, source: str, seed: int = 0, chunk: int = 200_000) -> np.ndarray:
+    """n unit vectors made from a trained run's item vectors: each a random real vector plus Gaussian
+    noise as large as the typical distance to a real vector's nearest neighbour, so the catalogue keeps
+    the real space's structure but no two items coincide."""
+    with np.load(source) as z:
+        real, sigma = z["vectors"].astype(np.float32), float(z["sigma"])
+    rng = np.random.default_rng(seed)
+    out = np.empty((n, real.shape[1]), np.float32)
+    for a in range(0, n, chunk):
+        b = min(n, a + chunk)
+        x = real[rng.integers(0, len(real), b - a)] + sigma * rng.normal(size=(b - a, real.shape[1])).astype(np.float32)
+        out[a:b] = x / np.linalg.norm(x, axis=1, keepdims=True)
+    return out
+
+
+def jitter_source(x: np.ndarray, path: Path) -> str:
+    """Save the real vectors and the noise scale: median nearest-neighbour distance / sqrt(d)."""
+    from engine.index import exact_search
+    sample = x[np.random.default_rng(0).choice(len(x), min(2000, len(x)), replace=False)]
+    _, sims = exact_search(x, sample, 2)
+    nn = np.sqrt(np.maximum(0.0, 2 - 2 * sims[:, 1]))
+    np.savez(path, vectors=x, sigma=float(np.median(nn)) / np.sqrt(x.shape[1]))
+    return str(path)
+
+
+def real_vectors(db: str, dataset: str = "movietweetings") -> tuple[np.ndarray, np.ndarray, str] | None:
+    """(item vectors, 200 test users' query vectors, label) of a float32 LSTM run on `dataset`."""
+    from engine.runs import load_run
+    from engine.storage import open_store
+    from engine.storage import repository as repo
+    store = open_store(db)
+    try:
+        with store.session() as s:
+            runs = [r for r in repo.list_runs(s) if r.model == "lstm" and r.holdout
+                    and dataset in r.dataset_name.lower() and not r.config.get("item_vectors")]
+        if not runs:
+            return None
+        run = load_run(store, runs[0].id)
+        hs = [run.split.history(int(u)) for u in run.split.test_users[:200]]
+        q = run.model.query_vectors([h[0] for h in hs], [h[1] for h in hs])
+        return np.asarray(run.model.item_vectors(), np.float32), q, f"run {runs[0].id} on {runs[0].dataset_name}"
+    finally:
+        store.close()
+
+
+def queries_like(x: np.ndarray, n: int, seed: int = 1) -> np.ndarray:
+    """User-like queries: the normalised mean of 10 random items plus noise."""
+    rng = np.random.default_rng(seed)
+    q = x[rng.integers(0, len(x), (n, 10))].mean(axis=1) + 0.05 * rng.normal(size=(n, x.shape[1]))
+    return (q / np.linalg.norm(q, axis=1, keepdims=True)).astype(np.float32)
+
+
+def p50_ms(fn, qs: np.ndarray) -> float:
+    times = []
+    for q in qs:
+        t = time.perf_counter()
+        fn(q[None, :])
+        times.append(time.perf_counter() - t)
+    return 1000 * float(np.median(times))
+
+
+def ann_row(label: str, x: np.ndarray, qs: np.ndarray, do_int8: bool) -> None:
+    from engine.index import IndexParams, build_index, exact_search, recall
+    from engine.quantize import QuantizedVectors
+    exact_ids, _ = exact_search(x, qs, 100)
+    t = time.perf_counter()
+    index = build_index(x)
+    build = time.perf_counter() - t
+    exact = p50_ms(lambda q: exact_search(x, q, 100), qs[:30])
+    for ef in (256, 1024):
+        index.params = IndexParams(ef_search=ef)
+        ids, _ = index.search(qs, 100)
+        r = recall(ids, exact_ids)
+        ann = p50_ms(lambda q: index.search(q, 100), qs[:100])
+        print(f"{label[:34] + f' ef={ef}':<44} {len(x):>9,} | {build:>7.1f} | {r:>10.4f} | {ann:>10.2f} | "
+              f"{exact:>12.1f} | {exact / ann:>7.0f}x")
+    if do_int8:
+        q8 = QuantizedVectors.from_float(x)
+        e8 = p50_ms(lambda q: q8.dot_rows(q), qs[:30])
+        ef = p50_ms(lambda q: q @ x.T, qs[:30])
+        ids8 = np.argsort(-q8.dot_rows(qs[:50]), axis=1)[:, :100]
+        print(f"{'':<44} {'':>9}   int8: {q8.nbytes / 2**20:,.1f} MiB vs float32 {x.nbytes / 2**20:,.1f} MiB "
+              f"({x.nbytes / q8.nbytes:.2f}x smaller); exact top-100 overlap with float32 "
+              f"{recall(ids8, exact_ids[:50]):.4f}; full scoring p50 {e8:.1f} ms vs float32 {ef:.1f} ms")
+
+
+def section_ann(ns: list[int], do_int8: bool, real_db: str | None, work: Path) -> str | None:
+    """Returns the jitter source file (real item vectors + noise scale) when a real run was found."""
+    print("\n== ANN candidate retrieval: faiss HNSW (M=32, efConstruction=80, efSearch=256) vs exact numpy ==")
+    print(f"{'vectors':<44} {'items':>9} | {'build s':>7} | {'recall@100':>10} | {'p50 ANN ms':>10} | "
+          f"{'p50 exact ms':>12} | speed-up")
+    print(f"{'(targets at 1M items)':<44} {'':>9} | {'':>7} | {'>= 0.98':>10} | {'<= 5':>10} |")
+    moments = None
+    real = real_vectors(real_db) if real_db else None
+    if real is not None:
+        x, qs, label = real
+        ann_row(f"real: LSTM {label}"[:44], x, qs, do_int8)
+        moments = jitter_source(x, work / "jitter.npz")
+        for n in ns:
+            ann_row("real vectors + NN-sized noise; real users", jittered(n, moments), qs, do_int8)
+    else:
+        for n in ns:
+            x = clustered(n)
+            ann_row("synthetic clustered (1,000 clusters)", x, queries_like(x, 200), do_int8)
+    return moments
+
+
+# ---- explore at 1M items (child process, for its RSS) ----------------------------------------------
+
+EXPLORE = r"""
+import json, sys, time, resource
+import numpy as np
+sys.path.insert(0, sys.argv[2])
+from benchmarks.scale import clustered, jittered
+from engine.data.dataset import load_dataset
+from engine.feedback import UserRecommendations
+from engine.index import IndexParams, build_run_index, exact_search, recall
+from engine.models.lstm.model import LSTMRecommender
+from engine.models.lstm.numpy_tower import NumpyUserTower
+from engine.runs import load_run, save_and_register
+from engine.storage import open_store
+store = open_store(sys.argv[1]); with_index = sys.argv[3] == "index"
+moments = sys.argv[4] if len(sys.argv) > 4 else None; out = {}
+def rss(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+ds = load_dataset(store, "scale-explore")
+rng = np.random.default_rng(0); d, h = 128, 256; f = np.float32
+m = LSTMRecommender(embedding_dim=d, user_units=h, max_len=20); m.rating_range = (1.0, 5.0)
+m.item_matrix = jittered(ds.n_items, moments) if moments else clustered(ds.n_items, d)
+m.user_tower = NumpyUserTower(rng.normal(0, .1, (d + 2, 4 * h)).astype(f), rng.normal(0, .1, (h, 4 * h)).astype(f),
+                              np.zeros(4 * h, f), rng.normal(0, .1, (h, d)).astype(f), np.zeros(d, f))
+run_id = save_and_register(store, dataset=ds, model=m, objective="softmax", config={}, holdout=False,
+                           device="cpu", device_name="synthetic", seconds=0.0, metrics={}, epochs=[])
+del m, ds
+out["rss_before_load"] = rss()
+if with_index:
+    t = time.perf_counter(); build_run_index(store, run_id, force=True); out["index_s"] = time.perf_counter() - t
+t = time.perf_counter(); run = load_run(store, run_id); _ = run.index; out["load_s"] = time.perf_counter() - t
+users = np.random.default_rng(1).integers(0, run.dataset.n_users, 200)
+hs = [run.history(int(u)) for u in users]
+q = run.model.query_vectors([x[0] for x in hs], [x[1] for x in hs])
+ex, _ = exact_search(run.model.item_vectors(), q, 100)
+for ef in ((1024, 256) if with_index else ()):
+    run.index.params = IndexParams(ef_search=ef)
+    ids, _ = run.index.search(q, 100)
+    lat = []
+    for row in q[:100]:
+        t = time.perf_counter(); run.index.search(row[None], 100); lat.append(time.perf_counter() - t)
+    out[f"ef{ef}"] = dict(recall100=recall(ids, ex), ann_ms=1000 * float(np.median(lat)))
+for mode in (("index", "exact") if with_index else ("exact",)):
+    run.use_index = mode == "index"
+    picks, slides = [], []
+    for u in users[:21]:
+        t = time.perf_counter(); live = UserRecommendations(run, int(u), store); live.rerank(0.0); picks.append(time.perf_counter() - t)
+        for tr in (0.2, 0.5, 0.8):
+            t = time.perf_counter(); live.rerank(tr, "mmr"); slides.append(time.perf_counter() - t)
+    out[mode] = dict(pick_ms=1000 * float(np.median(picks[1:])), slide_ms=1000 * float(np.median(slides)))
+out.update(rss_mib=rss(), n_items=run.dataset.n_items, n_users=run.dataset.n_users)
+print(json.dumps(out))
+"""
+
+
+def section_explore(items: int, interactions: int, work: Path, moments: str | None, with_index: bool = True) -> None:
+    users = max(1000, interactions // 40)
+    print(f"\n== explore a {items:,}-item catalogue ({users:,} users, {interactions:,} interactions) ==")
+    db = work / "explore.db"
+    for f in work.glob(db.name + "*"):
+        f.unlink()
+    wall, _, rss, _ = child([sys.executable, "-m", "engine.cli", "--db", str(db), "demo", "--users", str(users),
+                             "--items", str(items), "--interactions", str(interactions), "--name", "scale-explore",
+                             "--json"])
+    print(f"demo data written in {wall:.1f} s (peak RSS {rss:.0f} MiB)")
+    what = "the real run's item vectors + NN-sized noise" if moments else "synthetic clustered vectors"
+    print(f"two-tower run: {what}, random user-tower weights (d=128, LSTM 256); index by build_run_index")
+    _, _, rss_c, out = child([sys.executable, "-c", EXPLORE, str(db), str(ROOT), "index" if with_index else "exact"]
+                             + ([moments] if moments else []))
+    r = json.loads(out)
+    print(f"index build {r.get('index_s', float('nan')):.1f} s; run load {r['load_s']:.1f} s")
+    if not with_index:
+        print(f"exact scoring only (--explore-no-index): pick -> list p50 {r['exact']['pick_ms']:.1f} ms "
+              f"(target < 200), slider re-rank p50 {r['exact']['slide_ms']:.2f} ms")
+    for ef in ((256, 1024) if with_index else ()):
+        e = r[f"ef{ef}"]
+        print(f"efSearch {ef:>4}: recall@100 vs exact {e['recall100']:.4f} (target >= 0.98); ANN p50 {e['ann_ms']:.2f} ms "
+              f"(target <= 5); 200 users' vectors")
+    if not with_index:
+        print(f"peak RSS of the engine process: {rss_c:.0f} MiB (target for the app: < 2,048 MiB)")
+        return
+    print(f"{'':>24} {'with index':>12} {'exact (ref)':>12}")
+    print(f"{'pick -> list p50 ms':>24} {r['index']['pick_ms']:>12.1f} {r['exact']['pick_ms']:>12.1f}   (target < 200)")
+    print(f"{'slider re-rank p50 ms':>24} {r['index']['slide_ms']:>12.2f} {r['exact']['slide_ms']:>12.2f}")
+    print(f"peak RSS of the engine process: {rss_c:.0f} MiB (target for the app: < 2,048 MiB)")
+
+
+# ---- user picker ---------------------------------------------------------------------------------
+
+def section_picker(n: int) -> None:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QSortFilterProxyModel, Qt
+    from PySide6.QtGui import QStandardItem, QStandardItemModel
+    from PySide6.QtWidgets import QApplication
+
+    from llmrec_gui.widgets.user_list_model import UserListModel
+    _app = QApplication.instance() or QApplication([])
+    print(f"\n== user picker: {n:,} users, search per keystroke (CPU seconds of the GUI thread) ==")
+    ids = np.array([f"u{u:07d}" for u in range(n)], dtype=object)
+    counts = np.arange(n) % 97
+    keys = ["u", "u0", "u00", "u004", "u0042", "u00424", "nobody"]
+    t = time.thread_time()
+    model = UserListModel()
+    model.set_users(ids, counts)
+    model.set_filter("u")
+    setup = time.thread_time() - t
+    lazy = []
+    for k in keys[1:]:
+        t = time.thread_time()
+        model.set_filter(k)
+        [model.data(model.index(r, 0)) for r in range(min(30, model.rowCount()))]
+        lazy.append(time.thread_time() - t)
+    t = time.thread_time()
+    old = QStandardItemModel()
+    for u in range(n):
+        it = QStandardItem(f"{ids[u]}  ({counts[u]} interactions)")
+        it.setData(u, Qt.ItemDataRole.UserRole)
+        old.appendRow(it)
+    proxy = QSortFilterProxyModel()
+    proxy.setSourceModel(old)
+    old_setup = time.thread_time() - t
+    before = []
+    for k in keys[1:]:
+        t = time.thread_time()
+        proxy.setFilterFixedString(k)
+        before.append(time.thread_time() - t)
+    print(f"{'':>26} {'lazy model':>12} {'QStandardItemModel+proxy (ref)':>32}")
+    print(f"{'set users + first search s':>26} {setup:>12.2f} {old_setup:>32.2f}")
+    print(f"{'keystroke CPU ms, median':>26} {1000 * np.median(lazy):>12.2f} {1000 * np.median(before):>32.1f}   (target < 50)")
+    print(f"{'keystroke CPU ms, max':>26} {1000 * max(lazy):>12.2f} {1000 * max(before):>32.1f}")
+
+
+# ---- real data: int8 vs float32 ------------------------------------------------------------------
+
+def section_real(db: str) -> None:
+    from engine.quantize import quantize_run
+    from engine.runs import load_run
+    from engine.storage import open_store
+    from engine.storage import repository as repo
+    print(f"\n== int8 item vectors vs float32 on trained LSTM runs ({db}); target <= 0.5 % relative NDCG@10 loss ==")
+    store = open_store(db)
+    try:
+        with store.session() as s:
+            runs = repo.list_runs(s)
+        done = {r.config.get("quantized_from"): r for r in runs if r.config.get("item_vectors") == "int8"}
+        print(f"{'dataset':<22} {'run':>4} {'NDCG@10 f32':>11} {'NDCG@10 int8':>12} {'rel. change':>11} "
+              f"{'MiB f32':>8} {'MiB int8':>8} {'smaller':>7}")
+        for r in runs:
+            if r.model != "lstm" or r.config.get("item_vectors") == "int8" or r.metrics.get("ndcg@10") is None:
+                continue
+            q = done.get(r.id)
+            if q is None:
+                with store.session() as s:
+                    q = repo.get_run(s, quantize_run(store, r.id))
+            f32 = load_run(store, r.id).model.item_vectors()
+            i8 = load_run(store, q.id).model.item_vectors()
+            a, b = r.metrics["ndcg@10"], q.metrics["ndcg@10"]
+            print(f"{r.dataset_name:<22} {r.id:>4} {a:>11.4f} {b:>12.4f} {100 * (b - a) / a:>10.2f}% "
+                  f"{f32.nbytes / 2**20:>8.2f} {i8.nbytes / 2**20:>8.2f} {f32.nbytes / i8.nbytes:>6.2f}x")
+    finally:
+        store.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--interactions", default="100000,1000000")
+    ap.add_argument("--ann-items", default="100000")
+    ap.add_argument("--explore-items", type=int, default=1_000_000)
+    ap.add_argument("--explore-interactions", type=int, default=1_000_000)
+    ap.add_argument("--picker-users", type=int, default=1_000_000)
+    ap.add_argument("--explore-no-index", action="store_true",
+                    help="explore section with exact scoring only (skips the HNSW build, which is slow on a busy box)")
+    ap.add_argument("--jitter-source", help="jitter.npz from an earlier run's ann section (real vectors + noise scale)")
+    ap.add_argument("--sections", default="demo,ann,int8,explore,picker,real")
+    ap.add_argument("--real-db", help="database with trained LSTM runs (holdout) for the int8 comparison")
+    ap.add_argument("--work", help="folder for the databases (default: a temporary folder)")
+    args = ap.parse_args()
+    sections = set(args.sections.split(","))
+    moments = None
+    work = Path(args.work or tempfile.mkdtemp(prefix="llmrec-scale-"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"llmrec scale benchmark, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    if "demo" in sections:
+        section_demo([int(k) for k in args.interactions.split(",")], work)
+    if "ann" in sections or "int8" in sections:
+        moments = section_ann([int(n) for n in args.ann_items.split(",")], "int8" in sections, args.real_db, work)
+    if "explore" in sections:
+        section_explore(args.explore_items, args.explore_interactions, work, moments or args.jitter_source,
+                        not args.explore_no_index)
+    if "picker" in sections:
+        section_picker(args.picker_users)
+    if "real" in sections and args.real_db:
+        section_real(args.real_db)
+    if not args.work:
+        import shutil
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

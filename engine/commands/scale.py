@@ -1,0 +1,89 @@
+"""`llmrec index`, `llmrec quantize`, `llmrec fold-in`: large catalogues and incremental updates."""
+from __future__ import annotations
+
+import sys
+
+from ..cli import add_common, emit_json
+
+
+def register(sub) -> None:
+    p = sub.add_parser("index", help="build the ANN (faiss HNSW) candidate index of a run's item vectors",
+                       description="Index a run's item vectors for approximate nearest-neighbour candidate "
+                                   "retrieval; recommend/explore and the app then use it. Below 50,000 items "
+                                   "exact search is used and no index is built unless --force.")
+    p.add_argument("--run", type=int, required=True)
+    p.add_argument("--force", action="store_true", help="build even for a small catalogue")
+    p.add_argument("--m", type=int, default=32, help="HNSW graph degree (default 32)")
+    p.add_argument("--ef-construction", type=int, default=80)
+    p.add_argument("--ef-search", type=int, default=256, help="query beam: recall against latency (default 256)")
+    add_common(p)
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("fold-in", help="a new run: RUN plus vectors for the items added since (from their text)",
+                       description="Items appended to the dataset after RUN was trained (llmrec import --append) "
+                                   "get vectors from their text through the run's item tower; the run's ANN "
+                                   "index, if any, is extended in place. New users need no fold-in: the user "
+                                   "tower reads their history.")
+    p.add_argument("--run", type=int, required=True)
+    add_common(p)
+    p.set_defaults(func=cmd_fold_in)
+
+    p = sub.add_parser("quantize", help="a new run with int8 item vectors (per-vector scale), evaluated beside the original")
+    p.add_argument("--run", type=int, required=True)
+    add_common(p)
+    p.set_defaults(func=cmd_quantize)
+
+
+def cmd_index(args, store) -> int:
+    import time
+
+    from ..index import IndexParams, build_run_index
+    from .models import TextProgress
+    start = time.perf_counter()
+    show = not args.json and sys.stderr.isatty()
+    path = build_run_index(store, args.run, force=args.force,
+                           params=IndexParams(m=args.m, ef_construction=args.ef_construction, ef_search=args.ef_search),
+                           progress=TextProgress() if show else None)
+    seconds = time.perf_counter() - start
+    if args.json:
+        emit_json({"run_id": args.run, "index": str(path), "seconds": round(seconds, 2)})
+    else:
+        print(f"run {args.run}: index written to {path} in {seconds:.1f} s")
+    return 0
+
+
+def cmd_quantize(args, store) -> int:
+    from ..quantize import quantize_run
+    from ..storage import repository as repo
+    from .models import TextProgress
+    new_id = quantize_run(store, args.run, progress=None if args.json else TextProgress())
+    with store.session() as s:
+        old, new = repo.get_run(s, args.run), repo.get_run(s, new_id)
+    if args.json:
+        emit_json({"run_id": new_id, "quantized_from": args.run, "metrics": new.metrics,
+                   "ndcg@10": new.metrics.get("ndcg@10"), "float32_ndcg@10": old.metrics.get("ndcg@10")})
+        return 0
+    a, b = old.metrics.get("ndcg@10"), new.metrics.get("ndcg@10")
+    tail = f": NDCG@10 {b:.4f} (float32 run {args.run}: {a:.4f})" if a is not None and b is not None else ""
+    print(f"run {new_id}: run {args.run} with int8 item vectors{tail}")
+    return 0
+
+
+def cmd_fold_in(args, store) -> int:
+    import time
+
+    from ..foldin import fold_in_items
+    from ..storage import repository as repo
+    from .models import TextProgress
+    start = time.perf_counter()
+    new_id = fold_in_items(store, args.run, progress=None if args.json else TextProgress())
+    with store.session() as s:
+        info = repo.get_run(s, new_id)
+    seconds = time.perf_counter() - start
+    if args.json:
+        emit_json({"run_id": new_id, "folded_from": args.run, "folded_items": info.config["folded_items"],
+                   "seconds": round(seconds, 2), "ndcg@10": info.metrics.get("ndcg@10")})
+    else:
+        print(f"run {new_id}: run {args.run} plus {info.config['folded_items']:,} new items from their text "
+              f"in {seconds:.1f} s")
+    return 0
