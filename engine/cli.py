@@ -43,7 +43,10 @@ def at_least(lowest: int):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="llmrec", description="llmrec: recommender explorer (headless)")
-    parser.add_argument("--db", help="database file or SQLAlchemy URL (default: $LLMREC_DB or the user data dir)")
+    parser.add_argument("--db", help="database file or SQLAlchemy URL, e.g. postgresql+psycopg://user@host/llmrec "
+                        "(default: $LLMREC_DB or the user data dir)")
+    parser.add_argument("--artifacts", metavar="DIR", help="folder for model files (default: beside an SQLite "
+                        "file; give a shared folder when the database is a PostgreSQL server; $LLMREC_ARTIFACTS)")
     parser.add_argument("--verbose", action="store_true", help="also show TensorFlow's C++ start-up log")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
@@ -60,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
 def add_common(p: argparse.ArgumentParser) -> None:
     """Options every subcommand takes: `--db` (also accepted after the subcommand) and `--json`."""
     p.add_argument("--db", default=argparse.SUPPRESS, help="database file or SQLAlchemy URL")
+    p.add_argument("--artifacts", metavar="DIR", default=argparse.SUPPRESS, help="folder for model files")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
 
@@ -88,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.db is not None and not args.db.strip():
             raise UsageError("--db is empty; give a database file or URL (or leave --db out for the default)")
-        store = open_store(args.db)
+        store = open_store(args.db, artifacts=args.artifacts)
         try:
             return int(args.func(args, store) or 0)
         finally:

@@ -38,12 +38,14 @@ class TrainConfig:
     device: str = "auto"          # "auto" | "cpu" | "gpu"
     holdout: bool = True
     mixed_precision: bool = True  # on GPU only
+    workers: int = 1              # > 1: data-parallel on Ray (engine.distributed), LSTM only
+    ray_address: str | None = None  # join this Ray cluster; None: start a local one
     extra: dict = field(default_factory=dict)  # further LSTMConfig fields (text_len, max_tokens, ...)
 
     def model_params(self) -> dict:
         d = dataclasses.asdict(self)
         extra = d.pop("extra")
-        for k in ("dataset", "model", "device", "holdout", "mixed_precision"):
+        for k in ("dataset", "model", "device", "holdout", "mixed_precision", "workers", "ray_address"):
             d.pop(k)
         return {**d, **extra}
 
@@ -105,6 +107,12 @@ def run_training(config: TrainConfig, store: Store, progress=None, cancel: Cance
     when cancelled (CancelledError) or failing."""
     from .storage import repository as repo
     progress = progress or no_progress
+    distributed = config.workers > 1 or bool(config.ray_address)
+    if distributed:
+        from .distributed import require_ray
+        if config.model != "lstm":
+            raise EngineError(f"--workers applies to the LSTM; {config.model} is fitted on one machine")
+        require_ray()
     if config.model != "lstm":
         from .runs import fit_baseline
         run_id = fit_baseline(store, config.dataset, config.model, holdout=config.holdout, progress=progress,
@@ -121,27 +129,36 @@ def run_training(config: TrainConfig, store: Store, progress=None, cancel: Cance
     from .models.lstm.model import LSTMRecommender
     from .runs import save_and_register
 
-    kind, device_name, tf_device = resolve_device(config.device)
+    kind, device_name, tf_device = resolve_device("cpu" if distributed else config.device)
     start = time.perf_counter()
     ds = load_dataset(store, config.dataset)
     split = time_split(ds) if config.holdout else None
     model = LSTMRecommender(**config.model_params())
     model.device = tf_device
     mixed = kind == "gpu" and config.mixed_precision
-    if mixed:
-        import keras
-        keras.mixed_precision.set_global_policy("mixed_float16")
-    try:
-        model.fit(split.train if split is not None else ds, progress=progress, cancel=cancel)
-    finally:
+    cluster = None
+    if distributed:
+        from .distributed import train_distributed
+        cluster = train_distributed(model, split.train if split is not None else ds, workers=config.workers,
+                                    address=config.ray_address, progress=progress, cancel=cancel)
+        device_name = f"{config.workers} Ray workers ({', '.join(cluster['hosts'])})"
+    else:
         if mixed:
-            keras.mixed_precision.set_global_policy("float32")
+            import keras
+            keras.mixed_precision.set_global_policy("mixed_float16")
+        try:
+            model.fit(split.train if split is not None else ds, progress=progress, cancel=cancel)
+        finally:
+            if mixed:
+                keras.mixed_precision.set_global_policy("float32")
     check(cancel)
     metrics = evaluate(model, split, progress=progress, cancel=cancel) if split is not None else {}
     check(cancel)
     seconds = time.perf_counter() - start
     run_config = {**dataclasses.asdict(config), "dataset": ds.info.name, **model.params(),
                   "best_epoch": model.best_epoch, "mixed_precision": mixed}
+    if cluster is not None:
+        run_config["distributed"] = cluster
     run_id = save_and_register(store, dataset=ds, model=model, objective=model.config.objective, config=run_config,
                                holdout=config.holdout, device=kind, device_name=device_name, seconds=seconds,
                                metrics=metrics, epochs=model.epochs, progress=progress, cancel=cancel)

@@ -27,6 +27,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--method", choices=("mmr", "dpp", "calibration"), help="re-ranking method in the explorer")
     p.add_argument("--space", choices=("model", "text", "genres"), help="similarity space of the explorer's heatmap")
     p.add_argument("--k", type=int, help="list length in the explorer (5-30)")
+    p.add_argument("--artifacts", metavar="DIR", help="folder for model files (give a shared folder when --db is "
+                                                      "a PostgreSQL server the team shares)")
     p.add_argument("--settings", help=argparse.SUPPRESS)  # an INI file instead of the platform's settings
     p.add_argument("--no-demo", action="store_true", help="do not create the demo dataset on first launch")
     p.add_argument("--quit-after-show", action="store_true", help=argparse.SUPPRESS)  # start-up timing
@@ -59,11 +61,23 @@ class Controller:
         st.device_changed.connect(win.set_device)
         a.quit.triggered.connect(win.close)
         win.closing = self.shutdown
-        a.refresh.triggered.connect(lambda: st.refresh_datasets())
+        a.refresh.triggered.connect(self.refresh_all)
         a.import_data.triggered.connect(lambda: self.open_import_wizard())
         a.open_db.triggered.connect(self._choose_db)
         a.about.triggered.connect(self._about)
         win.file_dropped = self.open_import_wizard
+
+    def refresh_all(self) -> None:
+        """F5, and whenever the app comes back to the front: re-read datasets and runs, which another
+        app instance may have changed on a shared (PostgreSQL) store."""
+        if self.booted:
+            self.state.refresh_datasets()
+            self.state.refresh_runs()
+
+    def app_state_changed(self, app_state) -> None:
+        from PySide6.QtCore import Qt
+        if app_state == Qt.ApplicationState.ApplicationActive:
+            self.refresh_all()
 
     def build_panels(self) -> None:
         """Import the plotting stack and build the views (called once the window is on screen)."""
@@ -274,10 +288,13 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(qt_help(f"Qt's platform plugin cannot load: missing {', '.join(missing)}", missing), file=sys.stderr)
         return 1
+    if args.artifacts:   # the store and the training child processes read it
+        os.environ["LLMREC_ARTIFACTS"] = os.path.abspath(os.path.expanduser(args.artifacts))
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName("llmrec")
     app.setOrganizationName("llmrec")
     ctrl = Controller(args)
+    app.applicationStateChanged.connect(ctrl.app_state_changed)
     ctrl.window.show()
     if args.quit_after_show:
         app.processEvents()

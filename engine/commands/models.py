@@ -29,6 +29,10 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int)
     p.add_argument("--no-holdout", dest="holdout", action="store_false",
                    help="train on all of the dataset (early stopping still uses the last part of TRAIN)")
+    p.add_argument("--workers", type=int, help="train the LSTM data-parallel on N Ray workers (needs the "
+                   "`distributed` extra)")
+    p.add_argument("--ray-address", metavar="ADDR", help="join the Ray cluster at ADDR (e.g. ray://head:10001 or "
+                   "head:6379); default: start a local one")
     add_common(p)
     p.set_defaults(func=cmd_train)
 
@@ -101,7 +105,8 @@ def _train(args, store, progress) -> dict:
     if run_training is not None:
         kwargs = {k: v for k, v in dict(dataset=args.dataset, model=args.model, objective=args.objective,
                                          epochs=args.epochs, device=args.device, seed=args.seed,
-                                         holdout=args.holdout).items() if v is not None}
+                                         holdout=args.holdout, workers=args.workers,
+                                         ray_address=args.ray_address).items() if v is not None}
         s = run_training(TrainConfig(**kwargs), store, progress=progress)
         return dict(run_id=s.run_id, model=s.model, device=s.device, device_name=s.device_name,
                     seconds=s.seconds, metrics=s.metrics)

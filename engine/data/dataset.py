@@ -139,27 +139,24 @@ def write_dataset(store: Store, name: str, *, user_ids: Sequence[str], item_ids:
     """Write a whole in-memory dataset in one transaction (used by the demo generator and tests).
     (user, item) pairs must be unique. Returns the dataset id."""
     from ..errors import EngineError
+    from ..storage.bulk import bulk_writer
     n = len(user_idx)
     with store.write_session() as s:   # waits while another program writes
         if repo.dataset_exists(s, name):
             raise EngineError(f"a dataset named {name!r} already exists")
         ds_id = repo.create_dataset(s, name, source=source, rating_min=rating_min, rating_max=rating_max,
                                     positive_threshold=positive_threshold)
-        conn = s.connection()
-        raw = conn.connection.driver_connection
-        cur = raw.cursor()
-        cur.executemany("INSERT INTO users (dataset_id, idx, external_id) VALUES (?,?,?)",
-                        ((ds_id, i, str(u)) for i, u in enumerate(user_ids)))
-        cur.executemany("INSERT INTO items (dataset_id, idx, external_id, title, genres, description) "
-                        "VALUES (?,?,?,?,?,?)",
-                        ((ds_id, i, str(it), titles[i], "|".join(genres[i]) or None, descriptions[i])
-                         for i, it in enumerate(item_ids)))
+        bulk = bulk_writer(s)
+        bulk.insert("users", ("dataset_id", "idx", "external_id"),
+                    ((ds_id, i, str(u)) for i, u in enumerate(user_ids)))
+        bulk.insert("items", ("dataset_id", "idx", "external_id", "title", "genres", "description"),
+                    ((ds_id, i, str(it), titles[i], "|".join(genres[i]) or None, descriptions[i])
+                     for i, it in enumerate(item_ids)))
         r = [None] * n if rating is None else [None if np.isnan(x) else float(x) for x in rating]
         t = [None] * n if timestamp is None else [None if x == NO_TIMESTAMP else int(x) for x in timestamp]
-        cur.executemany("INSERT INTO interactions (dataset_id, user_idx, item_idx, rating, timestamp) "
-                        "VALUES (?,?,?,?,?)",
-                        zip([ds_id] * n, user_idx.tolist(), item_idx.tolist(), r, t))
-        cur.close()
+        bulk.insert("interactions", ("dataset_id", "user_idx", "item_idx", "rating", "timestamp"),
+                    zip([ds_id] * n, user_idx.tolist(), item_idx.tolist(), r, t))
+        bulk.close()
         repo.update_dataset_counts(s, ds_id, n_users=len(user_ids), n_items=len(item_ids), n_interactions=n,
                                    import_report=import_report or {})
     return ds_id

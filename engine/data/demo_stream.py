@@ -200,6 +200,7 @@ def write_scaled_demo(store, name: str | None = None, *, n_users: int, n_items: 
     order (bounded memory). Returns the dataset id; nothing is left behind on error or cancel."""
     from ..errors import EngineError
     from ..storage import repository as repo
+    from ..storage.bulk import bulk_writer
     if min(n_users, n_items) < 1 or n_interactions < n_users:
         raise EngineError("the demo needs at least one user and one item, and at least one interaction per user")
     if n_interactions > n_users * max(1, n_items // 2):
@@ -217,16 +218,15 @@ def write_scaled_demo(store, name: str | None = None, *, n_users: int, n_items: 
         ds_id = repo.create_dataset(s, name, rating_min=1.0, rating_max=5.0, positive_threshold=4.0,
                                     source={"format": "demo", "seed": seed, "generator": "engine.data.demo_stream",
                                             "users": n_users, "items": n_items, "interactions": n_interactions})
-        cur = s.connection().connection.driver_connection.cursor()
-        cur.executemany("INSERT INTO users (dataset_id, idx, external_id) VALUES (?,?,?)",
-                        ((ds_id, u, f"u{u:0{width}d}") for u in range(n_users)))
+        bulk = bulk_writer(s)   # executemany on SQLite, COPY on PostgreSQL
+        bulk.insert("users", ("dataset_id", "idx", "external_id"),
+                    ((ds_id, u, f"u{u:0{width}d}") for u in range(n_users)))
         for a in range(0, n_items, ITEM_BLOCK):
             check(cancel)
             b = min(n_items, a + ITEM_BLOCK)
-            cur.executemany("INSERT INTO items (dataset_id, idx, external_id, title, genres, description) "
-                            "VALUES (?,?,?,?,?,?)",
-                            ((ds_id, a + j, f"m{a + j:0{width}d}", t, gs, d)
-                             for j, (t, gs, d) in enumerate(cat.text_rows(a, b))))
+            bulk.insert("items", ("dataset_id", "idx", "external_id", "title", "genres", "description"),
+                        ((ds_id, a + j, f"m{a + j:0{width}d}", t, gs, d)
+                         for j, (t, gs, d) in enumerate(cat.text_rows(a, b))))
             report(StepProgress("items", b, n_items))
         bounds = np.searchsorted(np.cumsum(lengths), np.arange(block_events, int(lengths.sum()), block_events))
         starts = np.unique(np.concatenate([[0], bounds + 1]))
@@ -236,12 +236,11 @@ def write_scaled_demo(store, name: str | None = None, *, n_users: int, n_items: 
             u1 = int(starts[bno + 1]) if bno + 1 < len(starts) else n_users
             rng = np.random.default_rng([seed, 4, bno])
             u, i, r, t = _user_block(cat, lengths[u0:u1], int(u0), rng)
-            cur.executemany("INSERT INTO interactions (dataset_id, user_idx, item_idx, rating, timestamp) "
-                            "VALUES (?,?,?,?,?)",
-                            zip([ds_id] * len(u), u.tolist(), i.tolist(), r.tolist(), t.tolist()))
+            bulk.insert("interactions", ("dataset_id", "user_idx", "item_idx", "rating", "timestamp"),
+                        zip([ds_id] * len(u), u.tolist(), i.tolist(), r.tolist(), t.tolist()))
             written += len(u)
             report(StepProgress("interactions", int(lengths[:u1].sum()), int(lengths.sum())))
-        cur.close()
+        bulk.close()
         repo.update_dataset_counts(s, ds_id, n_users=n_users, n_items=n_items, n_interactions=written,
                                    import_report={"generated": n_interactions, "repeats_dropped":
                                                   n_interactions - written})

@@ -448,8 +448,9 @@ def import_files(store: Store, paths: Sequence[str | os.PathLike], *, name: str 
 
 def _write(store, s, det: DetectedFormat, name: str, items: ItemTable | None, parser: _Interactions,
            report, cancel, t0: float, dry_run: bool, tag_rows: int) -> ImportSummary:
-    if not store.is_sqlite:
-        raise EngineError("importing needs an SQLite database (bulk loading uses SQLite's upsert)")
+    if not store.is_sqlite:   # PostgreSQL: COPY, one transaction (its MVCC needs no short write steps)
+        from .postgres_import import write_postgres
+        return write_postgres(store, s, det, name, items, parser, report, cancel, t0, dry_run, tag_rows)
     # The long part (reading, parsing, staging into a TEMP table) holds no lock on the database:
     # other programs keep writing meanwhile. Only the final merge takes the write lock (issue 8).
     raw = s.connection().connection.driver_connection

@@ -3,6 +3,8 @@ refuse a database written by a newer llmrec."""
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -14,7 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..errors import DatabaseVersionError
+from ..errors import DatabaseVersionError, EngineError
 from ..paths import default_db_url, to_url
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -141,18 +143,29 @@ class Store:
         self.engine.dispose()
 
 
-def _artifact_root(url: str, engine: Engine) -> Path:
+def _artifact_root(engine: Engine, artifacts: str | os.PathLike | None) -> Path:
+    """Model files: `artifacts` (or $LLMREC_ARTIFACTS) when given; beside an SQLite file; for a server
+    database, a per-user folder named after the server, which only this machine sees: a team sharing a
+    PostgreSQL store passes a shared folder with `--artifacts DIR`."""
+    artifacts = artifacts or os.environ.get("LLMREC_ARTIFACTS")
+    if artifacts:
+        return Path(artifacts).expanduser().resolve()
     if engine.dialect.name == "sqlite" and engine.url.database and engine.url.database != ":memory:":
         db = Path(engine.url.database)
         return db.with_name(db.name + ".files")
     from ..paths import user_data_dir
-    return user_data_dir() / "files"
+    if engine.dialect.name == "sqlite":
+        return user_data_dir() / "files"
+    u = engine.url
+    key = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{u.get_backend_name()}_{u.host or 'local'}_{u.port or ''}_{u.database}")
+    return user_data_dir() / "files" / key
 
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to head; refuse a database whose revision this llmrec does not know.
     Safe when several processes open a brand-new database at once: on SQLite the check and the
-    upgrade run under the write lock (BEGIN IMMEDIATE), so the second one waits and finds head."""
+    upgrade run under the write lock (BEGIN IMMEDIATE), on PostgreSQL under a transaction-level
+    advisory lock, so the second one waits and finds head."""
     script = ScriptDirectory.from_config(_alembic_config())
     known = {rev.revision for rev in script.walk_revisions()}
     head = script.get_current_head()
@@ -164,6 +177,8 @@ def migrate(engine: Engine) -> None:
         if engine.dialect.name == "sqlite":
             begin_write(conn.connection.driver_connection, wait_s=BUSY_TIMEOUT_MS / 1000 * 6,
                         where=str(engine.url.database))
+        elif engine.dialect.name == "postgresql":   # the same on PostgreSQL: a lock held to the commit
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7213013)")
         current = MigrationContext.configure(conn).get_current_revision()
         if current is not None and current not in known:
             raise DatabaseVersionError(
@@ -176,16 +191,24 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
-def open_store(path_or_url: str | None = None) -> Store:
-    """Open (creating and migrating as needed) the database at a path or SQLAlchemy URL;
-    default: `LLMREC_DB` or the user data dir."""
+def open_store(path_or_url: str | None = None, artifacts: str | os.PathLike | None = None) -> Store:
+    """Open (creating and migrating as needed) the database at a path or SQLAlchemy URL (SQLite file or
+    `postgresql+psycopg://…`); default: `LLMREC_DB` or the user data dir. `artifacts`: the folder for
+    model files (default: see `_artifact_root`)."""
     url = to_url(path_or_url) if path_or_url else default_db_url()
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
+    for bare in ("postgresql://", "postgres://"):   # psycopg 3 is the PostgreSQL driver llmrec installs
+        if url.startswith(bare):
+            url = "postgresql+psycopg://" + url[len(bare):]
+    try:
+        engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+    except ModuleNotFoundError as exc:
+        raise EngineError(f"{exc.name} is not installed: for a PostgreSQL database run "
+                          f"pip install -e '.[postgresql]' (psycopg 3)") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _set_sqlite_pragmas)
     migrate(engine)
-    root = _artifact_root(url, engine)
+    root = _artifact_root(engine, artifacts)
     return Store(url=url, engine=engine, artifact_root=root,
                  _sessions=sessionmaker(engine, expire_on_commit=False))

@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..errors import NotFoundError
+from ..errors import EngineError, NotFoundError
 from ..types import DatasetInfo, ItemInfo, RunInfo
 from .schema import DatasetRow, FeedbackRow, ItemRow, RunEpochRow, RunRow
 
@@ -58,7 +59,10 @@ def create_dataset(session: Session, name: str, *, source: dict, rating_min: flo
                      positive_threshold=positive_threshold, n_users=0, n_items=0, n_interactions=0,
                      import_report={}, created_at=utcnow())
     session.add(row)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:   # another writer committed the same name since the caller's check
+        raise EngineError(f"a dataset named {name!r} already exists; choose another name") from None
     return row.id
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -53,7 +53,7 @@ class InteractionRow(Base):
     user_idx: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_idx: Mapped[int] = mapped_column(Integer, primary_key=True)
     rating: Mapped[float | None] = mapped_column(Float)
-    timestamp: Mapped[int | None] = mapped_column(Integer)
+    timestamp: Mapped[int | None] = mapped_column(BigInteger)  # 64-bit (migration 0005_issue13)
 
 
 class RunRow(Base):

@@ -1,8 +1,9 @@
-"""The training settings: model, objective, the main hyperparameters (with tooltips), device."""
+"""The training settings: model, objective, the main hyperparameters (with tooltips), device, and the
+Ray workers / cluster address for data-parallel training."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QSpinBox
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLineEdit, QSpinBox
 
 MODELS = (("lstm", "LSTM two-tower (text-aware, TensorFlow)"), ("ease", "EASE (closed form)"),
           ("itemknn", "ItemKNN (cosine)"), ("popularity", "MostPopular"))
@@ -62,12 +63,21 @@ class TrainingForm(QGroupBox):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(16)
         form.addRow("Device:", self.device)
+        self.workers = QSpinBox()
+        self.workers.setRange(1, 1024)
+        self.workers.setToolTip("1: train here. More: data-parallel on Ray workers (each reads its own shard; "
+                                "needs pip install -e '.[distributed]')")
+        self.cluster = QLineEdit()
+        self.cluster.setPlaceholderText("empty: a local Ray cluster")
+        self.cluster.setToolTip("Address of a running Ray cluster to join, e.g. ray://head:10001")
+        form.addRow("Workers:", self.workers)
+        form.addRow("Cluster:", self.cluster)
         self.model.currentIndexChanged.connect(self._model_changed)
         self.extra: dict = {}
 
     def _model_changed(self) -> None:
         lstm = self.model.currentData() == "lstm"
-        for w in [self.objective, self.device, *self.params.values()]:
+        for w in [self.objective, self.device, self.workers, self.cluster, *self.params.values()]:
             w.setEnabled(lstm)
 
     def set_devices(self, devices: list[tuple[str, str]]) -> None:
@@ -86,6 +96,7 @@ class TrainingForm(QGroupBox):
         values = {name: w.value() for name, w in self.params.items()}
         return TrainConfig(dataset=dataset, model="lstm", objective=self.objective.currentData(),
                            device=self.device.currentData(), holdout=self.holdout.isChecked(),
+                           workers=self.workers.value(), ray_address=self.cluster.text().strip() or None,
                            extra=dict(self.extra), **values)
 
     def set_values(self, **values) -> None:

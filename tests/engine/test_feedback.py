@@ -1,5 +1,6 @@
 """The feedback loop: a like and a dislike change the next list at once, persist across reopening
-the database, and can be undone. Real SQLite file, real EASE run on a small demo dataset."""
+the database, and can be undone. Real SQLite file and real PostgreSQL database, real EASE run on a
+small demo dataset."""
 from __future__ import annotations
 
 import numpy as np
@@ -12,14 +13,16 @@ from engine.similarity import nearest_items
 from engine.storage import open_store
 
 
-@pytest.fixture(scope="module")
-def small_run(tmp_path_factory):
-    path = str(tmp_path_factory.mktemp("fb") / "fb.db")
-    store = open_store(path)
+@pytest.fixture
+def small_run(db_url, tmp_path):
+    """(reopen, run id): `reopen()` opens the same database (SQLite file or PostgreSQL) and model files."""
+    def reopen():
+        return open_store(db_url, artifacts=tmp_path / "artifacts")
+    store = reopen()
     create_demo_dataset(store, "small demo", n_items=400, n_users=300)
     run_id = fit_baseline(store, "small demo", "ease")
     store.close()
-    return path, run_id
+    return reopen, run_id
 
 
 def _user_with_history(run) -> int:
@@ -30,8 +33,8 @@ def _user_with_history(run) -> int:
 
 
 def test_like_dislike_persist_and_undo(small_run):
-    path, run_id = small_run
-    store = open_store(path)
+    reopen, run_id = small_run
+    store = reopen()
     try:
         run = load_run(store, run_id)
         user = _user_with_history(run)
@@ -67,7 +70,7 @@ def test_like_dislike_persist_and_undo(small_run):
     finally:
         store.close()
 
-    store = open_store(path)                                       # reopen: feedback survives
+    store = reopen()                                       # reopen: feedback survives
     try:
         run = load_run(store, run_id)
         view = UserRecommendations(run, user, store)
@@ -81,7 +84,7 @@ def test_like_dislike_persist_and_undo(small_run):
         assert [r.item for r in view.rerank(0.0, "mmr", 10).rows] == before
     finally:
         store.close()
-    store = open_store(path)
+    store = reopen()
     try:
         assert UserRecommendations(load_run(store, run_id), user, store).feedback == []
     finally:
@@ -89,8 +92,8 @@ def test_like_dislike_persist_and_undo(small_run):
 
 
 def test_live_list_rows_and_metrics(small_run):
-    path, run_id = small_run
-    store = open_store(path)
+    reopen, run_id = small_run
+    store = reopen()
     try:
         run = load_run(store, run_id)
         view = UserRecommendations(run, _user_with_history(run))     # no store: feedback kept in memory

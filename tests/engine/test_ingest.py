@@ -13,8 +13,15 @@ from engine.data.dataset import load_dataset
 from engine.ingest import Exclude, Mapping, detect_format, import_files, preview
 from engine.jobs import CancelToken
 from engine.storage import repository as repo
+from tests.conftest import db_dump
 
 DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+@pytest.fixture
+def store(any_store):
+    """Every import test runs on an SQLite file and on PostgreSQL (COPY instead of the upsert)."""
+    return any_store
 
 
 def items_by_id(ds):
@@ -186,10 +193,10 @@ def test_quoted_newline_and_crlf_take_the_exact_path(store, tmp_path):
 
 
 def test_dry_run_validates_everything_and_writes_nothing(store):
-    before = _dump(store)
+    before = db_dump(store)
     s = import_files(store, [DATA / "ml-1m"], dry_run=True)
     assert s.dry_run and s.dataset_id is None and s.n_interactions == 7
-    assert _dump(store) == before
+    assert db_dump(store) == before
 
 
 def test_mapping_object_and_scale_overrides(store):
@@ -212,27 +219,18 @@ def test_cancel_before_start_writes_nothing(store):
     token = CancelToken()
     token.cancel()
     from engine.errors import CancelledError
-    before = _dump(store)
+    before = db_dump(store)
     with pytest.raises(CancelledError):
         import_files(store, [DATA / "ml-100k"], cancel=token)
-    assert _dump(store) == before
-
-
-def _dump(store) -> list[str]:
-    import sqlite3
-    con = sqlite3.connect(store.engine.url.database)
-    try:
-        return list(con.iterdump())
-    finally:
-        con.close()
+    assert db_dump(store) == before
 
 
 def test_dry_run_of_an_existing_name_reports_under_that_name(store):
     import_files(store, [DATA / "ml-1m"], name="same")
-    before = _dump(store)
+    before = db_dump(store)
     s = import_files(store, [DATA / "ml-1m"], name="same", dry_run=True)
     assert s.name == "same" and s.dataset_id is None and s.n_interactions == 7
-    assert _dump(store) == before
+    assert db_dump(store) == before
 
 
 def test_retail_like_headers_get_a_suggested_mapping(store):

@@ -16,7 +16,8 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 @pytest.fixture
-def seeded(store):
+def seeded(any_store):
+    store = any_store
     """A store that already holds one dataset, so 'unchanged' means something."""
     import_files(store, [DATA / "tweetings"], name="existing")
     return store

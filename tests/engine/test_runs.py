@@ -16,7 +16,8 @@ MINI = "mini"
 
 
 @pytest.fixture
-def mini_store(store):
+def mini_store(any_store):
+    store = any_store
     create_demo_dataset(store, MINI, n_items=150, n_users=120, seed=3)
     return store
 

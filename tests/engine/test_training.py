@@ -14,12 +14,22 @@ TINY = dict(epochs=2, batch_size=64, embedding_dim=16, text_dim=8, text_units=16
             learning_rate=0.01, temperature=0.1, device="cpu", extra={"max_tokens": 500, "report_every": 2})
 
 
-@pytest.fixture
-def tiny_store(store):
+def _with_tiny(store):
     from engine.data.dataset import write_dataset
     from engine.data.demo import generate_demo
     write_dataset(store, "tiny", **generate_demo(n_items=120, n_users=80, seed=3))
     return store
+
+
+@pytest.fixture
+def tiny_store(store):
+    return _with_tiny(store)
+
+
+@pytest.fixture
+def tiny_any_store(any_store):
+    """SQLite file and PostgreSQL: training registers the same run on both."""
+    return _with_tiny(any_store)
 
 
 def run_files(store):
@@ -27,7 +37,8 @@ def run_files(store):
     return sorted(p.name for p in root.iterdir()) if root.exists() else []
 
 
-def test_run_training_registers_a_reloadable_run(tiny_store):
+def test_run_training_registers_a_reloadable_run(tiny_any_store):
+    tiny_store = tiny_any_store
     from engine.runs import load_run
     updates = []
     summary = run_training(TrainConfig(dataset="tiny", **TINY), tiny_store, progress=updates.append)

@@ -73,6 +73,7 @@ class LSTMRecommender(Recommender):
         self.epochs: list[dict] = []
         self.best_epoch = 0
         self.keras_model = None
+        self.tower_trainer = None         # None: train_towers here; engine.distributed sets a Ray one
 
     @property
     def n_items(self) -> int:
@@ -91,6 +92,7 @@ class LSTMRecommender(Recommender):
         from .text import tokenize_catalogue
         from .trainer import ValidationSet, train_towers
 
+        train_towers = self.tower_trainer or train_towers
         cfg, progress = self.config, progress or no_progress
         self.rating_range = (train.info.rating_min, train.info.rating_max)
         tokens, self.vocabulary = tokenize_catalogue([train.item_text(i) for i in range(train.n_items)],

@@ -3,6 +3,7 @@ run once per batch over the batch's distinct items (histories, targets and negat
 per-epoch validation in numpy, early stopping on validation NDCG@10 with the best weights restored."""
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -50,12 +51,22 @@ class ValidationSet:
     def metrics(self, item_matrix: np.ndarray, tower: NumpyUserTower, k: int = 10, batch: int = 512,
                 cancel: CancelToken | None = None) -> tuple[float, float]:
         """(Recall@k, NDCG@k) with full ranking, seen items excluded (EVALUATION.md)."""
+        rec, ndcg, n = self.sums(item_matrix, tower, k, batch, cancel)
+        return rec / max(n, 1), ndcg / max(n, 1)
+
+    def sums(self, item_matrix: np.ndarray, tower: NumpyUserTower, k: int = 10, batch: int = 512,
+             cancel: CancelToken | None = None, part: tuple[int, int] = (0, 1)) -> tuple[float, float, int]:
+        """(sum of Recall@k, sum of NDCG@k, users) over the users of `part` = (index, count): the
+        slice one of `count` data-parallel workers evaluates before the sums are all-reduced."""
         recalls, ndcgs = [], []
         disc = 1.0 / np.log2(np.arange(2, k + 2))
-        for s in range(0, len(self.hist), batch):
+        first = part[0] * len(self.hist) // part[1]
+        last = (part[0] + 1) * len(self.hist) // part[1]
+        for s in range(first, last, batch):
             if cancel is not None and cancel.cancelled:
                 raise CancelledError()
-            seq, mask = user_inputs(item_matrix, self.hist[s:s + batch], self.hist_r[s:s + batch])
+            e = min(s + batch, last)
+            seq, mask = user_inputs(item_matrix, self.hist[s:e], self.hist_r[s:e])
             scores = tower.encode(seq, mask) @ item_matrix.T
             for j in range(len(scores)):
                 scores[j, self.seen[s + j]] = -np.inf
@@ -66,23 +77,26 @@ class ValidationSet:
                 hits = np.isin(top[j], t)
                 recalls.append(hits.sum() / len(t))
                 ndcgs.append((hits * disc).sum() / disc[:min(k, len(t))].sum())
-        return float(np.mean(recalls)), float(np.mean(ndcgs))
+        return float(np.sum(recalls)), float(np.sum(ndcgs)), len(recalls)
 
 
-def train_towers(cfg, train: Dataset, tokens: np.ndarray, *, epochs: int, validation: ValidationSet | None,
-                 progress: Callable, cancel: CancelToken | None, device: str, epoch_offset: int = 0,
-                 total_epochs: int | None = None) -> Fitted:
-    """Train fresh towers on `train` for up to `epochs` epochs (early stopping when `validation` is given).
-    A call after others (`epoch_offset` > 0, no validation) is the refit phase and reports as such."""
-    phase = "refit" if validation is None and epoch_offset > 0 else "epoch"
-    from ...tfquiet import quiet_import
-    tf = quiet_import()
-    import keras
+@dataclass
+class TrainingArrays:
+    """The exported training examples (one row per positive after a history) and the catalogue-wide
+    arrays every data-parallel worker shares; `hist`, `hist_r`, `target` may be one worker's shard."""
+    hist: np.ndarray
+    hist_r: np.ndarray
+    target: np.ndarray
+    id_index: np.ndarray      # item -> row of the id embedding (0: no TRAIN positive, cold start)
+    log_q: np.ndarray         # log sampling probability of each item as a target (logQ correction)
+    n_items: int
 
-    from .towers import build_towers, export_user_tower, head_weights
+    def shard(self, rows: np.ndarray) -> "TrainingArrays":
+        return dataclasses.replace(self, hist=self.hist[rows], hist_r=self.hist_r[rows], target=self.target[rows])
 
-    keras.utils.set_random_seed(cfg.seed)
-    hist, hist_r, target = build_examples(train, cfg.max_len)
+
+def training_arrays(train: Dataset, max_len: int) -> TrainingArrays:
+    hist, hist_r, target = build_examples(train, max_len)
     if len(target) == 0:
         raise EngineError("not enough interactions to train the LSTM: no user has a positive after an "
                           "earlier interaction")
@@ -93,21 +107,49 @@ def train_towers(cfg, train: Dataset, tokens: np.ndarray, *, epochs: int, valida
     id_index = np.where(known, np.cumsum(known), 0).astype(np.int32)
     counts = np.bincount(target, minlength=n_items + 1).astype(np.float64)
     log_q = np.log(np.maximum(counts, 1) / max(counts.sum(), 1)).astype(np.float32)
+    return TrainingArrays(hist, hist_r, target.astype(np.int32), id_index, log_q, n_items)
 
-    towers = build_towers(n_tokens=cfg.max_tokens + 2, text_len=tokens.shape[1], n_ids=int(known.sum()) + 1,
-                          dim=cfg.embedding_dim, text_dim=cfg.text_dim, text_units=cfg.text_units,
-                          user_units=cfg.user_units, max_len=cfg.max_len, use_item_ids=cfg.use_item_ids,
-                          id_init=cfg.id_init, dense_bias=cfg.dense_bias)
-    opt = keras.optimizers.Adam(cfg.learning_rate, clipnorm=cfg.clipnorm or None)
+
+def train_towers(cfg, train: Dataset | None, tokens: np.ndarray, *, epochs: int, validation: ValidationSet | None,
+                 progress: Callable, cancel: CancelToken | None, device: str, epoch_offset: int = 0,
+                 total_epochs: int | None = None, arrays: TrainingArrays | None = None, strategy=None,
+                 rank: int = 0) -> Fitted:
+    """Train fresh towers on `train` (or on the given `arrays`) for up to `epochs` epochs (early stopping
+    when `validation` is given).
+
+    With a tf.distribute `strategy` (MultiWorkerMirroredStrategy, one replica per worker) this runs
+    on every worker on its own shard `arrays`: the variables are mirrored, Keras' optimizer all-reduces
+    the gradients, and every decision (stop, cancel, best epoch) is taken on all-reduced values so that
+    the workers never diverge. `rank` seeds the worker's shuffle. A call after others (`epoch_offset`
+    > 0, no validation) is the refit phase and reports as such ("refit 1/3")."""
+    import contextlib
+
+    from ...tfquiet import quiet_import
+    tf = quiet_import()
+    import keras
+    phase = "refit" if validation is None and epoch_offset > 0 else "epoch"
+
+    from .towers import build_towers, export_user_tower, head_weights
+
+    keras.utils.set_random_seed(cfg.seed)
+    a = arrays if arrays is not None else training_arrays(train, cfg.max_len)
+    hist, hist_r, target, n_items = a.hist, a.hist_r, a.target, a.n_items
+    n_rep = strategy.num_replicas_in_sync if strategy is not None else 1
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        towers = build_towers(n_tokens=cfg.max_tokens + 2, text_len=tokens.shape[1], n_ids=int(a.id_index.max()) + 1,
+                              dim=cfg.embedding_dim, text_dim=cfg.text_dim, text_units=cfg.text_units,
+                              user_units=cfg.user_units, max_len=cfg.max_len, use_item_ids=cfg.use_item_ids,
+                              id_init=cfg.id_init, dense_bias=cfg.dense_bias)
+        opt = keras.optimizers.Adam(cfg.learning_rate, clipnorm=cfg.clipnorm or None)
+        paper = cfg.objective == "paper"
+        train_vars = towers.item.trainable_variables + towers.user.trainable_variables + \
+            (towers.head.trainable_variables if paper else [])
+        opt.build(train_vars)
     tok_t = tf.constant(tokens)
-    ids_t = tf.constant(id_index)
-    logq_t = tf.constant(log_q)
+    ids_t = tf.constant(a.id_index)
+    logq_t = tf.constant(a.log_q)
     inv_temp = 1.0 / cfg.temperature
-    paper = cfg.objective == "paper"
     n_neg = int(cfg.negatives)
-    train_vars = towers.item.trainable_variables + towers.user.trainable_variables + \
-        (towers.head.trainable_variables if paper else [])
-    opt.build(train_vars)
     L = cfg.max_len
 
     def encode_batch(h, hr, t, extra):
@@ -126,8 +168,7 @@ def train_towers(cfg, train: Dataset, tokens: np.ndarray, *, epochs: int, valida
 
     spec = [tf.TensorSpec([None, L], tf.int32), tf.TensorSpec([None, L], tf.float32), tf.TensorSpec([None], tf.int32)]
 
-    @tf.function(input_signature=spec, reduce_retracing=True)
-    def step(h, hr, t):
+    def replica_step(h, hr, t):
         with tf.GradientTape() as tape:
             b = tf.shape(t)[0]
             if paper:
@@ -145,17 +186,41 @@ def train_towers(cfg, train: Dataset, tokens: np.ndarray, *, epochs: int, valida
                 accidental = tf.logical_and(same, tf.logical_not(tf.eye(b, dtype=tf.bool)))
                 logits = tf.where(accidental, -1e9, logits)
                 loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(tf.range(b), logits))
-        grads = tape.gradient(loss, train_vars)
+            # the optimizer all-reduces (sums) the replicas' gradients: scale to their mean
+            scaled = loss / n_rep
+        grads = tape.gradient(scaled, train_vars)
         opt.apply_gradients(zip(grads, train_vars))
         return loss
+
+    if strategy is None:
+        step = tf.function(replica_step, input_signature=spec, reduce_retracing=True)
+    else:
+        @tf.function(input_signature=spec, reduce_retracing=True)
+        def step(h, hr, t):
+            return strategy.reduce("MEAN", strategy.run(replica_step, args=(h, hr, t)), axis=None)
+
+        @tf.function
+        def _all_sum(x):
+            return strategy.reduce("SUM", strategy.run(lambda v: tf.identity(v), args=(x,)), axis=None)
+
+    def all_sum(*values: float) -> list[float]:
+        """Sum over the workers (identity on one machine): every worker gets the same answer."""
+        if strategy is None:
+            return list(values)
+        return [float(v) for v in _all_sum(tf.constant(values, tf.float64)).numpy()]
+
+    def stop_requested() -> bool:
+        """A cancel seen by any worker stops all of them at the same step."""
+        flag = cancel is not None and cancel.cancelled
+        return (all_sum(float(flag))[0] > 0) if strategy is not None else flag
 
     def item_matrix() -> np.ndarray:
         out = []
         for s in range(1, n_items + 1, 4096):
-            if cancel is not None and cancel.cancelled:
+            if strategy is None and cancel is not None and cancel.cancelled:
                 raise CancelledError()
             e = min(s + 4096, n_items + 1)
-            out.append(np.asarray(towers.item([tokens[s:e], id_index[s:e]], training=False), np.float32))
+            out.append(np.asarray(towers.item([tokens[s:e], a.id_index[s:e]], training=False), np.float32))
         return np.vstack(out)
 
     def scale_offset() -> tuple[float, float]:
@@ -164,8 +229,8 @@ def train_towers(cfg, train: Dataset, tokens: np.ndarray, *, epochs: int, valida
     n = len(target)
     bs = int(cfg.batch_size)
     n_batches = max(1, -(-n // bs))
-    data = tf.data.Dataset.from_tensor_slices((hist, hist_r, target.astype(np.int32)))
-    data = data.shuffle(n, seed=cfg.seed, reshuffle_each_iteration=True).batch(bs).prefetch(2)
+    data = tf.data.Dataset.from_tensor_slices((hist, hist_r, target))
+    data = data.shuffle(n, seed=cfg.seed + rank, reshuffle_each_iteration=True).batch(bs).prefetch(2)
     total = total_epochs or epochs
     log: list[dict] = []
     best = (-1.0, 0, None)  # (ndcg, epoch, weights)
@@ -178,24 +243,28 @@ def train_towers(cfg, train: Dataset, tokens: np.ndarray, *, epochs: int, valida
             loss = float(step(h, hr, t))
             loss_sum += loss
             seen += 1
-            if cancel is not None and cancel.cancelled:
+            at_report = cfg.report_every and (bi + 1) % cfg.report_every == 0 and bi + 1 < n_batches
+            if (strategy is None or at_report) and stop_requested():
                 raise CancelledError()
-            if cfg.report_every and (bi + 1) % cfg.report_every == 0 and bi + 1 < n_batches:
+            if at_report:
                 el = time.perf_counter() - t0
                 progress(EpochStats(epoch=epoch_offset + epoch + 1, epochs=total, loss=loss_sum / seen,
-                                    examples_per_s=(bi + 1) * bs / el, seconds=el,
+                                    examples_per_s=(bi + 1) * bs * n_rep / el, seconds=el,
                                     eta_s=el / (bi + 1) * (n_batches - bi - 1), batch=bi + 1, batches=n_batches,
                                     phase=phase, phase_epoch=epoch + 1, phase_epochs=epochs))
         secs = time.perf_counter() - t0
+        loss_sum, seen = all_sum(loss_sum, seen) if strategy is not None else (loss_sum, seen)
         row = dict(epoch=epoch_offset + epoch + 1, loss=loss_sum / max(seen, 1), val_recall10=None, val_ndcg10=None,
-                   examples_per_s=n / secs, seconds=secs)
-        if cancel is not None and cancel.cancelled:
+                   examples_per_s=n * n_rep / secs, seconds=secs)
+        if stop_requested():
             raise CancelledError()
         if validation is not None:
-            rec, ndcg = validation.metrics(item_matrix(), export_user_tower(towers), cancel=cancel)
+            tower = export_user_tower(towers)
+            rec, ndcg, users = all_sum(*validation.sums(item_matrix(), tower, part=(rank, n_rep)))
+            rec, ndcg = rec / max(users, 1), ndcg / max(users, 1)
             row.update(val_recall10=rec, val_ndcg10=ndcg)
             if ndcg > best[0]:
-                best, bad = (ndcg, epoch + 1, [v.numpy() for v in train_vars]), 0
+                best, bad = (ndcg, epoch + 1, [np.array(v.numpy()) for v in train_vars]), 0
             else:
                 bad += 1
         log.append(row)

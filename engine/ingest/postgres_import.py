@@ -1,0 +1,97 @@
+"""The import's write half on PostgreSQL: one transaction, the interactions streamed with binary COPY
+into a staging table and merged with one INSERT … SELECT DISTINCT ON (engine.storage.bulk).
+
+SQLite's importer (importer._write) publishes in short write steps because SQLite has one writer at a
+time; PostgreSQL's MVCC lets other sessions read and write throughout, and nobody sees the dataset
+before the commit, so one transaction is all it needs. A cancel or an error rolls everything back."""
+from __future__ import annotations
+
+import time
+
+from ..errors import EngineError, InputError
+from ..jobs import check
+from ..storage import repository as repo
+from ..storage.bulk import bulk_writer
+from ..storage.schema import DatasetRow
+from .formats import DetectedFormat
+from . import importer
+from .importer import ImportProgress, ImportSummary, _scale
+from .items import ItemTable
+from .textio import CSV_DELIMITERS, FALLBACK, iter_chunks, open_source
+
+
+def write_postgres(store, s, det: DetectedFormat, name: str, items: ItemTable | None, parser,
+                   report, cancel, t0: float, dry_run: bool, tag_rows: int) -> ImportSummary:
+    """The import's write half on PostgreSQL, in the caller's one transaction (`s`)."""
+    stored_name = name
+    if repo.dataset_exists(s, name):
+        if not dry_run:
+            raise EngineError(f"a dataset named {name!r} already exists; choose another name")
+        stored_name = f"{name} (dry run {time.time_ns()})"   # rolled back at the end anyway
+    source = {"files": det.paths, "format": det.name, "mapping": det.mapping.to_dict(),
+              "on_unknown_item": parser.on_unknown}
+    ds_id = repo.create_dataset(s, stored_name, source=source, rating_min=None, rating_max=None, positive_threshold=None)
+    bulk = bulk_writer(s, cancel)
+    bulk.start_stage()
+    staged = 0
+    path = det.interactions.path
+    with open_source(path) as src:
+        total = src.total
+        quote_aware = det.interactions.delimiter in CSV_DELIMITERS
+        for start, data in iter_chunks(src, importer.CHUNK_BYTES, quote_aware):
+            check(cancel)
+            got = parser.rows(parser.splitter.split(start, data))
+            if got is not None:
+                uidx, iidx, ratings, times = got
+                bulk.stage(uidx, iidx, ratings, times)
+                staged += len(uidx)
+            report(ImportProgress("interactions", parser.rows_read, src.bytes_read, total, path))
+    check(cancel)
+    if staged == 0:
+        why = ", ".join(f"{v} {k}" for k, v in parser.skipped.items()) or "no data rows"
+        raise InputError(f"no interactions to import ({why}); expected at least one row with a user and an item",
+                         path=path)
+    report(ImportProgress("writing", parser.rows_read, total, total, path))
+    n_inter = bulk.merge(ds_id)
+    enc = det.interactions.encoding
+    bulk.insert("users", ("dataset_id", "idx", "external_id"),
+                ((ds_id, i, u.decode(enc, FALLBACK)) for u, i in parser.umap.items()))
+    item_columns = ("dataset_id", "idx", "external_id", "title", "genres", "description")
+    if items is not None:
+        bulk.insert("items", item_columns,
+                    ((ds_id, k, items.ids[k], items.titles[k] or items.ids[k], items.genres[k],
+                      items.descriptions[k]) for k in range(len(items.ids))))
+        n_items = len(items.ids)
+    else:
+        def rows():
+            where = {k: j for j, k in enumerate(parser.text_k)}
+            for key, k in parser.imap.items():
+                ext = key.decode(enc, FALLBACK)
+                cells = parser.item_text.get(k)
+                if cells is None or parser.fields is None:
+                    yield ds_id, k, ext, ext, None, None
+                    continue
+                t, g, d = parser.fields.build(lambda c: cells[where[c]].decode(enc, FALLBACK))
+                yield ds_id, k, ext, t or ext, "|".join(g) or None, d
+        bulk.insert("items", item_columns, rows())
+        n_items = len(parser.imap)
+    bulk.close()
+    check(cancel)
+    rmin, rmax, thr = _scale(det, parser.rmin, parser.rmax)
+    row = s.get(DatasetRow, ds_id)
+    row.rating_min, row.rating_max, row.positive_threshold = rmin, rmax, thr
+    row.genres_label = det.mapping.genres_label if det.mapping.genre_columns or det.mapping.genre_flags else None
+    seconds = time.perf_counter() - t0
+    skipped = dict(parser.skipped)
+    import_report = {"skipped": skipped, "duplicates": staged - n_inter, "rows_read": parser.rows_read,
+                     "seconds": round(seconds, 3), "format": det.name}
+    if items is not None:
+        import_report["duplicate_item_rows"] = items.duplicates
+    if tag_rows:
+        import_report["tag_rows"] = tag_rows
+    repo.update_dataset_counts(s, ds_id, n_users=len(parser.umap), n_items=n_items, n_interactions=n_inter,
+                               import_report=import_report)
+    return ImportSummary(dataset_id=None if dry_run else ds_id, name=name, format=det.name,
+                         n_users=len(parser.umap), n_items=n_items, n_interactions=n_inter, skipped=skipped,
+                         duplicates=staged - n_inter, seconds=seconds, rows_read=parser.rows_read,
+                         rating_min=rmin, rating_max=rmax, positive_threshold=thr, dry_run=dry_run)
