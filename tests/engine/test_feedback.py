@@ -120,8 +120,8 @@ def test_plain_data_live_list_matches_the_store_backed_one(small_run):
     """The app's path (store functions returning plain entries, a live list built from them) gives
     the CLI's list; undo of an older entry keeps the newer ones."""
     from engine.feedback import give_feedback, list_feedback, live_list, undo_and_list
-    path, run_id = small_run
-    store = open_store(path)
+    reopen, run_id = small_run
+    store = reopen()
     try:
         run = load_run(store, run_id)
         user = _user_with_history(run)
