@@ -16,6 +16,11 @@ from .jobs import CancelToken, check, no_progress
 from .storage import Store
 
 
+DEFAULT_BUDGET_S = 900.0   # tuning budget: about 6 trials of MovieTweetings-100k on a quiet 2-core CPU
+
+TF_MODELS = ("lstm", "lstm_ease")   # trained here with TensorFlow; the others are numpy baselines
+
+
 @dataclass
 class TrainConfig:
     dataset: str
@@ -34,6 +39,9 @@ class TrainConfig:
     patience: int = 3
     refit: bool = True
     use_item_ids: bool = True
+    tune: bool = True             # choose the LSTM's settings on validation first (Optuna), within budget_s
+    budget_s: float = DEFAULT_BUDGET_S
+    max_trials: int = 0           # 0: as many tuning trials as the budget allows
     seed: int = 42
     device: str = "auto"          # "auto" | "cpu" | "gpu"
     holdout: bool = True
@@ -113,7 +121,7 @@ def run_training(config: TrainConfig, store: Store, progress=None, cancel: Cance
         if config.model != "lstm":
             raise EngineError(f"--workers applies to the LSTM; {config.model} is fitted on one machine")
         require_ray()
-    if config.model != "lstm":
+    if config.model not in TF_MODELS:
         from .runs import fit_baseline
         run_id = fit_baseline(store, config.dataset, config.model, holdout=config.holdout, progress=progress,
                               cancel=cancel)
@@ -126,14 +134,14 @@ def run_training(config: TrainConfig, store: Store, progress=None, cancel: Cance
     from .data.dataset import load_dataset
     from .data.split import time_split
     from .evaluation import evaluate
-    from .models.lstm.model import LSTMRecommender
+    from .models.registry import get_model_class
     from .runs import save_and_register
 
     kind, device_name, tf_device = resolve_device("cpu" if distributed else config.device)
     start = time.perf_counter()
     ds = load_dataset(store, config.dataset)
     split = time_split(ds) if config.holdout else None
-    model = LSTMRecommender(**config.model_params())
+    model = get_model_class(config.model)(**config.model_params())
     model.device = tf_device
     mixed = kind == "gpu" and config.mixed_precision
     cluster = None
@@ -156,11 +164,11 @@ def run_training(config: TrainConfig, store: Store, progress=None, cancel: Cance
     check(cancel)
     seconds = time.perf_counter() - start
     run_config = {**dataclasses.asdict(config), "dataset": ds.info.name, **model.params(),
-                  "best_epoch": model.best_epoch, "mixed_precision": mixed}
+                  "best_epoch": model.best_epoch, "mixed_precision": mixed, "trials": model.trials}
     if cluster is not None:
         run_config["distributed"] = cluster
     run_id = save_and_register(store, dataset=ds, model=model, objective=model.config.objective, config=run_config,
                                holdout=config.holdout, device=kind, device_name=device_name, seconds=seconds,
                                metrics=metrics, epochs=model.epochs, progress=progress, cancel=cancel)
-    return RunSummary(run_id=run_id, model="lstm", device=kind, device_name=device_name, seconds=seconds,
+    return RunSummary(run_id=run_id, model=config.model, device=kind, device_name=device_name, seconds=seconds,
                       metrics=metrics, epochs=list(model.epochs))

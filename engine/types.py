@@ -82,3 +82,18 @@ class StepProgress:
     stage: str
     done: int
     total: int
+
+
+@dataclass(frozen=True)
+class TrialStats:
+    """One finished tuning trial (settings chosen on the validation split), as reported live."""
+    trial: int                  # 1-based
+    params: dict                # the searched settings of this trial
+    val_ndcg10: float | None    # its best validation NDCG@10 over its epochs (None: stopped before one)
+    best_epoch: int
+    seconds: float
+    state: str                  # "complete" | "pruned" (behind the other trials, or out of time budget)
+    best_trial: int             # the chosen trial so far (1-based) and its validation NDCG@10
+    best_val_ndcg10: float | None
+    elapsed_s: float
+    budget_s: float

@@ -14,7 +14,7 @@ from ..errors import EngineError, InputError, NotFoundError, UsageError
 from ..storage import repository as repo
 
 HEADLINE = ("ndcg@10", "recall@10")
-DISPLAY = {"popularity": "MostPopular", "itemknn": "ItemKNN", "ease": "EASE"}
+DISPLAY = {"popularity": "MostPopular", "itemknn": "ItemKNN", "ease": "EASE", "als": "ALS", "lstm_ease": "LSTM + EASE"}
 TABLE_KEYS = ("ndcg@10", "ndcg_se@10", "recall@10", "hit_rate@10", "mrr@10", "ndcg@20", "recall@20", "hit_rate@20", "mrr@20",
               "ild_genre@10", "ild_model@10", "coverage@10", "novelty@10", "gini@10")
 
@@ -22,9 +22,15 @@ TABLE_KEYS = ("ndcg@10", "ndcg_se@10", "recall@10", "hit_rate@10", "mrr@10", "nd
 def register(sub) -> None:
     p = sub.add_parser("train", help="train a model (or fit a baseline) and register the run")
     p.add_argument("--dataset", required=True)
-    p.add_argument("--model", default="lstm", choices=("lstm", "ease", "itemknn", "popularity"))
+    p.add_argument("--model", default="lstm", choices=("lstm", "lstm_ease", "ease", "als", "itemknn", "popularity"),
+                   help="lstm_ease: the LSTM blended with EASE, weight chosen on validation")
     p.add_argument("--objective", choices=("paper", "softmax"))
-    p.add_argument("--epochs", type=at_least(1))
+    p.add_argument("--epochs", type=at_least(1), help="most epochs per training (early stopping on validation decides)")
+    p.add_argument("--budget", type=float, metavar="SECONDS",
+                   help="LSTM: seconds for choosing its settings on the validation split (default 900)")
+    p.add_argument("--trials", type=int, metavar="N", help="LSTM: at most N tuning trials (default: the budget decides)")
+    p.add_argument("--no-tune", dest="tune", action="store_false",
+                   help="LSTM: keep the fixed default settings, no search on validation")
     p.add_argument("--device", choices=("auto", "cpu", "gpu"))
     p.add_argument("--seed", type=int)
     p.add_argument("--no-holdout", dest="holdout", action="store_false",
@@ -69,6 +75,10 @@ class TextProgress:
         self.stream, self.width, self._last = stream or sys.stderr, width, 0.0
 
     def __call__(self, update) -> None:
+        if hasattr(update, "trial"):
+            self.stream.write("\r" + trial_line(update) + "\n")
+            self.stream.flush()
+            return
         if hasattr(update, "epoch"):
             if update.batch is not None and update.batches:
                 done, total = update.batch, update.batches
@@ -95,6 +105,19 @@ class TextProgress:
         self.stream.flush()
 
 
+def _fmt_param(v) -> str:
+    return f"{v:.3g}" if isinstance(v, float) else str(v)
+
+
+def trial_line(t) -> str:
+    """One tuning trial as a line: its validation NDCG@10, time, settings, and the chosen trial so far."""
+    val = "-" if t.val_ndcg10 is None else f"{t.val_ndcg10:.4f}"
+    params = " ".join(f"{k}={_fmt_param(v)}" for k, v in t.params.items())
+    best = "-" if t.best_val_ndcg10 is None else f"{t.best_val_ndcg10:.4f}"
+    return (f"trial {t.trial}: val NDCG@10 {val} ({t.state}, best epoch {t.best_epoch}, {t.seconds:.0f} s) {params}"
+            f" | chosen: trial {t.best_trial} ({best}); {t.elapsed_s:.0f}/{t.budget_s:.0f} s")
+
+
 def _train(args, store, progress) -> dict:
     try:
         from ..training import TrainConfig, run_training
@@ -105,12 +128,13 @@ def _train(args, store, progress) -> dict:
     if run_training is not None:
         kwargs = {k: v for k, v in dict(dataset=args.dataset, model=args.model, objective=args.objective,
                                          epochs=args.epochs, device=args.device, seed=args.seed,
-                                         holdout=args.holdout, workers=args.workers,
+                                         holdout=args.holdout, tune=args.tune, budget_s=args.budget,
+                                         max_trials=args.trials, workers=args.workers,
                                          ray_address=args.ray_address).items() if v is not None}
         s = run_training(TrainConfig(**kwargs), store, progress=progress)
         return dict(run_id=s.run_id, model=s.model, device=s.device, device_name=s.device_name,
                     seconds=s.seconds, metrics=s.metrics)
-    if args.model == "lstm":
+    if args.model in ("lstm", "lstm_ease"):
         raise EngineError("the LSTM trainer (engine.training) is not available in this build")
     from ..runs import fit_baseline
     run_id = fit_baseline(store, args.dataset, args.model, holdout=args.holdout, progress=progress)

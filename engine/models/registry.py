@@ -9,9 +9,11 @@ MODELS: dict[str, str] = {
     "popularity": "engine.models.popularity:PopularityRecommender",
     "itemknn": "engine.models.itemknn:ItemKNNRecommender",
     "ease": "engine.models.ease:EASERecommender",
+    "als": "engine.models.als:ALSRecommender",
     "lstm": "engine.models.lstm.model:LSTMRecommender",
+    "lstm_ease": "engine.models.hybrid:LSTMEASERecommender",
 }
-BASELINES: tuple[str, ...] = ("popularity", "itemknn", "ease")
+BASELINES: tuple[str, ...] = ("popularity", "itemknn", "ease", "als")
 
 
 def get_model_class(name: str):

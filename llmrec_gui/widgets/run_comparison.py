@@ -1,4 +1,4 @@
-"""The selected run beside the baselines (MostPopular, ItemKNN, EASE) as a table and a bar chart:
+"""The selected run beside the baselines (MostPopular, ItemKNN, EASE, ALS) as a table and a bar chart:
 a model that does not beat MostPopular must show it at a glance."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QTableWidget, QTableWidgetItem, QWidg
 
 from .plot_style import export_item, style_plot
 
-BASELINES = ("popularity", "itemknn", "ease")
+BASELINES = ("popularity", "itemknn", "ease", "als")
 SHOWN = ("ndcg@10", "recall@10", "hit_rate@10", "mrr@10")
 COLORS = ("#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2")
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLineEdit, QSpinBox
 
-MODELS = (("lstm", "LSTM two-tower (text-aware, TensorFlow)"), ("ease", "EASE (closed form)"),
-          ("itemknn", "ItemKNN (cosine)"), ("popularity", "MostPopular"))
+MODELS = (("lstm", "LSTM two-tower (text-aware, TensorFlow)"), ("lstm_ease", "LSTM + EASE (blend chosen on validation)"),
+          ("ease", "EASE (closed form)"), ("als", "ALS (implicit)"), ("itemknn", "ItemKNN (cosine)"),
+          ("popularity", "MostPopular"))
+TF_MODELS = ("lstm", "lstm_ease")
 OBJECTIVES = (("softmax", "In-batch softmax with logQ correction (recommended)"),
               ("paper", "The article's: cosine → sigmoid, binary cross-entropy with sampled negatives"))
 
@@ -14,10 +16,10 @@ OBJECTIVES = (("softmax", "In-batch softmax with logQ correction (recommended)")
 PARAMS = {
     "epochs": ("int", 20, 1, 500, 1, "Passes over the training sequences (early stopping on validation NDCG@10)"),
     "batch_size": ("int", 512, 8, 8192, 64, "Sequences per gradient step; also the in-batch negatives for softmax"),
-    "embedding_dim": ("int", 64, 4, 512, 8, "Size of the user and item vectors (the model's item space)"),
+    "embedding_dim": ("int", 128, 4, 512, 8, "Size of the user and item vectors (the model's item space)"),
     "max_len": ("int", 20, 2, 200, 1, "How many of the most recent history items the user tower reads"),
     "learning_rate": ("float", 1e-3, 1e-5, 1.0, 1e-3, "Adam learning rate"),
-    "temperature": ("float", 0.05, 0.001, 10.0, 0.01, "Softmax temperature (lower = sharper)"),
+    "temperature": ("float", 0.1, 0.001, 10.0, 0.01, "Softmax temperature (lower = sharper)"),
     "negatives": ("int", 4, 1, 100, 1, "Sampled negatives per positive (the article's objective only)"),
     "patience": ("int", 3, 0, 50, 1, "Epochs without validation improvement before stopping"),
 }
@@ -50,6 +52,18 @@ class TrainingForm(QGroupBox):
             w.setObjectName(name)
             self.params[name] = w
             form.addRow(name.replace("_", " ").capitalize() + ":", w)
+        self.tune = QCheckBox("Tune on validation (Optuna)")
+        self.tune.setChecked(True)
+        self.tune.setToolTip("Search embedding size, temperature, learning rate, history length, dropout and the "
+                             "id-embedding scale on the dataset's validation split first, starting from the "
+                             "settings above; off: train with the settings above")
+        self.budget = QSpinBox()
+        self.budget.setRange(1, 600)
+        self.budget.setValue(15)
+        self.budget.setSuffix(" min")
+        self.budget.setToolTip("No new tuning trial starts after this time")
+        form.addRow(self.tune)
+        form.addRow("Tuning budget:", self.budget)
         self.holdout = QCheckBox("Hold out the test split (evaluate)")
         self.holdout.setChecked(True)
         self.holdout.setToolTip("Train on TRAIN and report metrics on TEST (EVALUATION.md); off: learn from all data")
@@ -76,9 +90,11 @@ class TrainingForm(QGroupBox):
         self.extra: dict = {}
 
     def _model_changed(self) -> None:
-        lstm = self.model.currentData() == "lstm"
-        for w in [self.objective, self.device, self.workers, self.cluster, *self.params.values()]:
+        lstm = self.model.currentData() in TF_MODELS
+        for w in [self.objective, self.device, self.tune, self.budget, *self.params.values()]:
             w.setEnabled(lstm)
+        for w in (self.workers, self.cluster):       # data-parallel training: the LSTM alone
+            w.setEnabled(self.model.currentData() == "lstm")
 
     def set_devices(self, devices: list[tuple[str, str]]) -> None:
         keep = self.device.currentData()
@@ -91,11 +107,12 @@ class TrainingForm(QGroupBox):
 
     def config(self, dataset: str):
         from engine.training import TrainConfig
-        if self.model.currentData() != "lstm":
+        if self.model.currentData() not in TF_MODELS:
             return TrainConfig(dataset=dataset, model=self.model.currentData(), holdout=self.holdout.isChecked())
         values = {name: w.value() for name, w in self.params.items()}
-        return TrainConfig(dataset=dataset, model="lstm", objective=self.objective.currentData(),
+        return TrainConfig(dataset=dataset, model=self.model.currentData(), objective=self.objective.currentData(),
                            device=self.device.currentData(), holdout=self.holdout.isChecked(),
+                           tune=self.tune.isChecked(), budget_s=60.0 * self.budget.value(),
                            workers=self.workers.value(), ray_address=self.cluster.text().strip() or None,
                            extra=dict(self.extra), **values)
 
@@ -108,5 +125,7 @@ class TrainingForm(QGroupBox):
                 self.model.setCurrentIndex(self.model.findData(v))
             elif name == "device":
                 self.device.setCurrentIndex(max(0, self.device.findData(v)))
+            elif name == "tune":
+                self.tune.setChecked(bool(v))
             else:
                 self.extra[name] = v

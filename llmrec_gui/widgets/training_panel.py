@@ -44,6 +44,9 @@ class TrainingPanel(QWidget):
         self.progress.setRange(0, 1000)
         self.progress_label = QLabel("Idle.")
         self.progress_label.setWordWrap(True)       # long status text wraps; it never widens the form
+        self.trials_label = QLabel()      # the LSTM's tuning trials, one line each, the chosen one marked
+        self.trials_label.setWordWrap(True)
+        self.trials: list = []
         self.curves = TrainingCurves()
         self.runs = RunsTable()
         self.compare = RunComparison()
@@ -59,6 +62,7 @@ class TrainingPanel(QWidget):
             ll.addLayout(h)
         ll.addWidget(self.progress)
         ll.addWidget(self.progress_label)
+        ll.addWidget(self.trials_label)
         ll.addStretch(1)
         left.setMaximumWidth(420)
         runs_box = QWidget()
@@ -136,6 +140,8 @@ class TrainingPanel(QWidget):
             return False
         config = config or self.form.config(self.state.dataset.name)
         self.curves.clear()
+        self.trials = []
+        self.trials_label.clear()
         self.progress.setValue(0)
         self.progress_label.setText(f"Starting {config.model} (loading TensorFlow in a separate process)…"
                                     if config.model == "lstm" else f"Fitting {config.model}…")
@@ -172,9 +178,25 @@ class TrainingPanel(QWidget):
         self.baselines_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
 
+    def _show_trial(self, t) -> None:
+        """One line per finished tuning trial with its validation NDCG@10; the chosen one in bold. The
+        curves restart with each trial (each trains from scratch)."""
+        self.trials.append(t)
+        lines = ["<b>Tuning on validation</b> "
+                 f"({t.elapsed_s / 60:.0f} of {t.budget_s / 60:.0f} min)"]
+        for x in self.trials:
+            v = "–" if x.val_ndcg10 is None else f"{x.val_ndcg10:.4f}"
+            line = (f"trial {x.trial}: val NDCG@10 {v} ({x.state}, {x.seconds:.0f} s; dim {x.params.get('embedding_dim')}, "
+                    f"L {x.params.get('max_len')}, T {x.params.get('temperature', 0):.2f})")
+            lines.append(f"<b>{line} ← chosen</b>" if x.trial == t.best_trial else line)
+        self.trials_label.setText("<br>".join(lines))
+        self.curves.clear()
+
     def _progress(self, update) -> None:
-        from engine.types import EpochStats, StepProgress
-        if isinstance(update, EpochStats):
+        from engine.types import EpochStats, StepProgress, TrialStats
+        if isinstance(update, TrialStats):
+            self._show_trial(update)
+        elif isinstance(update, EpochStats):
             self.curves.add(update)
             frac = (update.epoch - 1 + (update.batch / update.batches if update.batch and update.batches else 1.0)) \
                 / max(update.epochs, 1)

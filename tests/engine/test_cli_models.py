@@ -41,11 +41,11 @@ def test_train_runs_evaluate_recommend(db, tmp_path, capsys):
 
     assert main(["evaluate", "--db", db, "--run", str(run_id), "--json"]) == 0
     ev = _json_last(capsys.readouterr().out)
-    assert set(ev["metrics"]) == {f"run {run_id} (ease)", "popularity", "itemknn", "ease"}
+    assert set(ev["metrics"]) == {f"run {run_id} (ease)", "popularity", "itemknn", "ease", "als"}
     # the baselines fitted on the fly are registered: a second evaluate reuses them
     assert main(["runs", "--db", db, "--json"]) == 0
     n_runs = len(_json_last(capsys.readouterr().out))
-    assert n_runs == 3
+    assert n_runs == 4
     assert main(["evaluate", "--db", db, "--run", str(run_id)]) == 0
     text = capsys.readouterr().out
     assert "ndcg@10" in text and "MostPopular" in text
@@ -103,7 +103,7 @@ def test_errors_are_clear(db, capsys):
 
 
 def test_train_lstm_one_epoch_json_and_progress(db, capsys):
-    assert main(["train", "--db", db, "--dataset", MINI, "--model", "lstm", "--epochs", "1", "--device", "cpu",
+    assert main(["train", "--db", db, "--dataset", MINI, "--model", "lstm", "--no-tune", "--epochs", "1", "--device", "cpu",
                  "--seed", "1", "--json"]) == 0
     cap = capsys.readouterr()
     res = _json_last(cap.out)

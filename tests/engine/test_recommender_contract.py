@@ -14,8 +14,11 @@ TINY_PARAMS = {
     "popularity": {},
     "itemknn": {"k": 10},
     "ease": {"l2": 20.0},
+    "als": {"factors": 8, "iterations": 5},
     "lstm": {"epochs": 1, "refit": False, "batch_size": 64, "embedding_dim": 8, "text_dim": 8, "text_units": 8,
              "user_units": 8, "max_len": 5, "max_tokens": 500},
+    "lstm_ease": {"epochs": 1, "refit": False, "batch_size": 64, "embedding_dim": 8, "text_dim": 8, "text_units": 8,
+                  "user_units": 8, "max_len": 5, "max_tokens": 500, "ease_l2": 20.0},
 }
 
 

@@ -11,7 +11,8 @@ from engine.training import RunSummary, TrainConfig, available_devices, resolve_
 from engine.types import EpochStats
 
 TINY = dict(epochs=2, batch_size=64, embedding_dim=16, text_dim=8, text_units=16, user_units=16, max_len=8,
-            learning_rate=0.01, temperature=0.1, device="cpu", extra={"max_tokens": 500, "report_every": 2})
+            learning_rate=0.01, temperature=0.1, device="cpu", tune=False,
+            extra={"max_tokens": 500, "report_every": 2})
 
 
 def _with_tiny(store):

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QTimer
 
 TINY = dict(epochs=2, batch_size=64, embedding_dim=16, max_len=8, learning_rate=0.01, temperature=0.1,
-            device="cpu", text_dim=8, text_units=16, user_units=16, max_tokens=500, report_every=2)
+            device="cpu", text_dim=8, text_units=16, user_units=16, max_tokens=500, report_every=2, tune=False)
 
 
 def _runs(store):
@@ -104,14 +104,30 @@ def test_cancel_training_saves_nothing(qtbot, panel, controller):
 
 def test_fit_baselines_and_compare(qtbot, panel, controller):
     panel.fit_baselines()
-    qtbot.waitUntil(lambda: {r.model for r in controller.state.runs} >= {"popularity", "itemknn", "ease"},
+    qtbot.waitUntil(lambda: {r.model for r in controller.state.runs} >= {"popularity", "itemknn", "ease", "als"},
                     timeout=120000)
     qtbot.waitUntil(lambda: not panel.job.running, timeout=30000)
     ease = next(r for r in controller.state.runs if r.model == "ease")
     controller.state.select_run(ease)
     models = [r.model for r in panel.compare.rows]
-    assert models[0] == "ease" and set(models) == {"ease", "popularity", "itemknn"}
-    assert panel.compare.table.rowCount() == 3
+    assert models[0] == "ease" and set(models) == {"ease", "popularity", "itemknn", "als"}
+    assert panel.compare.table.rowCount() == 4
+
+
+def test_tuning_trials_are_listed_with_the_chosen_one(qtbot, panel):
+    """The trials a tuning job reports (TrialStats through the job's progress) appear one per line with
+    their validation NDCG@10, the chosen one marked; the curves restart for the next trial."""
+    from engine.types import EpochStats, TrialStats
+    panel._progress(EpochStats(epoch=1, epochs=20, loss=5.0, val_ndcg10=0.1))
+    assert len(panel.curves.xs) == 1
+    for n, (val, best) in enumerate([(0.1234, 1), (0.0999, 1), (0.1301, 3)], start=1):
+        panel._progress(TrialStats(trial=n, params={"embedding_dim": 128, "max_len": 20, "temperature": 0.1},
+                                   val_ndcg10=val, best_epoch=4, seconds=60.0, state="complete", best_trial=best,
+                                   best_val_ndcg10=max(0.1234, val), elapsed_s=60.0 * n, budget_s=900.0))
+    text = panel.trials_label.text()
+    assert "trial 1: val NDCG@10 0.1234" in text and "trial 2: val NDCG@10 0.0999" in text
+    assert text.count("chosen") == 1 and "<b>trial 3: val NDCG@10 0.1301" in text
+    assert len(panel.curves.xs) == 0
 
 
 def test_job_error_is_a_message_not_a_crash(qtbot, panel, controller):

@@ -48,8 +48,12 @@ class LSTMConfig:
     learning_rate: float = 1e-3
     clipnorm: float = 1.0
     temperature: float = 0.1        # softmax objective (0.05 and 0.2 were worse on validation)
+    dropout: float = 0.0            # training only: item-vector units and the user LSTM's inputs
     negatives: int = 4              # paper objective: uniform negatives per positive
     report_every: int = 50          # batches between within-epoch progress reports
+    tune: bool = False              # choose the settings below on validation first (tuning.py, Optuna)
+    budget_s: float = 900.0         # tuning: no new trial after this many seconds
+    max_trials: int = 0             # tuning: at most this many trials (0: the budget decides)
     seed: int = 42
 
     def __post_init__(self):
@@ -73,6 +77,8 @@ class LSTMRecommender(Recommender):
         self.epochs: list[dict] = []
         self.best_epoch = 0
         self.keras_model = None
+        self.trials: list[dict] = []          # tuning trials (TrialStats as dicts), when tuned
+        self.validation_fit = None            # towers trained on the validation split's TRAIN (not saved)
         self.tower_trainer = None         # None: train_towers here; engine.distributed sets a Ray one
 
     @property
@@ -98,13 +104,22 @@ class LSTMRecommender(Recommender):
         tokens, self.vocabulary = tokenize_catalogue([train.item_text(i) for i in range(train.n_items)],
                                                      cfg.max_tokens, cfg.text_len)
         with tf.device(self.device):
-            val = validation_split(train) if cfg.patience > 0 else None
+            val = validation_split(train) if cfg.patience > 0 or cfg.tune else None
             if val is not None and len(val.test_users):
-                vset = ValidationSet(val.train, val.test_users, val.test_items, cfg.max_len)
-                total = cfg.epochs * 2 if cfg.refit else cfg.epochs
-                fitted = train_towers(cfg, val.train, tokens, epochs=cfg.epochs, validation=vset, progress=progress,
-                                      cancel=cancel, device=self.device, total_epochs=total)
-                log = fitted.epochs
+                if cfg.tune:
+                    from .tuning import tune_lstm
+                    tuned = tune_lstm(cfg, val, tokens, budget_s=cfg.budget_s, max_trials=cfg.max_trials,
+                                      progress=progress, cancel=cancel, device=self.device)
+                    self.config = cfg = tuned.config
+                    self.trials = [dataclasses.asdict(t) for t in tuned.trials]
+                    fitted, log = tuned.fitted, list(tuned.fitted.epochs)
+                else:
+                    vset = ValidationSet(val.train, val.test_users, val.test_items, cfg.max_len)
+                    total = cfg.epochs * 2 if cfg.refit else cfg.epochs
+                    fitted = train_towers(cfg, val.train, tokens, epochs=cfg.epochs, validation=vset,
+                                          progress=progress, cancel=cancel, device=self.device, total_epochs=total)
+                    log = fitted.epochs
+                self.validation_fit = fitted
                 if cfg.refit:
                     fitted = train_towers(cfg, train, tokens, epochs=max(1, fitted.best_epoch), validation=None,
                                           progress=progress, cancel=cancel, device=self.device,
@@ -118,6 +133,18 @@ class LSTMRecommender(Recommender):
         self.item_matrix, self.user_tower = fitted.item_matrix, fitted.user_tower
         self.scale, self.offset = fitted.scale, fitted.offset
         self.keras_model, self.epochs, self.best_epoch = fitted.keras_model, log, fitted.best_epoch
+
+    def validation_model(self) -> "LSTMRecommender":
+        """The towers trained on the validation split's TRAIN (early stopping / the chosen tuning trial), as
+        a scorer: what a blend weight or any other choice made on validation must use (never TEST)."""
+        if self.validation_fit is None:
+            from ...errors import EngineError
+            raise EngineError("this LSTM was trained without a validation split")
+        m = LSTMRecommender(**self.params())
+        f = self.validation_fit
+        m.item_matrix, m.user_tower, m.scale, m.offset = f.item_matrix, f.user_tower, f.scale, f.offset
+        m.rating_range = self.rating_range
+        return m
 
     # ---- scoring (numpy) ---------------------------------------------------------------------
     def user_vectors(self, histories: list[np.ndarray], ratings: list[np.ndarray] | None = None) -> np.ndarray:
@@ -172,7 +199,7 @@ class LSTMRecommender(Recommender):
         np.savez(directory / "model.npz", **items, **self.user_tower.to_arrays())
         meta = dict(model=self.name, n_items=self.n_items, params=self.params(), scale=self.scale,
                     offset=self.offset, rating_range=list(self.rating_range), best_epoch=self.best_epoch,
-                    epochs=self.epochs)
+                    epochs=self.epochs, trials=self.trials)
         (directory / "model.json").write_text(json.dumps(meta))
         (directory / "vocabulary.json").write_text(json.dumps(self.vocabulary))
         if self.keras_model is not None:
@@ -187,6 +214,7 @@ class LSTMRecommender(Recommender):
         model.scale, model.offset = float(meta["scale"]), float(meta["offset"])
         model.rating_range = tuple(meta["rating_range"])
         model.best_epoch, model.epochs = int(meta.get("best_epoch", 0)), list(meta.get("epochs", []))
+        model.trials = list(meta.get("trials", []))
         with np.load(directory / "model.npz", allow_pickle=False) as z:
             if "item_codes" in z.files:
                 from ...quantize import QuantizedVectors

@@ -2,6 +2,7 @@
 
 Item tower: token ids -> Embedding -> LSTM -> Dense(tanh) [+ item-id embedding] -> L2 norm.
 User tower: the last L item vectors (+ rating feature, presence flag) -> Masking -> LSTM -> Dense -> L2 norm.
+`dropout` (training only) drops item-vector units before the norm and the user LSTM's inputs.
 Head (objective "paper"): cosine -> Dense(1, sigmoid). Built only from stock layers, so the saved
 `.keras` file loads with `safe_mode=True` and no custom objects."""
 from __future__ import annotations
@@ -20,7 +21,7 @@ class Towers:
 
 def build_towers(*, n_tokens: int, text_len: int, n_ids: int, dim: int, text_dim: int, text_units: int,
                  user_units: int, max_len: int, use_item_ids: bool, id_init: float = 0.05,
-                 dense_bias: bool = True) -> Towers:
+                 dense_bias: bool = True, dropout: float = 0.0) -> Towers:
     import keras
     from keras import layers
 
@@ -33,12 +34,14 @@ def build_towers(*, n_tokens: int, text_len: int, n_ids: int, dim: int, text_dim
         e = layers.Embedding(n_ids, dim, embeddings_initializer=keras.initializers.RandomNormal(stddev=id_init),
                              name="id_embedding")(item_id)
         x = layers.Add(name="text_plus_id")([x, e])
+    if dropout > 0:
+        x = layers.Dropout(dropout, name="item_dropout")(x)
     v = layers.UnitNormalization(name="item_norm")(x)
     item = keras.Model([tokens, item_id], v, name="item_tower")
 
     history = keras.Input((max_len, dim + 2), dtype="float32", name="history")
     h = layers.Masking(0.0, name="padding")(history)
-    h = layers.LSTM(user_units, name="user_lstm")(h)
+    h = layers.LSTM(user_units, dropout=dropout, name="user_lstm")(h)
     h = layers.Dense(dim, use_bias=dense_bias, name="user_dense")(h)
     u = layers.UnitNormalization(name="user_norm")(h)
     user = keras.Model(history, u, name="user_tower")
