@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: $LLMREC_DB or the user data dir)")
     parser.add_argument("--artifacts", metavar="DIR", help="folder for model files (default: beside an SQLite "
                         "file; give a shared folder when the database is a PostgreSQL server; $LLMREC_ARTIFACTS)")
+    parser.add_argument("--verbose", action="store_true", help="also show TensorFlow's C++ start-up log")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -90,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         if code == 2 and "--json" in (sys.argv[1:] if argv is None else argv) and OneLineParser.last_error:
             emit_json({"error": OneLineParser.last_error, "exit_code": 2})
         return code
+    if args.verbose:
+        os.environ["LLMREC_VERBOSE"] = "1"
     from .storage import open_store
     try:
         if args.db is not None and not args.db.strip():

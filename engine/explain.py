@@ -107,3 +107,26 @@ def _sentences(because, space, shared, promoted, gain, nearest=None) -> list[str
         out.append(f"Promoted for diversity: outside the top of the list by score alone, picked for a "
                    f"diversity gain of {gain:.2f}." if gain is not None else "Promoted for diversity.")
     return out
+
+
+def explain_pair(a: int, b: int, space: str, *, dataset, model=None) -> str:
+    """Why two items are (dis)similar, from facts we can show: the similarity in `space`, the
+    genres they share and the words their texts share (what the heatmap's click reports)."""
+    from .similarity import _tokens, similarity_matrix
+    if space == "model":
+        try:
+            model_vectors(model)
+        except EngineError:
+            space = "text"
+    sim = float(similarity_matrix([int(a), int(b)], space, dataset=dataset, model=model)[0, 1])
+    ta, tb = dataset.titles[int(a)], dataset.titles[int(b)]
+    value = "n/a (an item has no genre)" if sim != sim else f"{sim:.3f}"
+    parts = [f"“{ta}” and “{tb}”: similarity {value} ({space} space)."]
+    shared = [g for g in dataset.genres[int(a)] if g in set(dataset.genres[int(b)])]
+    parts.append(f"Shared genres: {', '.join(shared)}." if shared else "No shared genre.")
+    words = sorted(set(_tokens(dataset.item_text(int(a)))) & set(_tokens(dataset.item_text(int(b)))))
+    if words:
+        parts.append(f"Shared words in their text: {', '.join(words[:8])}{'…' if len(words) > 8 else ''}.")
+    if space == "model":
+        parts.append("In the model's space, items are close when the same users interact with both.")
+    return " ".join(parts)

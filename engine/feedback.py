@@ -16,6 +16,11 @@ Feedback is stored in the ``feedback`` table and takes effect at once, without r
 
 The latest active feedback on an item wins; undo deactivates an entry (it stays in the table).
 Feedback survives restarts: a new ``UserRecommendations`` reads it back from the database.
+
+Both front ends use this one object. The CLI gives it the store (it reads and writes feedback
+itself); the app gives it plain ``FeedbackEntry`` data (``feedback=``) and writes through the
+module-level functions below (``give_feedback``, ``undo_and_list``: store first, plain data back),
+so the app process never holds a database session for the live list.
 """
 from __future__ import annotations
 
@@ -43,6 +48,7 @@ class FeedbackEntry:
     id: int
     item: int
     kind: str
+    created_at: str = ""    # ISO time (UTC) the feedback was given; "" for in-memory entries
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,79 @@ def undo_feedback(store, feedback_id: int) -> None:
         repo.undo_feedback(s, int(feedback_id))
 
 
+def give_feedback(store, dataset_id: int, user: int, item: int, kind: str) -> list[FeedbackEntry]:
+    """Record one feedback and return the user's active feedback (what a live list applies)."""
+    record_feedback(store, dataset_id, user, item, kind)
+    return list_feedback(store, dataset_id, user)
+
+
+def undo_and_list(store, dataset_id: int, user: int, feedback_id: int | None = None) -> list[FeedbackEntry]:
+    """Undo one of the user's active feedback entries (default: the latest); return what stays active."""
+    entries = list_feedback(store, dataset_id, user)
+    if not entries:
+        raise NotFoundError("there is no feedback to undo")
+    fid = entries[-1].id if feedback_id is None else int(feedback_id)
+    if not any(e.id == fid for e in entries):
+        raise NotFoundError(f"no active feedback {fid} for this user")
+    undo_feedback(store, fid)
+    return [e for e in entries if e.id != fid]
+
+
+def _now() -> str:
+    from datetime import datetime, timezone
+    return datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def list_record(rec: "RecList", *, dataset: str, run: int, user: str, k: int, space: str,
+                similarity=None) -> dict:
+    """What a list view shows, as JSON-ready data: the CLI's `explore --json` and the app's
+    `--screenshot` JSON both write this, so the two can be compared field by field."""
+    def num(x: float):
+        return None if x != x else round(float(x), 6)
+    doc = {"dataset": dataset, "run": int(run), "user": str(user), "method": rec.method,
+           "tradeoff": round(float(rec.tradeoff), 4), "k": int(k), "space": space,
+           "items": [{"rank": r.rank, "item": r.external_id, "title": r.title, "score": num(r.score),
+                      "promoted": r.promoted} for r in rec.rows],
+           "metrics": {"ild_model": num(rec.metrics.ild_model), "ild_genre": num(rec.metrics.ild_genre),
+                       "mean_cosine": num(rec.metrics.mean_cosine), "novelty": num(rec.metrics.novelty),
+                       "space": rec.metrics.space}}
+    if similarity is not None:
+        doc["similarity"] = [[num(v) for v in row] for row in np.asarray(similarity, dtype=np.float64)]
+    return doc
+
+
+def live_list(run, user: int, feedback: list[FeedbackEntry]) -> UserRecommendations:
+    """A user's live list with its candidates scored, from plain data (what the app builds in a worker)."""
+    view = UserRecommendations(run, user, feedback=feedback)
+    view.candidates()
+    return view
+
+
+def resolve_run(store, dataset: str | None, run: int | None):
+    """The RunInfo both front ends open: `run` (checked against `dataset`), else the dataset's latest."""
+    with store.session() as s:
+        if run is not None:
+            info = repo.get_run(s, int(run))
+            if dataset is not None and repo.get_dataset(s, dataset).id != info.dataset_id:
+                raise EngineError(f"run {run} is not a run of dataset {dataset!r} (it is of {info.dataset_name!r})")
+            return info
+        if dataset is None:
+            raise EngineError("give --run or --dataset")
+        runs = repo.list_runs(s, repo.get_dataset(s, dataset).id)
+        if not runs:
+            raise NotFoundError(f"dataset {dataset!r} has no model yet: fit one with "
+                                f"`llmrec train --dataset {dataset!r} --model ease`")
+        return runs[-1]
+
+
+def default_user(run) -> int:
+    """The user a list view opens on: the first test user of a holdout run, else the most active."""
+    split = getattr(run, "split", None)
+    if split is not None and len(split.test_users):
+        return int(split.test_users[0])
+    return int(np.argmax(np.bincount(run.dataset.user_idx, minlength=run.dataset.n_users)))
+
+
 def item_bits(train) -> np.ndarray:
     """(n_items,) self-information -log2 p_i of each item under TRAIN positives (for novelty)."""
     def build():
@@ -126,9 +205,10 @@ def item_bits(train) -> np.ndarray:
 class UserRecommendations:
     """One user's live, re-rankable recommendations over a loaded run (engine.runs.LoadedRun)."""
 
-    def __init__(self, run, user: int, store=None, *, n_candidates: int = 100, whole: bool = False,
-                 space: str | None = None):
-        """``space``: where diversity and dislike neighbours are measured: "model" (default when the
+    def __init__(self, run, user: int, store=None, *, feedback: list[FeedbackEntry] | None = None,
+                 n_candidates: int = 100, whole: bool = False, space: str | None = None):
+        """`feedback`: the active entries as plain data (the app); else read from `store` (the CLI).
+        ``space``: where diversity and dislike neighbours are measured: "model" (default when the
         model has item vectors), "text", or "semantic" (the encoder's meaning space, once attached)."""
         ds = run.dataset
         if not 0 <= int(user) < ds.n_users:
@@ -141,8 +221,10 @@ class UserRecommendations:
         self.space = space
         items, ratings = run.history(self.user, whole=True) if whole else run.history(self.user)
         self.base_items, self.base_ratings = np.asarray(items), np.asarray(ratings, dtype=np.float32)
-        self._feedback: list[FeedbackEntry] = (list_feedback(store, run.info.dataset_id, self.user)
-                                               if store is not None else [])
+        if feedback is not None:
+            self._feedback: list[FeedbackEntry] = list(feedback)
+        else:
+            self._feedback = list_feedback(store, run.info.dataset_id, self.user) if store is not None else []
         self._next_local_id = -1          # ids for feedback kept in memory when there is no store
         self._cand: Candidates | None = None
         train = run.split.train if getattr(run, "split", None) is not None else ds
@@ -152,6 +234,23 @@ class UserRecommendations:
     @property
     def feedback(self) -> list[FeedbackEntry]:
         return list(self._feedback)
+
+    def set_feedback(self, entries: list[FeedbackEntry]) -> None:
+        """Replace the active feedback (as read back after a write, or from another process)."""
+        entries = list(entries)
+        if [(e.id, e.item, e.kind) for e in entries] != [(e.id, e.item, e.kind) for e in self._feedback]:
+            self._cand = None
+        self._feedback = entries
+
+    def with_feedback(self, entries: list[FeedbackEntry]) -> "UserRecommendations":
+        """A copy with `entries` in force and its candidates scored (run it in a worker: the copy is
+        handed over whole, so the list on screen is never half-updated)."""
+        import copy
+        other = copy.copy(self)
+        other._feedback = list(self._feedback)
+        other.set_feedback(entries)
+        other.candidates()
+        return other
 
     def like(self, item: int) -> int:
         return self._add(item, "like")
@@ -181,7 +280,7 @@ class UserRecommendations:
             fid = record_feedback(self.store, self.run.info.dataset_id, self.user, int(item), kind)
         else:
             fid, self._next_local_id = self._next_local_id, self._next_local_id - 1
-        self._feedback.append(FeedbackEntry(fid, int(item), kind))
+        self._feedback.append(FeedbackEntry(fid, int(item), kind, _now()))
         self._cand = None
         return fid
 
@@ -204,6 +303,31 @@ class UserRecommendations:
         ratings = np.concatenate([np.asarray(self.base_ratings, np.float32)[keep],
                                   np.full(len(likes), like_rating, np.float32)])
         return items, ratings
+
+    def timeline(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``history()`` with a unix time per item (oldest first): the interaction's timestamp, or when
+        the like was given (``NO_TIMESTAMP`` where unknown). What a history view shows."""
+        from datetime import datetime, timezone
+        from .data.dataset import NO_TIMESTAMP
+        items, ratings = self.history()
+        ds = self.dataset
+        a, b = np.searchsorted(ds.user_idx, [self.user, self.user + 1])
+        when = dict(zip(ds.item_idx[a:b].tolist(), ds.timestamp[a:b].tolist()))
+        for f in self._feedback:
+            if f.kind == "like" and f.created_at:
+                t = datetime.fromisoformat(f.created_at)
+                when[f.item] = int((t if t.tzinfo else t.replace(tzinfo=timezone.utc)).timestamp())
+        times = np.array([when.get(int(i), NO_TIMESTAMP) for i in items], dtype=np.int64)
+        return items, ratings, times
+
+    def n_interactions(self) -> int:
+        """The user's interaction count with the feedback in force (likes added, dislikes removed)."""
+        ds = self.dataset
+        a, b = np.searchsorted(ds.user_idx, [self.user, self.user + 1])
+        seen = set(ds.item_idx[a:b].tolist())
+        state = self._state()
+        return len(seen) + sum(1 for i, k in state.items() if k == "like" and i not in seen) \
+            - sum(1 for i, k in state.items() if k == "dislike" and i in seen)
 
     # ---- candidates and the live list -------------------------------------------------------------
     def candidates(self, n: int | None = None) -> Candidates:
@@ -280,6 +404,13 @@ class UserRecommendations:
             novelty=float(self._bits[picked].mean()),
             space=c.space)
         return RecList(rows, metrics, method, float(tradeoff), time.perf_counter() - start)
+
+    def similarity(self, items, space: str = "model") -> np.ndarray:
+        """(k, k) similarity of listed items in `space` ("model" falls back to text without vectors)."""
+        from .similarity import similarity_matrix
+        space = self._space() if space == "model" else space
+        return np.asarray(similarity_matrix(np.asarray(items, np.int64), space, dataset=self.dataset,
+                                            model=self.model), dtype=np.float64)
 
     def _space(self) -> str:
         if self.space is not None:

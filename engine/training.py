@@ -82,7 +82,8 @@ def _cpu_name() -> str:
 
 def available_devices() -> list[tuple[str, str]]:
     """[("cpu", "<CPU name>"), ("gpu", "<GPU name>"), ...] as TensorFlow sees them (imports TensorFlow)."""
-    import tensorflow as tf
+    from .tfquiet import quiet_import
+    tf = quiet_import()
     out = [("cpu", _cpu_name())]
     for gpu in tf.config.list_physical_devices("GPU"):
         try:

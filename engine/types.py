@@ -64,6 +64,16 @@ class EpochStats:
     eta_s: float | None = None
     batch: int | None = None
     batches: int | None = None
+    phase: str = "epoch"          # "epoch" (training, early stopping) or "refit" (on all of TRAIN)
+    phase_epoch: int | None = None   # 1-based epoch within the phase ...
+    phase_epochs: int | None = None  # ... of this many (what a progress label shows: "refit 1/3")
+
+    @property
+    def phase_label(self) -> str:
+        """"epoch 1/3" while training, "refit 1/3" while refitting (not "epoch 4/6" for epochs = 3)."""
+        if self.phase_epoch is not None and self.phase_epochs:
+            return f"{self.phase} {self.phase_epoch}/{self.phase_epochs}"
+        return f"epoch {self.epoch}/{self.epochs}"
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,11 @@ class Actions:
         self.export_frontier = act("Export &frontier plot (PNG/SVG)…", "Ctrl+Shift+F")
         self.like = act("&Like selected item", "L", "Like the selected recommendation")
         self.dislike = act("&Dislike selected item", "D", "Dislike the selected recommendation")
+        self.not_interested = act("&Not interested in selected item", "N",
+                                  "Hide the selected recommendation; change nothing else")
+        self.undo = act("&Undo feedback", QKeySequence.StandardKey.Undo, "Undo the latest like / dislike")
+        self.undo.setEnabled(False)
+        self.reprobe = act("Re-detect &devices", None, "Ask TensorFlow again which CPU/GPU it sees")
         self.about = act("&About llmrec")
 
     def build_menus(self, menubar) -> None:
@@ -41,11 +46,16 @@ class Actions:
             f.addAction(a)
         f.addSeparator()
         f.addAction(self.quit)
+        e = menubar.addMenu("&Edit")
+        e.addAction(self.undo)
+        e.addSeparator()
+        for a in (self.like, self.dislike, self.not_interested):
+            e.addAction(a)
         v = menubar.addMenu("&View")
         for a in (self.view_datasets, self.view_train, self.view_explore):
             v.addAction(a)
         r = menubar.addMenu("&Run")
-        for a in (self.start_training, self.cancel_job, self.like, self.dislike):
+        for a in (self.start_training, self.cancel_job, self.reprobe):
             r.addAction(a)
         h = menubar.addMenu("&Help")
         h.addAction(self.about)

@@ -20,7 +20,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--view", choices=("datasets", "train", "explore"), default=None,
                    help="the view to open (with --screenshot: the view to render)")
     p.add_argument("--size", default="1280x800", help="window size WxH (default 1280x800)")
+    p.add_argument("--dataset", help="the dataset to open (name)")
+    p.add_argument("--run", type=int, help="the run to open (id; default: the dataset's latest)")
+    p.add_argument("--user", help="the user to explore (external id)")
     p.add_argument("--tradeoff", type=float, default=None, help="initial diversity trade-off in the explorer (0-1)")
+    p.add_argument("--method", choices=("mmr", "dpp", "calibration"), help="re-ranking method in the explorer")
+    p.add_argument("--space", choices=("model", "text", "genres"), help="similarity space of the explorer's heatmap")
+    p.add_argument("--k", type=int, help="list length in the explorer (5-30)")
     p.add_argument("--artifacts", metavar="DIR", help="folder for model files (give a shared folder when --db is "
                                                       "a PostgreSQL server the team shares)")
     p.add_argument("--settings", help=argparse.SUPPRESS)  # an INI file instead of the platform's settings
@@ -54,6 +60,7 @@ class Controller:
         st.store_changed.connect(lambda s: win.set_database(s.display_name))
         st.device_changed.connect(win.set_device)
         a.quit.triggered.connect(win.close)
+        win.closing = self.shutdown
         a.refresh.triggered.connect(self.refresh_all)
         a.import_data.triggered.connect(lambda: self.open_import_wizard())
         a.open_db.triggered.connect(self._choose_db)
@@ -85,9 +92,20 @@ class Controller:
         self.window.set_panel("train", self.training_panel)
         from .widgets.explorer_panel import ExplorerPanel
         self.explorer_panel = ExplorerPanel(self.state, self.window.actions)
+        self.explorer_panel.fit_requested.connect(self.training_panel.fit_baselines)
+        self.explorer_panel.train_requested.connect(lambda: self.window.show_view("train"))
         self.window.set_panel("explore", self.explorer_panel)
-        if self.args.tradeoff is not None:
-            self.explorer_panel.slider.setValue(min(1.0, max(0.0, self.args.tradeoff)))
+        ep, a = self.explorer_panel, self.args
+        if a.tradeoff is not None:
+            ep.slider.setValue(min(1.0, max(0.0, a.tradeoff)))
+        if a.method is not None:
+            ep.method.setCurrentIndex(ep.method.findData(a.method))
+        if a.space is not None:
+            ep.space.setCurrentIndex(ep.space.findData(a.space))
+        if a.k is not None:
+            ep.k.setValue(a.k)
+        if a.user is not None:
+            self.state.prefer_user = a.user
 
     def start(self) -> None:
         """After the first show: build the panels, then open the database in a worker."""
@@ -106,9 +124,27 @@ class Controller:
         self.booted = True
         self.state.set_store(store)
         self.state.message.emit(f"Opened {store.display_name}")
+        if self.args.dataset is not None or self.args.run is not None:
+            from . import workers
+            from .bootstrap import find_dataset_and_run
+            workers.run_async(find_dataset_and_run, store, self.args.dataset, self.args.run,
+                              on_done=self._open_asked, on_error=self._open_failed)
+        else:
+            self.state.refresh_datasets()
+        if self.training_panel.auto_probe and not self.args.screenshot:
+            self.training_panel.probe_devices()   # cached per TensorFlow version; else a child process
+        else:
+            self.training_panel.show_cached_devices()   # a screenshot never starts (nor waits for) the probe
+
+    def _open_asked(self, found) -> None:
+        """The --dataset / --run asked for on the command line."""
+        dataset_id, run_id = found
+        self.state.prefer_run = run_id
+        self.state.refresh_datasets(select=dataset_id)
+
+    def _open_failed(self, msg: str) -> None:
+        self._show_error(msg)
         self.state.refresh_datasets()
-        if self.training_panel.auto_probe:
-            self.training_panel.probe_devices()   # TensorFlow, in a child process at low priority
 
     def _boot_failed(self, msg: str) -> None:
         self.boot_error = msg
@@ -121,11 +157,35 @@ class Controller:
             self.state.message.emit("The database is still opening…")
             return None
         from .wizard.import_wizard import ImportWizard
-        wiz = ImportWizard(self.state.store, paths=paths, parent=self.window)
-        wiz.imported.connect(lambda summary: self.state.refresh_datasets(select=summary.dataset_id))
+        wiz = ImportWizard(self.state.store, paths=paths, parent=self.window, settings=self.settings)
+        wiz.imported.connect(self._imported)
         wiz.open()
         self.wizard = wiz
         return wiz
+
+    def _imported(self, summary) -> None:
+        """Select the new dataset and fit the fast EASE baseline in the background, so Explore works
+        at once (as the demo does on first launch); the empty state says it is coming."""
+        from . import workers
+        from .bootstrap import ensure_baseline
+        ds_id = summary.dataset_id
+        self.state.fitting_baseline = ds_id
+        self.state.refresh_datasets(select=ds_id)
+        self.state.message.emit("Imported; fitting the EASE baseline in the background…")
+        self.baseline_job = workers.run_async(
+            ensure_baseline, self.state.store, ds_id,
+            on_done=lambda run_id: self._baseline_ready(ds_id, run_id),
+            on_error=lambda m: self._baseline_ready(ds_id, None, m))
+
+    def _baseline_ready(self, dataset_id: int, run_id: int | None, error: str | None = None) -> None:
+        self.state.fitting_baseline = None
+        if error is not None:
+            self._show_error(f"Fitting the EASE baseline failed: {error}")
+            self.state.refresh_runs()
+            return
+        self.state.message.emit(f"EASE baseline ready (run {run_id}).")
+        if self.state.dataset is not None and self.state.dataset.id == dataset_id:
+            self.state.refresh_runs(select=run_id)
 
     def _choose_db(self) -> None:
         from PySide6.QtWidgets import QFileDialog
@@ -173,15 +233,19 @@ class Controller:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
             ok = self.window.grab().save(path)
             print(f"llmrec-gui: {'wrote' if ok else 'could not write'} {path}")
+            doc = self.view_record(view)
+            if doc is not None:
+                import json
+                with open(path + ".json", "w", encoding="utf-8") as f:
+                    json.dump(doc, f, indent=1)
+                print(f"llmrec-gui: wrote {path}.json")
             app.exit(0 if ok else 1)
 
         panel = self.panel(view)
         poll = QTimer(self.window)
 
-        def check():
-            tp = self.training_panel
-            probing = tp.auto_probe and tp.devices is None and not tp.probe_failed
-            if not probing and (panel is None or getattr(panel, "is_complete", lambda: True)()):
+        def check():   # never waits on the TensorFlow device probe (not started for screenshots)
+            if self.boot_error is not None or (self.booted and (panel is None or panel.is_complete())):
                 poll.stop()
                 QTimer.singleShot(400, shoot)
 
@@ -189,12 +253,24 @@ class Controller:
         poll.start(200)
         QTimer.singleShot(int(timeout_s * 1000), shoot)
 
+    def view_record(self, view: str) -> dict | None:
+        """What `view` shows, as data (written beside a screenshot as FILE.json)."""
+        doc = {"view": view, "database": getattr(self.state.store, "url", None),
+               "dataset": getattr(self.state.dataset, "name", None), "run": getattr(self.state.run, "id", None)}
+        if view == "explore" and self.explorer_panel.rec is not None:
+            doc.update(self.explorer_panel.snapshot())
+        elif view == "explore":
+            doc["empty"] = self.explorer_panel.empty.label.text()
+        return doc
+
     def shutdown(self) -> None:
-        """Cancel the panels' jobs (called when the event loop ends)."""
+        """Cancel the panels' jobs and every worker still running (on close and when the loop ends)."""
         for name in ("datasets", "train", "explore"):
             panel = self.panel(name)
             if panel is not None and hasattr(panel, "shutdown"):
                 panel.shutdown()
+        from . import workers
+        workers.cancel_all()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -202,8 +278,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
+    try:
+        from PySide6.QtWidgets import QApplication
+    except ImportError as exc:      # a missing system library under Qt's own ones
+        print(qt_help(str(exc)), file=sys.stderr)
+        return 1
     install_message_filter()
+    missing = [] if args.screenshot else missing_platform_libraries()
+    if missing:
+        print(qt_help(f"Qt's platform plugin cannot load: missing {', '.join(missing)}", missing), file=sys.stderr)
+        return 1
     if args.artifacts:   # the store and the training child processes read it
         os.environ["LLMREC_ARTIFACTS"] = os.path.abspath(os.path.expanduser(args.artifacts))
     app = QApplication.instance() or QApplication([sys.argv[0]])
@@ -223,12 +307,60 @@ def main(argv: list[str] | None = None) -> int:
     if args.screenshot:
         QTimer.singleShot(0, lambda: ctrl.take_screenshot(args.screenshot, args.view or "explore", app))
     code = app.exec()
-    ctrl.shutdown()
+    ctrl.shutdown()                  # every job is cancelled: engine work stops at its next check
     from . import workers
     from .state import close_store
-    workers.wait_all(5000)
+    finished = workers.wait_all(10000)
     close_store(ctrl.state)
+    if not finished:                     # a step that cannot be interrupted: never tear Qt down under it
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     return code
+
+
+# What Qt's xcb platform plugin loads on Linux (PySide6 wheels bring Qt, not these): soname -> Debian package.
+QT_XCB_LIBRARIES = {
+    "libxcb-cursor.so.0": "libxcb-cursor0", "libxcb-icccm.so.4": "libxcb-icccm4",
+    "libxcb-keysyms.so.1": "libxcb-keysyms1", "libxcb-image.so.0": "libxcb-image0",
+    "libxcb-render-util.so.0": "libxcb-render-util0", "libxcb-randr.so.0": "libxcb-randr0",
+    "libxcb-shape.so.0": "libxcb-shape0", "libxcb-shm.so.0": "libxcb-shm0", "libxcb-sync.so.1": "libxcb-sync1",
+    "libxcb-xfixes.so.0": "libxcb-xfixes0", "libxcb-xkb.so.1": "libxcb-xkb1", "libxcb-util.so.1": "libxcb-util1",
+    "libX11-xcb.so.1": "libx11-xcb1", "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+    "libxkbcommon.so.0": "libxkbcommon0", "libEGL.so.1": "libegl1", "libGL.so.1": "libgl1",
+    "libfontconfig.so.1": "libfontconfig1", "libdbus-1.so.3": "libdbus-1-3",
+}
+
+
+def apt_line(packages) -> str:
+    return "sudo apt-get install " + " ".join(packages)
+
+
+def qt_help(reason: str, packages=None) -> str:
+    packages = list(packages or QT_XCB_LIBRARIES.values())
+    return (f"llmrec-gui: {reason}.\nOn Debian/Ubuntu install the system libraries Qt needs:\n  {apt_line(packages)}\n"
+            "(or run without a display: QT_QPA_PLATFORM=offscreen llmrec-gui --screenshot out.png)")
+
+
+def missing_platform_libraries(load=None) -> list[str]:
+    """Debian packages of the libraries Qt's xcb plugin needs that cannot be loaded here. Checked before
+    Qt starts: when its platform plugin cannot load, Qt aborts the process (nothing to catch) with a
+    message naming one library of several."""
+    if not sys.platform.startswith("linux"):
+        return []
+    chosen = os.environ.get("QT_QPA_PLATFORM", "")
+    if chosen.split(":")[0] not in ("xcb", "") or (not chosen and os.environ.get("WAYLAND_DISPLAY")):
+        return []
+    if load is None:
+        import ctypes
+        load = ctypes.CDLL
+    missing = []
+    for soname, package in QT_XCB_LIBRARIES.items():
+        try:
+            load(soname)
+        except OSError:
+            missing.append(package)
+    return missing
 
 
 IGNORED_QT_MESSAGES = ("This plugin does not support propagateSizeHints()",  # offscreen platform plugin

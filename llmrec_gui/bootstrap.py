@@ -46,6 +46,21 @@ def prepare(store, *, demo: bool = True, progress=None, cancel=None) -> None:
             ensure_baseline(store, DEMO_NAME, progress=progress, cancel=cancel)
 
 
+def find_dataset_and_run(store, dataset: str | None, run: int | None) -> tuple[int, int | None]:
+    """(dataset id, run id or None) for the app's --dataset / --run (a dataset may have no run yet)."""
+    from engine.errors import NotFoundError
+    from engine.feedback import resolve_run
+    from engine.storage import repository as repo
+    try:
+        info = resolve_run(store, dataset, run)
+    except NotFoundError:
+        if dataset is None or run is not None:
+            raise
+        with store.session() as s:
+            return repo.get_dataset(s, dataset).id, None
+    return info.dataset_id, info.id
+
+
 def ensure_baseline(store, dataset_name: str, model: str = "ease", *, progress=None, cancel=None) -> int | None:
     """Fit `model` on the dataset unless it already has a run; returns the new run id (None if none made)."""
     from engine.storage import repository as repo

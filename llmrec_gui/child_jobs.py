@@ -97,11 +97,11 @@ class ChildJob(QObject):
                 self.failed.emit(f"the worker process stopped unexpectedly (exit code {self.process.exitcode})")
             self.done.emit()
 
-    def shutdown(self) -> None:
-        """Stop the child now (app exit)."""
+    def shutdown(self, grace: float = 3.0) -> None:
+        """Stop the child now (app exit): ask, wait `grace` seconds, then terminate."""
         if not self._ended:
             self._cancel.value = 1
-            self.process.join(timeout=3)
+            self.process.join(timeout=grace)
             if self.process.is_alive():
                 self.process.terminate()
                 self.process.join(timeout=3)

@@ -1,24 +1,29 @@
-"""Write the explorer's list (CSV) and metrics (JSON). Plots are exported by their widgets
-through pyqtgraph's exporters (PNG and SVG)."""
+"""Write the explorer's list (CSV) and metrics (JSON). Both start from the list record the CLI's
+`explore --json` prints (engine.feedback.list_record), so a file says which dataset, run, user,
+method and trade-off it shows. Plots are exported by their widgets (PNG and SVG)."""
 from __future__ import annotations
 
 import csv
 import json
 
 
-def write_list_csv(path: str, rec, item_ids) -> None:
+def header_lines(doc: dict) -> list[str]:
+    return [f"# dataset: {doc['dataset']}", f"# run: {doc['run']}", f"# user: {doc['user']}",
+            f"# method: {doc['method']}", f"# tradeoff: {doc['tradeoff']:g}", f"# k: {doc['k']}"]
+
+
+def write_list_csv(path: str, doc: dict, rec) -> None:
+    """`doc`: the list record; `rec`: the engine RecList (for genres and explanations)."""
     with open(path, "w", newline="", encoding="utf-8") as f:
+        for line in header_lines(doc):
+            f.write(line + "\n")
         w = csv.writer(f)
         w.writerow(["rank", "item_id", "title", "genres", "score", "promoted", "explanation"])
-        for r, item in enumerate(rec.items):
-            w.writerow([r + 1, item_ids[int(item)], rec.titles[r], "|".join(rec.genres[r]),
-                        f"{float(rec.scores[r]):.6f}", int(bool(rec.promoted[r])),
-                        rec.explanations[r] if r < len(rec.explanations) else ""])
+        for row, r in zip(doc["items"], rec.rows):
+            w.writerow([row["rank"], row["item"], row["title"], "|".join(r.genres), f"{r.score:.6f}",
+                        int(row["promoted"]), r.explanation])
 
 
-def write_metrics_json(path: str, rec, *, run_id: int, user_id: str) -> None:
-    doc = {"run": run_id, "user": user_id, "method": rec.method, "tradeoff": rec.tradeoff,
-           "k": len(rec.items), "similarity_space": rec.space,
-           "metrics": {k: (None if v != v else v) for k, v in rec.metrics.items()}}
+def write_metrics_json(path: str, doc: dict) -> None:
     with open(path, "w", encoding="utf-8") as f:
-        json.dump(doc, f, indent=2)
+        json.dump({k: v for k, v in doc.items() if k != "similarity"}, f, indent=2)

@@ -33,6 +33,12 @@ class MainWindow(QMainWindow):
         self.actions.view_explore.triggered.connect(lambda: self.show_view("explore"))
         self.panels: dict[str, object] = {}
         self.file_dropped = None  # callable(list[str]) set by the app
+        self.closing = None       # callable() set by the app: cancel running jobs before the window goes
+
+    def closeEvent(self, event):
+        if self.closing is not None:
+            self.closing()
+        super().closeEvent(event)
 
     def set_panel(self, name: str, widget) -> None:
         i = VIEWS.index(name)

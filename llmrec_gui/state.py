@@ -27,6 +27,9 @@ class AppState(QObject):
         self.runs: list = []
         self.run = None
         self.user: int | None = None
+        self.prefer_run: int | None = None      # a run asked for on the command line (used once)
+        self.prefer_user: str | None = None     # an external user id asked for (used once)
+        self.fitting_baseline: int | None = None  # a dataset whose EASE baseline is being fitted
 
     # ---- store -----------------------------------------------------------------------
     def set_store(self, store) -> None:
@@ -84,6 +87,8 @@ class AppState(QObject):
         self.runs = runs
         self.runs_changed.emit(runs)
         want = select
+        if want is None and self.prefer_run is not None and any(r.id == self.prefer_run for r in runs):
+            want, self.prefer_run = self.prefer_run, None
         if want is None and self.run is not None:
             want = self.run.id
         if want is None and self.settings is not None:

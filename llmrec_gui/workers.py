@@ -38,23 +38,35 @@ class Job(QRunnable):
 
     def run(self) -> None:  # worker thread
         from engine.errors import CancelledError, EngineError
-        sig = self.signals
         kwargs = dict(self.kwargs)
         if self.engine_style:
-            kwargs.update(progress=sig.progress.emit, cancel=self.cancel_token)
+            kwargs.update(progress=self._progress, cancel=self.cancel_token)
         try:
             remote = _store_process_in(self.args, kwargs)
             result = remote.run(self.fn, *self.args, **kwargs) if remote is not None else self.fn(*self.args, **kwargs)
         except CancelledError:
-            sig.cancelled.emit()
+            self._emit("cancelled")
         except EngineError as exc:
-            sig.failed.emit(str(exc))
+            self._emit("failed", str(exc))
         except Exception as exc:  # a bug: show it, never crash the window
-            traceback.print_exc()
-            sig.failed.emit(f"{type(exc).__name__}: {exc}")
+            if not self.cancel_token.cancelled:
+                traceback.print_exc()
+            self._emit("failed", f"{type(exc).__name__}: {exc}")
         else:
-            sig.finished.emit(result)
-        sig.done.emit()
+            self._emit("finished", result)
+        self._emit("done")
+
+    def _progress(self, update) -> None:
+        self._emit("progress", update)
+
+    def _emit(self, name: str, *args) -> None:
+        """Emit unless the job was cancelled (the app may be closing: its receivers are going away)."""
+        if self.cancel_token.cancelled and name not in ("cancelled", "done"):
+            return
+        try:
+            getattr(self.signals, name).emit(*args)
+        except RuntimeError:      # the signals object is already deleted at interpreter exit
+            pass
 
 
 def _store_process_in(args: tuple, kwargs: dict):
@@ -85,6 +97,12 @@ def run_async(fn: Callable[..., Any], *args, on_done: Callable[[Any], None] | No
     if on_progress is not None:
         job.signals.progress.connect(on_progress)
     return start(job)
+
+
+def cancel_all() -> None:
+    """Ask every running job to stop (on close): none reports back after this."""
+    for job in list(_live):
+        job.cancel()
 
 
 def wait_all(msecs: int = 30000) -> bool:

@@ -30,14 +30,18 @@ def register(sub) -> None:
     add_common(p)
     p.set_defaults(func=cmd_similar)
 
-    p = sub.add_parser("explore", help="one user's re-ranked list with explanations and list metrics")
-    p.add_argument("--run", type=int, required=True)
-    p.add_argument("--user", required=True, help="external user id")
-    p.add_argument("--diversity", type=float, default=0.0)
+    p = sub.add_parser("explore", help="one user's re-ranked list with explanations and list metrics "
+                                       "(the same list as the app's Explore view)")
+    p.add_argument("--dataset", help="dataset name (default: the run's); with no --run, its latest run")
+    p.add_argument("--run", type=int, help="run id (default: the dataset's latest run)")
+    p.add_argument("--user", help="external user id (default: the app's default user)")
+    p.add_argument("--tradeoff", "--diversity", dest="diversity", type=float, default=0.0,
+                   help="diversity trade-off 0-1 (default 0)")
     p.add_argument("--method", default="mmr", choices=("mmr", "dpp", "calibration"))
+    p.add_argument("--space", default="model", choices=("model", "text", "genres", "semantic"),
+                   help="similarity space of the list's heatmap matrix (JSON 'similarity'); semantic also "
+                        "measures the re-ranker's diversity by meaning")
     p.add_argument("--k", type=at_least(1), default=10)
-    p.add_argument("--space", choices=("model", "text", "semantic"),
-                   help="where diversity is measured (default: model, else text)")
     add_common(p)
     p.set_defaults(func=cmd_explore)
 
@@ -102,21 +106,24 @@ def cmd_similar(args, store) -> int:
 
 
 def cmd_explore(args, store) -> int:
-    from ..feedback import UserRecommendations
+    from ..feedback import UserRecommendations, default_user, list_record, resolve_run
     from ..runs import load_run
     if not 0.0 <= args.diversity <= 1.0:
-        raise EngineError("--diversity must be between 0 and 1")
-    run = load_run(store, args.run)
-    if args.space == "semantic":
+        raise EngineError("--tradeoff must be between 0 and 1")
+    run = load_run(store, resolve_run(store, args.dataset, args.run).id)
+    ds = run.dataset
+    if args.space == "semantic":        # meaning: the heatmap, and the re-ranker's diversity too
         from ..encoder.catalogue import attach
-        attach(store, run.dataset)
-    user = _index(run.dataset.user_ids, args.user, "user", run.dataset.info.name)
-    lst = UserRecommendations(run, user, store, space=args.space).rerank(args.diversity, args.method, args.k)
+        attach(store, ds)
+    user = default_user(run) if args.user is None else _index(ds.user_ids, args.user, "user", ds.info.name)
+    view = UserRecommendations(run, user, store, space="semantic" if args.space == "semantic" else None)
+    lst = view.rerank(args.diversity, args.method, args.k)
     m = lst.metrics
     if args.json:
-        emit_json({"user": args.user, "method": args.method, "tradeoff": args.diversity,
-                   "metrics": m.__dict__, "rows": [dict(r.__dict__, because=[c.__dict__ for c in r.because])
-                                                    for r in lst.rows]})
+        doc = list_record(lst, dataset=ds.info.name, run=run.info.id, user=str(ds.user_ids[user]), k=args.k,
+                          space=args.space, similarity=view.similarity([r.item for r in lst.rows], args.space))
+        doc["rows"] = [dict(r.__dict__, because=[c.__dict__ for c in r.because]) for r in lst.rows]
+        emit_json(doc)
         return 0
     for r in lst.rows:
         flag = " (promoted)" if r.promoted else ""
@@ -129,7 +136,7 @@ def cmd_explore(args, store) -> int:
 
 def cmd_feedback(args, store) -> int:
     from ..data.dataset import load_dataset
-    from ..feedback import list_feedback, record_feedback, undo_feedback
+    from ..feedback import list_feedback, record_feedback, undo_and_list
     if args.action == "say":
         from .language import cmd_say
         return cmd_say(args, store)
@@ -156,19 +163,19 @@ def cmd_feedback(args, store) -> int:
             if not any(e.id == fid for e in entries):
                 raise NotFoundError(f"no active feedback {fid} for user {args.user}")
         for fid in fids:
-            undo_feedback(store, fid)
+            undo_and_list(store, ds.info.id, user, fid)
         if args.json:
             emit_json({"undone": fids[0] if len(fids) == 1 else fids})
         else:
             print(f"undid feedback {', '.join(map(str, fids))}")
         return 0
-    rows = [{"id": e.id, "kind": e.kind, "item": str(ds.item_ids[e.item]), "title": ds.titles[e.item]}
-            for e in entries]
+    rows = [{"id": e.id, "kind": e.kind, "item": str(ds.item_ids[e.item]), "title": ds.titles[e.item],
+             "when": e.created_at} for e in entries]
     if args.json:
         emit_json(rows)
     else:
         for r in rows:
-            print(f"{r['id']:6d}  {r['kind']:<15} {r['item']}  {r['title']}")
+            print(f"{r['id']:6d}  {r['when']}  {r['kind']:<15} {r['item']}  {r['title']}")
         if not rows:
             print("no feedback", file=sys.stderr)
     return 0

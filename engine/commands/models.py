@@ -45,6 +45,10 @@ def register(sub) -> None:
     add_common(p)
     p.set_defaults(func=cmd_train)
 
+    p = sub.add_parser("devices", help="the CPU and GPUs TensorFlow sees (imports TensorFlow)")
+    add_common(p)
+    p.set_defaults(func=cmd_devices)
+
     p = sub.add_parser("runs", help="list trained runs with headline metrics")
     add_common(p)
     p.set_defaults(func=cmd_runs)
@@ -81,10 +85,10 @@ class TextProgress:
         if hasattr(update, "epoch"):
             if update.batch is not None and update.batches:
                 done, total = update.batch, update.batches
-                label = f"epoch {update.epoch}/{update.epochs}"
+                label = update.phase_label
             else:
                 done, total = update.epoch, update.epochs
-                label = f"epoch {update.epoch}/{update.epochs} loss {update.loss:.4f}"
+                label = f"{update.phase_label} loss {update.loss:.4f}"
                 if update.val_ndcg10 is not None:
                     label += f" val ndcg@10 {update.val_ndcg10:.4f}"
         elif hasattr(update, "stage"):
@@ -327,3 +331,14 @@ def _write_recommendations(tmp: Path, args, loaded, users, items, scores, rerank
                 w.writerow([ds.user_ids[u], ds.item_ids[i], rank, f"{float(s):.6g}"])
                 written += 1
     return written
+
+
+def cmd_devices(args, store) -> int:
+    from ..training import available_devices
+    devices = available_devices()
+    if args.json:
+        emit_json([{"kind": k, "name": n} for k, n in devices])
+    else:
+        for kind, name in devices:
+            print(f"{kind}: {name}")
+    return 0

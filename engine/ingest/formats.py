@@ -289,6 +289,9 @@ def guess_scale(lo: float, hi: float) -> tuple[float, float, float]:
 KNOWN_NAMES = {"u.data", "u.item", "u.genre", "ratings.dat", "movies.dat", "ratings.csv", "movies.csv", "tags.csv"}
 
 
+KNOWN_INTERACTIONS = ("u.data", "ratings.dat", "ratings.csv")
+
+
 def _base(p: Path) -> str:
     name = p.name.lower()
     return name[:-3] if name.endswith(".gz") else name
@@ -299,6 +302,29 @@ def _sibling(p: Path, name: str) -> Path | None:
         if cand.is_file():
             return cand
     return None
+
+
+# Files of known datasets that hold no interactions: refused as the interactions file, with what to give instead.
+SIDE_FILES = {
+    "u.genre": "the MovieLens 100K genre list", "u.user": "the MovieLens 100K user table (age, gender, job)",
+    "u.occupation": "the MovieLens 100K occupation list", "u.info": "the MovieLens 100K counts",
+    "u.item": "the MovieLens 100K item table", "users.dat": "the MovieLens 1M user table",
+    "movies.dat": "an item table (movies)", "movies.csv": "an item table (movies)",
+    "tags.csv": "MovieLens tags (give them after ratings.csv)", "links.csv": "MovieLens links to IMDb/TMDb",
+    "genome-tags.csv": "the MovieLens tag genome", "genome-scores.csv": "the MovieLens tag genome",
+}
+INTERACTIONS_FOR = {"u.": "u.data", "users.dat": "ratings.dat", "movies.dat": "ratings.dat"}
+
+
+def refuse_side_file(path: Path) -> None:
+    """A clear error when the interactions file is a known side file (u.genre, u.user, movies.csv...)."""
+    base = _base(path)
+    what = SIDE_FILES.get(base)
+    if what is None:
+        return
+    want = INTERACTIONS_FOR.get(base) or ("u.data" if base.startswith("u.") else "ratings.csv")
+    raise InputError(f"{path.name} is {what}, not interactions; give the ratings file first "
+                     f"(e.g. {want}, or the dataset's folder)", path=str(path))
 
 
 def expand_paths(paths: Sequence[str | os.PathLike]) -> list[Path]:
@@ -507,6 +533,8 @@ def detect_format(paths: Sequence[str | os.PathLike], format: str = "auto", *, d
             raise InputError("no such file", path=str(f))
     bases = [_base(f) for f in files]
     first = files[0]
+    if not any(b in KNOWN_INTERACTIONS for b in bases):
+        refuse_side_file(first)
     second = files[1] if len(files) > 1 else None
     third = files[2] if len(files) > 2 else None
 

@@ -154,12 +154,13 @@ def add_feedback(session: Session, dataset_id: int, user_idx: int, item_idx: int
     return row.id
 
 
-def active_feedback(session: Session, dataset_id: int, user_idx: int) -> list[tuple[int, int, str]]:
-    """(feedback id, item idx, kind) of the user's feedback still in force, oldest first."""
+def active_feedback(session: Session, dataset_id: int, user_idx: int) -> list[tuple[int, int, str, str]]:
+    """(feedback id, item idx, kind, ISO time) of the user's feedback still in force, oldest first."""
     rows = session.scalars(select(FeedbackRow).where(
         FeedbackRow.dataset_id == dataset_id, FeedbackRow.user_idx == int(user_idx),
         FeedbackRow.active.is_(True)).order_by(FeedbackRow.id))
-    return [(r.id, r.item_idx, r.kind) for r in rows]
+    return [(r.id, r.item_idx, r.kind, r.created_at.isoformat(timespec="seconds") if r.created_at else "")
+            for r in rows]
 
 
 def undo_feedback(session: Session, feedback_id: int) -> None:

@@ -19,6 +19,18 @@ def log_ticks(lo: float, hi: float) -> list[tuple[float, str]]:
     return out
 
 
+GENRE_BARS = 30
+
+
+def genre_bars(genres: list[tuple[str, int]], limit: int = GENRE_BARS) -> list[tuple[str, int]]:
+    """Every genre as a bar; past `limit`, the rarest are folded into one bar that says how many
+    (never dropped silently)."""
+    if len(genres) <= limit:
+        return list(genres)
+    rest = genres[limit - 1:]
+    return list(genres[:limit - 1]) + [(f"{len(rest)} other genres", sum(c for _, c in rest))]
+
+
 def _singular(plural: str) -> str:
     """'genres' -> 'genre', 'categories' -> 'category' (plot titles name one bar's kind)."""
     if plural.endswith("ies"):
@@ -63,11 +75,17 @@ class DatasetPlots(QWidget):
             plot.getAxis("left").setTicks([ticks])
         what = st.genres_label.lower()
         self.genres.setTitle(f"Items per {_singular(what)}")
-        top = st.genres[:18]
+        top = genre_bars(st.genres)
         if top:
             y = np.arange(len(top))
+            self.genres.setTitle(f"Items per {_singular(what)} ({len(st.genres)} {what})")
             self.genres.addItem(pg.BarGraphItem(x0=0, y=y, height=0.7, width=[c for _, c in top], brush=bar_brush()))
-            self.genres.getAxis("left").setTicks([[(i, g) for i, (g, _) in enumerate(top)]])
+            axis = self.genres.getAxis("left")
+            font = self.font()
+            font.setPointSize(9 if len(top) <= 20 else 7)
+            axis.setStyle(tickFont=font)
+            axis.setTicks([[(i, g) for i, (g, _) in enumerate(top)]])
+            self.genres.setYRange(-0.6, len(top) - 0.4, padding=0)
             self.genres.invertY(True)
         else:
             self.genres.setTitle(f"Items per {_singular(what)} (no {what})")

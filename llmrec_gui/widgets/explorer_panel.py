@@ -1,21 +1,25 @@
-"""The Explore view: pick a user, see their history and the recommendation list, move the
-diversity slider (live re-ranking from cached candidates), the similarity heatmap, the list's
-metrics and the frontier. Heavy steps (loading a run, scoring a user, the frontier sweep) run in
-workers; re-ranking the cached candidates is milliseconds of numpy, done on the GUI thread,
-throttled."""
+"""The Explore view: pick a user, see their history, feedback and recommendation list, move the
+diversity slider (live re-ranking), the similarity heatmap, the list's metrics and the frontier.
+
+The list is the engine's ``UserRecommendations`` (the object behind `llmrec explore`): built in a
+worker from plain data (the loaded run, the user's feedback read through a store function),
+re-ranked on the GUI thread (milliseconds of numpy, throttled). Feedback is written through
+module-level engine functions that return the user's active feedback; the live list is then
+re-scored in a worker and swapped in whole. The panel keeps no feedback state of its own."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QSpinBox, QSplitter,
-                               QTextBrowser, QVBoxLayout, QWidget)
+                               QStackedWidget, QTextBrowser, QVBoxLayout, QWidget)
 from superqt import QLabeledDoubleSlider
 from superqt.utils import qthrottled
 
 from .. import workers
-from ..explore_logic import METHODS, N_CANDIDATES, SPACES, ExploreSession, short_title
+from .empty_state import EmptyState
+from .feedback_history import FeedbackHistory
 from .frontier_plot import FrontierPlot
-from .heatmap_view import HeatmapView
+from .heatmap_view import HeatmapView, short_title
 from .history_view import HistoryView
 from .metrics_view import MetricsView
 from .plain_words import PlainWordsLine
@@ -23,19 +27,34 @@ from .rec_list import RecList
 from .search_box import SearchBox
 from .user_picker import UserPicker
 
+SPACES = ("model", "text", "genres")
+METHODS = {"mmr": "MMR", "dpp": "DPP", "calibration": "Calibrated"}
+METHOD_TIPS = ("MMR: maximal marginal relevance; DPP: determinantal point process (greedy MAP); "
+               "Calibrated: match the user's genre mix (Steck 2018)")
+
+
+def metrics_dict(m) -> dict:
+    """The engine's ListMetrics as the rows the metrics box shows."""
+    return {"ILD (genres)": m.ild_genre, f"ILD ({m.space})": m.ild_model,
+            "mean pairwise cosine": m.mean_cosine, "novelty": m.novelty}
+
 
 class ExplorerPanel(QWidget):
-    ready = Signal()              # a list is on screen for the current run and user
-    list_updated = Signal(object)  # RecList
+    ready = Signal()               # a list is on screen for the current run and user
+    list_updated = Signal(object)  # engine RecList
+    fit_requested = Signal()       # the empty state's "Fit baselines"
+    train_requested = Signal()     # the empty state's "Train…"
 
     def __init__(self, state, actions=None, parent=None):
         super().__init__(parent)
         self.state = state
-        self.session: ExploreSession | None = None
-        self.cands = None
-        self.rec = None
-        self.feedback: dict[int, tuple] = {}    # user -> ((item, kind), ...) in force
-        self._load_job = self._cand_job = self._frontier_job = None
+        self.app_actions = actions
+        self.run = None            # engine.runs.LoadedRun on screen
+        self.live = None           # engine.feedback.UserRecommendations of the current user
+        self.rec = None            # engine.feedback.RecList on screen
+        self._gen = 0              # bumps on every run/user change: late results are dropped
+        self._jobs: list = []
+        self._frontier_job = None
         settings = getattr(state, "settings", None)
         self.settings = settings
         self.auto_frontier = settings is None or str(settings.value("explore/auto_frontier", "true")) == "true"
@@ -47,9 +66,9 @@ class ExplorerPanel(QWidget):
         self.slider.setValue(0.0)
         self.slider.setToolTip("Diversity trade-off: 0 = the model's order, 1 = the most diverse list")
         self.method = QComboBox()
-        for m in METHODS:
-            self.method.addItem(m.upper(), m)
-        self.method.setToolTip("MMR: maximal marginal relevance; DPP: determinantal point process (greedy MAP)")
+        for m, label in METHODS.items():
+            self.method.addItem(label, m)
+        self.method.setToolTip(METHOD_TIPS)
         self.space = QComboBox()
         for s in SPACES:
             self.space.addItem(s, s)
@@ -60,17 +79,14 @@ class ExplorerPanel(QWidget):
         self.k.setValue(10)
         self.k.setToolTip("List length")
         controls = QHBoxLayout()
-        controls.addWidget(QLabel("Diversity:"))
-        controls.addWidget(self.slider, 3)
-        controls.addWidget(QLabel("Method:"))
-        controls.addWidget(self.method)
-        controls.addWidget(QLabel("Heatmap space:"))
-        controls.addWidget(self.space)
-        controls.addWidget(QLabel("k:"))
-        controls.addWidget(self.k)
+        for label, w, stretch in (("Diversity:", self.slider, 3), ("Method:", self.method, 0),
+                                  ("Heatmap space:", self.space, 0), ("k:", self.k, 0)):
+            controls.addWidget(QLabel(label))
+            controls.addWidget(w, stretch)
 
         self.users = UserPicker()
         self.history = HistoryView()
+        self.feedback_view = FeedbackHistory()
         self.list = RecList()
         self.detail = QTextBrowser()
         self.detail.setMaximumHeight(90)
@@ -82,15 +98,23 @@ class ExplorerPanel(QWidget):
         self.plain_words = PlainWordsLine()
         self.status = QLabel("No run selected.")
         self.status.setWordWrap(True)
+        self.empty = EmptyState()
+        self.empty.fit_requested.connect(self.fit_requested.emit)
+        self.empty.train_requested.connect(self.train_requested.emit)
 
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self._titled("Users", self.users))
         left.addWidget(self._titled("History (most recent first)", self.history))
+        left.addWidget(self._titled("Your feedback (Ctrl+Z undoes the latest)", self.feedback_view))
+        left.setStretchFactor(0, 3)
+        left.setStretchFactor(1, 3)
+        left.setStretchFactor(2, 1)
         middle = QWidget()
         ml = QVBoxLayout(middle)
         ml.setContentsMargins(0, 0, 0, 0)
         ml.addWidget(self.search)
-        ml.addWidget(QLabel("<b>Recommendations</b> (◆ = promoted for diversity; hover for why)"))
+        ml.addWidget(QLabel("<b>Recommendations</b> (◆ = promoted for diversity; hover for why; right-click "
+                            "for more)"))
         ml.addWidget(self.list, 1)
         ml.addWidget(self.plain_words)
         ml.addWidget(self.detail)
@@ -111,12 +135,20 @@ class ExplorerPanel(QWidget):
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 5)
         split.setStretchFactor(2, 4)
-        split.setSizes([270, 520, 470])
+        split.setSizes([300, 500, 460])
         split.setChildrenCollapsible(False)
+        main = QWidget()
+        mlay = QVBoxLayout(main)
+        mlay.setContentsMargins(0, 0, 0, 0)
+        mlay.addLayout(controls)
+        mlay.addWidget(split, 1)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(main)
         lay = QVBoxLayout(self)
-        lay.addLayout(controls)
-        lay.addWidget(split, 1)
+        lay.addWidget(self.stack, 1)
         lay.addWidget(self.status)
+        self._show_empty("No run selected.", actions=False)
 
         if settings is not None:
             try:
@@ -132,18 +164,22 @@ class ExplorerPanel(QWidget):
         self.method.currentIndexChanged.connect(self._method_changed)
         self.space.currentIndexChanged.connect(lambda _i: self.update_list())
         self.k.valueChanged.connect(lambda _v: self.update_list())
-        self.users.user_picked.connect(state.select_user)
+        self.users.user_picked.connect(self._user_picked)
         self.list.row_selected.connect(self._row_selected)
         self.list.feedback_given.connect(self.give_feedback)
-        self.heatmap.cell_clicked.connect(lambda r, _c: self.list.select_position(r))
-        self.plain_words.feedback_changed.connect(
-            lambda u: self._score_user(u, load_feedback=True) if u == self.state.user and self.session else None)
+        self.list.undo_requested.connect(self.undo)
+        self.feedback_view.undo_requested.connect(self.undo)
+        self.heatmap.cell_clicked.connect(self._cell_clicked)
+        state.dataset_changed.connect(self._dataset_changed)
+        self.plain_words.feedback_changed.connect(lambda u: self.reload_user() if u == self.state.user else None)
         state.run_changed.connect(self._run_changed)
         state.user_changed.connect(self._user_changed)
         QShortcut(QKeySequence("Ctrl+U"), self, activated=self.users.search.setFocus)
         if actions is not None:
             actions.like.triggered.connect(lambda: self._feedback_selected("like"))
             actions.dislike.triggered.connect(lambda: self._feedback_selected("dislike"))
+            actions.not_interested.triggered.connect(lambda: self._feedback_selected("not_interested"))
+            actions.undo.triggered.connect(lambda: self.undo())
             actions.export_list.triggered.connect(lambda: self._export("list"))
             actions.export_metrics.triggered.connect(lambda: self._export("metrics"))
             actions.export_heatmap.triggered.connect(lambda: self._export("heatmap"))
@@ -158,102 +194,200 @@ class ExplorerPanel(QWidget):
         lay.addWidget(w)
         return box
 
-    # ---- run -------------------------------------------------------------------------
-    def _run_changed(self, info) -> None:
-        self.session, self.cands, self.rec = None, None, None
-        for job in (self._load_job, self._cand_job, self._frontier_job):
+    # ---- jobs --------------------------------------------------------------------------
+    def _start(self, fn, *args, on_done, **kwargs):
+        """Run `fn` in a worker; its result reaches `on_done` only if nothing changed meanwhile."""
+        gen = self._gen
+        job = workers.run_async(fn, *args, on_done=lambda r: gen == self._gen and on_done(r),
+                                on_error=lambda m: gen == self._gen and self._failed(m), **kwargs)
+        self._jobs = [j for j in self._jobs if j in workers._live] + [job]
+        return job
+
+    def _cancel_jobs(self) -> None:
+        self._gen += 1
+        for job in self._jobs + [self._frontier_job]:
             if job is not None:
                 job.cancel()
-        if info is None:
-            self.status.setText("No run for this dataset yet: train one in the Train view.")
-            return
-        self.status.setText(f"Loading run {info.id} ({info.model})…")
-        self._load_job = workers.run_async(ExploreSession.load, self.state.store, info.id,
-                                           on_done=self._session_loaded, on_error=self._failed)
+        self._jobs = []
 
-    def _session_loaded(self, session: ExploreSession) -> None:
-        run = self.state.run
-        if run is None or session.info.id != run.id:
+    # ---- empty and stale states --------------------------------------------------------------
+    def _show_empty(self, text: str, actions: bool) -> None:
+        self.run, self.live, self.rec = None, None, None
+        self.list.setRowCount(0)
+        self.list.items = []
+        self.history.setRowCount(0)
+        self.feedback_view.set_entries([], [])
+        self.users.set_users([])
+        self.heatmap.clear()
+        self.frontier.set_message("Frontier: no run")
+        self.empty.show_message(text, actions)
+        self.stack.setCurrentWidget(self.empty)
+        self.status.setText(text)
+        self._update_actions()
+
+    def _dataset_changed(self, info) -> None:
+        if self.run is not None and info is not None and self.run.info.dataset_id == info.id:
+            return    # the same dataset re-read (F5): keep the view until its run is known
+        self._cancel_jobs()
+        self._show_empty("Loading…" if info is not None else "No dataset yet: import one (File ▸ Import data…).",
+                         actions=False)
+
+    def _run_changed(self, info) -> None:
+        if info is None:
+            self._cancel_jobs()
+            ds = self.state.dataset
+            if ds is None:
+                self._show_empty("No dataset yet: import one (File ▸ Import data…).", actions=False)
+            elif getattr(self.state, "fitting_baseline", None) == ds.id:
+                self._show_empty(f"No model for this dataset yet ({ds.name}): fitting the fast EASE baseline "
+                                 "in the background…", actions=False)
+            else:
+                self._show_empty(f"No model for this dataset yet ({ds.name}).\nFit the fast baselines "
+                                 "(seconds) or train the LSTM model.", actions=True)
             return
-        self.session = session
-        self.search.set_context(self.state.store, session.ds)
-        self.list.set_genres_label(session.ds.info.genres_label)
-        self.users.set_user_arrays(session.ds.user_ids, session.user_counts)
-        saved = self.state.saved_user()
-        user = saved if saved is not None and 0 <= saved < session.ds.n_users else session.default_user()
+        if self.run is not None and self.run.info.id == info.id:
+            # F5 on the same run: keep the loaded run, re-read the user's feedback only
+            user = self.state.user if self.state.user is not None else getattr(self.live, "user", None)
+            if user is not None:
+                self.state.user = None
+                self.state.select_user(user)
+            return
+        self._cancel_jobs()
+        self._show_empty(f"Loading run {info.id} ({info.model})…", actions=False)
+        from engine.runs import load_run
+        self._start(load_run, self.state.store, info.id, on_done=self._run_loaded)
+
+    def _run_loaded(self, loaded) -> None:
+        run = self.state.run
+        if run is None or loaded.info.id != run.id:
+            return
+        import numpy as np
+        from engine.feedback import default_user
+        self.run = loaded
+        ds = loaded.dataset
+        self.list.set_genres_label(ds.info.genres_label)
+        self.search.set_context(self.state.store, ds)
+        self.users.set_user_arrays(ds.user_ids, np.bincount(ds.user_idx, minlength=ds.n_users))
+        self.stack.setCurrentIndex(1)
+        user = None
+        want = getattr(self.state, "prefer_user", None)
+        if want is not None:
+            self.state.prefer_user = None
+            hit = np.flatnonzero(ds.user_ids == str(want))
+            if len(hit):
+                user = int(hit[0])
+            else:
+                self._failed(f"no user {want!r} in dataset {ds.info.name!r}")
+        if user is None:
+            saved = self.state.saved_user()
+            user = saved if saved is not None and 0 <= saved < ds.n_users else default_user(loaded)
         self.status.setText(f"Run {run.id}: {run.model} on {run.dataset_name}. "
-                            f"Candidates: top {N_CANDIDATES} by score, re-ranked live.")
+                            f"Candidates: top 100 by score, re-ranked live.")
         self.state.user = None
         self.state.select_user(user)
         if self.auto_frontier:
             self._start_frontier()
 
-    # ---- user and candidates ---------------------------------------------------------
+    # ---- user and the live list ------------------------------------------------------------
+    def _user_picked(self, user: int) -> None:
+        if user == self.state.user:
+            self.reload_user()        # re-selecting the user re-reads feedback given elsewhere
+        else:
+            self.state.select_user(user)
+
     def _user_changed(self, user: int) -> None:
-        if self.session is None:
+        if self.run is None:
             return
         self.users.select(user)
-        self._score_user(user, load_feedback=user not in self.feedback)
+        self._gen += 1
+        self.live = None
+        self.reload_user()
 
-    def _score_user(self, user: int, load_feedback: bool = False) -> None:
-        session, store = self.session, self.state.store
-        dataset_id = session.ds.info.id
-        given = self.feedback.get(user, ())
-
-        def job():
-            fb = given
-            if load_feedback:
-                from engine.feedback import list_feedback
-                fb = tuple((e.item, e.kind) for e in store.call(list_feedback, dataset_id, user))
-            return session.candidates(user, fb)
-
-        if self._cand_job is not None:
-            self._cand_job.cancel()
-        self._cand_job = workers.run_async(job, on_done=self._candidates_ready, on_error=self._failed)
-
-    def _candidates_ready(self, cands) -> None:
-        if self.session is None or cands.user != self.state.user:
+    def reload_user(self) -> None:
+        """Read the user's feedback from the database and rebuild the live list (worker)."""
+        if self.run is None or self.state.user is None:
             return
-        self.cands = cands
-        self.feedback[cands.user] = cands.feedback
+        from engine.feedback import list_feedback
+        user, ds_id = self.state.user, self.run.info.dataset_id
+        self._start(list_feedback, self.state.store, ds_id, user, on_done=self._apply_feedback)
+
+    def _apply_feedback(self, entries) -> None:
+        """Re-score the live list with `entries` in force (worker), then show it."""
+        run, user = self.run, self.state.user
+        if run is None or user is None:
+            return
+        if self.live is not None and self.live.user == user:
+            self._start(self.live.with_feedback, entries, on_done=self._live_ready)
+        else:
+            from engine.feedback import live_list
+            self._start(live_list, run, user, entries, on_done=self._live_ready)
+
+    def _live_ready(self, live) -> None:
+        if self.run is None or live.user != self.state.user or live.run is not self.run:
+            return
+        self.live = live
         from engine.data.dataset import NO_TIMESTAMP
-        self.history.set_history([self.session.ds.titles[i] for i in cands.history_items], cands.history_ratings,
-                                 cands.history_times, NO_TIMESTAMP)
+        items, ratings, times = live.timeline()
+        titles = self.run.dataset.titles
+        self.history.set_history([titles[i] for i in items], ratings, times, NO_TIMESTAMP)
+        self.feedback_view.set_entries(live.feedback, titles)
+        self.users.set_count(live.user, live.n_interactions())
         self.update_list()
 
     # ---- the list (live) -------------------------------------------------------------
     def update_list(self) -> None:
         """Re-rank the cached candidates and update list, heatmap, metrics and frontier mark together."""
-        if self.session is None or self.cands is None:
+        if self.live is None:
             return
-        t = float(self.slider.value())
+        t = round(float(self.slider.value()), 4)     # no float noise (0.7992, not 0.7992277992277992)
         try:
-            rec = self.session.make_list(self.cands, k=self.k.value(), tradeoff=t, method=self.method.currentData(),
-                                         space=self.space.currentData())
+            rec = self.live.rerank(t, self.method.currentData(), self.k.value())
+            items = [r.item for r in rec.rows]
+            sim = self.live.similarity(items, self.space.currentData())
         except Exception as exc:  # a bad combination must not crash the view
             self._failed(f"{type(exc).__name__}: {exc}")
             return
         self.rec = rec
+        self.rec_space = self.space.currentData()
+        self.rec_similarity = sim
         if self.settings is not None:
             self.settings.setValue("explore/tradeoff", t)
             self.settings.setValue("explore/method", rec.method)
         self.list.set_list(rec)
-        self.plain_words.set_context(self.state.store, self.session.ds, self.cands.user, self.cands.items, rec.items)
-        self.heatmap.set_matrix(rec.similarity, rec.titles, [short_title(x) for x in rec.titles], rec.space)
-        self.heatmap.set_selected(self.list.current_row())
-        self.metrics.set_metrics(rec.metrics)
+        self.plain_words.set_context(self.state.store, self.run.dataset, self.live.user,
+                                     self.live.candidates().items, [r.item for r in rec.rows])
+        titles = [r.title for r in rec.rows]
+        space = self.space.currentData()
+        if space == "model":
+            space = rec.metrics.space
+        self.heatmap.set_matrix(sim, titles, [short_title(x, 12 if len(titles) > 15 else 18) for x in titles],
+                                space)
+        self.metrics.set_metrics(metrics_dict(rec.metrics))
         self.frontier.mark(t)
-        if self.list.current_row() < 0 and len(rec.items):
+        if self.list.current_row() < 0 and rec.rows:
             self.list.select_position(0)
+        self.heatmap.set_selected(self.list.current_row())
         self._row_selected(self.list.current_row())
+        self._update_actions()
         self.list_updated.emit(rec)
         self.ready.emit()
 
     def _row_selected(self, row: int) -> None:
         self.heatmap.set_selected(row)
-        if self.rec is not None and 0 <= row < len(self.rec.items):
-            self.detail.setPlainText(f"{self.rec.titles[row]} — {', '.join(self.rec.genres[row])}\n"
-                                     f"{self.rec.explanations[row]}")
+        if self.rec is not None and 0 <= row < len(self.rec.rows):
+            r = self.rec.rows[row]
+            self.detail.setPlainText(f"{r.title} — {', '.join(r.genres)}\n{r.explanation}")
+
+    def _cell_clicked(self, row: int, col: int) -> None:
+        """A heatmap cell: select the row's item, outline the pair, and say why they are similar."""
+        if self.rec is None or self.live is None:
+            return
+        self.list.select_position(row)
+        self.heatmap.set_pair(row, col)
+        from engine.explain import explain_pair
+        a, b = self.rec.rows[row].item, self.rec.rows[col].item
+        self.detail.setPlainText(explain_pair(a, b, self.space.currentData(), dataset=self.run.dataset,
+                                              model=self.run.model))
 
     def _method_changed(self) -> None:
         self.update_list()
@@ -262,21 +396,36 @@ class ExplorerPanel(QWidget):
 
     # ---- feedback --------------------------------------------------------------------
     def give_feedback(self, item: int, kind: str) -> None:
-        """Apply like/dislike at once (re-score from the cached model), and store it in a worker."""
-        if self.session is None or self.state.user is None:
+        """Store the feedback (store function, worker), then re-score the live list with it."""
+        if self.live is None:
             return
-        user, dataset_id, store = self.state.user, self.session.ds.info.id, self.state.store
-        self.feedback[user] = tuple(self.feedback.get(user, ())) + ((int(item), kind),)
+        from engine.feedback import give_feedback
+        title = self.run.dataset.titles[item]
+        label = {"like": "Liked", "dislike": "Disliked", "not_interested": "Not interested in"}[kind]
+        self.state.message.emit(f"{label} “{title}”; updating the list…")
+        self._start(give_feedback, self.state.store, self.run.info.dataset_id, self.live.user, int(item), kind,
+                    on_done=self._apply_feedback)
 
-        from engine.feedback import record_feedback
-        workers.run_async(record_feedback, store, dataset_id, user, item, kind, on_error=self._failed)
-        self.state.message.emit(f"{kind.capitalize()}d “{self.session.ds.titles[item]}”; list updated.")
-        self._score_user(user)
+    def undo(self, feedback_id: int | None = None) -> None:
+        """Undo one feedback entry (default: the latest) and re-score."""
+        if self.live is None or not self.live.feedback:
+            self.state.message.emit("Nothing to undo.")
+            return
+        from engine.feedback import undo_and_list
+        self.state.message.emit("Undoing feedback…")
+        self._start(undo_and_list, self.state.store, self.run.info.dataset_id, self.live.user, feedback_id,
+                    on_done=self._apply_feedback)
 
     def _feedback_selected(self, kind: str) -> None:
         item = self.list.selected_item()
         if item is not None:
             self.give_feedback(item, kind)
+
+    def _update_actions(self) -> None:
+        can_undo = self.live is not None and bool(self.live.feedback)
+        self.list.can_undo = can_undo
+        if self.app_actions is not None:
+            self.app_actions.undo.setEnabled(can_undo)
 
     # ---- frontier --------------------------------------------------------------------
     def start_frontier(self) -> None:
@@ -284,21 +433,22 @@ class ExplorerPanel(QWidget):
         self._start_frontier()
 
     def _start_frontier(self) -> None:
-        if self.session is None:
+        if self.run is None:
             return
-        if getattr(self.session.loaded, "split", None) is None:
+        if getattr(self.run, "split", None) is None:
             self.frontier.set_message("Frontier: needs a run with a holdout")
             return
         if self._frontier_job is not None:
             self._frontier_job.cancel()
-        method, session = self.method.currentData(), self.session
+        from engine.frontier import frontier
+        method, run = self.method.currentData(), self.run
         self.frontier.set_message("Frontier: computing…")
-        self._frontier_job = workers.run_async(session.frontier, method, engine_style=True,
-                                               on_done=lambda rows: self._frontier_ready(session, method, rows),
+        self._frontier_job = workers.run_async(frontier, run, method, 11, engine_style=True, max_users=400,
+                                               on_done=lambda rows: self._frontier_ready(run, method, rows),
                                                on_error=lambda m: self.frontier.set_message("Frontier failed"))
 
-    def _frontier_ready(self, session, method, rows) -> None:
-        if session is not self.session or method != self.method.currentData() or not rows:
+    def _frontier_ready(self, run, method, rows) -> None:
+        if run is not self.run or method != self.method.currentData() or not rows:
             return
         ild_key = next((k for k in rows[0] if k.startswith("ild") and k.endswith("@10")), None)
         if ild_key is None:
@@ -307,6 +457,27 @@ class ExplorerPanel(QWidget):
         self.frontier.set_rows(rows, ild_key)
         self.frontier.mark(float(self.slider.value()))
 
+    # ---- what the window shows, as data ---------------------------------------------------------
+    def snapshot(self) -> dict | None:
+        """The list on screen as the CLI's `explore --json` writes it (engine.feedback.list_record)."""
+        if self.rec is None or self.run is None:
+            return None
+        from engine.feedback import list_record
+        ds = self.run.dataset
+        return list_record(self.rec, dataset=ds.info.name, run=self.run.info.id,
+                           user=str(ds.user_ids[self.live.user]), k=self.k.value(), space=self.rec_space,
+                           similarity=self.rec_similarity)
+
+    def export_name(self, what: str) -> str:
+        """A file name that says what was exported: dataset, run, user, method and trade-off."""
+        import re
+        if self.rec is None:
+            return what
+        ds = self.run.dataset
+        parts = [ds.info.name, f"run{self.run.info.id}", f"user{ds.user_ids[self.live.user]}", self.rec.method,
+                 f"t{self.rec.tradeoff:.2f}", what]
+        return re.sub(r"[^A-Za-z0-9_.-]+", "-", "_".join(str(p) for p in parts))
+
     # ---- export ----------------------------------------------------------------------
     def _export(self, what: str, path: str | None = None) -> str | None:
         if self.rec is None:
@@ -314,15 +485,15 @@ class ExplorerPanel(QWidget):
         filters = {"list": "CSV (*.csv)", "metrics": "JSON (*.json)", "heatmap": "PNG (*.png);;SVG (*.svg)",
                    "frontier": "PNG (*.png);;SVG (*.svg)"}[what]
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, f"Export {what}", "", filters)
+            ext = {"list": ".csv", "metrics": ".json"}.get(what, ".png")
+            path, _ = QFileDialog.getSaveFileName(self, f"Export {what}", self.export_name(what) + ext, filters)
             if not path:
                 return None
         from .. import export
-        user_id = str(self.session.ds.user_ids[self.rec.user])
         if what == "list":
-            export.write_list_csv(path, self.rec, self.session.ds.item_ids)
+            export.write_list_csv(path, self.snapshot(), self.rec)
         elif what == "metrics":
-            export.write_metrics_json(path, self.rec, run_id=self.session.info.id, user_id=user_id)
+            export.write_metrics_json(path, self.snapshot())
         elif what == "heatmap":
             self.heatmap.export(path)
         else:
@@ -335,12 +506,14 @@ class ExplorerPanel(QWidget):
         self.state.error.emit(msg)
 
     def is_complete(self) -> bool:
-        """A list is shown and, when the frontier is computed automatically, the frontier too."""
+        """A list is shown and, when the frontier is computed automatically, the frontier too;
+        or the empty state says why there is nothing to show."""
+        if self.stack.currentWidget() is self.empty and self.state.run is None and self.state.store is not None \
+                and not self.empty.fit_button.isHidden():
+            return True
         return self.rec is not None and (not self.auto_frontier or bool(self.frontier.rows)
                                          or self.frontier.plot.titleLabel.text.startswith("Frontier: needs"))
 
     def shutdown(self) -> None:
         self.search.shutdown()
-        for job in (self._load_job, self._cand_job, self._frontier_job):
-            if job is not None:
-                job.cancel()
+        self._cancel_jobs()

@@ -1,7 +1,10 @@
 """Similarity heatmap of the current list (pyqtgraph ImageItem + ColorBarItem, as in pyqtgraph's
 MatrixDisplayExample): short titles as ticks, hover tooltip with both titles and the value, click a
-cell to select its item; the selected item is outlined. Updates with setImage, never rebuilt."""
+cell to select its item and outline the pair; the selected item is outlined. Long lists get a
+smaller tick font so the labels stay apart. Updates with setImage, never rebuilt."""
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pyqtgraph as pg
@@ -10,6 +13,18 @@ from PySide6.QtGui import QPen, QColor
 from PySide6.QtWidgets import QGraphicsRectItem, QToolTip, QVBoxLayout, QWidget
 
 from .plot_style import export_item
+
+
+def short_title(title: str, n: int = 18) -> str:
+    t = re.sub(r"\s*\(\d{4}\)$", "", title)
+    return t if len(t) <= n else t[: n - 1] + "…"
+
+
+def tick_font_size(k: int, height_px: int) -> int:
+    """A point size that leaves each label its own row: about 1.3 lines of text per cell."""
+    if k <= 0:
+        return 9
+    return int(max(6, min(9, height_px / k / 1.45)))
 
 
 class HeatmapView(QWidget):
@@ -37,6 +52,14 @@ class HeatmapView(QWidget):
         self.highlight.setPen(pen)
         self.highlight.setVisible(False)
         self.plot.addItem(self.highlight)
+        self.pair = QGraphicsRectItem()          # the clicked pair's column, outlined in another colour
+        pair_pen = QPen(QColor("#ffffff"))
+        pair_pen.setWidthF(2.5)
+        pair_pen.setCosmetic(True)
+        self.pair.setPen(pair_pen)
+        self.pair.setVisible(False)
+        self.plot.addItem(self.pair)
+        self.pair_cell: tuple[int, int] | None = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.plot_widget)
@@ -53,15 +76,40 @@ class HeatmapView(QWidget):
         k = len(m)
         shown = np.nan_to_num(m, nan=0.0)
         lo = min(0.0, float(shown.min())) if k else 0.0
-        self.image.setImage(shown.astype(np.float32), autoLevels=False)
-        self.image.setRect(QRectF(0, 0, k, k))
+        if k:
+            self.image.setImage(shown.astype(np.float32), autoLevels=False)
+            self.image.setRect(QRectF(0, 0, k, k))
+        else:
+            self.image.clear()
         self.colorbar.setLevels((lo, 1.0))
         ticks = [[(i + 0.5, s) for i, s in enumerate(short)]]
+        self.tick_size = tick_font_size(k, max(self.plot.vb.height(), 300))
+        font = self.font()
+        font.setPointSize(self.tick_size)
+        for name in ("left", "bottom"):
+            self.plot.getAxis(name).setStyle(tickFont=font)
         self.plot.getAxis("left").setTicks(ticks)
-        self.plot.getAxis("bottom").setTicks([[(i + 0.5, str(i + 1)) for i in range(k)]])
+        step = 1 if k <= 15 else 2 if k <= 25 else 5     # list positions below: two-digit numbers need room
+        below = [(i + 0.5, str(i + 1)) for i in range(k) if i == 0 or (i + 1) % step == 0]
+        self.plot.getAxis("bottom").setTicks([below])
         self.plot.setTitle(f"Similarity of the list ({space} space)")
         self.plot.setRange(xRange=(0, max(k, 1)), yRange=(0, max(k, 1)), padding=0)
         self.set_selected(self.selected if self.selected < k else -1)
+        self.set_pair(-1, -1)
+
+    def clear(self) -> None:
+        self.set_matrix(np.zeros((0, 0)), [], [], "")
+
+    def set_pair(self, row: int, col: int) -> None:
+        """Outline the clicked cell's column too: both items of the pair are marked."""
+        k = len(self.matrix)
+        if 0 <= row < k and 0 <= col < k:
+            self.pair_cell = (row, col)
+            self.pair.setRect(QRectF(col, 0, 1, k))
+            self.pair.setVisible(True)
+        else:
+            self.pair_cell = None
+            self.pair.setVisible(False)
 
     def set_selected(self, row: int) -> None:
         """Outline the row and column of the item selected in the list."""

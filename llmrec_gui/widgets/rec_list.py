@@ -1,10 +1,12 @@
 """The recommendation list: rank, title, genres, score, a mark on items promoted for diversity,
-the explanation as a tooltip, and like / dislike buttons."""
+the explanation as a tooltip, like / dislike buttons, and a context menu (like, dislike, not
+interested, undo). It shows an engine ``RecList`` and keeps the selection on the same item when
+the list re-ranks."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QTableWidgetItem,
+from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QMenu, QTableWidgetItem,
                                QToolButton, QWidget)
 
 from .read_only_table import ReadOnlyTable
@@ -12,11 +14,16 @@ from .read_only_table import ReadOnlyTable
 COLUMNS = ("#", "", "Title", "Genres", "Score", "Feedback")
 PROMOTED = "◆"
 PROMOTED_BG = QColor("#fff4d6")
+KIND_TEXT = {"like": "Like", "dislike": "Dislike", "not_interested": "Not interested"}
+KIND_TIPS = {"like": "Like (L): re-score with this item in the history",
+             "dislike": "Dislike (D): hide it and demote the items most like it",
+             "not_interested": "Not interested (N): hide it, change nothing else"}
 
 
 class RecList(ReadOnlyTable):
     row_selected = Signal(int)                 # list position
-    feedback_given = Signal(int, str)          # item index, "like" | "dislike"
+    feedback_given = Signal(int, str)          # item index, "like" | "dislike" | "not_interested"
+    undo_requested = Signal()                  # undo the latest feedback
 
     def __init__(self, parent=None):
         super().__init__(COLUMNS, parent)
@@ -25,30 +32,31 @@ class RecList(ReadOnlyTable):
         h.setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
         self.horizontalHeaderItem(1).setToolTip(f"{PROMOTED} = promoted by the diversity re-ranker")
         self.itemSelectionChanged.connect(self._selected)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._context_menu)
         self.items: list[int] = []
+        self.can_undo = False
 
     def set_genres_label(self, label: str) -> None:
         """Name the genres column after what the dataset's categories are ("Categories" for wines)."""
         self.horizontalHeaderItem(COLUMNS.index("Genres")).setText(label)
 
     def set_list(self, rec) -> None:
-        """Show a RecList (explore_logic); keeps the selected list position when possible."""
-        keep = self.current_row()
+        """Show an engine RecList; the selection follows the selected item (not the row number)."""
+        keep = self.selected_item()
         self.blockSignals(True)
-        self.items = [int(i) for i in rec.items]
+        self.items = [r.item for r in rec.rows]
         self.setRowCount(len(self.items))
-        for row, item in enumerate(self.items):
-            promoted = bool(rec.promoted[row])
-            cells = (str(row + 1), PROMOTED if promoted else "", rec.titles[row], ", ".join(rec.genres[row]),
-                     f"{float(rec.scores[row]):.3f}")
-            tip = rec.explanations[row] if row < len(rec.explanations) else ""
-            if promoted:
+        for row, r in enumerate(rec.rows):
+            cells = (str(r.rank), PROMOTED if r.promoted else "", r.title, ", ".join(r.genres), f"{r.score:.3f}")
+            tip = r.explanation
+            if r.promoted and not tip.startswith("Promoted"):
                 tip = "Promoted for diversity. " + tip
             for col, text in enumerate(cells):
                 cell = QTableWidgetItem(text)
                 cell.setToolTip(tip)
-                cell.setData(Qt.ItemDataRole.UserRole, item)
-                if promoted:
+                cell.setData(Qt.ItemDataRole.UserRole, r.item)
+                if r.promoted:
                     cell.setBackground(QBrush(PROMOTED_BG))
                 if col in (0, 4):
                     cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -60,8 +68,9 @@ class RecList(ReadOnlyTable):
         self.resizeColumnToContents(4)
         self.resizeColumnToContents(5)
         self.setColumnWidth(3, min(max(self.columnWidth(3), 160), 220))
-        if 0 <= keep < len(self.items):
-            self.selectRow(keep)
+        self.clearSelection()
+        if keep in self.items:
+            self.selectRow(self.items.index(keep))
         self.blockSignals(False)
 
     def _buttons(self, row: int) -> QWidget:
@@ -70,16 +79,37 @@ class RecList(ReadOnlyTable):
         lay = QHBoxLayout(w)
         lay.setContentsMargins(2, 0, 2, 0)
         lay.setSpacing(2)
-        for kind, text, tip in (("like", "Like", "Like (L): re-score with this item in the history"),
-                                ("dislike", "Dislike", "Dislike (D): never recommend this item to this user")):
+        for kind in ("like", "dislike"):
             b = QToolButton()
-            b.setText(text)
-            b.setToolTip(tip)
+            b.setText(KIND_TEXT[kind])
+            b.setToolTip(KIND_TIPS[kind])
             b.setAutoRaise(True)
             b.setObjectName(f"{kind}-{row}")
             b.clicked.connect(lambda _=False, r=row, k=kind: self._feedback(r, k))
             lay.addWidget(b)
         return w
+
+    def context_menu(self, row: int) -> QMenu:
+        """The menu a right click on `row` opens (built separately so tests can drive it)."""
+        menu = QMenu(self)
+        for kind in ("like", "dislike", "not_interested"):
+            a = menu.addAction(KIND_TEXT[kind])
+            a.setToolTip(KIND_TIPS[kind])
+            a.setObjectName(kind)
+            a.setEnabled(0 <= row < len(self.items))
+            a.triggered.connect(lambda _=False, r=row, k=kind: self._feedback(r, k))
+        menu.addSeparator()
+        undo = menu.addAction("Undo last feedback")
+        undo.setObjectName("undo")
+        undo.setEnabled(self.can_undo)
+        undo.triggered.connect(self.undo_requested.emit)
+        return menu
+
+    def _context_menu(self, pos) -> None:
+        row = self.rowAt(pos.y())
+        if row >= 0:
+            self.selectRow(row)
+        self.context_menu(row).popup(self.viewport().mapToGlobal(pos))
 
     def _feedback(self, row: int, kind: str) -> None:
         if 0 <= row < len(self.items):

@@ -73,6 +73,9 @@ class TrainingForm(QGroupBox):
         self.device.addItem("CPU", "cpu")
         self.device.setToolTip("Where TensorFlow trains; the list shows what TensorFlow sees (probed in a "
                                "separate process)")
+        for combo in (self.model, self.objective, self.device):     # long names must not widen the form
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(16)
         form.addRow("Device:", self.device)
         self.workers = QSpinBox()
         self.workers.setRange(1, 1024)

@@ -43,6 +43,7 @@ class TrainingPanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress_label = QLabel("Idle.")
+        self.progress_label.setWordWrap(True)       # long status text wraps; it never widens the form
         self.trials_label = QLabel()      # the LSTM's tuning trials, one line each, the chosen one marked
         self.trials_label.setWordWrap(True)
         self.trials: list = []
@@ -63,6 +64,7 @@ class TrainingPanel(QWidget):
         ll.addWidget(self.progress_label)
         ll.addWidget(self.trials_label)
         ll.addStretch(1)
+        left.setMaximumWidth(420)
         runs_box = QWidget()
         rl = QVBoxLayout(runs_box)
         rl.setContentsMargins(0, 0, 0, 0)
@@ -92,12 +94,13 @@ class TrainingPanel(QWidget):
         self.probe_failed = False
         self.last_summary = None
         settings = getattr(state, "settings", None)
+        self.settings = settings
         self.auto_probe = settings is None or str(settings.value("train/auto_probe", "true")) == "true"
 
         self.start_button.clicked.connect(self.start_training)
         self.cancel_button.clicked.connect(self.cancel)
         self.baselines_button.clicked.connect(self.fit_baselines)
-        self.probe_button.clicked.connect(self.probe_devices)
+        self.probe_button.clicked.connect(lambda: self.probe_devices(force=True))
         self.explore_button.clicked.connect(self.explore_requested)
         self.runs.run_selected.connect(state.select_run)
         state.runs_changed.connect(self._runs_changed)
@@ -105,6 +108,7 @@ class TrainingPanel(QWidget):
         if actions is not None:
             actions.start_training.triggered.connect(self.start_training)
             actions.cancel_job.triggered.connect(self.cancel)
+            actions.reprobe.triggered.connect(lambda: self.probe_devices(force=True))
 
     # ---- runs ------------------------------------------------------------------------
     def _runs_changed(self, runs: list) -> None:
@@ -117,8 +121,8 @@ class TrainingPanel(QWidget):
         self.compare.set_runs(run, self.state.runs)
         if run is not None and (self.job is None or not self.job.running) and self.state.store is not None:
             from .. import workers
-            run_id = run.id
             from ..queries import run_epochs
+            run_id = run.id
             workers.run_async(run_epochs, self.state.store, run_id,
                               on_done=lambda rows: self._show_epochs(run_id, rows))
 
@@ -197,7 +201,7 @@ class TrainingPanel(QWidget):
             frac = (update.epoch - 1 + (update.batch / update.batches if update.batch and update.batches else 1.0)) \
                 / max(update.epochs, 1)
             self.progress.setValue(int(1000 * min(frac, 1.0)))
-            parts = [f"Epoch {update.epoch}/{update.epochs}"]
+            parts = [update.phase_label.capitalize()]
             if update.batch is not None:
                 parts.append(f"batch {update.batch}/{update.batches}")
             parts.append(f"loss {update.loss:.4f}")
@@ -228,6 +232,8 @@ class TrainingPanel(QWidget):
     def _failed(self, msg: str) -> None:
         self._pending = []
         self._set_running(False)
+        self.curves.clear()
+        self._run_changed(self.state.run)
         self.progress_label.setText(f"Failed: {msg}")
         self.state.error.emit(f"Training failed: {msg}")
         self.job_finished.emit("failed")
@@ -236,11 +242,20 @@ class TrainingPanel(QWidget):
         self._set_running(False)
         self.progress.setValue(0)
         self.progress_label.setText("Cancelled; nothing was saved.")
+        self.curves.clear()                    # the cancelled run's curves belong to no run
+        self._run_changed(self.state.run)      # show the selected run's own curves again
         self.job_finished.emit("cancelled")
 
     # ---- devices ---------------------------------------------------------------------
-    def probe_devices(self) -> None:
+    def probe_devices(self, force: bool = False) -> None:
+        """The devices TensorFlow sees: the cached answer for this TensorFlow version, else (or when
+        `force`: the "Detect devices" button) a probe in a child process."""
         if self._probe is not None and self._probe.running:
+            return
+        from ..device_cache import load_devices
+        cached = None if force else load_devices(self.settings)
+        if cached is not None:
+            self._devices(cached, save=False)
             return
         self.state.device_changed.emit("probing TensorFlow…")
         self._probe = ChildJob("llmrec_gui.child_tasks:probe_devices", parent=self)
@@ -248,17 +263,30 @@ class TrainingPanel(QWidget):
         self._probe.failed.connect(self._probe_failed)
         self._probe.start()
 
+    def show_cached_devices(self) -> None:
+        """Show the cached probe answer, if any; never starts a probe."""
+        from ..device_cache import load_devices
+        cached = load_devices(self.settings)
+        if cached is not None:
+            self._devices(cached, save=False)
+        else:
+            self.state.device_changed.emit("not probed (Run ▸ Re-detect devices)")
+
     def _probe_failed(self, msg: str) -> None:
         self.probe_failed = True
         self.state.device_changed.emit(f"unknown ({msg})")
 
-    def _devices(self, devices: list) -> None:
-        self.devices = list(devices)
+    def _devices(self, devices: list, save: bool = True) -> None:
+        self.devices = [tuple(d) for d in devices]
+        if save:
+            from ..device_cache import save_devices
+            save_devices(self.settings, self.devices)
         self.form.set_devices(self.devices)
         gpus = [name for kind, name in devices if kind == "gpu"]
         self.state.device_changed.emit(f"GPU: {gpus[0]}" if gpus else f"CPU ({devices[0][1]})")
 
     def shutdown(self) -> None:
-        for job in (self.job, self._probe):
-            if job is not None:
-                job.shutdown()
+        if self.job is not None:
+            self.job.shutdown()            # training: a moment to stop cleanly (nothing is saved either way)
+        if self._probe is not None:
+            self._probe.shutdown(grace=0.1)   # the probe holds nothing: quit promptly

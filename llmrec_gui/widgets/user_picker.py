@@ -1,11 +1,35 @@
-"""Pick a user: type to filter by id; each row shows the history size. The list is lazy
+"""Pick a user: type to filter by id (ids only, not the counts); sort by id (numeric ids as numbers)
+or by activity; each row shows the history size, updated when feedback changes it. The list is lazy
 (user_list_model.UserListModel): a million users are two arrays, searched per keystroke."""
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLineEdit, QListView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QListView, QVBoxLayout, QWidget
 
 from .user_list_model import UserListModel
+
+SORTS = {"id": "Sort by id", "activity": "Most active first"}
+
+
+def id_order(ids) -> np.ndarray | None:
+    """Users by id: numeric ids as numbers (2 before 10), then the others alphabetically; None when
+    that is already the file order (no permutation kept)."""
+    a = np.asarray(ids).astype(str)
+    if len(a) < 2:
+        return None
+    digits = np.char.isdigit(a) & (np.char.str_len(a) <= 18)
+    num = np.zeros(len(a), dtype=np.int64)
+    num[digits] = a[digits].astype(np.int64)
+    if (not digits.any() and np.all(a[1:] >= a[:-1])) or (digits.all() and np.all(num[1:] >= num[:-1])):
+        return None                      # already in id order (the usual case): no sort, no permutation
+    order = np.lexsort((a, num, ~digits))
+    return None if np.array_equal(order, np.arange(len(a))) else order
+
+
+def activity_order(counts) -> np.ndarray:
+    """Most interactions first (ties in file order)."""
+    return np.argsort(-np.asarray(counts, dtype=np.int64), kind="stable")
 
 
 class UserPicker(QWidget):
@@ -17,6 +41,10 @@ class UserPicker(QWidget):
         self.search.setPlaceholderText("Search user id…")
         self.search.setClearButtonEnabled(True)
         self.search.setToolTip("Filter users by id (Ctrl+U)")
+        self.sort = QComboBox()
+        for key, label in SORTS.items():
+            self.sort.addItem(label, key)
+        self.sort.setToolTip("Order of the users")
         self.model = UserListModel(self)
         self.proxy = self.model               # the filtered list the view shows (the model filters itself)
         self.view = QListView()
@@ -25,11 +53,17 @@ class UserPicker(QWidget):
         self.view.setStyleSheet("QListView::item { padding: 2px 4px; }")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.search)
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        top.addWidget(self.sort)
+        lay.addLayout(top)
         lay.addWidget(self.view)
         self.search.textChanged.connect(self.model.set_filter)
+        self.sort.currentIndexChanged.connect(self._sort)
         self.view.selectionModel().currentChanged.connect(self._current)
+        self.view.clicked.connect(self._clicked)
         self._selecting = False
+        self._just_picked = None
 
     def set_users(self, users: list[tuple[int, str, int]]) -> None:
         """users: (index, external id, number of interactions), index = position."""
@@ -40,8 +74,25 @@ class UserPicker(QWidget):
         self._selecting = True  # clearing and refilling moves the current row: not a user's pick
         try:
             self.model.set_users(ids, counts)
+            self._sort()
         finally:
             self._selecting = False
+
+    def _sort(self) -> None:
+        current = self.view.currentIndex()
+        user = current.data(Qt.ItemDataRole.UserRole) if current.isValid() else None
+        ids, counts = self.model._ids, self.model._counts
+        selecting, self._selecting = self._selecting, True
+        try:
+            self.model.set_order(activity_order(counts) if self.sort.currentData() == "activity" else id_order(ids))
+            if user is not None:
+                self.select(int(user))
+        finally:
+            self._selecting = selecting
+
+    def set_count(self, user: int, n: int) -> None:
+        """Show a new interaction count for `user` (after a like or a dislike)."""
+        self.model.set_count(user, n)
 
     def select(self, user: int) -> None:
         """Show `user` as the current row without emitting `user_picked` (the state already knows)."""
@@ -58,4 +109,13 @@ class UserPicker(QWidget):
 
     def _current(self, current, _previous) -> None:
         if current.isValid() and not self._selecting:
+            self._just_picked = current
             self.user_picked.emit(int(current.data(Qt.ItemDataRole.UserRole)))
+
+    def _clicked(self, index) -> None:
+        """A click on the user already current re-selects it (the explorer re-reads its feedback)."""
+        if self._just_picked == index:
+            self._just_picked = None     # this click made it current: already emitted
+            return
+        if index.isValid():
+            self.user_picked.emit(int(index.data(Qt.ItemDataRole.UserRole)))

@@ -15,7 +15,7 @@ from .validate_page import ValidatePage
 class ImportWizard(QWizard):
     imported = Signal(object)   # engine.ingest.ImportSummary
 
-    def __init__(self, store, paths: list[str] | None = None, parent=None):
+    def __init__(self, store, paths: list[str] | None = None, parent=None, settings=None):
         super().__init__(parent)
         self.store = store
         self.setWindowTitle("Import data")
@@ -28,7 +28,7 @@ class ImportWizard(QWizard):
         self.on_unknown_item = "error"
         self.dataset_name = ""
         self.summary = None
-        self.files_page = FilesPage(paths or [])
+        self.files_page = FilesPage(paths or [], settings)
         self.preview_page = PreviewPage()
         self.mapping_page = MappingPage()
         self.validate_page = ValidatePage()

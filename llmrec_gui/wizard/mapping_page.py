@@ -11,12 +11,22 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
                                QTableWidgetItem, QVBoxLayout, QWizardPage)
 
 NONE = "(none)"
+NONE_MEANS = {   # what choosing "(none)" means, shown in the list itself
+    "rating": "implicit data: every row is a positive",
+    "timestamp": "the file order is the time order",
+    "title": "items are shown by id",
+    "genres": "no genres: genre diversity and calibration are unavailable",
+    "description": "only the title is the item's text",
+}
 
 
-def _col_combo(sniff, current, optional: bool) -> QComboBox:
+def _col_combo(sniff, current, optional: bool, role: str = "") -> QComboBox:
     box = QComboBox()
     if optional:
-        box.addItem(NONE, None)
+        means = NONE_MEANS.get(role)
+        box.addItem(f"{NONE} — {means}" if means else NONE, None)
+        box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        box.setMinimumContentsLength(18)     # the list shows the whole explanation
     for k, name in enumerate(sniff.columns):
         box.addItem(name, name if sniff.has_header else k)
     if current is not None:
@@ -161,7 +171,7 @@ class MappingPage(QWizardPage):
         for role, optional, tip in (("user", False, "The user id column"), ("item", False, "The item id column"),
                                     ("rating", True, "The rating (none: implicit data, every row a positive)"),
                                     ("timestamp", True, "Unix seconds or ISO dates (none: file order)")):
-            box = _col_combo(det.interactions, getattr(m, role), optional)
+            box = _col_combo(det.interactions, getattr(m, role), optional, role)
             box.setToolTip(tip)
             box.setObjectName(f"map-{role}")
             box.currentIndexChanged.connect(self.completeChanged)
@@ -190,7 +200,7 @@ class MappingPage(QWizardPage):
         self.items_box.setTitle("Item file" if det.items is not None else "Item text (from the interactions file)")
         roles = (("item_id", "title", "description") if det.items is not None else ("title", "description"))
         for role in roles:
-            box = _col_combo(src, getattr(m, role), optional=role != "item_id")
+            box = _col_combo(src, getattr(m, role), optional=role != "item_id", role=role)
             box.setObjectName(f"map-{role}")
             box.currentIndexChanged.connect(self.completeChanged)
             box.currentIndexChanged.connect(self._update_preview)

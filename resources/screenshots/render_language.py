@@ -52,11 +52,10 @@ def main() -> None:
     wait(app, lambda: panel.rec is not None)
     if args.user:
         import numpy as np
-        ctrl.state.select_user(int(np.flatnonzero(panel.session.ds.user_ids == args.user)[0]))
-        wait(app, lambda: panel.cands is not None and panel.cands.user == ctrl.state.user and panel.rec is not None
-             and panel.rec.user == ctrl.state.user)
+        ctrl.state.select_user(int(np.flatnonzero(panel.run.dataset.user_ids == args.user)[0]))
+        wait(app, lambda: panel.live is not None and panel.live.user == ctrl.state.user and panel.rec is not None)
     from engine.similarity import has_semantic
-    wait(app, lambda: has_semantic(panel.session.ds))         # the catalogue's vectors are attached
+    wait(app, lambda: has_semantic(panel.run.dataset))         # the catalogue's vectors are attached
     shown = []
     panel.search.results_shown.connect(shown.append)
     panel.search.line.setText(args.query)
@@ -70,14 +69,14 @@ def main() -> None:
     line.line.setText(args.say)
     line.read()
     wait(app, lambda: line.apply_button.isEnabled())
-    before = list(panel.rec.items)
+    before = [r.item for r in panel.rec.rows]
     line.apply()
-    wait(app, lambda: list(panel.rec.items) != before)
+    wait(app, lambda: [r.item for r in panel.rec.rows] != before)
     for _ in range(20):
         app.processEvents()
     print("wrote", ctrl.window.grab().save(os.path.join(args.out, "explore-plain-words.png")))
     line.undo()                      # leave the database as it was
-    wait(app, lambda: list(panel.rec.items) == before)
+    wait(app, lambda: [r.item for r in panel.rec.rows] == before)
     ctrl.shutdown()
 
 

@@ -145,6 +145,8 @@ def test_every_error_is_one_line(env, monkeypatch, capsys, case, argv, code, wor
 def _dump(db):
     try:
         class _S:  # db_dump takes a store-like object
+            is_sqlite = True
+
             class engine:
                 class url:
                     database = str(db)

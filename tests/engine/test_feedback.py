@@ -114,3 +114,33 @@ def test_live_list_rows_and_metrics(small_run):
         assert len(cal.rows) == 10
     finally:
         store.close()
+
+
+def test_plain_data_live_list_matches_the_store_backed_one(small_run):
+    """The app's path (store functions returning plain entries, a live list built from them) gives
+    the CLI's list; undo of an older entry keeps the newer ones."""
+    from engine.feedback import give_feedback, list_feedback, live_list, undo_and_list
+    reopen, run_id = small_run
+    store = reopen()
+    try:
+        run = load_run(store, run_id)
+        user = _user_with_history(run)
+        ds_id = run.info.dataset_id
+        app = live_list(run, user, list_feedback(store, ds_id, user))
+        top = [r.item for r in app.rerank(0.3, "mmr", 10).rows]
+        entries = give_feedback(store, ds_id, user, top[0], "dislike")
+        entries = give_feedback(store, ds_id, user, top[1], "like")
+        assert [(e.item, e.kind) for e in entries] == [(top[0], "dislike"), (top[1], "like")]
+        assert all(e.created_at for e in entries)
+        app = app.with_feedback(entries)
+        cli = UserRecommendations(run, user, store)
+        assert [r.item for r in app.rerank(0.3, "mmr", 10).rows] == [r.item for r in cli.rerank(0.3, "mmr", 10).rows]
+        assert app.n_interactions() == cli.n_interactions()
+        left = undo_and_list(store, ds_id, user, entries[0].id)          # the older one
+        assert [(e.item, e.kind) for e in left] == [(top[1], "like")]
+        with pytest.raises(Exception, match="no active feedback"):
+            undo_and_list(store, ds_id, user, entries[0].id)
+        undo_and_list(store, ds_id, user)
+        assert list_feedback(store, ds_id, user) == []
+    finally:
+        store.close()

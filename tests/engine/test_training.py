@@ -50,6 +50,13 @@ def test_run_training_registers_a_reloadable_run(tiny_any_store):
     assert epochs and all(e.loss > 0 and e.examples_per_s > 0 for e in epochs)
     assert any(e.val_ndcg10 is not None for e in epochs)          # validation every epoch
     assert any(isinstance(u, EpochStats) and u.batch for u in updates)  # within-epoch reports
+    # phases as a user reads them: "epoch i/epochs" while training, then "refit j/best" (not "epoch 3/4")
+    train = [e for e in epochs if e.phase == "epoch"]
+    refit = [e for e in epochs if e.phase == "refit"]
+    assert [e.phase_epoch for e in train] == list(range(1, len(train) + 1))
+    assert all(e.phase_epochs == TINY["epochs"] for e in train)
+    assert refit and [e.phase_epoch for e in refit] == list(range(1, len(refit) + 1))
+    assert all(e.phase_epochs == len(refit) for e in refit)
     with tiny_store.session() as s:
         info = repo.get_run(s, summary.run_id)
         stored_epochs = repo.run_epochs(s, summary.run_id)

@@ -96,3 +96,12 @@ def controller(qtbot, tiny_db, tmp_path):
         if panel is not None and hasattr(panel, "shutdown"):
             panel.shutdown()
     workers.wait_all(30000)
+
+
+@pytest.fixture
+def explorer(qtbot, controller):
+    """The Explore view with the tiny demo's baseline list on screen."""
+    panel = controller.explorer_panel
+    controller.window.show_view("explore")
+    qtbot.waitUntil(lambda: panel.rec is not None and len(panel.rec.rows) == 10, timeout=60000)
+    return panel

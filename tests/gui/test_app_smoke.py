@@ -97,7 +97,7 @@ def test_reopens_last_run_and_user(qtbot, tiny_db, tmp_path):
     qtbot.waitUntil(lambda: ex.rec is not None, timeout=60000)
     other = next(u for u in range(5) if u != first.state.user)
     first.state.select_user(other)
-    qtbot.waitUntil(lambda: ex.cands is not None and ex.cands.user == other, timeout=30000)
+    qtbot.waitUntil(lambda: ex.live is not None and ex.live.user == other, timeout=30000)
     run_id = first.state.run.id
     first.shutdown()
     first.window.close()
@@ -106,7 +106,7 @@ def test_reopens_last_run_and_user(qtbot, tiny_db, tmp_path):
     second = make_controller(qtbot, tiny_db, tmp_path)
     ex2 = second.explorer_panel
     qtbot.waitUntil(lambda: ex2.rec is not None, timeout=60000)
-    assert second.state.run.id == run_id and second.state.user == other and ex2.rec.user == other
+    assert second.state.run.id == run_id and second.state.user == other and ex2.live.user == other
     second.shutdown()
     workers.wait_all(30000)
 
@@ -119,3 +119,33 @@ def test_keyboard_shortcuts_switch_views(qtbot, controller):
         assert win.tabs.currentIndex() == index
     shortcuts = {a.shortcut().toString() for a in vars(win.actions).values() if hasattr(a, "shortcut")}
     assert {"Ctrl+I", "Ctrl+T", "Ctrl+E", "Ctrl+1"} <= shortcuts
+
+
+def test_items_per_genre_shows_every_genre():
+    from llmrec_gui.widgets.dataset_plots import GENRE_BARS, genre_bars
+    few = [(f"g{i}", 100 - i) for i in range(19)]                  # MovieLens 100K: 19 genres, all shown
+    assert genre_bars(few) == few
+    many = [(f"t{i}", 1000 - i) for i in range(120)]
+    bars = genre_bars(many)
+    assert len(bars) == GENRE_BARS and bars[:GENRE_BARS - 1] == many[:GENRE_BARS - 1]
+    assert bars[-1] == (f"{120 - GENRE_BARS + 1} other genres", sum(c for _, c in many[GENRE_BARS - 1:]))
+    assert sum(c for _, c in bars) == sum(c for _, c in many)   # nothing dropped
+
+
+def test_missing_qt_system_libraries_print_the_apt_line(monkeypatch, tmp_path, capsys):
+    from llmrec_gui import app
+    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
+    monkeypatch.setattr(app.sys, "platform", "linux")
+
+    def fake_load(soname):
+        if soname in ("libxcb-icccm.so.4", "libxcb-keysyms.so.1"):
+            raise OSError(f"{soname}: cannot open shared object file")
+
+    assert app.missing_platform_libraries(fake_load) == ["libxcb-icccm4", "libxcb-keysyms1"]
+    monkeypatch.setattr(app, "missing_platform_libraries", lambda: ["libxcb-icccm4", "libxcb-keysyms1"])
+    assert app.main(["--db", str(tmp_path / "x.db"), "--settings", str(tmp_path / "s.ini")]) == 1
+    err = capsys.readouterr().err
+    assert "sudo apt-get install libxcb-icccm4 libxcb-keysyms1" in err
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for package in app.QT_XCB_LIBRARIES.values():              # the README lists every one of them
+        assert package in readme, package

@@ -9,33 +9,37 @@ import pytest
 from PySide6.QtCore import Qt
 
 
-@pytest.fixture
-def explorer(qtbot, controller):
-    panel = controller.explorer_panel
-    controller.window.show_view("explore")
-    qtbot.waitUntil(lambda: panel.rec is not None and len(panel.rec.items) == 10, timeout=60000)
-    return panel
+def items(rec) -> list[int]:
+    return [r.item for r in rec.rows]
+
+
+def titles(rec) -> list[str]:
+    return [r.title for r in rec.rows]
+
+
+def promoted(rec) -> np.ndarray:
+    return np.array([r.promoted for r in rec.rows])
 
 
 def test_slider_reranks_list_heatmap_and_metrics_together(qtbot, explorer):
-    before_items = explorer.rec.items.copy()
+    before_items = items(explorer.rec)
     before_matrix = explorer.heatmap.matrix.copy()
-    assert not explorer.rec.promoted.any()  # trade-off 0: the model's own order
+    assert not promoted(explorer.rec).any()  # trade-off 0: the model's own order
     assert explorer.list.rowCount() == 10
-    assert explorer.list.item(0, 2).text() == explorer.rec.titles[0]
+    assert explorer.list.item(0, 2).text() == titles(explorer.rec)[0]
     with qtbot.waitSignal(explorer.list_updated, timeout=5000):
         explorer.slider.setValue(1.0)
     qtbot.waitUntil(lambda: explorer.rec.tradeoff == 1.0, timeout=5000)
     after = explorer.rec
-    assert not np.array_equal(after.items, before_items)
-    assert after.promoted.any()
+    assert items(after) != before_items
+    assert promoted(after).any()
     assert not np.allclose(explorer.heatmap.matrix, before_matrix)
     assert explorer.heatmap.image.image.shape == (10, 10)
     # the list, heatmap and metrics show the same list
-    assert [explorer.list.item(r, 2).text() for r in range(10)] == after.titles
+    assert [explorer.list.item(r, 2).text() for r in range(10)] == titles(after)
     promoted_rows = [r for r in range(10) if explorer.list.item(r, 1).text() == "◆"]
-    assert promoted_rows == list(np.flatnonzero(after.promoted))
-    assert explorer.metrics.values["ILD (genres)"] == pytest.approx(after.metrics["ILD (genres)"])
+    assert promoted_rows == list(np.flatnonzero(promoted(after)))
+    assert explorer.metrics.values["ILD (genres)"] == pytest.approx(after.metrics.ild_genre)
     assert "Promoted for diversity" in explorer.list.item(promoted_rows[0], 2).toolTip()
 
 
@@ -45,7 +49,7 @@ def test_dpp_and_spaces(qtbot, explorer):
     qtbot.waitUntil(lambda: explorer.rec.method == "dpp", timeout=5000)
     for space in ("text", "genres", "model"):
         explorer.space.setCurrentIndex(explorer.space.findData(space))
-        qtbot.waitUntil(lambda: explorer.rec.space == space, timeout=5000)
+        qtbot.waitUntil(lambda: explorer.rec_space == space, timeout=5000)
         m = explorer.heatmap.matrix
         assert m.shape == (10, 10)
         diag = np.diag(m)
@@ -60,29 +64,34 @@ def test_heatmap_click_selects_item_and_list_selection_highlights(qtbot, explore
     assert sig.args == [3, 6]
     assert explorer.list.current_row() == 3
     assert hm.selected == 3 and hm.highlight.isVisible()
-    assert "similarity:" in hm.tooltip_text(3, 6) and explorer.rec.titles[6] in hm.tooltip_text(3, 6)
+    t = titles(explorer.rec)
+    assert "similarity:" in hm.tooltip_text(3, 6) and t[6] in hm.tooltip_text(3, 6)
+    # the click shows the pair: both items outlined, and why they are similar
+    assert hm.pair_cell == (3, 6) and hm.pair.isVisible()
+    why = explorer.detail.toPlainText()
+    assert t[3] in why and t[6] in why and "similarity" in why and "genre" in why.lower()
     qtbot.mouseMove(hm.plot_widget.viewport(), pos=hm.plot_widget.mapFromScene(hm.cell_center_scene(2, 7)))
-    qtbot.waitUntil(lambda: explorer.rec.titles[7] in hm.plot_widget.toolTip(), timeout=3000)
-    assert explorer.rec.titles[2] in hm.plot_widget.toolTip()
+    qtbot.waitUntil(lambda: t[7] in hm.plot_widget.toolTip(), timeout=3000)
+    assert t[2] in hm.plot_widget.toolTip()
     explorer.list.select_position(5)
     assert hm.selected == 5
-    assert explorer.rec.titles[5] in explorer.detail.toPlainText()
+    assert t[5] in explorer.detail.toPlainText()
 
 
 def test_like_and_dislike_apply_at_once_and_persist(qtbot, explorer, controller):
     from engine.feedback import list_feedback
     from PySide6.QtWidgets import QToolButton
-    first = int(explorer.rec.items[0])
+    first = items(explorer.rec)[0]
     button = explorer.list.findChild(QToolButton, "dislike-0")
     with qtbot.waitSignal(explorer.list_updated, timeout=10000):
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-    assert first not in explorer.rec.items
-    second = int(explorer.rec.items[0])
+    assert first not in items(explorer.rec)
+    second = items(explorer.rec)[0]
     with qtbot.waitSignal(explorer.list_updated, timeout=10000):
         explorer.give_feedback(second, "like")
-    assert second not in explorer.rec.items          # now part of the history
-    assert second in explorer.cands.history_items
-    store, ds_id, user = controller.state.store, explorer.session.ds.info.id, controller.state.user
+    assert second not in items(explorer.rec)          # now part of the history
+    assert second in explorer.live.history()[0]
+    store, ds_id, user = controller.state.store, explorer.run.info.dataset_id, controller.state.user
     qtbot.waitUntil(lambda: len(store.call(list_feedback, ds_id, user)) == 2, timeout=5000)
     assert [(e.item, e.kind) for e in store.call(list_feedback, ds_id, user)] == [(first, "dislike"), (second, "like")]
 
@@ -95,8 +104,8 @@ def test_user_picker_changes_user_and_history(qtbot, explorer, controller):
     explorer.users.view.setCurrentIndex(idx)
     new = int(idx.data(Qt.ItemDataRole.UserRole))
     assert new != old
-    qtbot.waitUntil(lambda: explorer.cands is not None and explorer.cands.user == new, timeout=10000)
-    assert explorer.history.rowCount() == len(explorer.cands.history_items)
+    qtbot.waitUntil(lambda: explorer.live is not None and explorer.live.user == new, timeout=10000)
+    assert explorer.history.rowCount() == len(explorer.live.history()[0])
     assert int(controller.settings.value("user")) == new
 
 
@@ -110,9 +119,13 @@ def test_frontier_plot_and_exports(qtbot, explorer, tmp_path):
     assert len(x) == 1
     csv_path = explorer._export("list", str(tmp_path / "list.csv"))
     lines = open(csv_path, encoding="utf-8").read().splitlines()
-    assert lines[0].startswith("rank,item_id,title") and len(lines) == 11
+    header = [x for x in lines if x.startswith("#")]
+    assert "# tradeoff: 0.5" in header and any(x.startswith("# run: ") for x in header)
+    assert any(x.startswith("# user: ") for x in header) and "# method: mmr" in header
+    rows = [x for x in lines if not x.startswith("#")]
+    assert rows[0].startswith("rank,item_id,title") and len(rows) == 11
     meta = json.load(open(explorer._export("metrics", str(tmp_path / "m.json"))))
-    assert meta["tradeoff"] == 0.5 and "ILD (genres)" in meta["metrics"]
+    assert meta["tradeoff"] == 0.5 and "ild_genre" in meta["metrics"] and meta["k"] == 10
     for what in ("heatmap", "frontier"):
         for ext in ("png", "svg"):
             p = explorer._export(what, str(tmp_path / f"{what}.{ext}"))
@@ -124,11 +137,11 @@ def test_model_without_item_vectors_uses_the_text_space(qtbot, explorer, control
     store = controller.state.store
     run_id = store.call(fit_baseline, controller.state.dataset.name, "popularity")
     controller.state.refresh_runs(select=run_id)
-    qtbot.waitUntil(lambda: explorer.session is not None and explorer.session.info.id == run_id
-                    and explorer.rec is not None and explorer.rec.user == controller.state.user
+    qtbot.waitUntil(lambda: explorer.run is not None and explorer.run.info.id == run_id
+                    and explorer.rec is not None and explorer.live.user == controller.state.user
                     and "ILD (text)" in explorer.metrics.values, timeout=30000)
     assert "ILD (model)" not in explorer.metrics.labels
     explorer.slider.setValue(0.8)
     qtbot.waitUntil(lambda: explorer.rec.tradeoff == 0.8, timeout=5000)
-    assert explorer.rec.promoted.any()
+    assert promoted(explorer.rec).any()
     assert explorer.heatmap.matrix.shape == (10, 10)

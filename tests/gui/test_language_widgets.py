@@ -54,23 +54,25 @@ def test_plain_words_dislike_applies_and_undoes_in_explore(qtbot, controller):
     from engine.feedback import list_feedback
     panel = controller.explorer_panel
     controller.window.show_view("explore")
-    qtbot.waitUntil(lambda: panel.rec is not None and len(panel.rec.items) == 10, timeout=60000)
+    qtbot.waitUntil(lambda: panel.rec is not None and len(panel.rec.rows) == 10, timeout=60000)
+
+    def shown():
+        return [r.item for r in panel.rec.rows]
     line = panel.plain_words
-    first = int(panel.rec.items[0])
-    title = panel.session.ds.titles[first]
-    before = list(panel.rec.items)
+    first = shown()[0]
+    title = panel.run.dataset.titles[first]
+    before = shown()
     line.line.setText(f"I don't like {title}, can you suggest others?")
     qtbot.keyClick(line.line, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: line.apply_button.isEnabled(), timeout=60000)
     assert f"Dislike: {title}; demote 20 similar items" in line.understood.text()
-    with qtbot.waitSignal(panel.list_updated, timeout=20000):
-        qtbot.mouseClick(line.apply_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: first not in panel.rec.items, timeout=10000)
-    store, ds_id, user = controller.state.store, panel.session.ds.info.id, controller.state.user
+    qtbot.mouseClick(line.apply_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: first not in shown(), timeout=30000)
+    store, ds_id, user = controller.state.store, panel.run.dataset.info.id, controller.state.user
     assert [(e.item, e.kind) for e in store.call(list_feedback, ds_id, user)] == [(first, "dislike")]
     assert line.undo_button.isEnabled()
     qtbot.mouseClick(line.undo_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: list(panel.rec.items) == before, timeout=20000)
+    qtbot.waitUntil(lambda: shown() == before, timeout=30000)
     assert store.call(list_feedback, ds_id, user) == []
 
 

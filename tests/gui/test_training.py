@@ -71,8 +71,8 @@ def test_lstm_training_in_child_keeps_gui_responsive(qtbot, panel, controller):
         assert panel.cancel_button.isEnabled() and not panel.start_button.isEnabled()
     assert sig.args == ["done"], panel.progress_label.text()
     runs = _runs(controller.state.store)
-    qtbot.waitUntil(lambda: panel.runs.rowCount() == before + 1 and controller.explorer_panel.session is not None
-                    and controller.explorer_panel.session.info.id == runs[-1].id
+    qtbot.waitUntil(lambda: panel.runs.rowCount() == before + 1 and controller.explorer_panel.run is not None
+                    and controller.explorer_panel.run.info.id == runs[-1].id
                     and controller.explorer_panel.rec is not None, timeout=60000)
     probe.stop()
     print(f"\nmost GUI-thread CPU time in one gap: {probe.worst * 1000:.1f} ms over {probe.ticks} ticks")
@@ -94,6 +94,10 @@ def test_cancel_training_saves_nothing(qtbot, panel, controller):
         panel.cancel_button.click()
     assert sig.args == ["cancelled"]
     assert "nothing was saved" in panel.progress_label.text()
+    # the cancelled run's curves leave the screen: the selected run's own epochs show (a baseline: none)
+    selected = controller.state.run
+    qtbot.waitUntil(lambda: len(panel.curves.xs) == 0, timeout=30000)
+    assert selected is not None and selected.model != "lstm"
     assert len(_runs(controller.state.store)) == before
     assert panel.start_button.isEnabled()
 
@@ -149,3 +153,49 @@ def test_curves_split_the_refit_from_training(qtbot):
     c.add(EpochStats(epoch=3, epochs=4, loss=2.8))        # no validation: the refit after early stopping
     assert list(c.ndcg.getData()[1]) == [0.1, 0.2]
     assert len(c.loss.getData()[0]) == 4 and list(c.refit.getData()[1]) == [2.9, 2.8]
+
+
+def test_progress_names_the_phase_and_never_widens_the_form(qtbot, panel):
+    from engine.types import EpochStats
+    left = panel.form.parentWidget()
+    width = left.sizeHint().width()
+    panel._progress(EpochStats(epoch=2, epochs=6, loss=1.5, phase="epoch", phase_epoch=2, phase_epochs=3))
+    assert panel.progress_label.text().startswith("Epoch 2/3")
+    panel._progress(EpochStats(epoch=4, epochs=6, loss=1.2, examples_per_s=12345.0, eta_s=75, val_ndcg10=0.1234,
+                               batch=17, batches=40, phase="refit", phase_epoch=1, phase_epochs=3))
+    text = panel.progress_label.text()
+    assert text.startswith("Refit 1/3") and "Epoch 4/6" not in text
+    assert left.sizeHint().width() <= width and left.width() <= left.maximumWidth()
+    panel.form.set_devices([("cpu", "A very long CPU model name " * 4), ("gpu", "NVIDIA " + "X" * 80)])
+    assert left.sizeHint().width() <= max(width, left.maximumWidth())
+
+
+def test_device_probe_is_cached_per_tensorflow_version(qtbot, panel, controller):
+    from llmrec_gui.device_cache import _key, save_devices, tensorflow_version
+    assert tensorflow_version() in _key()
+    save_devices(controller.settings, [("cpu", "Cached CPU"), ("gpu", "Cached GPU")])
+    panel.probe_devices()
+    assert panel._probe is None                                    # no child process: the cached answer
+    assert panel.devices == [("cpu", "Cached CPU"), ("gpu", "Cached GPU")]
+    assert "Cached GPU" in controller.window.device_label.text()
+    panel.probe_devices(force=True)                                # "Detect devices" probes again
+    assert panel._probe is not None and panel._probe.running
+    panel._probe.shutdown()
+
+
+def test_screenshot_mode_never_starts_the_probe(qtbot, tiny_db, tmp_path):
+    from llmrec_gui.app import Controller, parse_args
+    from llmrec_gui.settings import make_settings
+    pre = make_settings(str(tmp_path / "s.ini"))
+    pre.setValue("train/auto_probe", "true")
+    pre.setValue("explore/auto_frontier", "false")
+    pre.sync()
+    ctrl = Controller(parse_args(["--db", str(tiny_db), "--settings", str(tmp_path / "s.ini"),
+                                  "--screenshot", str(tmp_path / "x.png"), "--view", "datasets"]))
+    qtbot.addWidget(ctrl.window)
+    ctrl.window.show()
+    ctrl.start()
+    qtbot.waitUntil(lambda: ctrl.booted, timeout=60000)
+    assert ctrl.training_panel.auto_probe and ctrl.training_panel._probe is None
+    qtbot.waitUntil(lambda: ctrl.datasets_panel.is_complete(), timeout=60000)
+    ctrl.shutdown()

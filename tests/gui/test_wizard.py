@@ -153,6 +153,38 @@ def test_cancel_import_leaves_nothing(qtbot, store, wizard_for, tmp_path):
     assert _datasets(store) == []
 
 
+def test_wizard_preview_names_roles_folder_and_last_folder_and_none_explained(qtbot, store, wizard_for, tmp_path):
+    """The preview's headers say what was detected; a folder can be chosen and is remembered;
+    "(none)" says what it means in the list itself."""
+    from llmrec_gui.settings import make_settings
+    from llmrec_gui.wizard.import_wizard import ImportWizard
+    settings = make_settings(str(tmp_path / "w.ini"))
+    wiz = ImportWizard(store, paths=[], settings=settings)
+    qtbot.addWidget(wiz)
+    wiz.show()
+    page = wiz.files_page
+    asked = []
+    page.ask_folder = lambda start: asked.append(start) or str(DATA / "ml-100k")
+    page._add_folder()
+    assert page.paths() == [str(DATA / "ml-100k")] and asked == [""]
+    assert settings.value("import/last_folder") == str(DATA / "ml-100k")
+    page.ask_files = lambda start: asked.append(start) or []
+    page._add()
+    assert asked[-1] == str(DATA / "ml-100k")                    # the last folder is where the dialog opens
+    _next(wiz, "preview_page")
+    table = wiz.preview_page.findChild(__import__("PySide6.QtWidgets", fromlist=["QTableWidget"]).QTableWidget,
+                                       "preview-interactions")
+    headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    assert headers == ["user", "item", "rating", "timestamp"]
+    items = wiz.preview_page.tabs.widget(1)
+    item_headers = [items.horizontalHeaderItem(c).text() for c in range(items.columnCount())]
+    assert item_headers[:2] == ["item id", "title"] and any(h.startswith("genre: ") for h in item_headers)
+    _next(wiz, "mapping_page")
+    rating = wiz.mapping_page.combos["rating"]
+    assert rating.itemData(0) is None and "implicit" in rating.itemText(0)
+    assert "file order" in wiz.mapping_page.combos["timestamp"].itemText(0)
+
+
 def _wine_files(tmp_path):
     from tests.engine.test_ingest_catalogue import write_wines
     ratings, wines, n_rows = write_wines(tmp_path)

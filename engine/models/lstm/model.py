@@ -99,7 +99,8 @@ class LSTMRecommender(Recommender):
     # ---- training (TensorFlow) ---------------------------------------------------------------
     def fit(self, train: Dataset, *, progress=None, cancel: CancelToken | None = None) -> None:
         """Early-stop on a validation split carved from `train`, then (by default) refit on all of it."""
-        import tensorflow as tf
+        from ...tfquiet import quiet_import
+        tf = quiet_import()
 
         from ...data.split import validation_split
         from .text import tokenize_catalogue

@@ -120,11 +120,14 @@ def train_towers(cfg, train: Dataset | None, tokens: np.ndarray, *, epochs: int,
     With a tf.distribute `strategy` (MultiWorkerMirroredStrategy, one replica per worker) this runs
     on every worker on its own shard `arrays`: the variables are mirrored, Keras' optimizer all-reduces
     the gradients, and every decision (stop, cancel, best epoch) is taken on all-reduced values so that
-    the workers never diverge. `rank` seeds the worker's shuffle."""
+    the workers never diverge. `rank` seeds the worker's shuffle. A call after others (`epoch_offset`
+    > 0, no validation) is the refit phase and reports as such ("refit 1/3")."""
     import contextlib
 
+    from ...tfquiet import quiet_import
+    tf = quiet_import()
     import keras
-    import tensorflow as tf
+    phase = "refit" if validation is None and epoch_offset > 0 else "epoch"
 
     from .towers import build_towers, export_user_tower, head_weights
 
@@ -248,7 +251,8 @@ def train_towers(cfg, train: Dataset | None, tokens: np.ndarray, *, epochs: int,
                 el = time.perf_counter() - t0
                 progress(EpochStats(epoch=epoch_offset + epoch + 1, epochs=total, loss=loss_sum / seen,
                                     examples_per_s=(bi + 1) * bs * n_rep / el, seconds=el,
-                                    eta_s=el / (bi + 1) * (n_batches - bi - 1), batch=bi + 1, batches=n_batches))
+                                    eta_s=el / (bi + 1) * (n_batches - bi - 1), batch=bi + 1, batches=n_batches,
+                                    phase=phase, phase_epoch=epoch + 1, phase_epochs=epochs))
         secs = time.perf_counter() - t0
         loss_sum, seen = all_sum(loss_sum, seen) if strategy is not None else (loss_sum, seen)
         row = dict(epoch=epoch_offset + epoch + 1, loss=loss_sum / max(seen, 1), val_recall10=None, val_ndcg10=None,
@@ -270,7 +274,8 @@ def train_towers(cfg, train: Dataset | None, tokens: np.ndarray, *, epochs: int,
         left = 0 if stop else epochs - epoch - 1
         progress(EpochStats(epoch=row["epoch"], epochs=total, loss=row["loss"], val_recall10=row["val_recall10"],
                             val_ndcg10=row["val_ndcg10"], examples_per_s=row["examples_per_s"], seconds=secs,
-                            eta_s=elapsed / (epoch + 1) * left))
+                            eta_s=elapsed / (epoch + 1) * left, phase=phase, phase_epoch=epoch + 1,
+                            phase_epochs=epochs))
         if stop:
             break
     best_epoch = len(log)
