@@ -73,7 +73,7 @@ class ExplorerPanel(QWidget):
         for s in SPACES:
             self.space.addItem(s, s)
         self.space.setToolTip("Similarity space of the heatmap: the model's item vectors, item text (TF-IDF), "
-                              "or genres (Jaccard)")
+                              "genres (Jaccard), or semantic (the language model; once the catalogue is encoded)")
         self.k = QSpinBox()
         self.k.setRange(5, 30)
         self.k.setValue(10)
@@ -171,6 +171,7 @@ class ExplorerPanel(QWidget):
         self.feedback_view.undo_requested.connect(self.undo)
         self.heatmap.cell_clicked.connect(self._cell_clicked)
         state.dataset_changed.connect(self._dataset_changed)
+        self.search.vectors_ready.connect(self._semantic_ready)
         self.plain_words.feedback_changed.connect(lambda u: self.reload_user() if u == self.state.user else None)
         state.run_changed.connect(self._run_changed)
         state.user_changed.connect(self._user_changed)
@@ -335,6 +336,16 @@ class ExplorerPanel(QWidget):
         self.update_list()
 
     # ---- the list (live) -------------------------------------------------------------
+    def _semantic_ready(self, ready: bool) -> None:
+        """Offer the language model's space in the heatmap menu only while the catalogue's vectors are attached."""
+        at = self.space.findData("semantic")
+        if ready and at < 0:
+            self.space.addItem("semantic", "semantic")
+        elif not ready and at >= 0:
+            if self.space.currentIndex() == at:
+                self.space.setCurrentIndex(0)
+            self.space.removeItem(at)
+
     def update_list(self) -> None:
         """Re-rank the cached candidates and update list, heatmap, metrics and frontier mark together."""
         if self.live is None:

@@ -100,3 +100,26 @@ print("ok")
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-2000:]
+
+
+def test_heatmap_offers_the_semantic_space_once_the_catalogue_vectors_are_attached(qtbot, controller):
+    import numpy as np
+    from engine.similarity import set_semantic_vectors
+    panel = controller.explorer_panel
+    controller.window.show_view("explore")
+    qtbot.waitUntil(lambda: panel.rec is not None and len(panel.rec.rows) == 10, timeout=60000)
+    panel.search.vectors_ready.emit(False)
+    assert panel.space.findData("semantic") < 0
+    ds = panel.run.dataset
+    v = np.random.default_rng(0).normal(size=(ds.n_items, 8)).astype(np.float32)
+    set_semantic_vectors(ds, v / np.linalg.norm(v, axis=1, keepdims=True))
+    panel.search.vectors_ready.emit(True)
+    at = panel.space.findData("semantic")
+    assert at >= 0
+    panel.space.setCurrentIndex(at)
+    qtbot.waitUntil(lambda: panel.rec_space == "semantic", timeout=30000)
+    items = [r.item for r in panel.rec.rows]
+    expected = v[items] / np.linalg.norm(v[items], axis=1, keepdims=True)
+    assert np.allclose(panel.rec_similarity, expected @ expected.T, atol=1e-4)
+    panel.search.vectors_ready.emit(False)          # another dataset without vectors: the entry goes
+    assert panel.space.findData("semantic") < 0 and panel.space.currentData() == "model"
