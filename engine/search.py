@@ -41,9 +41,10 @@ def search_items(dataset, query: str, k: int = 20, *, encoder=None, vectors=None
     if not query:
         raise EngineError("type something to search for")
     v = semantic_vectors(dataset) if vectors is None else np.asarray(vectors, dtype=np.float32)
-    if encoder is None:
-        from .encoder import load_encoder
-        encoder = load_encoder("numpy")      # loaded once per process
+    if encoder is None:      # the encoder that made the attached vectors; loaded once per process
+        from .encoder.catalogue import encoder_by_name
+        from .similarity import semantic_encoder_name
+        encoder = encoder_by_name(semantic_encoder_name(dataset))
     start = time.perf_counter()
     q = encoder.encode([query])[0]
     meaning = v @ q

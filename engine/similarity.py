@@ -163,13 +163,21 @@ def model_vectors(model) -> np.ndarray:
     return _cached(model, "vectors", build)
 
 
-def set_semantic_vectors(dataset, vectors: np.ndarray) -> None:
-    """Register the dataset's encoder vectors (unit rows) as its ``semantic`` space."""
+def set_semantic_vectors(dataset, vectors: np.ndarray, encoder: str = "all-MiniLM-L6-v2") -> None:
+    """Register the dataset's encoder vectors (unit rows) as its ``semantic`` space; ``encoder`` is the
+    cache name of the encoder that made them (queries must be encoded by the same one)."""
     v = np.asarray(vectors, dtype=np.float32)
     if v.shape[0] != dataset.n_items:
         raise EngineError(f"semantic vectors have {v.shape[0]} rows for {dataset.n_items} items")
     _cache.pop((id(dataset), "semantic"), None)
+    _cache.pop((id(dataset), "semantic-encoder"), None)
     _cached(dataset, "semantic", lambda: v)
+    _cached(dataset, "semantic-encoder", lambda: encoder)
+
+
+def semantic_encoder_name(dataset) -> str:
+    """Cache name of the encoder behind the dataset's ``semantic`` space (the full MiniLM by default)."""
+    return _cache.get((id(dataset), "semantic-encoder"), "all-MiniLM-L6-v2")
 
 
 def semantic_vectors(dataset) -> np.ndarray:

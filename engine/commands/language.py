@@ -11,6 +11,9 @@ def register(sub) -> None:
     p.add_argument("--backend", default="keras", choices=("keras", "numpy"),
                    help="keras (TensorFlow, CPU or GPU; default) or numpy")
     p.add_argument("--batch-size", type=at_least(1), default=64)
+    p.add_argument("--encoder", default="auto", choices=("auto", "minilm", "static"),
+                   help="auto (default): the full MiniLM up to 100,000 items, above that the static "
+                        "minilm-static (averaged token embeddings, far faster)")
     add_common(p)
     p.set_defaults(func=cmd_encode)
 
@@ -27,7 +30,7 @@ def cmd_encode(args, store) -> int:
     from ..encoder.catalogue import encode_catalogue
     from .models import TextProgress
     ds = load_dataset(store, args.dataset)
-    s = encode_catalogue(store, ds, backend=args.backend, batch_size=args.batch_size,
+    s = encode_catalogue(store, ds, backend=args.backend, batch_size=args.batch_size, encoder=args.encoder,
                          progress=None if args.json else TextProgress())
     if args.json:
         emit_json(s.__dict__)
@@ -45,9 +48,12 @@ def cmd_search(args, store) -> int:
     ds = load_dataset(store, args.dataset)
     attach(store, ds)
     res = search_items(ds, args.query, args.k)
+    from ..similarity import semantic_encoder_name
     if args.json:
-        emit_json({"query": res.query, "seconds": res.seconds, "hits": [h.__dict__ for h in res.hits]})
+        emit_json({"query": res.query, "seconds": res.seconds, "encoder": semantic_encoder_name(ds),
+                   "hits": [h.__dict__ for h in res.hits]})
         return 0
+    print(f"(vectors: {semantic_encoder_name(ds)})")
     for r, h in enumerate(res.hits, 1):
         title = f"  title {h.title_match:.1f}" if h.title_match else ""
         print(f"{r:3d}. {h.title} [{', '.join(h.genres)}]  meaning {h.meaning:.2f}{title}  ({h.external_id})")
@@ -65,8 +71,7 @@ def cmd_say(args, store) -> int:
     """`llmrec feedback say --dataset D --user U "..."`: show what was understood, then apply it
     through the feedback engine (unless --dry-run) and show the re-ranked list."""
     from ..data.dataset import load_dataset
-    from ..encoder import load_encoder
-    from ..encoder.catalogue import attach
+    from ..encoder.catalogue import attach, encoder_by_name
     from ..feedback import UserRecommendations
     from ..plain_feedback import apply, understand
     from ..runs import load_run
@@ -83,7 +88,8 @@ def cmd_say(args, store) -> int:
     except EngineError:
         pass
     user = _index(ds.user_ids, args.user, "user", ds.info.name)
-    u = understand(args.text, ds, encoder=load_encoder("numpy"))
+    from ..similarity import semantic_encoder_name
+    u = understand(args.text, ds, encoder=encoder_by_name(semantic_encoder_name(ds)))
     lines = u.describe(ds)
     recs = UserRecommendations(run, user, store)
     ids = [] if args.dry_run or not u.actions else apply(u, recs)

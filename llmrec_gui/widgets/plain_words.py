@@ -17,8 +17,9 @@ def understand_words(dataset, text: str):
     from engine.plain_feedback import understand
     encoder = None
     try:
-        from engine.encoder import load_encoder
-        encoder = load_encoder("numpy")
+        from engine.encoder.catalogue import encoder_by_name
+        from engine.similarity import semantic_encoder_name
+        encoder = encoder_by_name(semantic_encoder_name(dataset))     # the catalogue vectors' encoder
     except EngineError:
         pass
     u = understand(text, dataset, encoder=encoder)

@@ -14,10 +14,12 @@ from ..child_jobs import ChildJob
 
 
 def catalogue_vectors(store, dataset):
-    """Store-process job: (share of the catalogue encoded, its vectors when all of it is, else None)."""
-    from engine.encoder.catalogue import encoded_fraction, load_catalogue_vectors
-    fraction = encoded_fraction(store, dataset)
-    return fraction, (load_catalogue_vectors(store, dataset) if fraction >= 1.0 else None)
+    """Store-process job: (share of the catalogue encoded, its vectors when all of it is, else None,
+    the encoder's cache name)."""
+    from engine.encoder.catalogue import catalogue_encoder, encoded_fraction, load_catalogue_vectors
+    name = catalogue_encoder(store, dataset)
+    fraction = encoded_fraction(store, dataset, name)
+    return fraction, (load_catalogue_vectors(store, dataset, name) if fraction >= 1.0 else None), name
 
 
 def run_search(dataset, query: str, k: int):
@@ -78,13 +80,14 @@ class SearchBox(QWidget):
         workers.run_async(catalogue_vectors, self.store, dataset,
                           on_done=lambda r, d=dataset: self._vectors_loaded(d, *r), on_error=self.status.setText)
 
-    def _vectors_loaded(self, dataset, fraction: float, vectors) -> None:
+    def _vectors_loaded(self, dataset, fraction: float, vectors, encoder: str = "all-MiniLM-L6-v2") -> None:
         if dataset is not self.dataset:
             return
         done = vectors is not None
         if done:
             from engine.similarity import set_semantic_vectors
-            set_semantic_vectors(dataset, vectors)
+            set_semantic_vectors(dataset, vectors, encoder=encoder)
+            self.status.setText(f"Search by meaning with {encoder} vectors.")
         self.encode_button.setVisible(not done)
         self.vectors_ready.emit(done)
         if not done:
@@ -110,7 +113,9 @@ class SearchBox(QWidget):
             it.setData(Qt.ItemDataRole.UserRole, h.item)
             self.hits.addItem(it)
         self.hits.setVisible(True)
-        self.status.setText(f"{len(result.hits)} items for “{result.query}” ({result.seconds * 1000:.0f} ms)")
+        from engine.similarity import semantic_encoder_name
+        self.status.setText(f"{len(result.hits)} items for “{result.query}” ({result.seconds * 1000:.0f} ms, "
+                            f"{semantic_encoder_name(self.dataset)} vectors)")
         self.results_shown.emit(result)
 
     # ---- encoding the catalogue (child process) ------------------------------------------------
@@ -138,10 +143,11 @@ class SearchBox(QWidget):
     def _progress(self, u) -> None:
         self.progress.setRange(0, max(int(u.total), 1))
         self.progress.setValue(int(u.done))
-        self.status.setText(f"Encoding the catalogue: {u.done} of {u.total} items")
+        self.status.setText(f"Encoding the catalogue ({u.stage}): {u.done} of {u.total} items")
 
     def _encoded(self, summary) -> None:
-        self.status.setText(f"Encoded {summary.encoded} items ({summary.reused} unchanged) in {summary.seconds:.0f} s.")
+        self.status.setText(f"Encoded {summary.encoded} items ({summary.reused} unchanged) with {summary.encoder} "
+                            f"in {summary.seconds:.0f} s.")
         self.encoded.emit(summary)
         if self.dataset is not None:    # the vectors on disk changed: read them again
             self._load_vectors()

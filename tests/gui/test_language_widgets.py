@@ -89,8 +89,9 @@ from llmrec_gui.widgets.plain_words import understand_words
 store = open_store({str(films_db)!r})
 ds = load_dataset(store, "films")
 encode_catalogue(store, ds, backend="numpy")
-fraction, vectors = catalogue_vectors(store, ds)
-set_semantic_vectors(ds, vectors)
+fraction, vectors, name = catalogue_vectors(store, ds)
+assert name == "all-MiniLM-L6-v2"
+set_semantic_vectors(ds, vectors, encoder=name)
 assert fraction == 1.0 and run_search(ds, "a toy robot", 3).hits
 u, lines = understand_words(ds, "I don't like Inception")
 assert lines == ["Dislike: Inception (2010); demote 20 similar items"], lines
