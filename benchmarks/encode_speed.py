@@ -4,8 +4,10 @@ Encodes the first N MovieTweetings item texts ("Title (Year) | Genre Genre") wit
 batch size, each in its own child process so its peak memory (max RSS) is its own; prints items/s and
 the ratio to the numpy backend measured in the same run. Then embeds all 10,506 MovieTweetings items
 once (Keras) and times free-text searches (query encoding by numpy + ranking + title matching).
+Backend "static" is the large-catalogue fallback (minilm-static: averaged token embeddings, numpy).
 
     nice -n 10 .venv/bin/python benchmarks/encode_speed.py [--n 1000] [--batch-sizes 16,64] [--queries 30]
+        [--backends numpy,keras,static]
 """
 from __future__ import annotations
 
@@ -38,8 +40,9 @@ def texts(n: int | None = None) -> list[str]:
 
 def child(backend: str, batch: int, n: int) -> None:
     from engine.encoder.model import SentenceEncoder
+    from engine.encoder.static import StaticEncoder
     items = texts(n)
-    enc = SentenceEncoder(backend=backend)
+    enc = StaticEncoder() if backend == "static" else SentenceEncoder(backend=backend)
     enc.encode(items[:batch], batch)                      # warm-up: graph tracing, page faults
     start, cpu = time.perf_counter(), time.process_time()
     enc.encode(items, batch)
@@ -86,7 +89,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--batch-sizes", default="16,64")
-    ap.add_argument("--backends", default="numpy,keras")
+    ap.add_argument("--backends", default="numpy,keras,static")
     ap.add_argument("--queries", type=int, default=30)
     ap.add_argument("--child", nargs=3, metavar=("BACKEND", "BATCH", "N"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -107,7 +110,8 @@ def main() -> None:
         print(f"{r['backend']:8} {r['batch']:>5} {r['n']:>6} {r['seconds']:>8.1f} {r['cpu']:>7.1f} {r['items_per_s']:>8.1f} "
               f"{r['items_per_s'] / ref:>7.2f}x {r['peak_rss_mb']:>7.0f} MB")
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
-    search_latency(args.queries)
+    if args.queries:
+        search_latency(args.queries)
 
 
 if __name__ == "__main__":
