@@ -44,7 +44,7 @@ class SearchBox(QWidget):
         self.line.setClearButtonEnabled(True)
         self.encode_button = QPushButton("Encode catalogue")
         self.encode_button.setToolTip("Run every item's text through the language model (all-MiniLM-L6-v2) "
-                                      "once; later runs only encode new or changed items")
+                                      "once (above 100,000 items the fast static minilm-static); later runs only encode new or changed items")
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         self.hits = QListWidget()

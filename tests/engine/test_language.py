@@ -192,3 +192,15 @@ def test_cli_encode_is_incremental(store, capsys):
     assert (first["encoded"], first["reused"], first["encoder"]) == (16, 0, "all-MiniLM-L6-v2")
     assert main(["--db", db, "encode", "--dataset", "films", "--backend", "numpy"]) == 0
     assert "0 encoded, 16 reused from the cache" in capsys.readouterr().out
+
+
+def test_cli_encode_static_names_its_encoder_and_search_uses_it(store, capsys):
+    from engine.cli import main
+    from tests.engine.movies import write_films
+    write_films(store)
+    db = store.engine.url.database
+    assert main(["--db", db, "encode", "--dataset", "films", "--encoder", "static"]) == 0
+    assert "(minilm-static," in capsys.readouterr().out
+    assert main(["--db", db, "search", "--dataset", "films", "Finding Nemo", "--k", "3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["encoder"] == "minilm-static" and out["hits"][0]["title"].startswith("Finding Nemo")
