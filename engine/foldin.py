@@ -28,6 +28,11 @@ def encode_item_texts(run_dir: Path, texts: list[str], *, batch: int = 4096, can
     run_dir = Path(run_dir)
     if not (run_dir / "model.keras").exists():
         raise EngineError(f"{run_dir} has no model.keras: new items need the run's item tower")
+    params = json.loads((run_dir / "model.json").read_text()).get("params", {})
+    if params.get("text_encoder", "lstm") != "lstm":
+        raise EngineError(f"{run_dir}: fold-in of new items needs a run whose item tower reads text with its own "
+                          f"LSTM (train with --text-encoder lstm); this run reads {params['text_encoder']} vectors: "
+                          f"retrain it to include the new items")
     full = keras.saving.load_model(run_dir / "model.keras", safe_mode=True, compile=False)
     tower = full.get_layer("item_tower")
     text_len = int(tower.inputs[0].shape[1])

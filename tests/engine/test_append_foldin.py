@@ -80,8 +80,8 @@ def test_a_failed_append_changes_nothing(base_db, tmp_path, capsys):
 
 
 TINY = dict(epochs=1, batch_size=64, embedding_dim=16, text_dim=8, text_units=16, user_units=16, max_len=8,
-            learning_rate=0.01, temperature=0.1, device="cpu", patience=0, refit=False,
-            extra={"max_tokens": 500})
+            learning_rate=0.01, temperature=0.1, device="cpu", patience=0, refit=False, tune=False,
+            extra={"max_tokens": 500, "text_encoder": "lstm"})
 
 
 def test_fold_in_new_items_from_text_and_extend_the_index(store, tmp_path):
