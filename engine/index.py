@@ -86,6 +86,15 @@ class ItemIndex:
         else:
             self.index.nprobe = max(1, min(self.params.nprobe or 1, self.index.nlist))
         sims, ids = self.index.search(q, k)
+        if self.params.kind != "hnsw":
+            # the probed lists can hold fewer than k items: probe more for those queries (a caller asking
+            # for k candidates gets k while the catalogue has them)
+            nprobe = int(self.index.nprobe)
+            while nprobe < self.index.nlist and (short := np.flatnonzero((ids < 0).any(axis=1))).size:
+                nprobe = min(2 * nprobe, int(self.index.nlist))
+                self.index.nprobe = nprobe
+                sims[short], ids[short] = self.index.search(np.ascontiguousarray(q[short]), k)
+            self.index.nprobe = max(1, min(self.params.nprobe or 1, self.index.nlist))
         return ids.astype(np.int64), sims
 
     def add(self, vectors, *, progress=None, cancel=None, chunk: int = 20_000) -> None:

@@ -62,6 +62,10 @@ def test_ivf_tunes_nprobe_to_the_recall_target_against_exact_search(tmp_path):
     index.add(clustered(10, 32, seed=3))                              # new items: rows continue the numbering
     ids, _ = index.search(clustered(10, 32, seed=3)[:1], 1)
     assert ids[0, 0] == 6000
+    few = build_index(x[:600], IndexParams(nprobe=1))                  # 15 lists of ~40: one list < k
+    ids, _ = few.search(q, 300)
+    assert few.params.nlist == 15 and (ids >= 0).all() and all(len(set(r)) == 300 for r in ids)
+    assert few.index.nprobe == 1                                      # probing more was for those queries only
 
 
 def test_hnsw_stays_available_and_loadable(tmp_path):
