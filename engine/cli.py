@@ -14,7 +14,7 @@ import traceback
 from .errors import EngineError, UsageError
 
 COMMAND_MODULES = ("engine.commands.data", "engine.commands.models", "engine.commands.explore",
-                   "engine.commands.doctor", "engine.commands.scale")
+                   "engine.commands.doctor", "engine.commands.scale", "engine.commands.language")
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -80,7 +80,12 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:   # a trailing free-text argument after options (`feedback say --user U "no horror"`)
+            if getattr(args, "text", "") is None and not any(e.startswith("-") for e in extra):
+                args.text = " ".join(extra)
+            else:
+                parser.error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as stop:   # a usage error (one line already printed), or --help
         code = stop.code if isinstance(stop.code, int) else 2
         if code == 2 and "--json" in (sys.argv[1:] if argv is None else argv) and OneLineParser.last_error:

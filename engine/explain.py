@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import EngineError
-from .similarity import model_vectors, text_index
+from .similarity import has_semantic, model_vectors, semantic_vectors, text_index
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ def contributor_matrix(items: np.ndarray, history: np.ndarray, *, dataset,
 
 
 MIN_CONTRIBUTION = 0.1  # a history item below this similarity is not named as a reason
+MIN_MEANING = 0.35      # encoder cosine from which the closest history item is named (related films: 0.35-0.6)
 
 
 def explain(items, history_items, *, dataset, model=None, promoted=None, gains=None, top: int = 3,
@@ -63,6 +64,10 @@ def explain(items, history_items, *, dataset, model=None, promoted=None, gains=N
         contributor_matrix(items, history, dataset=dataset, model=model) if len(history) else
         (np.zeros((len(items), 0), np.float32), "model"))
     hist_genres = Counter(g for h in history for g in set(dataset.genres[int(h)]))
+    meaning = None
+    if has_semantic(dataset) and len(history) and len(items):
+        sv = semantic_vectors(dataset)
+        meaning = sv[items] @ sv[history].T
     out = []
     for r, item in enumerate(items):
         row = sims[r]
@@ -74,8 +79,13 @@ def explain(items, history_items, *, dataset, model=None, promoted=None, gains=N
         p = bool(promoted[r]) if promoted is not None else False
         gain = float(gains[r]) if gains is not None else None
         nearest = ranked[0] if ranked else None
-        out.append(Explanation(int(item), because, space, shared, p, gain,
-                               tuple(_sentences(because, space, shared, p, gain, nearest))))
+        sentences = _sentences(because, space, shared, p, gain, nearest)
+        if meaning is not None:
+            b = int(np.argmax(meaning[r]))
+            if meaning[r, b] >= MIN_MEANING and int(history[b]) != int(item):
+                sentences.insert(1, f"Close in meaning to {dataset.titles[int(history[b])]} ({meaning[r, b]:.2f}), "
+                                      f"the nearest of your items by the language model.")
+        out.append(Explanation(int(item), because, space, shared, p, gain, tuple(sentences)))
     return out
 
 

@@ -35,7 +35,7 @@ from .evaluation import topk_rows
 from .explain import Contributor, contributor_matrix, explain
 from .frontier import compact
 from .rerank import METHODS, rerank
-from .similarity import _cached, genre_matrix, genre_mix, model_vectors, nearest_items, text_index
+from .similarity import _cached, genre_matrix, genre_mix, model_vectors, nearest_items, semantic_vectors, text_index
 from .storage import repository as repo
 
 KINDS = ("like", "dislike", "not_interested")
@@ -206,14 +206,19 @@ class UserRecommendations:
     """One user's live, re-rankable recommendations over a loaded run (engine.runs.LoadedRun)."""
 
     def __init__(self, run, user: int, store=None, *, feedback: list[FeedbackEntry] | None = None,
-                 n_candidates: int = 100, whole: bool = False):
-        """`feedback`: the active entries as plain data (the app); else read from `store` (the CLI)."""
+                 n_candidates: int = 100, whole: bool = False, space: str | None = None):
+        """`feedback`: the active entries as plain data (the app); else read from `store` (the CLI).
+        ``space``: where diversity and dislike neighbours are measured: "model" (default when the
+        model has item vectors), "text", or "semantic" (the encoder's meaning space, once attached)."""
         ds = run.dataset
         if not 0 <= int(user) < ds.n_users:
             raise NotFoundError(f"no user with index {user} in dataset {ds.info.name!r}")
         self.run, self.user, self.store = run, int(user), store
         self.dataset, self.model = ds, run.model
         self.n_candidates = int(n_candidates)
+        if space not in (None, "model", "text", "semantic"):
+            raise EngineError(f"unknown space {space!r}; choose model, text or semantic")
+        self.space = space
         items, ratings = run.history(self.user, whole=True) if whole else run.history(self.user)
         self.base_items, self.base_ratings = np.asarray(items), np.asarray(ratings, dtype=np.float32)
         if feedback is not None:
@@ -356,6 +361,8 @@ class UserRecommendations:
         top = topk_rows(scores[None, :], min(n, available))[0] if available else np.zeros(0, np.int64)
         if space == "model":
             vectors = compact(model_vectors(self.model)[top])    # same cosines, at most N dimensions
+        elif space == "semantic":
+            vectors = compact(semantic_vectors(ds)[top])
         else:
             vectors = compact(text_index(ds).dense_rows(top)[0])
         gm = genre_matrix(ds)
@@ -406,6 +413,8 @@ class UserRecommendations:
                                             model=self.model), dtype=np.float64)
 
     def _space(self) -> str:
+        if self.space is not None:
+            return self.space
         try:
             model_vectors(self.model)
             return "model"

@@ -5,6 +5,9 @@ Spaces
 ``model``   cosine of the trained model's item embeddings (``model.item_vectors()``).
 ``text``    cosine of TF-IDF vectors over the item text (title, genres/tags, description); fitted
             once per dataset with numpy and cached.
+``semantic`` cosine of the pretrained sentence encoder's vectors of the item text (all-MiniLM-L6-v2,
+            ``engine.encoder``): "close in meaning". Available once the catalogue is encoded and
+            attached (``engine.encoder.catalogue.attach(store, dataset)``).
 ``genres``  Jaccard similarity ``|A n B| / |A u B|`` of the genre/tag sets. The source article's
             "Jaccard diversity index" ``|A u B| / |A n B|`` is undefined for disjoint sets, so we use
             the Jaccard *distance* ``1 - J`` wherever a diversity is needed. Pairs involving an item
@@ -23,7 +26,8 @@ import numpy as np
 
 from .errors import EngineError
 
-SPACES = ("model", "text", "genres")
+SPACES = ("model", "text", "genres", "semantic")
+VECTOR_SPACES = ("model", "semantic")   # dense unit rows: similarity is one matrix product
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _STOP = frozenset("a an and are as at be by for from in into is it of on or the to with".split())
 _cache: dict[tuple, object] = {}
@@ -159,12 +163,46 @@ def model_vectors(model) -> np.ndarray:
     return _cached(model, "vectors", build)
 
 
+def set_semantic_vectors(dataset, vectors: np.ndarray, encoder: str = "all-MiniLM-L6-v2") -> None:
+    """Register the dataset's encoder vectors (unit rows) as its ``semantic`` space; ``encoder`` is the
+    cache name of the encoder that made them (queries must be encoded by the same one)."""
+    v = np.asarray(vectors, dtype=np.float32)
+    if v.shape[0] != dataset.n_items:
+        raise EngineError(f"semantic vectors have {v.shape[0]} rows for {dataset.n_items} items")
+    _cache.pop((id(dataset), "semantic"), None)
+    _cache.pop((id(dataset), "semantic-encoder"), None)
+    _cached(dataset, "semantic", lambda: v)
+    _cached(dataset, "semantic-encoder", lambda: encoder)
+
+
+def semantic_encoder_name(dataset) -> str:
+    """Cache name of the encoder behind the dataset's ``semantic`` space (the full MiniLM by default)."""
+    return _cache.get((id(dataset), "semantic-encoder"), "all-MiniLM-L6-v2")
+
+
+def semantic_vectors(dataset) -> np.ndarray:
+    """The dataset's registered encoder vectors; a clear error when the catalogue is not encoded."""
+    def missing():
+        raise EngineError(f"the semantic space of {dataset.info.name!r} is not available: encode the catalogue "
+                          f"first (`llmrec encode --dataset {dataset.info.name}`, or Encode in the app)")
+    return _cached(dataset, "semantic", missing)
+
+
+def has_semantic(dataset) -> bool:
+    return (id(dataset), "semantic") in _cache
+
+
+def space_vectors(space: str, *, dataset, model=None) -> np.ndarray:
+    """Unit rows of a vector space (``model`` or ``semantic``)."""
+    return model_vectors(model) if space == "model" else semantic_vectors(dataset)
+
+
 def similarity_matrix(items, space: str, *, dataset, model=None) -> np.ndarray:
     """(k, k) float32 similarity of the given items (cosine, or Jaccard for ``genres``)."""
     items = np.asarray(items, dtype=np.int64)
     _check_space(space)
-    if space == "model":
-        v = model_vectors(model)[items]
+    if space in VECTOR_SPACES:
+        v = space_vectors(space, dataset=dataset, model=model)[items]
         return v @ v.T
     if space == "text":
         dense, _ = text_index(dataset).dense_rows(items)
@@ -184,8 +222,8 @@ def similarity_matrix(items, space: str, *, dataset, model=None) -> np.ndarray:
 def similarity_to_all(item: int, space: str, *, dataset, model=None) -> np.ndarray:
     """(n_items,) float32 similarity of one item to every item of the catalogue."""
     _check_space(space)
-    if space == "model":
-        v = model_vectors(model)
+    if space in VECTOR_SPACES:
+        v = space_vectors(space, dataset=dataset, model=model)
         return v @ v[int(item)]
     if space == "text":
         return text_index(dataset).dot_all(int(item))
@@ -201,7 +239,7 @@ def nearest_items(items, space: str, *, dataset, model=None, n: int = 10, exclud
                   batch: int = 256) -> tuple[np.ndarray, np.ndarray]:
     """"More like this": for each query item its ``n`` most similar items (itself and ``exclude``
     left out), most similar first. Returns (indices (q, n) int64, similarities (q, n) float32).
-    Model-space queries run as (batch x n_items) matrix products, so memory stays bounded."""
+    Model- and semantic-space queries run as (batch x n_items) matrix products, so memory stays bounded."""
     _check_space(space)
     q = np.atleast_1d(np.asarray(items, dtype=np.int64))
     n_items = dataset.n_items
@@ -213,8 +251,8 @@ def nearest_items(items, space: str, *, dataset, model=None, n: int = 10, exclud
     out_s = np.zeros((len(q), n), dtype=np.float32)
     for start in range(0, len(q), batch):
         chunk = q[start:start + batch]
-        if space == "model":
-            v = model_vectors(model)
+        if space in VECTOR_SPACES:
+            v = space_vectors(space, dataset=dataset, model=model)
             sims = v[chunk] @ v.T
         else:
             sims = np.stack([similarity_to_all(int(i), space, dataset=dataset) for i in chunk])

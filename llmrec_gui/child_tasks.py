@@ -64,3 +64,15 @@ def probe_devices(progress=None, cancel=None) -> list[tuple[str, str]]:
     """The devices TensorFlow sees (imports TensorFlow: only ever in a child)."""
     from engine.training import available_devices
     return available_devices()
+
+
+def encode_in_child(store_url: str, dataset_id: int, progress=None, cancel=None):
+    """The child's catalogue-encoding entry (Keras: TensorFlow stays out of the app's process)."""
+    from engine.data.dataset import load_dataset
+    from engine.encoder.catalogue import encode_catalogue
+    from engine.storage import open_store
+    store = open_store(store_url)
+    try:
+        return encode_catalogue(store, load_dataset(store, int(dataset_id)), progress=progress, cancel=cancel)
+    finally:
+        store.close()

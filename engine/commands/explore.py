@@ -25,7 +25,7 @@ def register(sub) -> None:
     p = sub.add_parser("similar", help="items most like an item, in the model, text or genre space")
     p.add_argument("--run", type=int, required=True)
     p.add_argument("--item", required=True, help="external item id")
-    p.add_argument("--space", default="model", choices=("model", "text", "genres"))
+    p.add_argument("--space", default="model", choices=("model", "text", "genres", "semantic"))
     p.add_argument("--n", type=at_least(1), default=10)
     add_common(p)
     p.set_defaults(func=cmd_similar)
@@ -38,18 +38,23 @@ def register(sub) -> None:
     p.add_argument("--tradeoff", "--diversity", dest="diversity", type=float, default=0.0,
                    help="diversity trade-off 0-1 (default 0)")
     p.add_argument("--method", default="mmr", choices=("mmr", "dpp", "calibration"))
-    p.add_argument("--space", default="model", choices=("model", "text", "genres"),
-                   help="similarity space of the list's heatmap matrix (JSON 'similarity')")
+    p.add_argument("--space", default="model", choices=("model", "text", "genres", "semantic"),
+                   help="similarity space of the list's heatmap matrix (JSON 'similarity'); semantic also "
+                        "measures the re-ranker's diversity by meaning")
     p.add_argument("--k", type=at_least(1), default=10)
     add_common(p)
     p.set_defaults(func=cmd_explore)
 
-    p = sub.add_parser("feedback", help="like / dislike / not-interested an item for a user, list or undo")
-    p.add_argument("action", choices=("like", "dislike", "not_interested", "list", "undo"))
+    p = sub.add_parser("feedback", help="like / dislike / not-interested an item for a user, list or undo; "
+                                        "or say it in plain words (say \"I don't like Inception\")")
+    p.add_argument("action", choices=("like", "dislike", "not_interested", "list", "undo", "say"))
+    p.add_argument("text", nargs="?", help="with say: what you want, in plain words")
+    p.add_argument("--run", type=int, help="with say: the run whose list to change (default: the latest)")
+    p.add_argument("--dry-run", action="store_true", help="with say: only show what was understood")
     p.add_argument("--dataset", required=True)
     p.add_argument("--user", required=True, help="external user id")
     p.add_argument("--item", help="external item id (like, dislike, not_interested)")
-    p.add_argument("--id", type=int, help="feedback id to undo (default: the latest)")
+    p.add_argument("--id", type=int, nargs="+", help="feedback id(s) to undo (default: the latest)")
     add_common(p)
     p.set_defaults(func=cmd_feedback)
 
@@ -84,6 +89,9 @@ def cmd_similar(args, store) -> int:
     from ..similarity import nearest_items
     run = load_run(store, args.run)
     ds = run.dataset
+    if args.space == "semantic":
+        from ..encoder.catalogue import attach
+        attach(store, ds)
     item = _index(ds.item_ids, args.item, "item", ds.info.name)
     idx, sims = nearest_items([item], args.space, dataset=ds, model=run.model, n=args.n)
     rows = [{"item": str(ds.item_ids[i]), "title": ds.titles[i], "genres": list(ds.genres[i]),
@@ -104,8 +112,11 @@ def cmd_explore(args, store) -> int:
         raise EngineError("--tradeoff must be between 0 and 1")
     run = load_run(store, resolve_run(store, args.dataset, args.run).id)
     ds = run.dataset
+    if args.space == "semantic":        # meaning: the heatmap, and the re-ranker's diversity too
+        from ..encoder.catalogue import attach
+        attach(store, ds)
     user = default_user(run) if args.user is None else _index(ds.user_ids, args.user, "user", ds.info.name)
-    view = UserRecommendations(run, user, store)
+    view = UserRecommendations(run, user, store, space="semantic" if args.space == "semantic" else None)
     lst = view.rerank(args.diversity, args.method, args.k)
     m = lst.metrics
     if args.json:
@@ -126,6 +137,11 @@ def cmd_explore(args, store) -> int:
 def cmd_feedback(args, store) -> int:
     from ..data.dataset import load_dataset
     from ..feedback import list_feedback, record_feedback, undo_and_list
+    if args.action == "say":
+        from .language import cmd_say
+        return cmd_say(args, store)
+    if args.text:
+        raise EngineError(f"feedback {args.action} takes no words ({args.text!r}); did you mean `feedback say`?")
     ds = load_dataset(store, args.dataset)
     user = _index(ds.user_ids, args.user, "user", ds.info.name)
     if args.action in ("like", "dislike", "not_interested"):
@@ -142,12 +158,16 @@ def cmd_feedback(args, store) -> int:
     if args.action == "undo":
         if not entries:
             raise NotFoundError(f"user {args.user} has no feedback to undo")
-        fid = args.id if args.id is not None else entries[-1].id
-        undo_and_list(store, ds.info.id, user, fid)
+        fids = args.id if args.id is not None else [entries[-1].id]
+        for fid in fids:
+            if not any(e.id == fid for e in entries):
+                raise NotFoundError(f"no active feedback {fid} for user {args.user}")
+        for fid in fids:
+            undo_and_list(store, ds.info.id, user, fid)
         if args.json:
-            emit_json({"undone": fid})
+            emit_json({"undone": fids[0] if len(fids) == 1 else fids})
         else:
-            print(f"undid feedback {fid}")
+            print(f"undid feedback {', '.join(map(str, fids))}")
         return 0
     rows = [{"id": e.id, "kind": e.kind, "item": str(ds.item_ids[e.item]), "title": ds.titles[e.item],
              "when": e.created_at} for e in entries]

@@ -25,6 +25,9 @@ def register(sub) -> None:
     p.add_argument("--model", default="lstm", choices=("lstm", "lstm_ease", "ease", "als", "itemknn", "popularity"),
                    help="lstm_ease: the LSTM blended with EASE, weight chosen on validation")
     p.add_argument("--objective", choices=("paper", "softmax"))
+    p.add_argument("--text-encoder", choices=("lstm", "minilm"),
+                   help="LSTM item text: the pretrained encoder's frozen vectors under a trainable projection "
+                        "(minilm, default: it won on validation) or a text LSTM trained from scratch (lstm)")
     p.add_argument("--epochs", type=at_least(1), help="most epochs per training (early stopping on validation decides)")
     p.add_argument("--budget", type=float, metavar="SECONDS",
                    help="LSTM: seconds for choosing its settings on the validation split (default 900)")
@@ -131,6 +134,8 @@ def _train(args, store, progress) -> dict:
                                          holdout=args.holdout, tune=args.tune, budget_s=args.budget,
                                          max_trials=args.trials, workers=args.workers,
                                          ray_address=args.ray_address).items() if v is not None}
+        if getattr(args, "text_encoder", None):
+            kwargs["extra"] = {"text_encoder": args.text_encoder}
         s = run_training(TrainConfig(**kwargs), store, progress=progress)
         return dict(run_id=s.run_id, model=s.model, device=s.device, device_name=s.device_name,
                     seconds=s.seconds, metrics=s.metrics)

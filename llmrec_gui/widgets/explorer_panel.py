@@ -22,7 +22,9 @@ from .frontier_plot import FrontierPlot
 from .heatmap_view import HeatmapView, short_title
 from .history_view import HistoryView
 from .metrics_view import MetricsView
+from .plain_words import PlainWordsLine
 from .rec_list import RecList
+from .search_box import SearchBox
 from .user_picker import UserPicker
 
 SPACES = ("model", "text", "genres")
@@ -71,7 +73,7 @@ class ExplorerPanel(QWidget):
         for s in SPACES:
             self.space.addItem(s, s)
         self.space.setToolTip("Similarity space of the heatmap: the model's item vectors, item text (TF-IDF), "
-                              "or genres (Jaccard)")
+                              "genres (Jaccard), or semantic (the language model; once the catalogue is encoded)")
         self.k = QSpinBox()
         self.k.setRange(5, 30)
         self.k.setValue(10)
@@ -92,6 +94,8 @@ class ExplorerPanel(QWidget):
         self.heatmap = HeatmapView()
         self.metrics = MetricsView()
         self.frontier = FrontierPlot()
+        self.search = SearchBox()
+        self.plain_words = PlainWordsLine()
         self.status = QLabel("No run selected.")
         self.status.setWordWrap(True)
         self.empty = EmptyState()
@@ -108,9 +112,11 @@ class ExplorerPanel(QWidget):
         middle = QWidget()
         ml = QVBoxLayout(middle)
         ml.setContentsMargins(0, 0, 0, 0)
+        ml.addWidget(self.search)
         ml.addWidget(QLabel("<b>Recommendations</b> (◆ = promoted for diversity; hover for why; right-click "
                             "for more)"))
         ml.addWidget(self.list, 1)
+        ml.addWidget(self.plain_words)
         ml.addWidget(self.detail)
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.heatmap)
@@ -165,6 +171,8 @@ class ExplorerPanel(QWidget):
         self.feedback_view.undo_requested.connect(self.undo)
         self.heatmap.cell_clicked.connect(self._cell_clicked)
         state.dataset_changed.connect(self._dataset_changed)
+        self.search.vectors_ready.connect(self._semantic_ready)
+        self.plain_words.feedback_changed.connect(lambda u: self.reload_user() if u == self.state.user else None)
         state.run_changed.connect(self._run_changed)
         state.user_changed.connect(self._user_changed)
         QShortcut(QKeySequence("Ctrl+U"), self, activated=self.users.search.setFocus)
@@ -259,6 +267,7 @@ class ExplorerPanel(QWidget):
         self.run = loaded
         ds = loaded.dataset
         self.list.set_genres_label(ds.info.genres_label)
+        self.search.set_context(self.state.store, ds)
         self.users.set_user_arrays(ds.user_ids, np.bincount(ds.user_idx, minlength=ds.n_users))
         self.stack.setCurrentIndex(1)
         user = None
@@ -327,6 +336,16 @@ class ExplorerPanel(QWidget):
         self.update_list()
 
     # ---- the list (live) -------------------------------------------------------------
+    def _semantic_ready(self, ready: bool) -> None:
+        """Offer the language model's space in the heatmap menu only while the catalogue's vectors are attached."""
+        at = self.space.findData("semantic")
+        if ready and at < 0:
+            self.space.addItem("semantic", "semantic")
+        elif not ready and at >= 0:
+            if self.space.currentIndex() == at:
+                self.space.setCurrentIndex(0)
+            self.space.removeItem(at)
+
     def update_list(self) -> None:
         """Re-rank the cached candidates and update list, heatmap, metrics and frontier mark together."""
         if self.live is None:
@@ -346,6 +365,8 @@ class ExplorerPanel(QWidget):
             self.settings.setValue("explore/tradeoff", t)
             self.settings.setValue("explore/method", rec.method)
         self.list.set_list(rec)
+        self.plain_words.set_context(self.state.store, self.run.dataset, self.live.user,
+                                     self.live.candidates().items, [r.item for r in rec.rows])
         titles = [r.title for r in rec.rows]
         space = self.space.currentData()
         if space == "model":
@@ -505,4 +526,5 @@ class ExplorerPanel(QWidget):
                                          or self.frontier.plot.titleLabel.text.startswith("Frontier: needs"))
 
     def shutdown(self) -> None:
+        self.search.shutdown()
         self._cancel_jobs()

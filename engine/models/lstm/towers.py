@@ -1,6 +1,7 @@
 """The Keras two-tower network (imports TensorFlow: call only from training code).
 
-Item tower: token ids -> Embedding -> LSTM -> Dense(tanh) [+ item-id embedding] -> L2 norm.
+Item tower: token ids -> Embedding -> LSTM -> Dense(tanh) [+ item-id embedding] -> L2 norm; or, with
+``text_vectors``, the frozen pretrained encoder's vectors (all-MiniLM-L6-v2) -> Dense(tanh) [+ id] -> L2 norm.
 User tower: the last L item vectors (+ rating feature, presence flag) -> Masking -> LSTM -> Dense -> L2 norm.
 `dropout` (training only) drops item-vector units before the norm and the user LSTM's inputs.
 Head (objective "paper"): cosine -> Dense(1, sigmoid). Built only from stock layers, so the saved
@@ -21,14 +22,18 @@ class Towers:
 
 def build_towers(*, n_tokens: int, text_len: int, n_ids: int, dim: int, text_dim: int, text_units: int,
                  user_units: int, max_len: int, use_item_ids: bool, id_init: float = 0.05,
-                 dense_bias: bool = True, dropout: float = 0.0) -> Towers:
+                 dense_bias: bool = True, dropout: float = 0.0, text_vectors: bool = False) -> Towers:
     import keras
     from keras import layers
 
-    tokens = keras.Input((text_len,), dtype="int32", name="tokens")
     item_id = keras.Input((), dtype="int32", name="item_id")
-    x = layers.Embedding(n_tokens, text_dim, mask_zero=True, name="token_embedding")(tokens)
-    x = layers.LSTM(text_units, name="text_lstm")(x)
+    if text_vectors:        # fixed sentence vectors in, a trainable projection on top
+        tokens = keras.Input((text_len,), dtype="float32", name="tokens")
+        x = tokens
+    else:
+        tokens = keras.Input((text_len,), dtype="int32", name="tokens")
+        x = layers.Embedding(n_tokens, text_dim, mask_zero=True, name="token_embedding")(tokens)
+        x = layers.LSTM(text_units, name="text_lstm")(x)
     x = layers.Dense(dim, activation="tanh", use_bias=dense_bias, name="text_dense")(x)
     if use_item_ids:
         e = layers.Embedding(n_ids, dim, embeddings_initializer=keras.initializers.RandomNormal(stddev=id_init),

@@ -139,7 +139,8 @@ def train_towers(cfg, train: Dataset | None, tokens: np.ndarray, *, epochs: int,
         towers = build_towers(n_tokens=cfg.max_tokens + 2, text_len=tokens.shape[1], n_ids=int(a.id_index.max()) + 1,
                               dim=cfg.embedding_dim, text_dim=cfg.text_dim, text_units=cfg.text_units,
                               user_units=cfg.user_units, max_len=cfg.max_len, use_item_ids=cfg.use_item_ids,
-                              id_init=cfg.id_init, dense_bias=cfg.dense_bias, dropout=cfg.dropout)
+                              id_init=cfg.id_init, dense_bias=cfg.dense_bias, dropout=cfg.dropout,
+                              text_vectors=np.issubdtype(tokens.dtype, np.floating))
         opt = keras.optimizers.Adam(cfg.learning_rate, clipnorm=cfg.clipnorm or None)
         paper = cfg.objective == "paper"
         train_vars = towers.item.trainable_variables + towers.user.trainable_variables + \
