@@ -3,7 +3,7 @@
 Sections (each can be skipped):
   demo      `llmrec demo --users --items --interactions` at each size (child process: wall, CPU, peak RSS),
             reference: the bundled in-memory demo generator + write_dataset.
-  ann       faiss HNSW vs exact numpy search (d = 128): build time, recall@100, p50 per-query latency.
+  ann       faiss IVF (nprobe tuned to recall 0.98) vs exact numpy search (d = 128): build time, recall@100, p50 per-query latency.
             With --real-db: the trained MovieTweetings LSTM run's 10,506 item vectors and 200 test users'
             vectors, then N items made from those vectors plus noise as large as the real nearest-neighbour
             distance (no model is trained on a million items here); else synthetic clustered vectors.
@@ -174,20 +174,28 @@ def p50_ms(fn, qs: np.ndarray) -> float:
 
 
 def ann_row(label: str, x: np.ndarray, qs: np.ndarray, do_int8: bool) -> None:
-    from engine.index import IndexParams, build_index, exact_search, recall
+    """IVF with nprobe tuned on the first half of the queries; recall and latency on the other half."""
+    from dataclasses import replace
+
+    from engine.index import build_index, exact_search, recall
     from engine.quantize import QuantizedVectors
-    exact_ids, _ = exact_search(x, qs, 100)
+    tune_q, test_q = qs[: len(qs) // 2], qs[len(qs) // 2:]
+    exact_ids, _ = exact_search(x, test_q, 100)
     t = time.perf_counter()
-    index = build_index(x)
+    index = build_index(x, queries=tune_q)
     build = time.perf_counter() - t
-    exact = p50_ms(lambda q: exact_search(x, q, 100), qs[:30])
-    for ef in (256, 1024):
-        index.params = IndexParams(ef_search=ef)
-        ids, _ = index.search(qs, 100)
+    exact = p50_ms(lambda q: exact_search(x, q, 100), test_q[:30])
+    tuned = index.params.nprobe
+    print(f"{'':<44} {'':>9}   nlist {index.params.nlist}; tuning (recall@100 by nprobe, {len(tune_q)} queries): "
+          f"{index.tuning['recall_by_nprobe']}")
+    for nprobe in (tuned, 2 * tuned):
+        index.params = replace(index.params, nprobe=nprobe)
+        ids, _ = index.search(test_q, 100)
         r = recall(ids, exact_ids)
-        ann = p50_ms(lambda q: index.search(q, 100), qs[:100])
-        print(f"{label[:34] + f' ef={ef}':<44} {len(x):>9,} | {build:>7.1f} | {r:>10.4f} | {ann:>10.2f} | "
+        ann = p50_ms(lambda q: index.search(q, 100), test_q[:100])
+        print(f"{label[:32] + f' nprobe={nprobe}':<44} {len(x):>9,} | {build:>7.1f} | {r:>10.4f} | {ann:>10.2f} | "
               f"{exact:>12.1f} | {exact / ann:>7.0f}x")
+    exact_ids = exact_search(x, qs, 100)[0]
     if do_int8:
         q8 = QuantizedVectors.from_float(x)
         e8 = p50_ms(lambda q: q8.dot_rows(q), qs[:30])
@@ -200,7 +208,8 @@ def ann_row(label: str, x: np.ndarray, qs: np.ndarray, do_int8: bool) -> None:
 
 def section_ann(ns: list[int], do_int8: bool, real_db: str | None, work: Path) -> str | None:
     """Returns the jitter source file (real item vectors + noise scale) when a real run was found."""
-    print("\n== ANN candidate retrieval: faiss HNSW (M=32, efConstruction=80, efSearch=256) vs exact numpy ==")
+    print("\n== ANN candidate retrieval: faiss IVF-Flat (nlist ~ 4 sqrt(N), nprobe tuned on half the queries, "
+          "measured on the other half) vs exact numpy ==")
     print(f"{'vectors':<44} {'items':>9} | {'build s':>7} | {'recall@100':>10} | {'p50 ANN ms':>10} | "
           f"{'p50 exact ms':>12} | speed-up")
     print(f"{'(targets at 1M items)':<44} {'':>9} | {'':>7} | {'>= 0.98':>10} | {'<= 5':>10} |")
@@ -228,7 +237,7 @@ sys.path.insert(0, sys.argv[2])
 from benchmarks.scale import clustered, jittered
 from engine.data.dataset import load_dataset
 from engine.feedback import UserRecommendations
-from engine.index import IndexParams, build_run_index, exact_search, recall
+from engine.index import build_run_index, exact_search, recall
 from engine.models.lstm.model import LSTMRecommender
 from engine.models.lstm.numpy_tower import NumpyUserTower
 from engine.runs import load_run, save_and_register
@@ -253,13 +262,13 @@ users = np.random.default_rng(1).integers(0, run.dataset.n_users, 200)
 hs = [run.history(int(u)) for u in users]
 q = run.model.query_vectors([x[0] for x in hs], [x[1] for x in hs])
 ex, _ = exact_search(run.model.item_vectors(), q, 100)
-for ef in ((1024, 256) if with_index else ()):
-    run.index.params = IndexParams(ef_search=ef)
+if with_index:
     ids, _ = run.index.search(q, 100)
     lat = []
     for row in q[:100]:
         t = time.perf_counter(); run.index.search(row[None], 100); lat.append(time.perf_counter() - t)
-    out[f"ef{ef}"] = dict(recall100=recall(ids, ex), ann_ms=1000 * float(np.median(lat)))
+    out["ann"] = dict(recall100=recall(ids, ex), ann_ms=1000 * float(np.median(lat)), nlist=run.index.params.nlist,
+                      nprobe=run.index.params.nprobe, tuning=run.index.tuning.get("recall_by_nprobe"))
 for mode in (("index", "exact") if with_index else ("exact",)):
     run.use_index = mode == "index"
     picks, slides = [], []
@@ -292,10 +301,10 @@ def section_explore(items: int, interactions: int, work: Path, moments: str | No
     if not with_index:
         print(f"exact scoring only (--explore-no-index): pick -> list p50 {r['exact']['pick_ms']:.1f} ms "
               f"(target < 200), slider re-rank p50 {r['exact']['slide_ms']:.2f} ms")
-    for ef in ((256, 1024) if with_index else ()):
-        e = r[f"ef{ef}"]
-        print(f"efSearch {ef:>4}: recall@100 vs exact {e['recall100']:.4f} (target >= 0.98); ANN p50 {e['ann_ms']:.2f} ms "
-              f"(target <= 5); 200 users' vectors")
+    if with_index:
+        e = r["ann"]
+        print(f"IVF nlist {e['nlist']}, nprobe {e['nprobe']} (tuned at build: {e['tuning']}): recall@100 vs exact "
+              f"{e['recall100']:.4f} (target >= 0.98); ANN p50 {e['ann_ms']:.2f} ms (target <= 5); 200 users' vectors")
     if not with_index:
         print(f"peak RSS of the engine process: {rss_c:.0f} MiB (target for the app: < 2,048 MiB)")
         return
@@ -389,7 +398,7 @@ def main() -> None:
     ap.add_argument("--explore-interactions", type=int, default=1_000_000)
     ap.add_argument("--picker-users", type=int, default=1_000_000)
     ap.add_argument("--explore-no-index", action="store_true",
-                    help="explore section with exact scoring only (skips the HNSW build, which is slow on a busy box)")
+                    help="explore section with exact scoring only (skips the index build)")
     ap.add_argument("--jitter-source", help="jitter.npz from an earlier run's ann section (real vectors + noise scale)")
     ap.add_argument("--sections", default="demo,ann,int8,explore,picker,real")
     ap.add_argument("--real-db", help="database with trained LSTM runs (holdout) for the int8 comparison")

@@ -7,15 +7,21 @@ from ..cli import add_common, emit_json
 
 
 def register(sub) -> None:
-    p = sub.add_parser("index", help="build the ANN (faiss HNSW) candidate index of a run's item vectors",
+    p = sub.add_parser("index", help="build the ANN (faiss IVF) candidate index of a run's item vectors",
                        description="Index a run's item vectors for approximate nearest-neighbour candidate "
                                    "retrieval; recommend/explore and the app then use it. Below 50,000 items "
                                    "exact search is used and no index is built unless --force.")
     p.add_argument("--run", type=int, required=True)
     p.add_argument("--force", action="store_true", help="build even for a small catalogue")
+    p.add_argument("--kind", choices=("ivf", "hnsw"), default="ivf", help="IVF-Flat (default) or HNSW")
+    p.add_argument("--nlist", type=int, default=0, help="IVF lists (default about 4 sqrt(items))")
+    p.add_argument("--nprobe", type=int, default=0,
+                   help="IVF lists scanned per query (default: tuned at build time to reach --target-recall)")
+    p.add_argument("--target-recall", type=float, default=0.98,
+                   help="recall@100 against exact search on 200 users that the nprobe tuning must reach")
     p.add_argument("--m", type=int, default=32, help="HNSW graph degree (default 32)")
     p.add_argument("--ef-construction", type=int, default=80)
-    p.add_argument("--ef-search", type=int, default=256, help="query beam: recall against latency (default 256)")
+    p.add_argument("--ef-search", type=int, default=256, help="HNSW query beam (default 256)")
     add_common(p)
     p.set_defaults(func=cmd_index)
 
@@ -42,7 +48,9 @@ def cmd_index(args, store) -> int:
     start = time.perf_counter()
     show = not args.json and sys.stderr.isatty()
     path = build_run_index(store, args.run, force=args.force,
-                           params=IndexParams(m=args.m, ef_construction=args.ef_construction, ef_search=args.ef_search),
+                           params=IndexParams(kind=args.kind, nlist=args.nlist, nprobe=args.nprobe,
+                                              target_recall=args.target_recall, m=args.m,
+                                              ef_construction=args.ef_construction, ef_search=args.ef_search),
                            progress=TextProgress() if show else None)
     seconds = time.perf_counter() - start
     if args.json:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from engine.cli import main
-from engine.index import build_index, exact_search, recall
+from engine.index import IndexParams, ItemIndex, auto_nlist, build_index, exact_search, recall
 from engine.quantize import QuantizedVectors
 
 
@@ -37,7 +37,7 @@ def clustered(n: int, d: int, seed: int = 1) -> np.ndarray:
     return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
 
 
-def test_hnsw_recall_against_exact_search():
+def test_ivf_tunes_nprobe_to_the_recall_target_against_exact_search(tmp_path):
     x = clustered(6000, 32)
     q = clustered(40, 32, seed=2)
     exact_ids, exact_sims = exact_search(x, q, 100, chunk=1000)      # chunked merge == brute force
@@ -45,13 +45,37 @@ def test_hnsw_recall_against_exact_search():
     assert recall(exact_ids, brute) == 1.0
     assert np.all(np.diff(exact_sims, axis=1) <= 1e-6)
     steps = []
-    index = build_index(x, progress=steps.append, chunk=2000)
-    assert index.n_items == 6000 and [s.done for s in steps] == [2000, 4000, 6000]
+    index = build_index(x, queries=q, progress=steps.append, chunk=2000)
+    assert index.n_items == 6000 and index.params.kind == "ivf" and index.params.nlist == auto_nlist(6000) == 153
+    assert [s.done for s in steps if s.stage == "indexing items"] == [2000, 4000, 6000]
+    curve = index.tuning["recall_by_nprobe"]                          # powers of two up to the first >= 0.98
+    probes = [int(p) for p in curve]
+    assert probes == [2 ** i for i in range(len(probes))] and probes[-1] == index.params.nprobe
+    assert curve[str(index.params.nprobe)] >= 0.98 and all(r < 0.98 for r in list(curve.values())[:-1])
+    assert 1 < index.params.nprobe < index.params.nlist                 # a real trade-off, not a full scan
     ids, _ = index.search(q, 100)
     assert recall(ids, exact_ids) >= 0.98
+    index.save(tmp_path)                                              # nprobe and the curve travel with the file
+    again = ItemIndex.load(tmp_path)
+    assert again.params == index.params and again.tuning == index.tuning
+    assert np.array_equal(again.search(q, 100)[0], ids)
     index.add(clustered(10, 32, seed=3))                              # new items: rows continue the numbering
     ids, _ = index.search(clustered(10, 32, seed=3)[:1], 1)
     assert ids[0, 0] == 6000
+    few = build_index(x[:600], IndexParams(nprobe=1))                  # 15 lists of ~40: one list < k
+    ids, _ = few.search(q, 300)
+    assert few.params.nlist == 15 and (ids >= 0).all() and all(len(set(r)) == 300 for r in ids)
+    assert few.index.nprobe == 1                                      # probing more was for those queries only
+
+
+def test_hnsw_stays_available_and_loadable(tmp_path):
+    x = clustered(3000, 32)
+    q = clustered(20, 32, seed=2)
+    index = build_index(x, IndexParams(kind="hnsw"))
+    exact_ids, _ = exact_search(x, q, 50)
+    assert recall(index.search(q, 50)[0], exact_ids) >= 0.95
+    index.save(tmp_path)
+    assert ItemIndex.load(tmp_path).params.kind == "hnsw"
 
 
 def test_int8_vectors_are_a_quarter_and_rank_alike():
