@@ -14,8 +14,8 @@ from engine.training import TrainConfig, run_training
 
 # patience 0: a fixed number of epochs and one training call, so the curves compare epoch by epoch
 SMALL = dict(epochs=4, batch_size=64, embedding_dim=16, text_dim=8, text_units=16, user_units=16, max_len=8,
-             learning_rate=0.01, temperature=0.1, patience=0, device="cpu",
-             extra={"max_tokens": 500, "report_every": 3})
+             learning_rate=0.01, temperature=0.1, patience=0, device="cpu", tune=False,
+             extra={"max_tokens": 500, "report_every": 3, "text_encoder": "lstm"})
 # The 2-worker run takes half the optimizer steps per epoch (same per-worker batch), so its loss may lag.
 # Measured on this data (loss 4.38 -> 4.06 on one machine, 4.60 -> 4.11 on two workers): 5% apart after
 # the first epoch, 1% after the fourth. The test allows 15% at every epoch.

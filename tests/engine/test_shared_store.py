@@ -103,7 +103,7 @@ def test_two_writers_never_lose_each_others_writes(db_url, tmp_path):
         assert not [v for k, v in outcome.items() if k.startswith("error")], outcome
         with first.session() as s:
             for who in (0, 1):
-                assert sorted(i for _, i, _ in repo.active_feedback(s, ds_id, who)) == list(range(n))
+                assert sorted(i for _, i, *_ in repo.active_feedback(s, ds_id, who)) == list(range(n))
             runs = repo.list_runs(s, ds_id)
             assert sorted(r.config["w"] for r in runs) == [0] * n + [1] * n
             assert all(len(repo.run_epochs(s, r.id)) == 1 for r in runs)

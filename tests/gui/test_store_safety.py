@@ -94,7 +94,7 @@ def test_the_app_itself_keeps_no_database_file_open(qtbot, tiny_db, tmp_path):
     ctrl = make_controller(qtbot, tiny_db, tmp_path)
     ex = ctrl.explorer_panel
     qtbot.waitUntil(lambda: ex.rec is not None, timeout=60000)
-    first, second = int(ex.rec.items[0]), int(ex.rec.items[1])
+    first, second = int(ex.rec.rows[0].item), int(ex.rec.rows[1].item)
     with qtbot.waitSignal(ex.list_updated, timeout=30000):
         ex.give_feedback(first, "like")
     assert _open_fds_on(tiny_db) == []
