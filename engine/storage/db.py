@@ -196,7 +196,8 @@ def open_store(path_or_url: str | None = None, artifacts: str | os.PathLike | No
     `postgresql+psycopg://…`); default: `LLMREC_DB` or the user data dir. `artifacts`: the folder for
     model files (default: see `_artifact_root`)."""
     url = to_url(path_or_url) if path_or_url else default_db_url()
-    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:" and not url.startswith("sqlite:///file:"):
+        # a `file:` URI (e.g. `?mode=ro&uri=true`) names an existing file: never make folders for it
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
     for bare in ("postgresql://", "postgres://"):   # psycopg 3 is the PostgreSQL driver llmrec installs
         if url.startswith(bare):

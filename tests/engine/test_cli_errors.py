@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import json
+from pathlib import Path
 import os
 import shutil
 import sqlite3
@@ -128,6 +129,7 @@ def test_every_error_is_one_line(env, monkeypatch, capsys, case, argv, code, wor
     dump = _dump(db)
     argv = [a.format(run=run, tmp=tmp) for a in argv]
     got = main(argv + ["--db", db_arg] + (["--json"] if as_json and not argv[0].startswith("-") else []))
+    assert not (Path.cwd() / "file:").exists()          # a `file:` URI never becomes a folder here
     out, err = capsys.readouterr()
     lines = [x for x in err.splitlines() if "error" in x.lower()]   # (progress bars may come first)
     assert got == code, err
