@@ -51,7 +51,7 @@ class LoadedRun:
             return None
         if self._index is False:
             from .index import ItemIndex
-            idx = ItemIndex.load(self.directory)
+            idx = ItemIndex.load(self.directory, vectors=self.model.item_vectors())
             self._index = idx if idx is not None and idx.n_items == self.model.n_items else None
         return self._index
 
