@@ -55,6 +55,17 @@ class LoadedRun:
             self._index = idx if idx is not None and idx.n_items == self.model.n_items else None
         return self._index
 
+    def forget_index(self) -> None:
+        """Look for the index again at the next use (it was built or rebuilt since the run was loaded)."""
+        self._index = False
+
+    def index_info(self) -> dict | None:
+        """index.json's facts about the run's index (kind, nlist, nprobe, recall, summary), or None."""
+        if self.directory is None:
+            return None
+        from .index import index_info
+        return index_info(self.directory)
+
     def top_candidates(self, items: np.ndarray, ratings: np.ndarray | None, n: int,
                        exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The n best items for one history, `exclude` (default: the history) left out, best first:

@@ -174,6 +174,7 @@ class ExplorerPanel(QWidget):
         self.search.vectors_ready.connect(self._semantic_ready)
         self.plain_words.feedback_changed.connect(lambda u: self.reload_user() if u == self.state.user else None)
         state.run_changed.connect(self._run_changed)
+        state.index_built.connect(self._index_built)
         state.user_changed.connect(self._user_changed)
         QShortcut(QKeySequence("Ctrl+U"), self, activated=self.users.search.setFocus)
         if actions is not None:
@@ -282,12 +283,32 @@ class ExplorerPanel(QWidget):
         if user is None:
             saved = self.state.saved_user()
             user = saved if saved is not None and 0 <= saved < ds.n_users else default_user(loaded)
-        self.status.setText(f"Run {run.id}: {run.model} on {run.dataset_name}. "
-                            f"Candidates: top 100 by score, re-ranked live.")
+        self._show_status()
         self.state.user = None
         self.state.select_user(user)
         if self.auto_frontier:
             self._start_frontier()
+
+    def _show_status(self) -> None:
+        """The run and where its candidates come from: the ANN index (kind, nprobe, recall) or exact scoring."""
+        run = self.run
+        if run is None:
+            return
+        info = run.index_info() if run.use_index else None
+        where = (f"top 100 from the ANN index ({info['summary']})" if info and info.get("n_items") == run.model.n_items
+                 else "top 100 by score (exact)")
+        self.status.setText(f"Run {run.info.id}: {run.info.model} on {run.info.dataset_name}. "
+                            f"Candidates: {where}, re-ranked live.")
+
+    def _index_built(self, run_id: int) -> None:
+        """The run on screen got a (new) index: use it from now on, and re-score the user with it."""
+        if self.run is None or self.run.info.id != run_id:
+            return
+        self.run.forget_index()
+        self._show_status()
+        self._gen += 1
+        self.live = None
+        self.reload_user()
 
     # ---- user and the live list ------------------------------------------------------------
     def _user_picked(self, user: int) -> None:
