@@ -91,12 +91,14 @@ def load_dataset(store: Store, name_or_id: str | int) -> Dataset:
                                   {"d": info.id})
             arrays = _interaction_arrays(result, info.n_interactions)
     user_idx, item_idx, rating, timestamp = arrays
+    sets: dict[str, tuple] = {}       # one shared tuple per distinct genre string (1M items: ~150 MiB less)
     return Dataset(
         info=info,
         user_ids=np.array([u[1] for u in users], dtype=object),
         item_ids=np.array([i[1] for i in items], dtype=object),
         titles=[i[2] or i[1] for i in items],
-        genres=[tuple(g for g in (i[3] or "").split("|") if g) for i in items],
+        genres=[sets.get(i[3] or "") or sets.setdefault(i[3] or "", tuple(g for g in (i[3] or "").split("|") if g))
+                for i in items],
         descriptions=[i[4] or "" for i in items],
         user_idx=user_idx, item_idx=item_idx, rating=rating, timestamp=timestamp,
         _positive_threshold=info.positive_threshold,
