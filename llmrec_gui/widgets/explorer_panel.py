@@ -256,8 +256,12 @@ class ExplorerPanel(QWidget):
             return
         self._cancel_jobs()
         self._show_empty(f"Loading run {info.id} ({info.model})…", actions=False)
-        from engine.runs import load_run
-        self._start(load_run, self.state.store, info.id, on_done=self._run_loaded)
+        # the dataset comes from the store process; the model files are read here (no copy of the item
+        # vectors between the processes), and the per-run caches are built before the first pick
+        from engine.feedback import open_run_for_live
+        from engine.runs import run_parts
+        self._start(run_parts, self.state.store, info.id,
+                    on_done=lambda parts: self._start(open_run_for_live, *parts, on_done=self._run_loaded))
 
     def _run_loaded(self, loaded) -> None:
         run = self.state.run
