@@ -93,15 +93,18 @@ class Dataset:
                        self._positive_threshold)
 
 
-def load_dataset(store: Store, name_or_id: str | int) -> Dataset:
+def load_dataset(store: Store, name_or_id: str | int, *, with_text: bool = True) -> Dataset:
+    """The dataset from the store. `with_text=False` leaves titles and descriptions empty (aggregates such
+    as the Datasets view's figures need neither: at 1M items they are ~200 MiB of Python strings)."""
     with store.session() as s:
         info = repo.get_dataset(s, name_or_id)
+    text_cols, desc_col = ("title", "description") if with_text else ("''", "''")
     with store.engine.connect() as conn:
         cur = conn.connection.driver_connection.cursor() if store.is_sqlite else None
         if cur is not None:
             users = cur.execute("SELECT idx, external_id FROM users WHERE dataset_id=? ORDER BY idx",
                                 (info.id,)).fetchall()
-            items = cur.execute("SELECT idx, external_id, title, genres, description FROM items "
+            items = cur.execute(f"SELECT idx, external_id, {text_cols}, genres, {desc_col} FROM items "
                                 "WHERE dataset_id=? ORDER BY idx", (info.id,)).fetchall()
             cur.execute("SELECT user_idx, item_idx, rating, timestamp FROM interactions "
                         "WHERE dataset_id=? ORDER BY user_idx, timestamp, item_idx", (info.id,))
@@ -111,7 +114,7 @@ def load_dataset(store: Store, name_or_id: str | int) -> Dataset:
             from sqlalchemy import text
             users = conn.execute(text("SELECT idx, external_id FROM users WHERE dataset_id=:d ORDER BY idx"),
                                  {"d": info.id}).fetchall()
-            items = conn.execute(text("SELECT idx, external_id, title, genres, description FROM items "
+            items = conn.execute(text(f"SELECT idx, external_id, {text_cols}, genres, {desc_col} FROM items "
                                       "WHERE dataset_id=:d ORDER BY idx"), {"d": info.id}).fetchall()
             result = conn.execute(text("SELECT user_idx, item_idx, rating, timestamp FROM interactions "
                                        "WHERE dataset_id=:d ORDER BY user_idx, timestamp, item_idx"),
@@ -123,10 +126,10 @@ def load_dataset(store: Store, name_or_id: str | int) -> Dataset:
         info=info,
         user_ids=np.array([u[1] for u in users], dtype=object),
         item_ids=np.array([i[1] for i in items], dtype=object),
-        titles=[i[2] or i[1] for i in items],
+        titles=[i[2] or i[1] for i in items] if with_text else [""] * len(items),
         genres=[sets.get(i[3] or "") or sets.setdefault(i[3] or "", tuple(g for g in (i[3] or "").split("|") if g))
                 for i in items],
-        descriptions=[i[4] or "" for i in items],
+        descriptions=[i[4] or "" for i in items] if with_text else [""] * len(items),
         user_idx=user_idx, item_idx=item_idx, rating=rating, timestamp=timestamp,
         _positive_threshold=info.positive_threshold,
     )

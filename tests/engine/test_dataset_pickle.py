@@ -28,3 +28,19 @@ def test_dataset_round_trips_through_pickle_compactly():
                    [g] * 20000, [""] * 20000, *(np.zeros(0, t) for t in (np.int32, np.int32, np.float32, np.int64)))
     back = pickle.loads(pickle.dumps(many))
     assert back.titles[12345] == "Title 12345" and back.item_ids[19999] == "item-19999" and back.genres[7] is back.genres[8]
+
+
+def test_load_dataset_without_text_keeps_everything_counts_need(tmp_path):
+    from engine.data.dataset import load_dataset
+    from engine.data.demo import DEMO_NAME, create_demo_dataset
+    from engine.storage import open_store
+    store = open_store(str(tmp_path / "d.db"))
+    try:
+        create_demo_dataset(store, n_items=120, n_users=60)
+        full, light = load_dataset(store, DEMO_NAME), load_dataset(store, DEMO_NAME, with_text=False)
+        assert light.genres == full.genres and list(light.item_ids) == list(full.item_ids)
+        assert np.array_equal(light.item_idx, full.item_idx) and np.array_equal(light.timestamp, full.timestamp)
+        assert set(light.titles) == {""} and set(light.descriptions) == {""} and len(light.titles) == full.n_items
+        assert any(full.titles) and any(full.descriptions)
+    finally:
+        store.close()
