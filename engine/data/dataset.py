@@ -2,6 +2,7 @@
 through the DB-API, never row by row through the ORM."""
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
@@ -93,9 +94,19 @@ class Dataset:
                        self._positive_threshold)
 
 
+_LOADING = threading.Lock()
+
+
 def load_dataset(store: Store, name_or_id: str | int, *, with_text: bool = True) -> Dataset:
     """The dataset from the store. `with_text=False` leaves titles and descriptions empty (aggregates such
-    as the Datasets view's figures need neither: at 1M items they are ~200 MiB of Python strings)."""
+    as the Datasets view's figures need neither: at 1M items they are ~200 MiB of Python strings).
+    One load at a time per process: the app's store process is asked for the Datasets view's figures and
+    the explorer's run together, and two concurrent loads of a 1M-item dataset add up their peaks."""
+    with _LOADING:
+        return _load_dataset(store, name_or_id, with_text)
+
+
+def _load_dataset(store: Store, name_or_id: str | int, with_text: bool) -> Dataset:
     with store.session() as s:
         info = repo.get_dataset(s, name_or_id)
     text_cols, desc_col = ("title", "description") if with_text else ("''", "''")
@@ -104,8 +115,9 @@ def load_dataset(store: Store, name_or_id: str | int, *, with_text: bool = True)
         if cur is not None:
             users = cur.execute("SELECT idx, external_id FROM users WHERE dataset_id=? ORDER BY idx",
                                 (info.id,)).fetchall()
-            items = cur.execute(f"SELECT idx, external_id, {text_cols}, genres, {desc_col} FROM items "
-                                "WHERE dataset_id=? ORDER BY idx", (info.id,)).fetchall()
+            cur.execute(f"SELECT idx, external_id, {text_cols}, genres, {desc_col} FROM items "
+                        "WHERE dataset_id=? ORDER BY idx", (info.id,))
+            items = _item_columns(cur, with_text)
             cur.execute("SELECT user_idx, item_idx, rating, timestamp FROM interactions "
                         "WHERE dataset_id=? ORDER BY user_idx, timestamp, item_idx", (info.id,))
             arrays = _interaction_arrays(cur, info.n_interactions)
@@ -114,25 +126,48 @@ def load_dataset(store: Store, name_or_id: str | int, *, with_text: bool = True)
             from sqlalchemy import text
             users = conn.execute(text("SELECT idx, external_id FROM users WHERE dataset_id=:d ORDER BY idx"),
                                  {"d": info.id}).fetchall()
-            items = conn.execute(text(f"SELECT idx, external_id, {text_cols}, genres, {desc_col} FROM items "
-                                      "WHERE dataset_id=:d ORDER BY idx"), {"d": info.id}).fetchall()
+            items = _item_columns(conn.execute(text(f"SELECT idx, external_id, {text_cols}, genres, {desc_col} "
+                                                    "FROM items WHERE dataset_id=:d ORDER BY idx"), {"d": info.id}),
+                                  with_text)
             result = conn.execute(text("SELECT user_idx, item_idx, rating, timestamp FROM interactions "
                                        "WHERE dataset_id=:d ORDER BY user_idx, timestamp, item_idx"),
                                   {"d": info.id})
             arrays = _interaction_arrays(result, info.n_interactions)
     user_idx, item_idx, rating, timestamp = arrays
-    sets: dict[str, tuple] = {}       # one shared tuple per distinct genre string (1M items: ~150 MiB less)
+    item_ids, titles, genres, descriptions = items
     return Dataset(
         info=info,
         user_ids=np.array([u[1] for u in users], dtype=object),
-        item_ids=np.array([i[1] for i in items], dtype=object),
-        titles=[i[2] or i[1] for i in items] if with_text else [""] * len(items),
-        genres=[sets.get(i[3] or "") or sets.setdefault(i[3] or "", tuple(g for g in (i[3] or "").split("|") if g))
-                for i in items],
-        descriptions=[i[4] or "" for i in items] if with_text else [""] * len(items),
+        item_ids=np.array(item_ids, dtype=object),
+        titles=titles, genres=genres, descriptions=descriptions,
         user_idx=user_idx, item_idx=item_idx, rating=rating, timestamp=timestamp,
         _positive_threshold=info.positive_threshold,
     )
+
+
+ITEM_ROWS = 50_000
+
+
+def _item_columns(cursor, with_text: bool) -> tuple[list, list, list, list]:
+    """(item ids, titles, genre tuples, descriptions) from an items query, read in blocks of ITEM_ROWS
+    (never a list of a million row tuples beside the columns), one shared tuple per distinct genre string."""
+    ids: list = []
+    titles: list = []
+    genres: list = []
+    descriptions: list = []
+    sets: dict[str, tuple] = {}
+    while rows := cursor.fetchmany(ITEM_ROWS):
+        for _idx, ext, title, g, desc in rows:
+            ids.append(ext)
+            g = g or ""
+            genres.append(sets.get(g) or sets.setdefault(g, tuple(x for x in g.split("|") if x)))
+            if with_text:
+                titles.append(title or ext)
+                descriptions.append(desc or "")
+    if not with_text:
+        titles = [""] * len(ids)
+        descriptions = [""] * len(ids)
+    return ids, titles, genres, descriptions
 
 
 def _pack_strings(values):
