@@ -64,13 +64,13 @@ def test_after_the_defaults_trials_move_one_knob_then_combine_the_winners():
     for point in points:                                  # each differs from the base in exactly one knob
         assert sum(point[k] != start[k] for k in start) == 1
     assert {k for p in points for k in p if p[k] != start[k]} == set(start)
-    longer, dropout = points[0], points[1]
+    dropout, longer = points[0], points[3]
     assert longer["max_len"] == 50 and dropout["dropout"] == 0.2
     # only the moves that beat the base are combined, and only when two or more did
     results = [(p, 0.10) for p in points]
-    results[0], results[1] = (longer, 0.12), (dropout, 0.11)
+    results[3], results[0] = (longer, 0.12), (dropout, 0.11)
     assert combined_point(base, results, 0.105) == {**start, "max_len": 50, "dropout": 0.2}
     assert combined_point(base, results, 0.115) is None
     # a base at the edge of a range moves the other way
     edge = one_knob_points(LSTMConfig(max_len=50, embedding_dim=256))
-    assert edge[0]["max_len"] == 10 and edge[2]["embedding_dim"] == 64
+    assert edge[3]["max_len"] == 10 and edge[1]["embedding_dim"] == 64
