@@ -8,7 +8,7 @@ the same way). Spherical k-means cuts the catalogue into nlist ~ 4 sqrt(N) lists
 nprobe lists whose centres are nearest, on 8-bit scalar-quantised codes (a quarter of the bytes of the
 float32 vectors), and the `refine` x k best of them are re-ranked exactly against the run's own item
 vectors, which are in memory anyway. Measured at 1M items (README, "Scale"): the same recall@100 as
-IVF-Flat at the same nprobe, a faster scan, and an index file of 128 MiB instead of 512 MiB (IVF-Flat
+IVF-Flat at the same nprobe, a faster scan, and an index of 130 MiB instead of 496 MiB (IVF-Flat
 keeps a second float32 copy of every vector). nprobe is tuned at build time: the smallest power of two
 whose recall@100 against exact search, on a sample of the run's own user vectors, reaches
 `target_recall` (0.98); the tuning curve is recorded in index.json.
@@ -22,7 +22,8 @@ sample alone ran past 2 minutes on the loaded box. New items go in place into th
 (`ItemIndex.add`, fold-in); the lists are not re-trained, so rebuild after large drifts.
 
 A single query's search runs on one OpenMP thread (`omp_threads`): it scans its lists on one thread
-anyway, and on a loaded 2-core box the parallel region costs more than it saves.
+anyway, and a parallel region only adds start-up and a barrier that can wait on a descheduled thread
+of a loaded box (measured at load 5-8: no difference either way; kept as the safer setting).
 
 Exact search stays the default below `ANN_MIN_ITEMS` items (numpy over 50k x 128 is a few ms) and is
 always what evaluation uses (EVALUATION.md: full ranking). `exact_search` is the reference for recall.
@@ -74,8 +75,7 @@ def _faiss():
 @contextmanager
 def omp_threads(n: int):
     """faiss's OpenMP threads for the calling thread only (libgomp keeps the setting per thread), restored
-    after. A single query scans its lists on one thread anyway; on a loaded 2-core box the parallel
-    region's start-up and barrier cost more than they save."""
+    after. A single query scans its lists on one thread anyway (see the module's docstring)."""
     faiss = _faiss()
     before = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(n)
