@@ -144,14 +144,29 @@ def genre_index(dataset) -> tuple[SparseRows, list[str]]:
     return _cached(dataset, "genres", build)
 
 
-def genre_matrix(dataset) -> np.ndarray:
-    """(n_items, n_genres) multi-hot float32: the genre space of ILD (EVALUATION.md)."""
+def genre_matrix(dataset) -> "GroupedRows":
+    """(n_items, n_genres) multi-hot float32, the genre space of ILD (EVALUATION.md), held as the
+    catalogue's distinct genre rows plus one code per item (``engine.grouped_rows``): ``gm[rows]`` gives
+    the dense rows. A million items with a few hundred distinct genre sets is ~4 MiB, not a dense
+    ~100 MiB matrix (nor the CSR/CSC index, built only for the ``genres`` similarity space)."""
     def build():
-        idx, names = genre_index(dataset)
-        out = np.zeros((dataset.n_items, len(names)), dtype=np.float32)
-        out[np.repeat(np.arange(idx.n_rows), np.diff(idx.indptr)), idx.indices] = 1.0
-        return out
+        return genre_rows(dataset.genres)
     return _cached(dataset, "genre_matrix", build)
+
+
+def genre_rows(genres) -> "GroupedRows":
+    """GroupedRows of a sequence of genre tuples (sorted genre names as columns)."""
+    from .grouped_rows import GroupedRows
+    distinct: dict[tuple, int] = {}
+    codes = np.fromiter((distinct.setdefault(tuple(gs), len(distinct)) for gs in genres), dtype=np.int32,
+                        count=len(genres))
+    names = sorted({g for gs in distinct for g in gs})
+    pos = {g: j for j, g in enumerate(names)}
+    dense = np.zeros((len(distinct), len(names)), dtype=np.float32)
+    for r, gs in enumerate(distinct):
+        for g in gs:
+            dense[r, pos[g]] = 1.0
+    return GroupedRows(dense, codes)
 
 
 def genre_mix(rows: np.ndarray) -> np.ndarray:

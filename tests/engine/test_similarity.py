@@ -108,3 +108,38 @@ def test_genre_index_gathered_from_distinct_sets_equals_the_item_by_item_build()
     want = SparseRows.from_lists(rows, [[1.0] * len(r) for r in rows], len(names))
     for field in ("n_rows", "n_cols", "indptr", "indices", "data", "col_ptr", "col_rows", "col_data"):
         assert np.array_equal(getattr(got, field), getattr(want, field)), field
+
+
+def test_genre_matrix_held_grouped_gives_the_dense_rows_ild_and_calibration():
+    """genre_matrix keeps one row per distinct genre set plus a code per item: every way the engine reads
+    it (row gathers, [rows, cols], np.asarray, ILD, calibration re-rank) gives what the dense multi-hot
+    matrix gives."""
+    from engine import metrics as M
+    from engine.grouped_rows import GroupedRows
+    from engine.rerank import rerank
+    from engine.similarity import genre_mix
+    rng = np.random.default_rng(5)
+    pool = ["Drama", "Comedy", "War", "Red", "Sport", "Noir"]
+    genres = [tuple(rng.choice(pool, rng.integers(0, 4))) for _ in range(300)]   # duplicates inside too
+    ds = tiny_dataset([f"t{i}" for i in range(300)], genres)
+    gm = genre_matrix(ds)
+    assert isinstance(gm, GroupedRows) and len(gm.distinct) < 300
+    names = sorted(set(pool) & {g for gs in genres for g in gs})
+    dense = np.zeros((300, len(names)), np.float32)
+    for i, gs in enumerate(genres):
+        for g in gs:
+            dense[i, names.index(g)] = 1.0
+    assert gm.shape == dense.shape and np.array_equal(np.asarray(gm), dense)
+    idx = rng.integers(0, 300, 40)
+    assert np.array_equal(gm[idx], dense[idx]) and np.array_equal(gm[7], dense[7])
+    assert np.array_equal(gm[idx, 1], dense[idx, 1]) and np.array_equal(gm[3:9], dense[3:9])
+    lists = rng.integers(0, 300, (25, 10))
+    assert np.allclose(M.ild_rows(lists, gm), M.ild_rows(lists, dense), equal_nan=True)
+    assert np.array_equal(M.ild_rows(lists, gm), M.ild_rows(lists, M.genre_vectors(ds)), equal_nan=True)
+    target = genre_mix(gm[idx[:8]])
+    assert np.array_equal(target, genre_mix(dense[idx[:8]]))
+    scores = rng.random(40).astype(np.float32)
+    vecs = rng.standard_normal((40, 4)).astype(np.float32)
+    a = rerank(scores, vecs, 10, 0.5, "calibration", genres=gm[idx], target=target)
+    b = rerank(scores, vecs, 10, 0.5, "calibration", genres=dense[idx], target=target)
+    assert np.array_equal(a.order, b.order) and np.array_equal(a.gain, b.gain)
