@@ -44,3 +44,35 @@ def test_load_dataset_without_text_keeps_everything_counts_need(tmp_path):
         assert any(full.titles) and any(full.descriptions)
     finally:
         store.close()
+
+
+def test_loaded_titles_and_descriptions_are_packed_and_read_as_the_written_strings(tmp_path):
+    """load_dataset keeps titles and descriptions as one UTF-8 buffer plus offsets (PackedStrings):
+    indexing, slices, index arrays, iteration, item_text and the pickle the store process sends give
+    the strings that were written (non-ASCII, empty and missing ones included)."""
+    from engine.data.dataset import load_dataset, write_dataset
+    from engine.data.packed_strings import PackedStrings
+    from engine.storage import open_store
+    store = open_store(str(tmp_path / "p.db"))
+    titles = ["Amélie", None, "", "東京物語", "Plain"]
+    descs = ["d0", None, "ü" * 300, "", "last"]
+    try:
+        write_dataset(store, "p", user_ids=["u0"], item_ids=[f"i{k}" for k in range(5)], titles=titles,
+                      genres=[("A",), (), ("A", "B"), ("B",), ()], descriptions=descs,
+                      user_idx=np.zeros(2, np.int32), item_idx=np.array([0, 3], np.int32), rating=None,
+                      timestamp=None, rating_min=None, rating_max=None, positive_threshold=None, source={})
+        ds = load_dataset(store, "p")
+    finally:
+        store.close()
+    want_t = ["Amélie", "i1", "i2", "東京物語", "Plain"]          # a missing or empty title reads as the id
+    want_d = ["d0", "", "ü" * 300, "", "last"]
+    assert isinstance(ds.titles, PackedStrings) and isinstance(ds.descriptions, PackedStrings)
+    assert list(ds.titles) == want_t and list(ds.descriptions) == want_d and ds.titles == want_t
+    assert ds.titles[3] == "東京物語" and ds.titles[np.int64(-1)] == "Plain" and ds.titles[1:3] == want_t[1:3]
+    assert ds.titles[np.array([4, 0])] == ["Plain", "Amélie"] and len(ds.titles) == 5
+    assert ds.item_text(2) == " | ".join(["i2", "A B", "ü" * 300])
+    back = pickle.loads(pickle.dumps(ds))
+    assert back.titles == ds.titles and list(back.descriptions) == want_d and back.genres == ds.genres
+    import pytest
+    with pytest.raises(IndexError):
+        ds.titles[5]
