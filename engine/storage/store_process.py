@@ -174,6 +174,8 @@ class StoreProcess:
         while True:
             try:   # results and progress arrive as bytes: unpickled by the waiting caller, not here
                 kind, call_id, payload = self._conn.recv()
+                if kind == "result-bytes":   # a result's pickle follows as raw bytes (read once, not re-unpickled)
+                    kind, payload = "result", self._conn.recv_bytes()
             except (EOFError, OSError):
                 break
             with self._pending_lock:
@@ -267,7 +269,13 @@ def serve(conn, path_or_url: str | None) -> None:
             except Exception as exc:  # noqa: BLE001 - a result that does not pickle
                 send(("error", call_id, ("bug", f"the result of {fn!r} cannot be sent back: {exc}")))
             else:
-                send(("result", call_id, data))
+                del result
+                with send_lock:             # the pickle's own bytes, not pickled again inside a tuple
+                    try:                    # (a 1M-item dataset's second copy was ~150 MiB here and in the app)
+                        conn.send(("result-bytes", call_id, len(data)))
+                        conn.send_bytes(data)
+                    except (OSError, ValueError):
+                        pass
         finally:
             tokens.pop(call_id, None)
 

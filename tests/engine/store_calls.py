@@ -23,3 +23,9 @@ def report_then_wait_for_cancel(store, progress=None, cancel=None):
 def die(store):
     import os
     os._exit(3)
+
+
+def big_result(store, seed: int, n: int):
+    """A result far over the pipe's small-message size (sent as its own bytes), tagged by seed."""
+    import numpy as np
+    return seed, np.full(n, seed, dtype=np.int32)

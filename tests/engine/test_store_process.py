@@ -50,3 +50,25 @@ def test_opening_a_non_database_fails_in_the_caller(tmp_path):
     bad.write_bytes(b"not a database" * 100)
     with pytest.raises(Exception, match="not a database|file is not"):
         StoreProcess.open(str(bad))
+
+
+def test_large_results_of_concurrent_calls_come_back_whole_and_to_their_caller(remote):
+    """Results travel as a header then their pickle's raw bytes: several concurrent multi-MiB results
+    each reach the call that asked for them, intact, between small replies."""
+    import threading
+
+    import numpy as np
+    got: dict[int, tuple] = {}
+
+    def ask(seed: int) -> None:
+        got[seed] = remote.call(store_calls.big_result, seed, 500_000 + seed)
+
+    threads = [threading.Thread(target=ask, args=(s,)) for s in range(6)]
+    for t in threads:
+        t.start()
+    small = [remote.call(store_calls.count_datasets) for _ in range(5)]
+    for t in threads:
+        t.join()
+    assert small == [0] * 5 and sorted(got) == list(range(6))
+    for seed, (tag, arr) in got.items():
+        assert tag == seed and arr.shape == (500_000 + seed,) and np.all(arr == seed)
