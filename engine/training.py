@@ -110,6 +110,13 @@ def resolve_device(requested: str) -> tuple[str, str, str]:
     return "cpu", _cpu_name(), "/CPU:0"
 
 
+def examples_folder(store: Store, dataset_id: int):
+    """Where a dataset's exported training examples live (engine.models.lstm.examples), beside its
+    catalogue embeddings; one sub-folder per training set, reused while the data is unchanged."""
+    from pathlib import Path
+    return Path(store.artifact_root) / "examples" / f"dataset-{int(dataset_id)}"
+
+
 def run_training(config: TrainConfig, store: Store, progress=None, cancel: CancelToken | None = None) -> RunSummary:
     """Train, evaluate on TEST (when holdout), save and register. Nothing is registered or left on disk
     when cancelled (CancelledError) or failing."""
@@ -143,6 +150,7 @@ def run_training(config: TrainConfig, store: Store, progress=None, cancel: Cance
     split = time_split(ds) if config.holdout else None
     model = get_model_class(config.model)(**config.model_params())
     model.device = tf_device
+    model.example_cache = examples_folder(store, ds.info.id)
     mixed = kind == "gpu" and config.mixed_precision
     cluster = None
     if distributed:

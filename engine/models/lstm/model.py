@@ -88,6 +88,8 @@ class LSTMRecommender(Recommender):
         self.trials: list[dict] = []          # tuning trials (TrialStats as dicts), when tuned
         self.validation_fit = None            # towers trained on the validation split's TRAIN (not saved)
         self.tower_trainer = None         # None: train_towers here; engine.distributed sets a Ray one
+        self.example_cache = None         # folder for the exported training examples (None: in memory)
+        self.id_index: np.ndarray | None = None   # item -> id-embedding row of the trained towers
 
     @property
     def n_items(self) -> int:
@@ -103,6 +105,7 @@ class LSTMRecommender(Recommender):
         tf = quiet_import()
 
         from ...data.split import validation_split
+        from .examples import training_arrays
         from .text import tokenize_catalogue
         from .trainer import ValidationSet, train_towers
 
@@ -122,10 +125,11 @@ class LSTMRecommender(Recommender):
         with tf.device(self.device):
             val = validation_split(train) if cfg.patience > 0 or cfg.tune else None
             if val is not None and len(val.test_users):
+                val_arrays = training_arrays(val.train, self.example_cache)
                 if cfg.tune:
                     from .tuning import tune_lstm
                     tuned = tune_lstm(cfg, val, tokens, budget_s=cfg.budget_s, max_trials=cfg.max_trials,
-                                      progress=progress, cancel=cancel, device=self.device)
+                                      progress=progress, cancel=cancel, device=self.device, arrays=val_arrays)
                     self.config = cfg = tuned.config
                     self.trials = [dataclasses.asdict(t) for t in tuned.trials]
                     fitted, log = tuned.fitted, list(tuned.fitted.epochs)
@@ -133,22 +137,26 @@ class LSTMRecommender(Recommender):
                     vset = ValidationSet(val.train, val.test_users, val.test_items, cfg.max_len)
                     total = cfg.epochs * 2 if cfg.refit else cfg.epochs
                     fitted = train_towers(cfg, val.train, tokens, epochs=cfg.epochs, validation=vset,
-                                          progress=progress, cancel=cancel, device=self.device, total_epochs=total)
+                                          progress=progress, cancel=cancel, device=self.device, total_epochs=total,
+                                          arrays=val_arrays)
                     log = fitted.epochs
                 self.validation_fit = fitted
                 if cfg.refit:
                     fitted = train_towers(cfg, train, tokens, epochs=max(1, fitted.best_epoch), validation=None,
                                           progress=progress, cancel=cancel, device=self.device,
-                                          epoch_offset=len(log), total_epochs=len(log) + fitted.best_epoch)
+                                          epoch_offset=len(log), total_epochs=len(log) + fitted.best_epoch,
+                                          arrays=training_arrays(train, self.example_cache))
                     log = log + fitted.epochs
                     fitted.best_epoch = len(log)
             else:
                 fitted = train_towers(cfg, train, tokens, epochs=cfg.epochs, validation=None, progress=progress,
-                                      cancel=cancel, device=self.device)
+                                      cancel=cancel, device=self.device,
+                                      arrays=training_arrays(train, self.example_cache))
                 log = fitted.epochs
         self.item_matrix, self.user_tower = fitted.item_matrix, fitted.user_tower
         self.scale, self.offset = fitted.scale, fitted.offset
         self.keras_model, self.epochs, self.best_epoch = fitted.keras_model, log, fitted.best_epoch
+        self.id_index = fitted.id_index
 
     def validation_model(self) -> "LSTMRecommender":
         """The towers trained on the validation split's TRAIN (early stopping / the chosen tuning trial), as
@@ -212,6 +220,8 @@ class LSTMRecommender(Recommender):
             items = dict(item_codes=self.item_matrix.codes, item_scales=self.item_matrix.scales)
         else:
             items = dict(item_matrix=self.item_matrix)
+        if self.id_index is not None:
+            items["id_index"] = np.asarray(self.id_index, np.int32)
         np.savez(directory / "model.npz", **items, **self.user_tower.to_arrays())
         meta = dict(model=self.name, n_items=self.n_items, params=self.params(), scale=self.scale,
                     offset=self.offset, rating_range=list(self.rating_range), best_epoch=self.best_epoch,
@@ -238,6 +248,7 @@ class LSTMRecommender(Recommender):
             else:
                 model.item_matrix = np.asarray(z["item_matrix"], np.float32)
             model.user_tower = NumpyUserTower.from_arrays(z)
+            model.id_index = np.asarray(z["id_index"], np.int32) if "id_index" in z.files else None
         vocab = directory / "vocabulary.json"
         model.vocabulary = json.loads(vocab.read_text()) if vocab.exists() else []
         return model
