@@ -357,15 +357,16 @@ def anon_kib():
 rng = np.random.default_rng(0)     # stand-ins for the cached MiniLM vectors: same shape, same cost per batch
 tokens = rng.normal(size=(a.n_items + 1, 384)).astype(np.float32)
 tokens /= np.linalg.norm(tokens, axis=1, keepdims=True); tokens[0] = 0
-cfg = LSTMConfig(epochs=1, patience=0, refit=False, report_every=10)
+cfg = LSTMConfig(epochs=1000, patience=0, refit=False, report_every=10)   # stopped after the batches measured
 cancel, marks, peak = CancelToken(), {}, [0]
 def progress(u):
     if getattr(u, "batch", None):
-        marks[u.batch] = time.perf_counter(); peak[0] = max(peak[0], anon_kib())
-        if u.batch >= skip + batches:
+        step = (u.epoch - 1) * -(-len(a) // cfg.batch_size) + u.batch      # batches since the start
+        marks[step] = time.perf_counter(); peak[0] = max(peak[0], anon_kib())
+        if step >= skip + batches:
             cancel.cancel()
 try:
-    train_towers(cfg, None, tokens, epochs=1, validation=None, progress=progress, cancel=cancel,
+    train_towers(cfg, None, tokens, epochs=cfg.epochs, validation=None, progress=progress, cancel=cancel,
                  device="/CPU:0", arrays=a)
 except CancelledError:
     pass

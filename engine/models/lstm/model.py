@@ -90,6 +90,7 @@ class LSTMRecommender(Recommender):
         self.tower_trainer = None         # None: train_towers here; engine.distributed sets a Ray one
         self.example_cache = None         # folder for the exported training examples (None: in memory)
         self.id_index: np.ndarray | None = None   # item -> id-embedding row of the trained towers
+        self.warm_start = None            # a warm.WarmStart: fine-tune its towers instead of fresh ones
 
     @property
     def n_items(self) -> int:
@@ -120,10 +121,16 @@ class LSTMRecommender(Recommender):
                 texts, 64, cancel=cancel,
                 progress=lambda u: progress(StepProgress("encoding item texts (all-MiniLM-L6-v2)", u.done, u.total)))
             tokens, self.vocabulary = np.vstack([np.zeros((1, vectors.shape[1]), np.float32), vectors]), []
+        elif self.warm_start is not None:      # the parent's vocabulary: its token embeddings stay valid
+            from .text import tokenize_with_vocabulary
+            self.vocabulary = list(self.warm_start.vocabulary)
+            tokens = np.vstack([np.zeros((1, self.warm_start.text_len), np.int32),
+                                tokenize_with_vocabulary(texts, self.vocabulary, self.warm_start.text_len)])
         else:
             tokens, self.vocabulary = tokenize_catalogue(texts, cfg.max_tokens, cfg.text_len)
         with tf.device(self.device):
-            val = validation_split(train) if cfg.patience > 0 or cfg.tune else None
+            warm = self.warm_start
+            val = validation_split(train) if (cfg.patience > 0 or cfg.tune) and warm is None else None
             if val is not None and len(val.test_users):
                 val_arrays = training_arrays(val.train, self.example_cache)
                 if cfg.tune:
@@ -149,9 +156,11 @@ class LSTMRecommender(Recommender):
                     log = log + fitted.epochs
                     fitted.best_epoch = len(log)
             else:
+                arrays = training_arrays(train, self.example_cache)
                 fitted = train_towers(cfg, train, tokens, epochs=cfg.epochs, validation=None, progress=progress,
                                       cancel=cancel, device=self.device,
-                                      arrays=training_arrays(train, self.example_cache))
+                                      **(dict(arrays=arrays) if warm is None else
+                                         dict(arrays=warm.arrays(arrays), warm=warm.towers)))
                 log = fitted.epochs
         self.item_matrix, self.user_tower = fitted.item_matrix, fitted.user_tower
         self.scale, self.offset = fitted.scale, fitted.offset

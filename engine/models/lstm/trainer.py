@@ -84,7 +84,7 @@ class ValidationSet:
 def train_towers(cfg, train: Dataset | None, tokens: np.ndarray, *, epochs: int, validation: ValidationSet | None,
                  progress: Callable, cancel: CancelToken | None, device: str, epoch_offset: int = 0,
                  total_epochs: int | None = None, arrays: TrainingArrays | None = None, strategy=None,
-                 rank: int = 0) -> Fitted:
+                 rank: int = 0, warm=None) -> Fitted:
     """Train fresh towers on `train` (or on the given `arrays`) for up to `epochs` epochs (early stopping
     when `validation` is given).
 
@@ -92,7 +92,8 @@ def train_towers(cfg, train: Dataset | None, tokens: np.ndarray, *, epochs: int,
     on every worker on its own shard `arrays`: the variables are mirrored, Keras' optimizer all-reduces
     the gradients, and every decision (stop, cancel, best epoch) is taken on all-reduced values so that
     the workers never diverge. `rank` seeds the worker's shuffle. A call after others (`epoch_offset`
-    > 0, no validation) is the refit phase and reports as such ("refit 1/3")."""
+    > 0, no validation) is the refit phase and reports as such ("refit 1/3"). `warm`: a finished run's
+    Keras model whose weights the towers start from (warm.copy_weights; `arrays` maps its id rows)."""
     import contextlib
 
     from ...tfquiet import quiet_import
@@ -112,6 +113,9 @@ def train_towers(cfg, train: Dataset | None, tokens: np.ndarray, *, epochs: int,
                               user_units=cfg.user_units, max_len=cfg.max_len, use_item_ids=cfg.use_item_ids,
                               id_init=cfg.id_init, dense_bias=cfg.dense_bias, dropout=cfg.dropout,
                               text_vectors=np.issubdtype(tokens.dtype, np.floating))
+        if warm is not None:
+            from .warm import copy_weights
+            copy_weights(towers, warm)
         opt = keras.optimizers.Adam(cfg.learning_rate, clipnorm=cfg.clipnorm or None)
         paper = cfg.objective == "paper"
         train_vars = towers.item.trainable_variables + towers.user.trainable_variables + \
