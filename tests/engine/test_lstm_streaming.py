@@ -66,3 +66,18 @@ def test_the_export_is_reused_and_training_from_it_equals_training_in_memory(tra
     again.fit(train)
     assert list((tmp_path / "examples").iterdir()) == folders
     assert {p.name: p.stat().st_mtime_ns for p in folders[0].iterdir()} == stamp      # not written again
+
+
+def test_old_exports_are_pruned(train, tmp_path):
+    import os
+
+    from engine.models.lstm.examples import KEEP_EXPORTS, fingerprint, training_arrays
+    parts = [train.subset(np.arange(train.n_interactions) % 7 != k) for k in range(KEEP_EXPORTS + 2)]
+    for k, part in enumerate(parts):
+        training_arrays(part, tmp_path)
+        folder = tmp_path / fingerprint(part)
+        os.utime(folder, (1_000_000 + k, 1_000_000 + k))          # a distinct use time each
+    training_arrays(parts[0], tmp_path)                           # exported again: the newest now
+    left = {p.name for p in tmp_path.iterdir()}
+    assert len(left) == KEEP_EXPORTS
+    assert left == {fingerprint(p) for p in (parts[0], *parts[-(KEEP_EXPORTS - 1):])}

@@ -14,8 +14,8 @@ the interactions once, in (user, time) order, and each example as a pointer into
 A batch's histories are gathered from these at batch time for any L (`TrainingArrays.batch`), so the
 export does not depend on L and one export serves every setting the tuner tries. With a cache folder
 the files live in `<folder>/<fingerprint of the training set>/` (written under a temporary name, then
-renamed) and are opened with ``mmap_mode="r"``: a re-run on the same data reuses them, and the
-training loop's memory does not grow with the number of interactions. The shuffle is a keyed
+renamed; the four most recently used are kept) and are opened with ``mmap_mode="r"``: a re-run on the
+same data reuses them, and the training loop's memory does not grow with the number of interactions. The shuffle is a keyed
 pseudo-random permutation computed per batch (`permuted`), so it needs no O(N) index either."""
 from __future__ import annotations
 
@@ -176,4 +176,19 @@ def training_arrays(ds: Dataset, cache: Path | str | None = None) -> TrainingArr
                     raise
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+        prune(Path(cache), keep=folder)
+    else:
+        os.utime(folder)                       # recently used: pruned last
     return TrainingArrays.open(folder)
+
+
+KEEP_EXPORTS = 4     # a holdout run uses two (TRAIN and its validation TRAIN); older data's go first
+
+
+def prune(cache: Path, keep: Path, n: int = KEEP_EXPORTS) -> None:
+    """Delete all but the `n` most recently used exports in `cache` (never `keep`): appending data
+    changes the fingerprint, so the old exports would otherwise pile up."""
+    done = sorted((p for p in cache.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                  key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in [p for p in done if p != keep][n - 1:]:
+        shutil.rmtree(old, ignore_errors=True)
