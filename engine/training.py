@@ -187,6 +187,7 @@ def run_training(config: TrainConfig, store: Store, progress=None, cancel: Cance
         from .models.lstm.warm import WarmStart
         model.warm_start = WarmStart.from_run_dir(parent["directory"], config.warm_start)
     model.example_cache = examples_folder(store, ds.info.id)
+    model.catalogue_store = store
     mixed = kind == "gpu" and config.mixed_precision
     cluster = None
     if distributed:

@@ -82,6 +82,8 @@ class LSTMEASERecommender(Recommender):
     device = property(lambda self: self.lstm.device, lambda self, v: setattr(self.lstm, "device", v))
     example_cache = property(lambda self: self.lstm.example_cache,
                              lambda self, v: setattr(self.lstm, "example_cache", v))
+    catalogue_store = property(lambda self: self.lstm.catalogue_store,
+                               lambda self, v: setattr(self.lstm, "catalogue_store", v))
     config = property(lambda self: self.lstm.config)
     epochs = property(lambda self: self.lstm.epochs)
     best_epoch = property(lambda self: self.lstm.best_epoch)

@@ -91,6 +91,7 @@ class LSTMRecommender(Recommender):
         self.example_cache = None         # folder for the exported training examples (None: in memory)
         self.id_index: np.ndarray | None = None   # item -> id-embedding row of the trained towers
         self.warm_start = None            # a warm.WarmStart: fine-tune its towers instead of fresh ones
+        self.catalogue_store = None       # a Store: MiniLM item vectors through its catalogue cache
 
     @property
     def n_items(self) -> int:
@@ -115,11 +116,7 @@ class LSTMRecommender(Recommender):
         self.rating_range = (train.info.rating_min, train.info.rating_max)
         texts = [train.item_text(i) for i in range(train.n_items)]
         if cfg.text_encoder == "minilm":     # row 0 is the padding item, as in tokenize_catalogue
-            from ...encoder import load_encoder
-            from ...types import StepProgress
-            vectors = load_encoder("keras").encode(
-                texts, 64, cancel=cancel,
-                progress=lambda u: progress(StepProgress("encoding item texts (all-MiniLM-L6-v2)", u.done, u.total)))
+            vectors = self._encoder_vectors(train, texts, progress, cancel)
             tokens, self.vocabulary = np.vstack([np.zeros((1, vectors.shape[1]), np.float32), vectors]), []
         elif self.warm_start is not None:      # the parent's vocabulary: its token embeddings stay valid
             from .text import tokenize_with_vocabulary
@@ -166,6 +163,21 @@ class LSTMRecommender(Recommender):
         self.scale, self.offset = fitted.scale, fitted.offset
         self.keras_model, self.epochs, self.best_epoch = fitted.keras_model, log, fitted.best_epoch
         self.id_index = fitted.id_index
+
+    def _encoder_vectors(self, train: Dataset, texts: list[str], progress, cancel) -> np.ndarray:
+        """The MiniLM vectors of the catalogue: from the store's catalogue cache when there is a store
+        (only new or changed texts are encoded, and the next run, a warm start included, reuses them)."""
+        from ...types import StepProgress
+        label = "encoding item texts (all-MiniLM-L6-v2)"
+        if self.catalogue_store is not None:
+            from ...encoder.catalogue import encode_catalogue, load_catalogue_vectors
+            from ...encoder.weights import MODEL_NAME
+            encode_catalogue(self.catalogue_store, train, encoder="minilm", cancel=cancel,
+                             progress=lambda u: progress(StepProgress(label, u.done, u.total)))
+            return load_catalogue_vectors(self.catalogue_store, train, MODEL_NAME)
+        from ...encoder import load_encoder
+        return load_encoder("keras").encode(texts, 64, cancel=cancel,
+                                            progress=lambda u: progress(StepProgress(label, u.done, u.total)))
 
     def validation_model(self) -> "LSTMRecommender":
         """The towers trained on the validation split's TRAIN (early stopping / the chosen tuning trial), as
