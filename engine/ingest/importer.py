@@ -352,28 +352,38 @@ def _publish(store, s, raw, cur, ds_id: int, staged: int, parser, items, enc: st
     begin_write(raw, cancel=cancel, progress=wait, where=str(store.display_name))
     n_inter = cur.execute("SELECT COUNT(*) FROM interactions WHERE dataset_id = ?", (ds_id,)).fetchone()[0]
     cur.executemany("INSERT INTO users (dataset_id, idx, external_id) VALUES (?, ?, ?)",
-                    ((ds_id, i, u.decode(enc, FALLBACK)) for u, i in parser.umap.items()))
-    if items is not None:
-        cur.executemany("INSERT INTO items (dataset_id, idx, external_id, title, genres, description) "
-                        "VALUES (?, ?, ?, ?, ?, ?)",
-                        ((ds_id, k, items.ids[k], items.titles[k] or items.ids[k], items.genres[k],
-                          items.descriptions[k]) for k in range(len(items.ids))))
-    else:
-        def rows():
-            where = {k: j for j, k in enumerate(parser.text_k)}
-            for key, k in parser.imap.items():
-                ext = key.decode(enc, FALLBACK)
-                cells = parser.item_text.get(k)
-                if cells is None or parser.fields is None:
-                    yield ds_id, k, ext, ext, None, None
-                    continue
-                t, g, d = parser.fields.build(lambda c: cells[where[c]].decode(enc, FALLBACK))
-                yield ds_id, k, ext, t or ext, "|".join(g) or None, d
-        cur.executemany("INSERT INTO items (dataset_id, idx, external_id, title, genres, description) "
-                        "VALUES (?, ?, ?, ?, ?, ?)", rows())
+                    user_rows(ds_id, parser, enc))
+    cur.executemany(f"INSERT INTO items ({', '.join(ITEM_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)",
+                    item_rows(ds_id, parser, items, enc))
     raw.commit()
     check(cancel)
     return n_inter
+
+
+ITEM_COLUMNS = ("dataset_id", "idx", "external_id", "title", "genres", "description")
+
+
+def user_rows(ds_id: int, parser, enc: str):
+    """(dataset_id, idx, external_id) of every user the parser met (SQLite and PostgreSQL imports)."""
+    return ((ds_id, i, u.decode(enc, FALLBACK)) for u, i in parser.umap.items())
+
+
+def item_rows(ds_id: int, parser, items, enc: str):
+    """The ITEM_COLUMNS rows: from the item file when there is one, else from the items the parser met
+    (with their text cells when the interactions file carries them)."""
+    if items is not None:
+        yield from ((ds_id, k, items.ids[k], items.titles[k] or items.ids[k], items.genres[k],
+                     items.descriptions[k]) for k in range(len(items.ids)))
+        return
+    where = {k: j for j, k in enumerate(parser.text_k)}
+    for key, k in parser.imap.items():
+        ext = key.decode(enc, FALLBACK)
+        cells = parser.item_text.get(k)
+        if cells is None or parser.fields is None:
+            yield ds_id, k, ext, ext, None, None
+            continue
+        t, g, d = parser.fields.build(lambda c: cells[where[c]].decode(enc, FALLBACK))
+        yield ds_id, k, ext, t or ext, "|".join(g) or None, d
 
 
 def discard_dataset(store, raw, ds_id: int) -> None:

@@ -54,27 +54,9 @@ def write_postgres(store, s, det: DetectedFormat, name: str, items: ItemTable | 
     report(ImportProgress("writing", parser.rows_read, total, total, path))
     n_inter = bulk.merge(ds_id)
     enc = det.interactions.encoding
-    bulk.insert("users", ("dataset_id", "idx", "external_id"),
-                ((ds_id, i, u.decode(enc, FALLBACK)) for u, i in parser.umap.items()))
-    item_columns = ("dataset_id", "idx", "external_id", "title", "genres", "description")
-    if items is not None:
-        bulk.insert("items", item_columns,
-                    ((ds_id, k, items.ids[k], items.titles[k] or items.ids[k], items.genres[k],
-                      items.descriptions[k]) for k in range(len(items.ids))))
-        n_items = len(items.ids)
-    else:
-        def rows():
-            where = {k: j for j, k in enumerate(parser.text_k)}
-            for key, k in parser.imap.items():
-                ext = key.decode(enc, FALLBACK)
-                cells = parser.item_text.get(k)
-                if cells is None or parser.fields is None:
-                    yield ds_id, k, ext, ext, None, None
-                    continue
-                t, g, d = parser.fields.build(lambda c: cells[where[c]].decode(enc, FALLBACK))
-                yield ds_id, k, ext, t or ext, "|".join(g) or None, d
-        bulk.insert("items", item_columns, rows())
-        n_items = len(parser.imap)
+    bulk.insert("users", ("dataset_id", "idx", "external_id"), importer.user_rows(ds_id, parser, enc))
+    bulk.insert("items", importer.ITEM_COLUMNS, importer.item_rows(ds_id, parser, items, enc))
+    n_items = len(items.ids) if items is not None else len(parser.imap)
     bulk.close()
     check(cancel)
     rmin, rmax, thr = _scale(det, parser.rmin, parser.rmax)

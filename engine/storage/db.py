@@ -98,10 +98,11 @@ class Store:
     _sessions: sessionmaker
 
     @contextlib.contextmanager
-    def session(self) -> Iterator[Session]:
-        """One transaction: commit on success, roll back on any error."""
+    def _transaction(self, begin=None) -> Iterator[Session]:
         s = self._sessions()
         try:
+            if begin is not None:
+                begin(s)
             yield s
             s.commit()
         except BaseException:
@@ -109,27 +110,23 @@ class Store:
             raise
         finally:
             s.close()
+
+    def session(self) -> contextlib.AbstractContextManager[Session]:
+        """One transaction: commit on success, roll back on any error."""
+        return self._transaction()
 
     def call(self, fn, *args, **kwargs):
         """`fn(self, *args, **kwargs)`: the same call a StoreProcess handle runs in its process."""
         return fn(self, *args, **kwargs)
 
-    @contextlib.contextmanager
-    def write_session(self, *, progress=None, cancel=None) -> Iterator[Session]:
+    def write_session(self, *, progress=None, cancel=None) -> contextlib.AbstractContextManager[Session]:
         """One write transaction that starts by taking SQLite's write lock, waiting (with progress, and
         cancellable) while another program writes: use it to save finished work."""
-        s = self._sessions()
-        try:
+        def lock(s: Session) -> None:
             if self.is_sqlite:
                 begin_write(s.connection().connection.driver_connection, progress=progress, cancel=cancel,
                             where=str(self.display_name))
-            yield s
-            s.commit()
-        except BaseException:
-            s.rollback()
-            raise
-        finally:
-            s.close()
+        return self._transaction(lock)
 
     @property
     def is_sqlite(self) -> bool:

@@ -52,3 +52,25 @@ def test_dropout_trains_and_scores(split):
     assert all(np.isfinite(e["loss"]) and e["loss"] > 0 for e in model.epochs)
     scores = model.score(*split.history(int(split.test_users[0])))
     assert scores.shape == (120,) and np.isfinite(scores).all()
+
+
+def test_after_the_defaults_trials_move_one_knob_then_combine_the_winners():
+    from engine.models.lstm.model import LSTMConfig
+    from engine.models.lstm.tuning import base_point, combined_point, one_knob_points
+    base = LSTMConfig()
+    start = base_point(base, 0)
+    points = one_knob_points(base)
+    assert len(points) == 6
+    for point in points:                                  # each differs from the base in exactly one knob
+        assert sum(point[k] != start[k] for k in start) == 1
+    assert {k for p in points for k in p if p[k] != start[k]} == set(start)
+    dropout, longer = points[0], points[3]
+    assert longer["max_len"] == 50 and dropout["dropout"] == 0.2
+    # only the moves that beat the base are combined, and only when two or more did
+    results = [(p, 0.10) for p in points]
+    results[3], results[0] = (longer, 0.12), (dropout, 0.11)
+    assert combined_point(base, results, 0.105) == {**start, "max_len": 50, "dropout": 0.2}
+    assert combined_point(base, results, 0.115) is None
+    # a base at the edge of a range moves the other way
+    edge = one_knob_points(LSTMConfig(max_len=50, embedding_dim=256))
+    assert edge[3]["max_len"] == 10 and edge[1]["embedding_dim"] == 64
