@@ -7,6 +7,7 @@ baseline model it delegates to engine.runs.fit_baseline."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import platform
 import time
 from dataclasses import dataclass, field
@@ -136,7 +137,6 @@ def warm_start_config(store: Store, config: TrainConfig) -> tuple[TrainConfig, d
         raise EngineError(f"run {info.id} was trained on {info.dataset_name!r}, not {config.dataset!r}: "
                           f"a warm start continues on the run's own dataset")
     directory = run_path(store, info)
-    import json
     try:
         params = json.loads((directory / "model.json").read_text())["params"]
     except (OSError, KeyError, ValueError):
