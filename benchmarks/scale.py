@@ -362,7 +362,7 @@ cancel, marks, peak = CancelToken(), {}, [0]
 def progress(u):
     if getattr(u, "batch", None):
         step = (u.epoch - 1) * -(-len(a) // cfg.batch_size) + u.batch      # batches since the start
-        marks[step] = time.perf_counter(); peak[0] = max(peak[0], anon_kib())
+        marks[step] = (time.perf_counter(), time.process_time()); peak[0] = max(peak[0], anon_kib())
         if step >= skip + batches:
             cancel.cancel()
 try:
@@ -371,7 +371,8 @@ try:
 except CancelledError:
     pass
 b0, b1 = skip, max(marks)
-print(json.dumps({"rate": (b1 - b0) * cfg.batch_size / (marks[b1] - marks[b0]), "batches": b1 - b0,
+print(json.dumps({"rate": (b1 - b0) * cfg.batch_size / (marks[b1][0] - marks[b0][0]), "batches": b1 - b0,
+                  "cpu_rate": (b1 - b0) * cfg.batch_size / (marks[b1][1] - marks[b0][1]),
                   "peak_anon_mib": peak[0] / 1024, "examples": len(a)}))
 """
 
@@ -381,7 +382,7 @@ def section_train(ks: list[int], work: Path, batches: int) -> None:
     print(f"\n== LSTM training from the exported, memory-mapped examples (default settings: d 128, user LSTM 256, "
           f"batch 512, L 20; {TRAIN_ITEMS:,} items at every size; {batches} batches after 20 of warm-up) ==")
     print(f"{'K':>11} {'users':>8} {'examples':>11} {'id rows':>8} | {'export s':>8} {'RSS MiB':>7} | "
-          f"{'examples/s':>10} {'x ref':>6} | {'peak RSS':>8} {'anon MiB':>8}")
+          f"{'examples/s':>10} {'x ref':>6} {'ex/CPU-s':>8} {'x ref':>6} | {'peak RSS':>8} {'anon MiB':>8}")
     ref = None
     for k in ks:
         users = max(100, k * 162_500 // 25_000_000)
@@ -399,12 +400,16 @@ def section_train(ks: list[int], work: Path, batches: int) -> None:
                                       name])
             ref = json.loads(out)
             print(f"{'ref: ' + f'{k:,}':>11} {users:>8,} {ref['examples']:>11,} {e['ids']:>8,} | {'':>8} {'':>7} | "
-                  f"{ref['rate']:>10,.0f} {1.0:>6.2f} | {m_rss:>8.0f} {ref['peak_anon_mib']:>8.0f}   (in memory)")
+                  f"{ref['rate']:>10,.0f} {1.0:>6.2f} {ref['cpu_rate']:>8,.0f} {1.0:>6.2f} | {m_rss:>8.0f} "
+                  f"{ref['peak_anon_mib']:>8.0f}   (in memory)")
         _, _, rss, out = child([sys.executable, "-c", TRAIN, e["folder"], str(ROOT), "mmap", "20", str(batches)])
         r = json.loads(out)
         print(f"{k:>11,} {users:>8,} {r['examples']:>11,} {e['ids']:>8,} | {e['s']:>8.1f} {ex_rss:>7.0f} | "
-              f"{r['rate']:>10,.0f} {r['rate'] / ref['rate']:>6.2f} | {rss:>8.0f} {r['peak_anon_mib']:>8.0f}")
-    print("(export: load the dataset, build and write the example files once; a re-run reuses them. peak RSS "
+              f"{r['rate']:>10,.0f} {r['rate'] / ref['rate']:>6.2f} {r['cpu_rate']:>8,.0f} "
+              f"{r['cpu_rate'] / ref['cpu_rate']:>6.2f} | {rss:>8.0f} {r['peak_anon_mib']:>8.0f}")
+    print("(export: load the dataset, build and write the example files once; a re-run reuses them (then the "
+          "column is the time to fingerprint the data and open the files). ex/CPU-s: examples per CPU second of "
+          "the process, less sensitive to a shared machine's load than examples/s. peak RSS "
           "counts the memory-mapped pages the batches touched, which the kernel can drop; anon: the process's "
           "own memory, sampled every 10 batches; target: examples/s at 25M within 20 % of 100k, memory flat)")
 
