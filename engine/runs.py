@@ -51,9 +51,20 @@ class LoadedRun:
             return None
         if self._index is False:
             from .index import ItemIndex
-            idx = ItemIndex.load(self.directory)
+            idx = ItemIndex.load(self.directory, vectors=self.model.item_vectors())
             self._index = idx if idx is not None and idx.n_items == self.model.n_items else None
         return self._index
+
+    def forget_index(self) -> None:
+        """Look for the index again at the next use (it was built or rebuilt since the run was loaded)."""
+        self._index = False
+
+    def index_info(self) -> dict | None:
+        """index.json's facts about the run's index (kind, nlist, nprobe, recall, summary), or None."""
+        if self.directory is None:
+            return None
+        from .index import index_info
+        return index_info(self.directory)
 
     def top_candidates(self, items: np.ndarray, ratings: np.ndarray | None, n: int,
                        exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -133,12 +144,23 @@ def run_path(store: Store, info: RunInfo) -> Path:
 
 def load_run(store: Store, run_id: int) -> LoadedRun:
     """The run's model (from its files), its dataset and, for a holdout run, the same split."""
+    return run_from_parts(*run_parts(store, run_id))
+
+
+def run_parts(store: Store, run_id: int) -> tuple[RunInfo, Dataset, Path]:
+    """What of a run comes from the database: its row, its dataset, and the folder of its files. The app
+    reads these in its store process and opens the model files itself (`run_from_parts`), so the item
+    vectors (512 MiB at 1M items) are never copied between the processes."""
     with store.session() as s:
         info = repo.get_run(s, run_id)
-    ds = load_dataset(store, info.dataset_id)
+    return info, load_dataset(store, info.dataset_id), run_path(store, info)
+
+
+def run_from_parts(info: RunInfo, ds: Dataset, path: Path) -> LoadedRun:
+    """The loaded run from `run_parts`: the model read from its files (no database needed)."""
+    run_id = info.id
     if "positive_threshold" in info.config:
         ds = with_threshold(ds, info.config["positive_threshold"])
-    path = run_path(store, info)
     check_model_files(path)
     try:
         model = get_model_class(info.model).load(path)
@@ -151,7 +173,7 @@ def load_run(store: Store, run_id: int) -> LoadedRun:
                         "train the model again") from None
     split = time_split(ds) if info.holdout else None
     loaded = LoadedRun(info=info, dataset=ds, model=model, split=split)
-    loaded.directory = run_path(store, info)
+    loaded.directory = Path(path)
     return loaded
 
 

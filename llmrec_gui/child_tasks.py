@@ -76,3 +76,17 @@ def encode_in_child(store_url: str, dataset_id: int, progress=None, cancel=None)
         return encode_catalogue(store, load_dataset(store, int(dataset_id)), progress=progress, cancel=cancel)
     finally:
         store.close()
+
+
+def index_in_child(store_url: str, run_id: int, force: bool, progress=None, cancel=None) -> dict:
+    """The child's "Build index" entry (engine.index.build_run_index): a 1M-item build trains k-means and
+    holds a second copy of the vectors for minutes, so it runs here, at the lowest priority, and its
+    memory goes back to the system when it ends. Returns index_info's plain dict."""
+    from engine.index import build_run_index, index_info
+    from engine.storage import open_store
+    store = open_store(store_url)
+    try:
+        path = build_run_index(store, int(run_id), force=bool(force), progress=progress, cancel=cancel)
+        return {"run_id": int(run_id), **index_info(path.parent)}
+    finally:
+        store.close()

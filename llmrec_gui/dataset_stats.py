@@ -26,7 +26,7 @@ class DatasetStats:
 
 def compute_stats(store, dataset_id: int) -> DatasetStats:
     from engine.data.dataset import load_dataset
-    ds = load_dataset(store, dataset_id)
+    ds = load_dataset(store, dataset_id, with_text=False)     # counts only: no titles or descriptions
     r = ds.rating[~np.isnan(ds.rating)]
     values, counts = np.unique(r, return_counts=True) if len(r) else (np.zeros(0), np.zeros(0, dtype=int))
     per_item = np.sort(np.bincount(ds.item_idx, minlength=ds.n_items))[::-1]

@@ -20,3 +20,13 @@ def run_epochs(store, run_id: int) -> list[dict]:
     from engine.storage import repository as repo
     with store.session() as s:
         return repo.run_epochs(s, run_id)
+
+
+def run_index_info(store, run_id: int) -> dict | None:
+    """The run's ANN index facts (engine.index.index_info), or None when it has none."""
+    from engine.index import index_info
+    from engine.runs import run_path
+    from engine.storage import repository as repo
+    with store.session() as s:
+        info = repo.get_run(s, run_id)
+    return index_info(run_path(store, info))

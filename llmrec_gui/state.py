@@ -13,6 +13,7 @@ class AppState(QObject):
     dataset_changed = Signal(object)    # DatasetInfo | None
     runs_changed = Signal(list)         # list[RunInfo] of the current dataset
     run_changed = Signal(object)        # RunInfo | None
+    index_built = Signal(int)           # a run's ANN index was (re)built: its id
     user_changed = Signal(int)          # user index in the current dataset
     device_changed = Signal(str)        # compute device shown in the status bar
     message = Signal(str)               # transient status-bar text

@@ -13,7 +13,10 @@ def register(sub) -> None:
                                    "exact search is used and no index is built unless --force.")
     p.add_argument("--run", type=int, required=True)
     p.add_argument("--force", action="store_true", help="build even for a small catalogue")
-    p.add_argument("--kind", choices=("ivf", "hnsw"), default="ivf", help="IVF-Flat (default) or HNSW")
+    p.add_argument("--kind", choices=("ivf-sq8", "ivf", "hnsw"), default="ivf-sq8",
+                   help="ivf-sq8 (default: IVF over 8-bit codes, short list re-ranked exactly), ivf (IVF-Flat) or hnsw")
+    p.add_argument("--refine", type=int, default=2,
+                   help="ivf-sq8: re-rank refine x k codes exactly against the item vectors (default 2)")
     p.add_argument("--nlist", type=int, default=0, help="IVF lists (default about 4 sqrt(items))")
     p.add_argument("--nprobe", type=int, default=0,
                    help="IVF lists scanned per query (default: tuned at build time to reach --target-recall)")
@@ -43,20 +46,21 @@ def register(sub) -> None:
 def cmd_index(args, store) -> int:
     import time
 
-    from ..index import IndexParams, build_run_index
+    from ..index import IndexParams, build_run_index, index_info
     from .models import TextProgress
     start = time.perf_counter()
     show = not args.json and sys.stderr.isatty()
     path = build_run_index(store, args.run, force=args.force,
                            params=IndexParams(kind=args.kind, nlist=args.nlist, nprobe=args.nprobe,
-                                              target_recall=args.target_recall, m=args.m,
+                                              target_recall=args.target_recall, refine=args.refine, m=args.m,
                                               ef_construction=args.ef_construction, ef_search=args.ef_search),
                            progress=TextProgress() if show else None)
     seconds = time.perf_counter() - start
+    info = index_info(path.parent)
     if args.json:
-        emit_json({"run_id": args.run, "index": str(path), "seconds": round(seconds, 2)})
+        emit_json({"run_id": args.run, "index": str(path), "seconds": round(seconds, 2), **info})
     else:
-        print(f"run {args.run}: index written to {path} in {seconds:.1f} s")
+        print(f"run {args.run}: index written to {path} in {seconds:.1f} s ({info['summary']})")
     return 0
 
 

@@ -174,6 +174,7 @@ class ExplorerPanel(QWidget):
         self.search.vectors_ready.connect(self._semantic_ready)
         self.plain_words.feedback_changed.connect(lambda u: self.reload_user() if u == self.state.user else None)
         state.run_changed.connect(self._run_changed)
+        state.index_built.connect(self._index_built)
         state.user_changed.connect(self._user_changed)
         QShortcut(QKeySequence("Ctrl+U"), self, activated=self.users.search.setFocus)
         if actions is not None:
@@ -255,8 +256,12 @@ class ExplorerPanel(QWidget):
             return
         self._cancel_jobs()
         self._show_empty(f"Loading run {info.id} ({info.model})…", actions=False)
-        from engine.runs import load_run
-        self._start(load_run, self.state.store, info.id, on_done=self._run_loaded)
+        # the dataset comes from the store process; the model files are read here (no copy of the item
+        # vectors between the processes), and the per-run caches are built before the first pick
+        from engine.feedback import open_run_for_live
+        from engine.runs import run_parts
+        self._start(run_parts, self.state.store, info.id,
+                    on_done=lambda parts: self._start(open_run_for_live, *parts, on_done=self._run_loaded))
 
     def _run_loaded(self, loaded) -> None:
         run = self.state.run
@@ -282,12 +287,32 @@ class ExplorerPanel(QWidget):
         if user is None:
             saved = self.state.saved_user()
             user = saved if saved is not None and 0 <= saved < ds.n_users else default_user(loaded)
-        self.status.setText(f"Run {run.id}: {run.model} on {run.dataset_name}. "
-                            f"Candidates: top 100 by score, re-ranked live.")
+        self._show_status()
         self.state.user = None
         self.state.select_user(user)
         if self.auto_frontier:
             self._start_frontier()
+
+    def _show_status(self) -> None:
+        """The run and where its candidates come from: the ANN index (kind, nprobe, recall) or exact scoring."""
+        run = self.run
+        if run is None:
+            return
+        info = run.index_info() if run.use_index else None
+        where = (f"top 100 from the ANN index ({info['summary']})" if info and info.get("n_items") == run.model.n_items
+                 else "top 100 by score (exact)")
+        self.status.setText(f"Run {run.info.id}: {run.info.model} on {run.info.dataset_name}. "
+                            f"Candidates: {where}, re-ranked live.")
+
+    def _index_built(self, run_id: int) -> None:
+        """The run on screen got a (new) index: use it from now on, and re-score the user with it."""
+        if self.run is None or self.run.info.id != run_id:
+            return
+        self.run.forget_index()
+        self._show_status()
+        self._gen += 1
+        self.live = None
+        self.reload_user()
 
     # ---- user and the live list ------------------------------------------------------------
     def _user_picked(self, user: int) -> None:

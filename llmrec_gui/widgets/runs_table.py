@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QTableWidgetItem
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu, QTableWidgetItem
 
 from .read_only_table import ReadOnlyTable
 
@@ -12,12 +13,35 @@ COLUMNS = ("Run", "Model", "Objective", "Device", "Seconds") + METRICS
 
 class RunsTable(ReadOnlyTable):
     run_selected = Signal(object)   # RunInfo
+    index_requested = Signal(object)   # RunInfo: the context menu's "Build ANN index"
 
     def __init__(self, parent=None):
         super().__init__(COLUMNS, parent)
         self.horizontalHeader().setStretchLastSection(True)
         self.runs: list = []
         self.itemSelectionChanged.connect(self._emit)
+        self.build_index_action = QAction("Build ANN index…", self)
+        self.build_index_action.setToolTip("Index the run's item vectors (faiss) for fast candidate retrieval "
+                                           "in a large catalogue; a background job")
+        self.build_index_action.triggered.connect(self._request_index)
+
+    def selected_run(self):
+        rows = {i.row() for i in self.selectedIndexes()}
+        return self.runs[min(rows)] if rows else None
+
+    def contextMenuEvent(self, event) -> None:
+        row = self.rowAt(event.pos().y())
+        if row < 0:
+            return
+        self.selectRow(row)
+        menu = QMenu(self)
+        menu.addAction(self.build_index_action)
+        menu.exec(event.globalPos())
+
+    def _request_index(self) -> None:
+        run = self.selected_run()
+        if run is not None:
+            self.index_requested.emit(run)
 
     def set_runs(self, runs: list) -> None:
         self.blockSignals(True)
@@ -47,6 +71,6 @@ class RunsTable(ReadOnlyTable):
         self.blockSignals(False)
 
     def _emit(self) -> None:
-        rows = {i.row() for i in self.selectedIndexes()}
-        if rows:
-            self.run_selected.emit(self.runs[min(rows)])
+        run = self.selected_run()
+        if run is not None:
+            self.run_selected.emit(run)

@@ -13,10 +13,17 @@ from .. import workers
 from ..child_jobs import ChildJob
 
 
-def catalogue_vectors(store, dataset):
+def catalogue_vectors(store, dataset_id: int, n_items: int):
     """Store-process job: (share of the catalogue encoded, its vectors when all of it is, else None,
-    the encoder's cache name)."""
-    from engine.encoder.catalogue import catalogue_encoder, encoded_fraction, load_catalogue_vectors
+    the encoder's cache name). Takes the dataset's id, not the dataset: the app never pickles a whole
+    catalogue over to the store process (at 1M items: ~130 MiB of pickle and a copy there); the store
+    process reads the texts itself, and only when some of the catalogue was ever encoded."""
+    from engine.data.dataset import load_dataset
+    from engine.encoder.catalogue import (MODEL_NAME, STATIC_NAME, cache_path, catalogue_encoder, choose_encoder,
+                                          encoded_fraction, load_catalogue_vectors)
+    if n_items and not any(cache_path(store, dataset_id, n).exists() for n in (MODEL_NAME, STATIC_NAME)):
+        return 0.0, None, choose_encoder(n_items)
+    dataset = load_dataset(store, dataset_id)
     name = catalogue_encoder(store, dataset)
     fraction = encoded_fraction(store, dataset, name)
     return fraction, (load_catalogue_vectors(store, dataset, name) if fraction >= 1.0 else None), name
@@ -77,7 +84,7 @@ class SearchBox(QWidget):
 
     def _load_vectors(self) -> None:
         dataset = self.dataset
-        workers.run_async(catalogue_vectors, self.store, dataset,
+        workers.run_async(catalogue_vectors, self.store, dataset.info.id, dataset.n_items,
                           on_done=lambda r, d=dataset: self._vectors_loaded(d, *r), on_error=self.status.setText)
 
     def _vectors_loaded(self, dataset, fraction: float, vectors, encoder: str = "all-MiniLM-L6-v2") -> None:

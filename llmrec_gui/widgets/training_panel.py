@@ -1,6 +1,8 @@
 """The Train view: settings -> Start -> progress (epoch, examples/s, ETA) and live curves; Cancel;
-the runs table; the selected run beside the baselines. Every job runs in a child process
-(TensorFlow never loads in the GUI process); the panel only reads its queue."""
+the runs table; the selected run beside the baselines; "Build index" (the run's ANN candidate index,
+also in the runs table's context menu). Every job runs in a child process (TensorFlow never loads in
+the GUI process, and a 1M-item index build's memory leaves with its process); the panel only reads
+its queue."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
@@ -24,6 +26,7 @@ class TrainingPanel(QWidget):
     ready = Signal()                # runs table filled for the current dataset
     job_started = Signal()
     job_finished = Signal(str)      # "done" | "cancelled" | "failed"
+    index_finished = Signal(str)    # the index build: "done" | "cancelled" | "failed"
     explore_requested = Signal()
 
     def __init__(self, state, actions=None, parent=None):
@@ -40,6 +43,11 @@ class TrainingPanel(QWidget):
         self.probe_button = QPushButton("Detect devices")
         self.probe_button.setToolTip("Ask TensorFlow (in a separate process) which CPU/GPU it sees")
         self.explore_button = QPushButton("Explore selected run")
+        self.index_button = QPushButton("Build index")
+        self.index_button.setToolTip("Build the selected run's ANN candidate index (faiss IVF, nprobe tuned to "
+                                     "recall@100 0.98 against exact search) in the background; Cancel stops it")
+        self.index_label = QLabel()       # the selected run's index: kind, lists, nprobe, recall
+        self.index_label.setWordWrap(True)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress_label = QLabel("Idle.")
@@ -71,9 +79,11 @@ class TrainingPanel(QWidget):
         head = QHBoxLayout()
         head.addWidget(QLabel("<b>Runs</b> (select one to explore it)"))
         head.addStretch(1)
+        head.addWidget(self.index_button)
         head.addWidget(self.explore_button)
         rl.addLayout(head)
         rl.addWidget(self.runs)
+        rl.addWidget(self.index_label)
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.curves)
         right.addWidget(runs_box)
@@ -102,6 +112,8 @@ class TrainingPanel(QWidget):
         self.baselines_button.clicked.connect(self.fit_baselines)
         self.probe_button.clicked.connect(lambda: self.probe_devices(force=True))
         self.explore_button.clicked.connect(self.explore_requested)
+        self.index_button.clicked.connect(lambda: self.build_index())
+        self.runs.index_requested.connect(lambda run: self.build_index(run))
         self.runs.run_selected.connect(state.select_run)
         state.runs_changed.connect(self._runs_changed)
         state.run_changed.connect(self._run_changed)
@@ -120,12 +132,25 @@ class TrainingPanel(QWidget):
     def _run_changed(self, run) -> None:
         self.runs.select_id(None if run is None else run.id)
         self.compare.set_runs(run, self.state.runs)
+        self.index_label.clear()
+        if run is not None and self.state.store is not None:
+            from .. import workers
+            from ..queries import run_index_info
+            run_id = run.id
+            workers.run_async(run_index_info, self.state.store, run_id,
+                              on_done=lambda info: self._show_index(run_id, info))
         if run is not None and (self.job is None or not self.job.running) and self.state.store is not None:
             from .. import workers
             from ..queries import run_epochs
             run_id = run.id
             workers.run_async(run_epochs, self.state.store, run_id,
                               on_done=lambda rows: self._show_epochs(run_id, rows))
+
+    def _show_index(self, run_id: int, info: dict | None) -> None:
+        if self.state.run is None or self.state.run.id != run_id:
+            return
+        self.index_label.setText(f"Run {run_id}: candidates from its ANN index ({info['summary']})." if info else
+                                 f"Run {run_id}: no ANN index; candidates by scoring the whole catalogue (exact).")
 
     def _show_epochs(self, run_id: int, rows: list) -> None:
         if self.state.run is not None and self.state.run.id == run_id and (self.job is None or not self.job.running):
@@ -180,6 +205,8 @@ class TrainingPanel(QWidget):
     def _set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
         self.baselines_button.setEnabled(not running)
+        self.index_button.setEnabled(not running)
+        self.runs.build_index_action.setEnabled(not running)
         self.cancel_button.setEnabled(running)
 
     def _show_trial(self, t) -> None:
@@ -249,6 +276,62 @@ class TrainingPanel(QWidget):
         self.curves.clear()                    # the cancelled run's curves belong to no run
         self._run_changed(self.state.run)      # show the selected run's own curves again
         self.job_finished.emit("cancelled")
+
+    # ---- the ANN index ---------------------------------------------------------------
+    def build_index(self, run=None, force: bool | None = None) -> bool:
+        """Build `run`'s (default: the selected run's) ANN index in a child process. Below ANN_MIN_ITEMS
+        items exact search is fast and exact: the user is asked first (`force` answers for them)."""
+        from engine.index import ANN_MIN_ITEMS
+        run = run or self.state.run
+        if run is None or self.state.store is None or (self.job is not None and self.job.running):
+            return False
+        n_items = self.state.dataset.n_items if self.state.dataset is not None else 0
+        if force is None:
+            force = n_items >= ANN_MIN_ITEMS or self._confirm_small(n_items, ANN_MIN_ITEMS)
+            if not force:
+                return False
+        self.progress.setValue(0)
+        self.progress_label.setText(f"Building the ANN index of run {run.id} ({n_items:,} items)…")
+        self.job = ChildJob("llmrec_gui.child_tasks:index_in_child", self.state.store.url, run.id, bool(force),
+                            parent=self)
+        self.job.progress.connect(self._progress)
+        self.job.finished.connect(self._index_done)
+        self.job.failed.connect(lambda msg: self._index_ended(f"Index build failed: {msg}", "failed"))
+        self.job.cancelled.connect(lambda: self._index_ended(
+            "Index build cancelled; nothing was saved (the run keeps its previous candidates).", "cancelled"))
+        self.job.start()
+        self._set_running(True)
+        self.job_started.emit()
+        return True
+
+    def _confirm_small(self, n_items: int, floor: int) -> bool:
+        import os
+        if os.environ.get("LLMREC_GUI_NO_DIALOGS"):
+            self.progress_label.setText(f"{n_items:,} items: exact search is used below {floor:,}; no index built.")
+            return False
+        from PySide6.QtWidgets import QMessageBox
+        answer = QMessageBox.question(
+            self, "Build index", f"This catalogue has {n_items:,} items. Below {floor:,} exact scoring is fast and "
+            "exact, and the app uses it. Build an approximate index anyway?")
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _index_done(self, info: dict) -> None:
+        self._set_running(False)
+        self.progress.setValue(1000)
+        self.progress_label.setText(f"Run {info['run_id']}: index built ({info['summary']}); Explore now takes "
+                                    "its candidates from it.")
+        self._show_index(info["run_id"], info)
+        self.state.message.emit(f"Index built for run {info['run_id']}: {info['summary']}")
+        self.state.index_built.emit(int(info["run_id"]))
+        self.index_finished.emit("done")
+
+    def _index_ended(self, text: str, how: str) -> None:
+        self._set_running(False)
+        self.progress.setValue(0)
+        self.progress_label.setText(text)
+        if how == "failed":
+            self.state.error.emit(text)
+        self.index_finished.emit(how)
 
     # ---- devices ---------------------------------------------------------------------
     def probe_devices(self, force: bool = False) -> None:

@@ -76,3 +76,18 @@ def test_frontier_cli(tmp_path, capsys):
     assert [float(r["tradeoff"]) for r in table] == [0.0, 0.5, 1.0]
     assert np.isclose(float(table[0]["ndcg@10"]), data["rows"][0]["ndcg@10"])
     assert main(["--db", db, "frontier", "--run", "999"]) == 2
+
+
+def test_compact_keeps_cosines_and_skips_narrow_spaces(monkeypatch):
+    """A wide space (TF-IDF, EASE) shrinks to N x N with the same Gram matrix; a model's 128 dimensions
+    for 100 candidates are kept as they are (no N x N eigendecomposition on every pick)."""
+    from engine import frontier as fr
+    rng = np.random.default_rng(0)
+    wide = rng.normal(size=(30, 500)).astype(np.float32)
+    small = fr.compact(wide)
+    assert small.shape == (30, 30)
+    np.testing.assert_allclose(small @ small.T, wide @ wide.T, rtol=1e-3, atol=1e-2)
+    calls = []
+    monkeypatch.setattr(fr.np.linalg, "eigh", lambda m: calls.append(m.shape))
+    narrow = rng.normal(size=(100, 128)).astype(np.float32)
+    assert np.array_equal(fr.compact(narrow), narrow) and calls == []

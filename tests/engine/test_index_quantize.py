@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from engine.cli import main
-from engine.index import IndexParams, ItemIndex, auto_nlist, build_index, exact_search, recall
+from engine.index import IndexParams, ItemIndex, auto_nlist, build_index, exact_search, index_info, recall
 from engine.quantize import QuantizedVectors
 
 
@@ -37,7 +37,8 @@ def clustered(n: int, d: int, seed: int = 1) -> np.ndarray:
     return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
 
 
-def test_ivf_tunes_nprobe_to_the_recall_target_against_exact_search(tmp_path):
+@pytest.mark.parametrize("kind", ["ivf-sq8", "ivf"])
+def test_ivf_tunes_nprobe_to_the_recall_target_against_exact_search(tmp_path, kind):
     x = clustered(6000, 32)
     q = clustered(40, 32, seed=2)
     exact_ids, exact_sims = exact_search(x, q, 100, chunk=1000)      # chunked merge == brute force
@@ -45,8 +46,8 @@ def test_ivf_tunes_nprobe_to_the_recall_target_against_exact_search(tmp_path):
     assert recall(exact_ids, brute) == 1.0
     assert np.all(np.diff(exact_sims, axis=1) <= 1e-6)
     steps = []
-    index = build_index(x, queries=q, progress=steps.append, chunk=2000)
-    assert index.n_items == 6000 and index.params.kind == "ivf" and index.params.nlist == auto_nlist(6000) == 153
+    index = build_index(x, IndexParams(kind=kind), queries=q, progress=steps.append, chunk=2000)
+    assert index.n_items == 6000 and index.params.kind == kind and index.params.nlist == auto_nlist(6000) == 153
     assert [s.done for s in steps if s.stage == "indexing items"] == [2000, 4000, 6000]
     curve = index.tuning["recall_by_nprobe"]                          # powers of two up to the first >= 0.98
     probes = [int(p) for p in curve]
@@ -56,16 +57,45 @@ def test_ivf_tunes_nprobe_to_the_recall_target_against_exact_search(tmp_path):
     ids, _ = index.search(q, 100)
     assert recall(ids, exact_ids) >= 0.98
     index.save(tmp_path)                                              # nprobe and the curve travel with the file
-    again = ItemIndex.load(tmp_path)
+    again = ItemIndex.load(tmp_path, vectors=x)
     assert again.params == index.params and again.tuning == index.tuning
     assert np.array_equal(again.search(q, 100)[0], ids)
+    info = index_info(tmp_path)
+    assert info["kind"] == kind and info["nprobe"] == index.params.nprobe and info["recall"] >= 0.98
+    assert f"nprobe {index.params.nprobe}" in info["summary"] and index_info(tmp_path / "none") is None
     index.add(clustered(10, 32, seed=3))                              # new items: rows continue the numbering
     ids, _ = index.search(clustered(10, 32, seed=3)[:1], 1)
     assert ids[0, 0] == 6000
-    few = build_index(x[:600], IndexParams(nprobe=1))                  # 15 lists of ~40: one list < k
+    few = build_index(x[:600], IndexParams(kind=kind, nprobe=1))      # 15 lists of ~40: one list < k
     ids, _ = few.search(q, 300)
     assert few.params.nlist == 15 and (ids >= 0).all() and all(len(set(r)) == 300 for r in ids)
     assert few.index.nprobe == 1                                      # probing more was for those queries only
+
+
+def test_sq8_codes_are_re_ranked_exactly_against_the_item_vectors(tmp_path, monkeypatch):
+    """The short list read from 8-bit codes is re-ranked by exact inner products with the run's vectors;
+    without the vectors (a loaded index nobody attached them to) the codes' own order is used."""
+    import faiss
+    x = clustered(4000, 32)
+    q = clustered(30, 32, seed=2)
+    index = build_index(x, IndexParams(kind="ivf-sq8", nprobe=8), queries=q)
+    assert isinstance(index.index, faiss.IndexIVFScalarQuantizer) and index.vectors is x
+    ids, sims = index.search(q, 50)
+    exact = np.einsum("bkd,bd->bk", x[ids], q)
+    np.testing.assert_allclose(sims, exact, rtol=1e-5, atol=1e-6)     # the exact similarities, best first
+    assert np.all(np.diff(sims, axis=1) <= 0)
+    index.save(tmp_path)
+    bare = ItemIndex.load(tmp_path)
+    assert bare.params.kind == "ivf-sq8" and bare.vectors is None
+    b_ids, b_sims = bare.search(q, 50)
+    assert not np.allclose(b_sims, np.einsum("bkd,bd->bk", x[b_ids], q), atol=1e-6)   # code similarities
+    assert recall(b_ids, ids) >= 0.9
+    before, calls = faiss.omp_get_max_threads(), []
+    real = faiss.omp_set_num_threads
+    monkeypatch.setattr(faiss, "omp_set_num_threads", lambda n: calls.append(n) or real(n))
+    index.search(q[:1], 10)                                           # one query: one OpenMP thread, then restored
+    index.search(q, 10)                                               # a batch: the caller's threads
+    assert calls == [1, before] and faiss.omp_get_max_threads() == before
 
 
 def test_hnsw_stays_available_and_loadable(tmp_path):

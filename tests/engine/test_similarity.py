@@ -88,3 +88,23 @@ def test_genre_matrix_and_errors(ds):
     from engine.errors import EngineError
     with pytest.raises(EngineError):
         similarity_matrix([0, 1], "model", dataset=ds, model=VectorModel(None))
+
+
+def test_genre_index_gathered_from_distinct_sets_equals_the_item_by_item_build():
+    """genre_index indexes each distinct genre set once and gathers: the same CSR/CSC as row by row."""
+    from engine.similarity import SparseRows, genre_index
+
+    class SimpleNamespace:           # weak-referencable (the cache lives as long as the dataset)
+        def __init__(self, **kw):
+            self.__dict__.update(kw)
+    rng = np.random.default_rng(3)
+    pool = ["Drama", "Comedy", "War", "Red", "Sport"]
+    genres = [tuple(rng.choice(pool, rng.integers(0, 4))) for _ in range(500)]    # repeats and duplicates inside
+    ds = SimpleNamespace(genres=genres, n_items=len(genres))
+    got, names = genre_index(ds)
+    assert names == sorted({g for gs in genres for g in gs})
+    pos = {g: j for j, g in enumerate(names)}
+    rows = [sorted({pos[g] for g in gs}) for gs in genres]
+    want = SparseRows.from_lists(rows, [[1.0] * len(r) for r in rows], len(names))
+    for field in ("n_rows", "n_cols", "indptr", "indices", "data", "col_ptr", "col_rows", "col_data"):
+        assert np.array_equal(getattr(got, field), getattr(want, field)), field

@@ -89,7 +89,8 @@ from llmrec_gui.widgets.plain_words import understand_words
 store = open_store({str(films_db)!r})
 ds = load_dataset(store, "films")
 encode_catalogue(store, ds, backend="numpy")
-fraction, vectors, name = catalogue_vectors(store, ds)
+assert catalogue_vectors(store, 10**6, 5)[:2] == (0.0, None)      # nothing ever encoded: no dataset read
+fraction, vectors, name = catalogue_vectors(store, ds.info.id, ds.n_items)
 assert name == "all-MiniLM-L6-v2"
 set_semantic_vectors(ds, vectors, encoder=name)
 assert fraction == 1.0 and run_search(ds, "a toy robot", 3).hits
