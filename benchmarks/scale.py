@@ -17,9 +17,13 @@ Sections (each can be skipped):
   picker    1M user ids: the lazy model's search per keystroke (CPU of the GUI thread) vs the previous
             QStandardItemModel + QSortFilterProxyModel on the same ids.
   real      int8 vs float32 NDCG@10 of trained LSTM runs in --real-db (e.g. MovieTweetings, X-Wines).
+  train     LSTM training from the exported, memory-mapped examples at each --train-interactions size
+            (62,000 items, users grow with K; `--work DIR` keeps the databases and exports for a re-run):
+            export time and RSS, examples/s over --train-batches batches and peak RSS (child processes),
+            reference: the same loop on the 100k examples held in memory.
 
     nice -n 10 python benchmarks/scale.py [--interactions 100000,1000000] [--ann-items 100000,1000000]
-        [--sections demo,ann,int8,explore,app,picker,real] [--real-db DB] [--work DIR --reuse]
+        [--sections demo,ann,int8,explore,app,picker,real,train] [--real-db DB] [--work DIR --reuse]
 """
 from __future__ import annotations
 
@@ -452,6 +456,102 @@ def section_app(work: Path, run_id: int, timeout_s: float = 1200.0) -> None:
         print(log[-2000:])
 
 
+# ---- training that streams (child processes, for their RSS) -------------------------------------
+
+TRAIN_ITEMS = 62_000      # MovieLens-25M's catalogue, the same at every size: only interactions grow
+
+EXPORT = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[2])
+from engine.data.dataset import load_dataset
+from engine.models.lstm.examples import training_arrays
+from engine.storage import open_store
+store = open_store(sys.argv[1]); ds = load_dataset(store, sys.argv[3])
+t = time.perf_counter(); a = training_arrays(ds, sys.argv[4]); s = time.perf_counter() - t
+print(json.dumps({"folder": str(a.folder), "examples": len(a), "ids": int(a.id_index.max()), "s": s,
+                  "n": ds.n_interactions}))
+"""
+
+TRAIN = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[2])
+import numpy as np
+from engine.errors import CancelledError
+from engine.jobs import CancelToken
+from engine.models.lstm.examples import TrainingArrays, compute_examples
+from engine.models.lstm.model import LSTMConfig
+from engine.models.lstm.trainer import train_towers
+mode, skip, batches = sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+if mode == "memory":           # the reference: the same examples held in memory (no files)
+    from engine.data.dataset import load_dataset
+    from engine.storage import open_store
+    a = compute_examples(load_dataset(open_store(sys.argv[1]), sys.argv[6]))
+else:
+    a = TrainingArrays.open(sys.argv[1])
+def anon_kib():
+    for line in open("/proc/self/status"):
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1])
+rng = np.random.default_rng(0)     # stand-ins for the cached MiniLM vectors: same shape, same cost per batch
+tokens = rng.normal(size=(a.n_items + 1, 384)).astype(np.float32)
+tokens /= np.linalg.norm(tokens, axis=1, keepdims=True); tokens[0] = 0
+cfg = LSTMConfig(epochs=1000, patience=0, refit=False, report_every=10)   # stopped after the batches measured
+cancel, marks, peak = CancelToken(), {}, [0]
+def progress(u):
+    if getattr(u, "batch", None):
+        step = (u.epoch - 1) * -(-len(a) // cfg.batch_size) + u.batch      # batches since the start
+        marks[step] = (time.perf_counter(), time.process_time()); peak[0] = max(peak[0], anon_kib())
+        if step >= skip + batches:
+            cancel.cancel()
+try:
+    train_towers(cfg, None, tokens, epochs=cfg.epochs, validation=None, progress=progress, cancel=cancel,
+                 device="/CPU:0", arrays=a)
+except CancelledError:
+    pass
+b0, b1 = skip, max(marks)
+print(json.dumps({"rate": (b1 - b0) * cfg.batch_size / (marks[b1][0] - marks[b0][0]), "batches": b1 - b0,
+                  "cpu_rate": (b1 - b0) * cfg.batch_size / (marks[b1][1] - marks[b0][1]),
+                  "peak_anon_mib": peak[0] / 1024, "examples": len(a)}))
+"""
+
+
+def section_train(ks: list[int], work: Path, batches: int) -> None:
+    """examples/s over a fixed number of batches (after a warm-up) and peak memory, at each size."""
+    print(f"\n== LSTM training from the exported, memory-mapped examples (default settings: d 128, user LSTM 256, "
+          f"batch 512, L 20; {TRAIN_ITEMS:,} items at every size; {batches} batches after 20 of warm-up) ==")
+    print(f"{'K':>11} {'users':>8} {'examples':>11} {'id rows':>8} | {'export s':>8} {'RSS MiB':>7} | "
+          f"{'examples/s':>10} {'x ref':>6} {'ex/CPU-s':>8} {'x ref':>6} | {'peak RSS':>8} {'anon MiB':>8}")
+    ref = None
+    for k in ks:
+        users = max(100, k * 162_500 // 25_000_000)
+        name = f"train-{k}"
+        db = work / f"{name}.db"
+        if not db.exists():
+            child([sys.executable, "-m", "engine.cli", "--db", str(db), "--artifacts", str(work / "art"), "demo",
+                   "--users", str(users), "--items", str(TRAIN_ITEMS), "--interactions", str(k), "--name", name,
+                   "--json"])
+        cache = work / "examples" / name
+        _, _, ex_rss, out = child([sys.executable, "-c", EXPORT, str(db), str(ROOT), name, str(cache)])
+        e = json.loads(out)
+        if ref is None:           # the reference: the same training loop on the examples held in memory
+            _, _, m_rss, out = child([sys.executable, "-c", TRAIN, str(db), str(ROOT), "memory", "20", str(batches),
+                                      name])
+            ref = json.loads(out)
+            print(f"{'ref: ' + f'{k:,}':>11} {users:>8,} {ref['examples']:>11,} {e['ids']:>8,} | {'':>8} {'':>7} | "
+                  f"{ref['rate']:>10,.0f} {1.0:>6.2f} {ref['cpu_rate']:>8,.0f} {1.0:>6.2f} | {m_rss:>8.0f} "
+                  f"{ref['peak_anon_mib']:>8.0f}   (in memory)")
+        _, _, rss, out = child([sys.executable, "-c", TRAIN, e["folder"], str(ROOT), "mmap", "20", str(batches)])
+        r = json.loads(out)
+        print(f"{k:>11,} {users:>8,} {r['examples']:>11,} {e['ids']:>8,} | {e['s']:>8.1f} {ex_rss:>7.0f} | "
+              f"{r['rate']:>10,.0f} {r['rate'] / ref['rate']:>6.2f} {r['cpu_rate']:>8,.0f} "
+              f"{r['cpu_rate'] / ref['cpu_rate']:>6.2f} | {rss:>8.0f} {r['peak_anon_mib']:>8.0f}")
+    print("(export: load the dataset, build and write the example files once; a re-run reuses them (then the "
+          "column is the time to fingerprint the data and open the files). ex/CPU-s: examples per CPU second of "
+          "the process, less sensitive to a shared machine's load than examples/s. peak RSS "
+          "counts the memory-mapped pages the batches touched, which the kernel can drop; anon: the process's "
+          "own memory, sampled every 10 batches; target: examples/s at 25M within 20 % of 100k, memory flat)")
+
+
 # ---- user picker ---------------------------------------------------------------------------------
 
 def section_picker(n: int) -> None:
@@ -538,9 +638,11 @@ def main() -> None:
     ap.add_argument("--explore-no-index", action="store_true",
                     help="explore section with exact scoring only (skips the index build)")
     ap.add_argument("--jitter-source", help="jitter.npz from an earlier run's ann section (real vectors + noise scale)")
+    ap.add_argument("--train-interactions", default="100000,1000000,25000000")
+    ap.add_argument("--train-batches", type=int, default=200)
     ap.add_argument("--reuse", action="store_true",
                     help="explore/app: reuse the database, run and index in --work from an earlier run")
-    ap.add_argument("--sections", default="demo,ann,int8,explore,app,picker,real")
+    ap.add_argument("--sections", default="demo,ann,int8,explore,app,picker,real,train")
     ap.add_argument("--real-db", help="database with trained LSTM runs (holdout) for the int8 comparison")
     ap.add_argument("--work", help="folder for the databases (default: a temporary folder)")
     args = ap.parse_args()
@@ -559,6 +661,8 @@ def main() -> None:
                                  not args.explore_no_index, args.reuse)
     if "app" in sections and run_id is not None:
         section_app(work, run_id)
+    if "train" in sections:
+        section_train([int(k) for k in args.train_interactions.split(",")], work, args.train_batches)
     if "picker" in sections:
         section_picker(args.picker_users)
     if "real" in sections and args.real_db:

@@ -102,6 +102,7 @@ def _worker_loop(config: dict) -> None:
     strategy = tf.distribute.MultiWorkerMirroredStrategy()
     arrays = ray.get(config["shards"][rank])          # this worker's shard only
     common = ray.get(config["common"])
+    arrays.items, arrays.feats = common["items"], common["feats"]
     arrays.id_index, arrays.log_q = common["id_index"], common["log_q"]
 
     class Cancel:    # the driver's cancel, polled at train_towers' (collective) check points
@@ -118,8 +119,8 @@ def _worker_loop(config: dict) -> None:
                           device="/CPU:0", epoch_offset=config["epoch_offset"],
                           total_epochs=config["total_epochs"], arrays=arrays, strategy=strategy, rank=rank)
     weights = [np.asarray(w) for w in fitted.keras_model.get_weights()]
-    events.put(("worker", WorkerReport(rank=rank, examples=len(arrays.target),
-                                       shard_digest=digest(arrays.hist, arrays.target),
+    events.put(("worker", WorkerReport(rank=rank, examples=len(arrays),
+                                       shard_digest=digest(arrays.pos, arrays.target),
                                        weights_digest=digest(*weights), host=socket.gethostname())))
     if rank == 0:
         with tempfile.TemporaryDirectory() as tmp:
@@ -185,7 +186,7 @@ class RayTowerTrainer:
             self._scratch.cleanup()
 
     def __call__(self, cfg, train, tokens, *, epochs, validation, progress, cancel: CancelToken | None, device,
-                 epoch_offset: int = 0, total_epochs: int | None = None):
+                 epoch_offset: int = 0, total_epochs: int | None = None, arrays=None):
         import ray
         from ray.train import RunConfig, ScalingConfig
         from ray.train.tensorflow import TensorflowTrainer
@@ -193,15 +194,16 @@ class RayTowerTrainer:
 
         from .models.lstm.trainer import training_arrays
 
-        arrays = training_arrays(train, cfg.max_len)
-        n = len(arrays.target)
+        arrays = arrays if arrays is not None else training_arrays(train)
+        n = len(arrays)
         if n < self.workers:
             raise EngineError(f"only {n} training examples for {self.workers} workers")
         shards = [arrays.shard(rows) for rows in shard_rows(n, self.workers, cfg.seed)]
-        self.log.shard_digests.append([digest(s.hist, s.target) for s in shards])
+        self.log.shard_digests.append([digest(s.pos, s.target) for s in shards])
         for s in shards:
-            s.id_index = s.log_q = None       # shared once, in `common`
-        common = {"tokens": tokens, "id_index": arrays.id_index, "log_q": arrays.log_q, "validation": validation}
+            s.items = s.feats = s.id_index = s.log_q = None       # shared once, in `common`
+        common = {"tokens": tokens, "items": np.asarray(arrays.items), "feats": np.asarray(arrays.feats),
+                  "id_index": arrays.id_index, "log_q": arrays.log_q, "validation": validation}
         events = Queue()
         control = _control_actor().remote()
         config = {"cfg": cfg, "epochs": epochs, "epoch_offset": epoch_offset, "total_epochs": total_epochs,

@@ -3,9 +3,11 @@
 * New users need nothing: the user tower encodes any history, so a user appended to the dataset
   (`llmrec import --append`) gets recommendations from their history at once.
 * New items (appended after the run was trained) get vectors from their text through the run's own
-  item tower (the saved Keras model; the cold-start id row, as for items never seen in training).
+  item tower (the saved Keras model; the cold-start id row, as for items never seen in training):
+  a text-LSTM run tokenises them with its vocabulary, a MiniLM run encodes them with the encoder
+  (or takes their vectors from the catalogue cache) and applies its trained projection.
   `fold_in_items` registers a new run whose item matrix is the old one plus these rows, and extends a
-  copy of the run's ANN index in place (HNSW takes new rows; no rebuild).
+  copy of the run's ANN index in place (no rebuild).
 
 Until a run is folded in, items newer than it are ignored in histories and never recommended.
 """
@@ -22,31 +24,34 @@ from .jobs import check
 from .types import StepProgress
 
 
-def encode_item_texts(run_dir: Path, texts: list[str], *, batch: int = 4096, cancel=None) -> np.ndarray:
-    """(len(texts), d) unit vectors from the run's item tower, text only (imports TensorFlow)."""
+def encode_item_texts(run_dir: Path, texts: list[str], *, batch: int = 4096, cancel=None,
+                      text_vectors: np.ndarray | None = None) -> np.ndarray:
+    """(len(texts), d) unit vectors from the run's item tower with the cold-start id row (imports
+    TensorFlow). A text-LSTM run tokenises with its own vocabulary; a MiniLM run reads the encoder's
+    vectors of the texts (`text_vectors` when the caller has them, e.g. from the catalogue cache, else
+    encoded here) under its trained projection."""
     import keras
     run_dir = Path(run_dir)
     if not (run_dir / "model.keras").exists():
         raise EngineError(f"{run_dir} has no model.keras: new items need the run's item tower")
     params = json.loads((run_dir / "model.json").read_text()).get("params", {})
-    if params.get("text_encoder", "lstm") != "lstm":
-        raise EngineError(f"{run_dir}: fold-in of new items needs a run whose item tower reads text with its own "
-                          f"LSTM (train with --text-encoder lstm); this run reads {params['text_encoder']} vectors: "
-                          f"retrain it to include the new items")
+    encoder = params.get("text_encoder", "lstm")
     full = keras.saving.load_model(run_dir / "model.keras", safe_mode=True, compile=False)
     tower = full.get_layer("item_tower")
-    text_len = int(tower.inputs[0].shape[1])
-    vocab = json.loads((run_dir / "vocabulary.json").read_text())
-    if vocab[:2] == ["", "[UNK]"]:
-        vocab = vocab[2:]
-    vec = keras.layers.TextVectorization(output_sequence_length=text_len, standardize="lower_and_strip_punctuation",
-                                         vocabulary=vocab)
+    if encoder == "minilm":
+        if text_vectors is None:
+            from .encoder import load_encoder
+            text_vectors = load_encoder("keras").encode(texts, 64, cancel=cancel)
+        inputs = np.asarray(text_vectors, np.float32)
+    else:
+        from .models.lstm.text import tokenize_with_vocabulary
+        vocab = json.loads((run_dir / "vocabulary.json").read_text())
+        inputs = tokenize_with_vocabulary(texts, vocab, int(tower.inputs[0].shape[1]))
     out = []
     for a in range(0, len(texts), batch):
         check(cancel)
-        tokens = np.asarray(vec(texts[a:a + batch]), np.int32)
-        ids = np.zeros(len(tokens), np.int32)                 # the shared cold-start id row
-        out.append(np.asarray(tower([tokens, ids], training=False), np.float32))
+        ids = np.zeros(len(inputs[a:a + batch]), np.int32)             # the shared cold-start id row
+        out.append(np.asarray(tower([inputs[a:a + batch], ids], training=False), np.float32))
     return np.vstack(out) if out else np.zeros((0, tower.outputs[0].shape[-1]), np.float32)
 
 
@@ -68,7 +73,12 @@ def fold_in_items(store, run_id: int, *, progress=None, cancel=None) -> int:
     directory = run_path(store, loaded.info)
     if progress is not None:
         progress(StepProgress("encoding new items", 0, new - old))
-    vectors = encode_item_texts(directory, [ds.item_text(i) for i in range(old, new)], cancel=cancel)
+    cached = None
+    if model.config.text_encoder == "minilm":
+        from .encoder.catalogue import cached_vectors
+        cached = cached_vectors(store, ds, range(old, new))
+    vectors = encode_item_texts(directory, [ds.item_text(i) for i in range(old, new)], cancel=cancel,
+                                text_vectors=cached)
     if progress is not None:
         progress(StepProgress("encoding new items", new - old, new - old))
     if isinstance(model.item_matrix, QuantizedVectors):
@@ -77,6 +87,8 @@ def fold_in_items(store, run_id: int, *, progress=None, cancel=None) -> int:
                                              np.concatenate([model.item_matrix.scales, add.scales]))
     else:
         model.item_matrix = np.vstack([model.item_matrix, vectors])
+    if getattr(model, "id_index", None) is not None:        # the new items read the cold-start id row
+        model.id_index = np.concatenate([model.id_index, np.zeros(new - old, np.int32)])
     import keras
     model.keras_model = keras.saving.load_model(directory / "model.keras", safe_mode=True, compile=False)
     check(cancel)

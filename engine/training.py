@@ -7,6 +7,7 @@ baseline model it delegates to engine.runs.fit_baseline."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import platform
 import time
 from dataclasses import dataclass, field
@@ -49,11 +50,12 @@ class TrainConfig:
     workers: int = 1              # > 1: data-parallel on Ray (engine.distributed), LSTM only
     ray_address: str | None = None  # join this Ray cluster; None: start a local one
     extra: dict = field(default_factory=dict)  # further LSTMConfig fields (text_len, max_tokens, ...)
+    warm_start: int | None = None  # fine-tune this finished LSTM run on its dataset's current data
 
     def model_params(self) -> dict:
         d = dataclasses.asdict(self)
         extra = d.pop("extra")
-        for k in ("dataset", "model", "device", "holdout", "mixed_precision", "workers", "ray_address"):
+        for k in ("dataset", "model", "device", "holdout", "mixed_precision", "workers", "ray_address", "warm_start"):
             d.pop(k)
         return {**d, **extra}
 
@@ -110,11 +112,49 @@ def resolve_device(requested: str) -> tuple[str, str, str]:
     return "cpu", _cpu_name(), "/CPU:0"
 
 
+def examples_folder(store: Store, dataset_id: int):
+    """Where a dataset's exported training examples live (engine.models.lstm.examples), beside its
+    catalogue embeddings; one sub-folder per training set, reused while the data is unchanged."""
+    from pathlib import Path
+    return Path(store.artifact_root) / "examples" / f"dataset-{int(dataset_id)}"
+
+
+WARM_START_EPOCHS = 2
+
+
+def warm_start_config(store: Store, config: TrainConfig) -> tuple[TrainConfig, dict]:
+    """The config of a warm start from run `config.warm_start`: its dataset, holdout and model settings,
+    `config.epochs` epochs (no tuning, no early stopping: the parent chose its settings)."""
+    from .runs import run_path
+    from .storage import repository as repo
+    with store.session() as s:
+        info = repo.get_run(s, config.warm_start)
+    if info.model != "lstm":
+        raise EngineError(f"run {info.id} is a {info.model} run: warm start fine-tunes LSTM runs")
+    if config.workers > 1 or config.ray_address:
+        raise EngineError("a warm start trains on one machine: drop --workers / --ray-address")
+    if config.dataset and config.dataset not in (info.dataset_name, str(info.dataset_id)):
+        raise EngineError(f"run {info.id} was trained on {info.dataset_name!r}, not {config.dataset!r}: "
+                          f"a warm start continues on the run's own dataset")
+    directory = run_path(store, info)
+    try:
+        params = json.loads((directory / "model.json").read_text())["params"]
+    except (OSError, KeyError, ValueError):
+        raise EngineError(f"run {info.id} has no readable model files in {directory}") from None
+    params = {**params, "epochs": config.epochs, "tune": False, "patience": 0, "refit": False}
+    new = dataclasses.replace(config, dataset=info.dataset_name, model="lstm", holdout=info.holdout, tune=False,
+                              patience=0, refit=False, **{k: params[k] for k in ("objective",) if k in params})
+    return new, {"params": params, "directory": directory}
+
+
 def run_training(config: TrainConfig, store: Store, progress=None, cancel: CancelToken | None = None) -> RunSummary:
     """Train, evaluate on TEST (when holdout), save and register. Nothing is registered or left on disk
     when cancelled (CancelledError) or failing."""
     from .storage import repository as repo
     progress = progress or no_progress
+    parent = None
+    if config.warm_start is not None:
+        config, parent = warm_start_config(store, config)
     distributed = config.workers > 1 or bool(config.ray_address)
     if distributed:
         from .distributed import require_ray
@@ -141,8 +181,13 @@ def run_training(config: TrainConfig, store: Store, progress=None, cancel: Cance
     start = time.perf_counter()
     ds = load_dataset(store, config.dataset)
     split = time_split(ds) if config.holdout else None
-    model = get_model_class(config.model)(**config.model_params())
+    model = get_model_class(config.model)(**(config.model_params() if parent is None else parent["params"]))
     model.device = tf_device
+    if parent is not None:
+        from .models.lstm.warm import WarmStart
+        model.warm_start = WarmStart.from_run_dir(parent["directory"], config.warm_start)
+    model.example_cache = examples_folder(store, ds.info.id)
+    model.catalogue_store = store
     mixed = kind == "gpu" and config.mixed_precision
     cluster = None
     if distributed:

@@ -21,14 +21,18 @@ TABLE_KEYS = ("ndcg@10", "ndcg_se@10", "recall@10", "hit_rate@10", "mrr@10", "nd
 
 def register(sub) -> None:
     p = sub.add_parser("train", help="train a model (or fit a baseline) and register the run")
-    p.add_argument("--dataset", required=True)
+    p.add_argument("--dataset", help="the dataset to train on (a warm start uses its run's dataset)")
     p.add_argument("--model", default="lstm", choices=("lstm", "lstm_ease", "ease", "als", "itemknn", "popularity"),
                    help="lstm_ease: the LSTM blended with EASE, weight chosen on validation")
     p.add_argument("--objective", choices=("paper", "softmax"))
     p.add_argument("--text-encoder", choices=("lstm", "minilm"),
                    help="LSTM item text: the pretrained encoder's frozen vectors under a trainable projection "
                         "(minilm, default: it won on validation) or a text LSTM trained from scratch (lstm)")
-    p.add_argument("--epochs", type=at_least(1), help="most epochs per training (early stopping on validation decides)")
+    p.add_argument("--epochs", type=at_least(1), help="most epochs per training (early stopping on validation "
+                   "decides); with --warm-start: the epochs of fine-tuning (default 2)")
+    p.add_argument("--warm-start", type=int, metavar="RUN",
+                   help="fine-tune the finished LSTM run RUN on its dataset's current data (e.g. after "
+                        "`import --append`): new items get id rows, new users need nothing; a new run")
     p.add_argument("--budget", type=float, metavar="SECONDS",
                    help="LSTM: seconds for choosing its settings on the validation split (default 900)")
     p.add_argument("--trials", type=int, metavar="N", help="LSTM: at most N tuning trials (default: the budget decides)")
@@ -128,8 +132,14 @@ def _train(args, store, progress) -> dict:
         if exc.name != "engine.training":
             raise
         run_training = None
+    if args.dataset is None and getattr(args, "warm_start", None) is None:
+        raise UsageError("train needs --dataset (or --warm-start RUN)")
     if run_training is not None:
-        kwargs = {k: v for k, v in dict(dataset=args.dataset, model=args.model, objective=args.objective,
+        if getattr(args, "warm_start", None) is not None:
+            from ..training import WARM_START_EPOCHS
+            args.epochs = args.epochs or WARM_START_EPOCHS
+        kwargs = {k: v for k, v in dict(dataset=args.dataset or "", warm_start=getattr(args, "warm_start", None),
+                                         model=args.model, objective=args.objective,
                                          epochs=args.epochs, device=args.device, seed=args.seed,
                                          holdout=args.holdout, tune=args.tune, budget_s=args.budget,
                                          max_trials=args.trials, workers=args.workers,

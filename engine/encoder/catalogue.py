@@ -152,6 +152,15 @@ def load_catalogue_vectors(store, dataset, encoder: str | None = None) -> np.nda
     return np.stack([known[h] for h in hashes]).astype(np.float32) if len(hashes) else np.zeros((0, DIM), np.float32)
 
 
+def cached_vectors(store, dataset, items, encoder: str = MODEL_NAME) -> np.ndarray | None:
+    """(len(items), 384) cached vectors of some items' current texts, or None unless all are cached."""
+    known = _read_cache(cache_path(store, dataset.info.id, encoder))
+    keys = [hashlib.sha1(dataset.item_text(int(i)).encode("utf-8")).hexdigest() for i in items]
+    if not keys or not all(k in known for k in keys):
+        return None
+    return np.stack([known[k] for k in keys]).astype(np.float32)
+
+
 def attach(store, dataset) -> np.ndarray:
     """Load the catalogue vectors and register them (and their encoder's name) as the dataset's
     ``semantic`` similarity space."""

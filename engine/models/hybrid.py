@@ -80,6 +80,10 @@ class LSTMEASERecommender(Recommender):
 
     # the LSTM's training record stands for the model's (training.py reads these)
     device = property(lambda self: self.lstm.device, lambda self, v: setattr(self.lstm, "device", v))
+    example_cache = property(lambda self: self.lstm.example_cache,
+                             lambda self, v: setattr(self.lstm, "example_cache", v))
+    catalogue_store = property(lambda self: self.lstm.catalogue_store,
+                               lambda self, v: setattr(self.lstm, "catalogue_store", v))
     config = property(lambda self: self.lstm.config)
     epochs = property(lambda self: self.lstm.epochs)
     best_epoch = property(lambda self: self.lstm.best_epoch)

@@ -1,5 +1,5 @@
-"""The training settings: model, objective, the main hyperparameters (with tooltips), device, and the
-Ray workers / cluster address for data-parallel training."""
+"""The training settings: model, objective, the main hyperparameters (with tooltips), device, the
+Ray workers / cluster address for data-parallel training, and a warm start from a finished LSTM run."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
@@ -38,6 +38,12 @@ class TrainingForm(QGroupBox):
             self.objective.addItem(key, key)
             self.objective.setItemData(self.objective.count() - 1, text, Qt.ItemDataRole.ToolTipRole)
         self.objective.setToolTip("\n".join(f"{k}: {t}" for k, t in OBJECTIVES))
+        self.warm = QComboBox()
+        self.warm.addItem("none: train from scratch", None)
+        self.warm.setToolTip("Fine-tune a finished LSTM run of this dataset on its current data (after appending "
+                             "new interactions, users or items) for a few epochs, with the run's own settings; "
+                             "new items get item-id rows, new users need nothing. The result is a new run.")
+        form.addRow("Warm start from:", self.warm)
         form.addRow("Model:", self.model)
         form.addRow("Objective:", self.objective)
         self.params: dict = {}
@@ -73,7 +79,7 @@ class TrainingForm(QGroupBox):
         self.device.addItem("CPU", "cpu")
         self.device.setToolTip("Where TensorFlow trains; the list shows what TensorFlow sees (probed in a "
                                "separate process)")
-        for combo in (self.model, self.objective, self.device):     # long names must not widen the form
+        for combo in (self.model, self.objective, self.device, self.warm):     # long names must not widen the form
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(16)
         form.addRow("Device:", self.device)
@@ -87,14 +93,49 @@ class TrainingForm(QGroupBox):
         form.addRow("Workers:", self.workers)
         form.addRow("Cluster:", self.cluster)
         self.model.currentIndexChanged.connect(self._model_changed)
+        self.warm.currentIndexChanged.connect(self._warm_changed)
         self.extra: dict = {}
+        self._scratch_epochs: int | None = None      # the epochs set before a warm start was chosen
 
     def _model_changed(self) -> None:
+        warm = self.warm.currentData() is not None
         lstm = self.model.currentData() in TF_MODELS
-        for w in [self.objective, self.device, self.tune, self.budget, *self.params.values()]:
-            w.setEnabled(lstm)
-        for w in (self.workers, self.cluster):       # data-parallel training: the LSTM alone
-            w.setEnabled(self.model.currentData() == "lstm")
+        self.model.setEnabled(not warm)
+        self.holdout.setEnabled(not warm)           # a warm start keeps its run's split
+        for w in [self.objective, self.tune, self.budget, *self.params.values()]:
+            w.setEnabled(lstm and not warm)        # a warm start keeps its run's settings...
+        self.device.setEnabled(lstm)
+        self.params["epochs"].setEnabled(lstm)      # ...and trains for a few epochs
+        for w in (self.workers, self.cluster):       # data-parallel training: the LSTM alone, from scratch
+            w.setEnabled(self.model.currentData() == "lstm" and not warm)
+
+    def _warm_changed(self) -> None:
+        from engine.training import WARM_START_EPOCHS
+        epochs = self.params["epochs"]
+        if self.warm.currentData() is not None:
+            if self.model.currentData() != "lstm":
+                self.model.setCurrentIndex(self.model.findData("lstm"))
+            if self._scratch_epochs is None:         # remember the from-scratch epochs for "none"
+                self._scratch_epochs = epochs.value()
+                epochs.setValue(WARM_START_EPOCHS)
+        elif self._scratch_epochs is not None:
+            epochs.setValue(self._scratch_epochs)
+            self._scratch_epochs = None
+        self._model_changed()
+
+    def set_runs(self, runs: list) -> None:
+        """The finished LSTM runs of the current dataset, newest first, as warm-start choices."""
+        keep = self.warm.currentData()
+        self.warm.blockSignals(True)
+        self.warm.clear()
+        self.warm.addItem("none: train from scratch", None)
+        for r in sorted((r for r in runs if r.model == "lstm"), key=lambda r: r.id, reverse=True):
+            ndcg = (r.metrics or {}).get("ndcg@10")
+            label = f"run {r.id}: LSTM" + (f", NDCG@10 {ndcg:.4f}" if ndcg is not None else "")
+            self.warm.addItem(label, r.id)
+        self.warm.setCurrentIndex(max(0, self.warm.findData(keep)))
+        self.warm.blockSignals(False)
+        self._warm_changed()
 
     def set_devices(self, devices: list[tuple[str, str]]) -> None:
         keep = self.device.currentData()
@@ -109,6 +150,9 @@ class TrainingForm(QGroupBox):
         from engine.training import TrainConfig
         if self.model.currentData() not in TF_MODELS:
             return TrainConfig(dataset=dataset, model=self.model.currentData(), holdout=self.holdout.isChecked())
+        if self.warm.currentData() is not None:
+            return TrainConfig(dataset=dataset, warm_start=int(self.warm.currentData()), tune=False,
+                               epochs=self.params["epochs"].value(), device=self.device.currentData())
         values = {name: w.value() for name, w in self.params.items()}
         return TrainConfig(dataset=dataset, model=self.model.currentData(), objective=self.objective.currentData(),
                            device=self.device.currentData(), holdout=self.holdout.isChecked(),

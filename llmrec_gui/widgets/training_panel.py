@@ -125,6 +125,7 @@ class TrainingPanel(QWidget):
     # ---- runs ------------------------------------------------------------------------
     def _runs_changed(self, runs: list) -> None:
         self.runs.set_runs(runs)
+        self.form.set_runs(runs)
         self.compare.set_runs(self.state.run, runs)
         self.ready.emit()
 
@@ -168,8 +169,11 @@ class TrainingPanel(QWidget):
         self.trials = []
         self.trials_label.clear()
         self.progress.setValue(0)
-        self.progress_label.setText(f"Starting {config.model} (loading TensorFlow in a separate process)…"
-                                    if config.model == "lstm" else f"Fitting {config.model}…")
+        self.progress_label.setText(
+            f"Warm-starting run {config.warm_start} (loading TensorFlow in a separate process)…"
+            if getattr(config, "warm_start", None) is not None else
+            f"Starting {config.model} (loading TensorFlow in a separate process)…"
+            if config.model == "lstm" else f"Fitting {config.model}…")
         self.job = ChildJob("llmrec_gui.child_tasks:train_in_child", config, self.state.store.url, parent=self)
         self.job.progress.connect(self._progress)
         self.job.finished.connect(self._finished)

@@ -128,6 +128,8 @@ def test_fold_in_new_items_from_text_and_extend_the_index(store, tmp_path):
     assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5) and not np.allclose(v[0], v[1])
     index = ItemIndex.load(run_path(store, new.info))
     assert index.n_items == 306 and ItemIndex.load(run_path(store, old.info)).n_items == 300
-    ids, _ = index.search(v[:1], 1)
-    assert ids[0, 0] == 300                                # the new row is found in the extended index
+    # the new rows are found in the extended index (the tiny model's six new vectors are within 0.003 of
+    # each other in cosine, below the 8-bit codes' resolution, so any of them may come first)
+    ids, _ = index.search(v, 6)
+    assert set(ids[:, 0].tolist()) <= set(range(300, 306)) and all(300 + j in ids[j] for j in range(6))
     assert new.index is not None and len(new.recommend(5, 10)[0]) == 10

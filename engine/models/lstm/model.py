@@ -88,6 +88,10 @@ class LSTMRecommender(Recommender):
         self.trials: list[dict] = []          # tuning trials (TrialStats as dicts), when tuned
         self.validation_fit = None            # towers trained on the validation split's TRAIN (not saved)
         self.tower_trainer = None         # None: train_towers here; engine.distributed sets a Ray one
+        self.example_cache = None         # folder for the exported training examples (None: in memory)
+        self.id_index: np.ndarray | None = None   # item -> id-embedding row of the trained towers
+        self.warm_start = None            # a warm.WarmStart: fine-tune its towers instead of fresh ones
+        self.catalogue_store = None       # a Store: MiniLM item vectors through its catalogue cache
 
     @property
     def n_items(self) -> int:
@@ -103,6 +107,7 @@ class LSTMRecommender(Recommender):
         tf = quiet_import()
 
         from ...data.split import validation_split
+        from .examples import training_arrays
         from .text import tokenize_catalogue
         from .trainer import ValidationSet, train_towers
 
@@ -111,21 +116,24 @@ class LSTMRecommender(Recommender):
         self.rating_range = (train.info.rating_min, train.info.rating_max)
         texts = [train.item_text(i) for i in range(train.n_items)]
         if cfg.text_encoder == "minilm":     # row 0 is the padding item, as in tokenize_catalogue
-            from ...encoder import load_encoder
-            from ...types import StepProgress
-            vectors = load_encoder("keras").encode(
-                texts, 64, cancel=cancel,
-                progress=lambda u: progress(StepProgress("encoding item texts (all-MiniLM-L6-v2)", u.done, u.total)))
+            vectors = self._encoder_vectors(train, texts, progress, cancel)
             tokens, self.vocabulary = np.vstack([np.zeros((1, vectors.shape[1]), np.float32), vectors]), []
+        elif self.warm_start is not None:      # the parent's vocabulary: its token embeddings stay valid
+            from .text import tokenize_with_vocabulary
+            self.vocabulary = list(self.warm_start.vocabulary)
+            tokens = np.vstack([np.zeros((1, self.warm_start.text_len), np.int32),
+                                tokenize_with_vocabulary(texts, self.vocabulary, self.warm_start.text_len)])
         else:
             tokens, self.vocabulary = tokenize_catalogue(texts, cfg.max_tokens, cfg.text_len)
         with tf.device(self.device):
-            val = validation_split(train) if cfg.patience > 0 or cfg.tune else None
+            warm = self.warm_start
+            val = validation_split(train) if (cfg.patience > 0 or cfg.tune) and warm is None else None
             if val is not None and len(val.test_users):
+                val_arrays = training_arrays(val.train, self.example_cache)
                 if cfg.tune:
                     from .tuning import tune_lstm
                     tuned = tune_lstm(cfg, val, tokens, budget_s=cfg.budget_s, max_trials=cfg.max_trials,
-                                      progress=progress, cancel=cancel, device=self.device)
+                                      progress=progress, cancel=cancel, device=self.device, arrays=val_arrays)
                     self.config = cfg = tuned.config
                     self.trials = [dataclasses.asdict(t) for t in tuned.trials]
                     fitted, log = tuned.fitted, list(tuned.fitted.epochs)
@@ -133,22 +141,43 @@ class LSTMRecommender(Recommender):
                     vset = ValidationSet(val.train, val.test_users, val.test_items, cfg.max_len)
                     total = cfg.epochs * 2 if cfg.refit else cfg.epochs
                     fitted = train_towers(cfg, val.train, tokens, epochs=cfg.epochs, validation=vset,
-                                          progress=progress, cancel=cancel, device=self.device, total_epochs=total)
+                                          progress=progress, cancel=cancel, device=self.device, total_epochs=total,
+                                          arrays=val_arrays)
                     log = fitted.epochs
                 self.validation_fit = fitted
                 if cfg.refit:
                     fitted = train_towers(cfg, train, tokens, epochs=max(1, fitted.best_epoch), validation=None,
                                           progress=progress, cancel=cancel, device=self.device,
-                                          epoch_offset=len(log), total_epochs=len(log) + fitted.best_epoch)
+                                          epoch_offset=len(log), total_epochs=len(log) + fitted.best_epoch,
+                                          arrays=training_arrays(train, self.example_cache))
                     log = log + fitted.epochs
                     fitted.best_epoch = len(log)
             else:
+                arrays = training_arrays(train, self.example_cache)
                 fitted = train_towers(cfg, train, tokens, epochs=cfg.epochs, validation=None, progress=progress,
-                                      cancel=cancel, device=self.device)
+                                      cancel=cancel, device=self.device,
+                                      **(dict(arrays=arrays) if warm is None else
+                                         dict(arrays=warm.arrays(arrays), warm=warm.towers)))
                 log = fitted.epochs
         self.item_matrix, self.user_tower = fitted.item_matrix, fitted.user_tower
         self.scale, self.offset = fitted.scale, fitted.offset
         self.keras_model, self.epochs, self.best_epoch = fitted.keras_model, log, fitted.best_epoch
+        self.id_index = fitted.id_index
+
+    def _encoder_vectors(self, train: Dataset, texts: list[str], progress, cancel) -> np.ndarray:
+        """The MiniLM vectors of the catalogue: from the store's catalogue cache when there is a store
+        (only new or changed texts are encoded, and the next run, a warm start included, reuses them)."""
+        from ...types import StepProgress
+        label = "encoding item texts (all-MiniLM-L6-v2)"
+        if self.catalogue_store is not None:
+            from ...encoder.catalogue import encode_catalogue, load_catalogue_vectors
+            from ...encoder.weights import MODEL_NAME
+            encode_catalogue(self.catalogue_store, train, encoder="minilm", cancel=cancel,
+                             progress=lambda u: progress(StepProgress(label, u.done, u.total)))
+            return load_catalogue_vectors(self.catalogue_store, train, MODEL_NAME)
+        from ...encoder import load_encoder
+        return load_encoder("keras").encode(texts, 64, cancel=cancel,
+                                            progress=lambda u: progress(StepProgress(label, u.done, u.total)))
 
     def validation_model(self) -> "LSTMRecommender":
         """The towers trained on the validation split's TRAIN (early stopping / the chosen tuning trial), as
@@ -212,6 +241,8 @@ class LSTMRecommender(Recommender):
             items = dict(item_codes=self.item_matrix.codes, item_scales=self.item_matrix.scales)
         else:
             items = dict(item_matrix=self.item_matrix)
+        if self.id_index is not None:
+            items["id_index"] = np.asarray(self.id_index, np.int32)
         np.savez(directory / "model.npz", **items, **self.user_tower.to_arrays())
         meta = dict(model=self.name, n_items=self.n_items, params=self.params(), scale=self.scale,
                     offset=self.offset, rating_range=list(self.rating_range), best_epoch=self.best_epoch,
@@ -238,6 +269,7 @@ class LSTMRecommender(Recommender):
             else:
                 model.item_matrix = np.asarray(z["item_matrix"], np.float32)
             model.user_tower = NumpyUserTower.from_arrays(z)
+            model.id_index = np.asarray(z["id_index"], np.int32) if "id_index" in z.files else None
         vocab = directory / "vocabulary.json"
         model.vocabulary = json.loads(vocab.read_text()) if vocab.exists() else []
         return model

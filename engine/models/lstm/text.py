@@ -17,3 +17,16 @@ def tokenize_catalogue(texts: list[str], max_tokens: int, text_len: int = 0) -> 
     vec.adapt(texts, batch_size=1024)
     tokens = np.asarray(vec(texts), dtype=np.int32)
     return np.vstack([np.zeros((1, text_len), np.int32), tokens]), [str(w) for w in vec.get_vocabulary()]
+
+
+def tokenize_with_vocabulary(texts: list[str], vocabulary: list[str], text_len: int) -> np.ndarray:
+    """(len(texts), T) int32 token ids with a trained run's vocabulary (no padding row): new items read
+    by the run's own item tower (fold-in, warm start)."""
+    import keras
+    vocab = list(vocabulary)
+    if vocab[:2] == ["", "[UNK]"]:          # get_vocabulary() lists the padding and OOV tokens first
+        vocab = vocab[2:]
+    vec = keras.layers.TextVectorization(output_sequence_length=text_len, standardize="lower_and_strip_punctuation",
+                                         vocabulary=vocab)
+    out = [np.asarray(vec(texts[a:a + 4096]), np.int32) for a in range(0, len(texts), 4096)]
+    return np.vstack(out) if out else np.zeros((0, text_len), np.int32)

@@ -3,7 +3,6 @@ run once per batch over the batch's distinct items (histories, targets and negat
 per-epoch validation in numpy, early stopping on validation NDCG@10 with the best weights restored."""
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -11,11 +10,12 @@ from typing import Any, Callable
 import numpy as np
 
 from ...data.dataset import Dataset
-from ...errors import CancelledError, EngineError
+from ...errors import CancelledError
 from ...jobs import CancelToken
 from ...types import EpochStats
 from .numpy_tower import NumpyUserTower
-from .sequences import build_examples, time_order, user_inputs, window
+from .examples import TrainingArrays, training_arrays
+from .sequences import time_order, user_inputs, window
 
 
 @dataclass
@@ -28,6 +28,7 @@ class Fitted:
     keras_model: Any
     epochs: list[dict] = field(default_factory=list)
     best_epoch: int = 0
+    id_index: np.ndarray | None = None   # item -> id-embedding row (warm start extends it)
 
 
 class ValidationSet:
@@ -80,40 +81,10 @@ class ValidationSet:
         return float(np.sum(recalls)), float(np.sum(ndcgs)), len(recalls)
 
 
-@dataclass
-class TrainingArrays:
-    """The exported training examples (one row per positive after a history) and the catalogue-wide
-    arrays every data-parallel worker shares; `hist`, `hist_r`, `target` may be one worker's shard."""
-    hist: np.ndarray
-    hist_r: np.ndarray
-    target: np.ndarray
-    id_index: np.ndarray      # item -> row of the id embedding (0: no TRAIN positive, cold start)
-    log_q: np.ndarray         # log sampling probability of each item as a target (logQ correction)
-    n_items: int
-
-    def shard(self, rows: np.ndarray) -> "TrainingArrays":
-        return dataclasses.replace(self, hist=self.hist[rows], hist_r=self.hist_r[rows], target=self.target[rows])
-
-
-def training_arrays(train: Dataset, max_len: int) -> TrainingArrays:
-    hist, hist_r, target = build_examples(train, max_len)
-    if len(target) == 0:
-        raise EngineError("not enough interactions to train the LSTM: no user has a positive after an "
-                          "earlier interaction")
-    n_items = train.n_items
-    # the item-id embedding covers items with a TRAIN positive; the others share row 0 (cold start)
-    known = np.zeros(n_items + 1, bool)
-    known[target] = True
-    id_index = np.where(known, np.cumsum(known), 0).astype(np.int32)
-    counts = np.bincount(target, minlength=n_items + 1).astype(np.float64)
-    log_q = np.log(np.maximum(counts, 1) / max(counts.sum(), 1)).astype(np.float32)
-    return TrainingArrays(hist, hist_r, target.astype(np.int32), id_index, log_q, n_items)
-
-
 def train_towers(cfg, train: Dataset | None, tokens: np.ndarray, *, epochs: int, validation: ValidationSet | None,
                  progress: Callable, cancel: CancelToken | None, device: str, epoch_offset: int = 0,
                  total_epochs: int | None = None, arrays: TrainingArrays | None = None, strategy=None,
-                 rank: int = 0) -> Fitted:
+                 rank: int = 0, warm=None) -> Fitted:
     """Train fresh towers on `train` (or on the given `arrays`) for up to `epochs` epochs (early stopping
     when `validation` is given).
 
@@ -121,7 +92,8 @@ def train_towers(cfg, train: Dataset | None, tokens: np.ndarray, *, epochs: int,
     on every worker on its own shard `arrays`: the variables are mirrored, Keras' optimizer all-reduces
     the gradients, and every decision (stop, cancel, best epoch) is taken on all-reduced values so that
     the workers never diverge. `rank` seeds the worker's shuffle. A call after others (`epoch_offset`
-    > 0, no validation) is the refit phase and reports as such ("refit 1/3")."""
+    > 0, no validation) is the refit phase and reports as such ("refit 1/3"). `warm`: a finished run's
+    Keras model whose weights the towers start from (warm.copy_weights; `arrays` maps its id rows)."""
     import contextlib
 
     from ...tfquiet import quiet_import
@@ -132,8 +104,8 @@ def train_towers(cfg, train: Dataset | None, tokens: np.ndarray, *, epochs: int,
     from .towers import build_towers, export_user_tower, head_weights
 
     keras.utils.set_random_seed(cfg.seed)
-    a = arrays if arrays is not None else training_arrays(train, cfg.max_len)
-    hist, hist_r, target, n_items = a.hist, a.hist_r, a.target, a.n_items
+    a = arrays if arrays is not None else training_arrays(train)
+    n_items = a.n_items
     n_rep = strategy.num_replicas_in_sync if strategy is not None else 1
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         towers = build_towers(n_tokens=cfg.max_tokens + 2, text_len=tokens.shape[1], n_ids=int(a.id_index.max()) + 1,
@@ -141,6 +113,9 @@ def train_towers(cfg, train: Dataset | None, tokens: np.ndarray, *, epochs: int,
                               user_units=cfg.user_units, max_len=cfg.max_len, use_item_ids=cfg.use_item_ids,
                               id_init=cfg.id_init, dense_bias=cfg.dense_bias, dropout=cfg.dropout,
                               text_vectors=np.issubdtype(tokens.dtype, np.floating))
+        if warm is not None:
+            from .warm import copy_weights
+            copy_weights(towers, warm)
         opt = keras.optimizers.Adam(cfg.learning_rate, clipnorm=cfg.clipnorm or None)
         paper = cfg.objective == "paper"
         train_vars = towers.item.trainable_variables + towers.user.trainable_variables + \
@@ -227,11 +202,14 @@ def train_towers(cfg, train: Dataset | None, tokens: np.ndarray, *, epochs: int,
     def scale_offset() -> tuple[float, float]:
         return head_weights(towers) if paper else (float(inv_temp), 0.0)
 
-    n = len(target)
+    n = len(a)
     bs = int(cfg.batch_size)
     n_batches = max(1, -(-n // bs))
-    data = tf.data.Dataset.from_tensor_slices((hist, hist_r, target))
-    data = data.shuffle(n, seed=cfg.seed + rank, reshuffle_each_iteration=True).batch(bs).prefetch(2)
+
+    def epoch_data(epoch: int):
+        """The epoch's batches streamed from the (memory-mapped) examples, built one batch ahead."""
+        return tf.data.Dataset.from_generator(lambda: a.batches(bs, L, cfg.seed + rank, epoch),
+                                              output_signature=tuple(spec)).prefetch(2)
     total = total_epochs or epochs
     log: list[dict] = []
     best = (-1.0, 0, None)  # (ndcg, epoch, weights)
@@ -240,7 +218,7 @@ def train_towers(cfg, train: Dataset | None, tokens: np.ndarray, *, epochs: int,
     for epoch in range(epochs):
         t0 = time.perf_counter()
         loss_sum, seen = 0.0, 0
-        for bi, (h, hr, t) in enumerate(data):
+        for bi, (h, hr, t) in enumerate(epoch_data(epoch)):
             loss = float(step(h, hr, t))
             loss_sum += loss
             seen += 1
@@ -285,4 +263,4 @@ def train_towers(cfg, train: Dataset | None, tokens: np.ndarray, *, epochs: int,
         best_epoch = best[1]
     scale, offset = scale_offset()
     return Fitted(item_matrix=item_matrix(), user_tower=export_user_tower(towers), scale=scale, offset=offset,
-                  keras_model=towers.full, epochs=log, best_epoch=best_epoch)
+                  keras_model=towers.full, epochs=log, best_epoch=best_epoch, id_index=a.id_index)

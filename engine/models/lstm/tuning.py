@@ -79,7 +79,7 @@ def combined_point(base, results: list[tuple[dict, float]], base_value: float) -
 
 
 def tune_lstm(base, val, tokens, *, budget_s: float, max_trials: int = 0, progress=None, cancel=None,
-              device: str = "/CPU:0") -> TuneResult:
+              device: str = "/CPU:0", arrays=None) -> TuneResult:
     """Search settings on `val` (a Split carved from TRAIN). Reports every EpochStats of every trial and
     one TrialStats per finished trial through `progress`."""
     import keras
@@ -88,6 +88,9 @@ def tune_lstm(base, val, tokens, *, budget_s: float, max_trials: int = 0, progre
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     report = progress or (lambda _u: None)
     n_items = val.train.n_items
+    if arrays is None:                  # one export of the examples serves every trial
+        from .examples import training_arrays
+        arrays = training_arrays(val.train)
     vsets: dict[int, ValidationSet] = {}
     start = time.perf_counter()
     deadline = start + budget_s
@@ -114,7 +117,7 @@ def tune_lstm(base, val, tokens, *, budget_s: float, max_trials: int = 0, progre
                     raise optuna.TrialPruned()
 
         fitted = train_towers(cfg, val.train, tokens, epochs=cfg.epochs, validation=vsets[cfg.max_len],
-                              progress=on_update, cancel=cancel, device=device)
+                              progress=on_update, cancel=cancel, device=device, arrays=arrays)
         value = max(e["val_ndcg10"] for e in fitted.epochs)
         if value > best["value"]:
             best.update(value=value, config=cfg, fitted=fitted, epoch=fitted.best_epoch)
