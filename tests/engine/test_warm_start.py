@@ -83,12 +83,12 @@ def test_train_warm_start_from_the_cli_is_a_new_run_pointing_at_its_parent(grown
     assert "999" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("grown", ["minilm"], indirect=True)   # text-LSTM fold-in: test_append_foldin
 def test_fold_in_of_a_minilm_run_projects_the_encoder_vectors(grown, tmp_path):
     """MiniLM runs fold in too: the item tower's projection of the new items' encoder vectors, read
     from the catalogue cache when it holds them."""
     store, run_id, _, encoder = grown
-    if encoder != "minilm":
-        pytest.skip("the text-LSTM fold-in is tested in test_append_foldin")
+    assert encoder == "minilm"
     from engine.encoder import load_encoder
     from engine.encoder.catalogue import _write_cache, cache_path, text_hashes
     from engine.encoder.static import load_static_encoder
