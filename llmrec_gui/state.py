@@ -61,11 +61,13 @@ class AppState(QObject):
                           on_done=lambda ds: self.set_datasets(ds, select), on_error=self.error.emit)
 
     def select_dataset(self, info, force: bool = False) -> None:
-        if not force and info is not None and self.dataset is not None and info.id == self.dataset.id:
+        same = info is not None and self.dataset is not None and info.id == self.dataset.id
+        if same and not force:
             return
         self.dataset = info
-        self.run = None
-        self.user = None
+        if not same:    # a re-read of the same dataset (F5) keeps its run and user: the runs re-read decides
+            self.run = None
+            self.user = None
         if self.settings is not None and info is not None:
             self.settings.setValue("dataset", info.id)
         self.dataset_changed.emit(info)
