@@ -360,6 +360,30 @@ def _publish(store, s, raw, cur, ds_id: int, staged: int, parser, items, enc: st
     return n_inter
 
 
+def stage_interactions(det, parser, stage, report, cancel) -> tuple[int, int]:
+    """Read the interactions file chunk by chunk, parse it and hand each chunk's (users, items, ratings,
+    times) to `stage` (SQLite: a TEMP table; PostgreSQL: COPY). Returns (rows staged, file bytes); no
+    usable row at all is an InputError naming the file."""
+    staged = 0
+    path = det.interactions.path
+    with open_source(path) as src:
+        total = src.total
+        quote_aware = det.interactions.delimiter in CSV_DELIMITERS
+        for start, data in iter_chunks(src, CHUNK_BYTES, quote_aware):
+            check(cancel)
+            got = parser.rows(parser.splitter.split(start, data))
+            if got is not None:
+                stage(*got)
+                staged += len(got[0])
+            report(ImportProgress("interactions", parser.rows_read, src.bytes_read, total, path))
+    check(cancel)
+    if staged == 0:
+        why = ", ".join(f"{v} {k}" for k, v in parser.skipped.items()) or "no data rows"
+        raise InputError(f"no interactions to import ({why}); expected at least one row with a user and an item",
+                         path=path)
+    return staged, total
+
+
 ITEM_COLUMNS = ("dataset_id", "idx", "external_id", "title", "genres", "description")
 
 
@@ -467,26 +491,14 @@ def _write(store, s, det: DetectedFormat, name: str, items: ItemTable | None, pa
     cur = raw.cursor()
     cur.execute("DROP TABLE IF EXISTS temp.llmrec_stage")
     cur.execute(STAGE_SQL)
-    staged = 0
     path = det.interactions.path
-    with open_source(path) as src:
-        total = src.total
-        quote_aware = det.interactions.delimiter in CSV_DELIMITERS
-        for start, data in iter_chunks(src, CHUNK_BYTES, quote_aware):
-            check(cancel)
-            got = parser.rows(parser.splitter.split(start, data))
-            if got is not None:
-                uidx, iidx, ratings, times = got
-                cur.executemany("INSERT INTO temp.llmrec_stage (u, i, r, t) VALUES (?, ?, ?, ?)",
-                                zip(uidx, iidx, ratings if ratings is not None else repeat(None),
-                                    times if times is not None else repeat(None)))
-                staged += len(uidx)
-            report(ImportProgress("interactions", parser.rows_read, src.bytes_read, total, path))
-    check(cancel)
-    if staged == 0:
-        why = ", ".join(f"{v} {k}" for k, v in parser.skipped.items()) or "no data rows"
-        raise InputError(f"no interactions to import ({why}); expected at least one row with a user and an item",
-                         path=path)
+
+    def stage(uidx, iidx, ratings, times) -> None:
+        cur.executemany("INSERT INTO temp.llmrec_stage (u, i, r, t) VALUES (?, ?, ?, ?)",
+                        zip(uidx, iidx, ratings if ratings is not None else repeat(None),
+                            times if times is not None else repeat(None)))
+
+    staged, total = stage_interactions(det, parser, stage, report, cancel)
     raw.commit()   # ends the staging transaction, which touched only the TEMP database
     if repo.dataset_exists(s, name) and not dry_run:
         raise EngineError(f"a dataset named {name!r} already exists; choose another name")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from ..errors import EngineError, InputError
+from ..errors import EngineError
 from ..jobs import check
 from ..storage import repository as repo
 from ..storage.bulk import bulk_writer
@@ -17,7 +17,6 @@ from .formats import DetectedFormat
 from . import importer
 from .importer import ImportProgress, ImportSummary, _scale
 from .items import ItemTable
-from .textio import CSV_DELIMITERS, FALLBACK, iter_chunks, open_source
 
 
 def write_postgres(store, s, det: DetectedFormat, name: str, items: ItemTable | None, parser,
@@ -33,24 +32,8 @@ def write_postgres(store, s, det: DetectedFormat, name: str, items: ItemTable | 
     ds_id = repo.create_dataset(s, stored_name, source=source, rating_min=None, rating_max=None, positive_threshold=None)
     bulk = bulk_writer(s, cancel)
     bulk.start_stage()
-    staged = 0
     path = det.interactions.path
-    with open_source(path) as src:
-        total = src.total
-        quote_aware = det.interactions.delimiter in CSV_DELIMITERS
-        for start, data in iter_chunks(src, importer.CHUNK_BYTES, quote_aware):
-            check(cancel)
-            got = parser.rows(parser.splitter.split(start, data))
-            if got is not None:
-                uidx, iidx, ratings, times = got
-                bulk.stage(uidx, iidx, ratings, times)
-                staged += len(uidx)
-            report(ImportProgress("interactions", parser.rows_read, src.bytes_read, total, path))
-    check(cancel)
-    if staged == 0:
-        why = ", ".join(f"{v} {k}" for k, v in parser.skipped.items()) or "no data rows"
-        raise InputError(f"no interactions to import ({why}); expected at least one row with a user and an item",
-                         path=path)
+    staged, total = importer.stage_interactions(det, parser, bulk.stage, report, cancel)
     report(ImportProgress("writing", parser.rows_read, total, total, path))
     n_inter = bulk.merge(ds_id)
     enc = det.interactions.encoding
