@@ -4,7 +4,8 @@ All ids are joined once into one lower-case string ("id0\\nid1\\n..."); a search
 speed, no per-row Python) from where the previous page stopped and maps each hit's position to its row
 with a binary search over the row offsets. A page of matches costs one `find` per match; a query that
 matches nothing costs one scan of the string (about 10 MB for a million ids). The app asks for one
-page when the text changes and the next only as the list is scrolled (Qt's fetchMore).
+page when the text changes and the next only as the list is scrolled (Qt's fetchMore). The two user
+orders the picker offers (by id, by activity) live here too, for any front end.
 """
 from __future__ import annotations
 
@@ -47,3 +48,23 @@ class UserSearch:
     @staticmethod
     def _rows(hits: list[int]) -> np.ndarray:
         return np.asarray(hits, dtype=np.int64)
+
+
+def id_order(ids) -> np.ndarray | None:
+    """Users by id: numeric ids as numbers (2 before 10), then the others alphabetically; None when
+    that is already the file order (no permutation kept)."""
+    a = np.asarray(ids).astype(str)
+    if len(a) < 2:
+        return None
+    digits = np.char.isdigit(a) & (np.char.str_len(a) <= 18)
+    num = np.zeros(len(a), dtype=np.int64)
+    num[digits] = a[digits].astype(np.int64)
+    if (not digits.any() and np.all(a[1:] >= a[:-1])) or (digits.all() and np.all(num[1:] >= num[:-1])):
+        return None                      # already in id order (the usual case): no sort, no permutation
+    order = np.lexsort((a, num, ~digits))
+    return None if np.array_equal(order, np.arange(len(a))) else order
+
+
+def activity_order(counts) -> np.ndarray:
+    """Most interactions first (ties in file order)."""
+    return np.argsort(-np.asarray(counts, dtype=np.int64), kind="stable")

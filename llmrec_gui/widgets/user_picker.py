@@ -3,33 +3,14 @@ or by activity; each row shows the history size, updated when feedback changes i
 (user_list_model.UserListModel): a million users are two arrays, searched per keystroke."""
 from __future__ import annotations
 
-import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QListView, QVBoxLayout, QWidget
+
+from engine.user_search import activity_order, id_order
 
 from .user_list_model import UserListModel
 
 SORTS = {"id": "Sort by id", "activity": "Most active first"}
-
-
-def id_order(ids) -> np.ndarray | None:
-    """Users by id: numeric ids as numbers (2 before 10), then the others alphabetically; None when
-    that is already the file order (no permutation kept)."""
-    a = np.asarray(ids).astype(str)
-    if len(a) < 2:
-        return None
-    digits = np.char.isdigit(a) & (np.char.str_len(a) <= 18)
-    num = np.zeros(len(a), dtype=np.int64)
-    num[digits] = a[digits].astype(np.int64)
-    if (not digits.any() and np.all(a[1:] >= a[:-1])) or (digits.all() and np.all(num[1:] >= num[:-1])):
-        return None                      # already in id order (the usual case): no sort, no permutation
-    order = np.lexsort((a, num, ~digits))
-    return None if np.array_equal(order, np.arange(len(a))) else order
-
-
-def activity_order(counts) -> np.ndarray:
-    """Most interactions first (ties in file order)."""
-    return np.argsort(-np.asarray(counts, dtype=np.int64), kind="stable")
 
 
 class UserPicker(QWidget):

@@ -186,7 +186,7 @@ def test_user_search_matches_ids_only_and_sorts_by_id_or_activity(qtbot, explore
     u = shown()
     key = lambda x: (0, int(x), "") if x.isdigit() else (1, 0, x)  # noqa: E731
     assert u == sorted(u, key=key)
-    from llmrec_gui.widgets.user_picker import id_order
+    from engine.user_search import id_order
     assert id_order(["10", "2", "b", "a", "1"]).tolist() == [4, 1, 0, 3, 2]   # 1, 2, 10, a, b
     assert id_order(["1", "2", "10"]) is None                                # already in order: no copy
 
