@@ -156,14 +156,18 @@ def run_parts(store: Store, run_id: int) -> tuple[RunInfo, Dataset, Path]:
     return info, load_dataset(store, info.dataset_id), run_path(store, info)
 
 
-def run_from_parts(info: RunInfo, ds: Dataset, path: Path) -> LoadedRun:
-    """The loaded run from `run_parts`: the model read from its files (no database needed)."""
+def run_from_parts(info: RunInfo, ds: Dataset, path: Path, *, rows_on_demand: bool = False) -> LoadedRun:
+    """The loaded run from `run_parts`: the model read from its files (no database needed).
+    `rows_on_demand`: a model that can leaves its item vectors in its file and reads rows when asked
+    (engine.vector_rows; for a large catalogue served by its ANN index)."""
     run_id = info.id
     if "positive_threshold" in info.config:
         ds = with_threshold(ds, info.config["positive_threshold"])
     check_model_files(path)
     try:
-        model = get_model_class(info.model).load(path)
+        cls = get_model_class(info.model)
+        on_demand = rows_on_demand and getattr(cls, "loads_rows_on_demand", False)
+        model = cls.load(path, rows_on_demand=True) if on_demand else cls.load(path)
     except FileNotFoundError as exc:
         from .errors import DataError
         raise DataError(f"run {run_id}: a model file is missing ({exc.filename}); train the model again") from None
@@ -213,16 +217,16 @@ def save_and_register(store: Store, *, dataset: Dataset, model: Recommender, obj
 
 def check_model_files(directory: Path) -> None:
     """Refuse a model whose arrays hold NaN or infinite values (a diverged fit, a damaged file):
-    checked when a run is saved and when it is loaded, so no 'done' run recommends nothing."""
+    checked when a run is saved and when it is loaded, so no 'done' run recommends nothing. Large
+    float32 arrays are checked block by block (engine.vector_rows), never read whole."""
     from .errors import DataError
+    from .vector_rows import npz_nonfinite
     path = Path(directory) / "model.npz"
     try:
-        with np.load(path, allow_pickle=False) as z:
-            for key in z.files:
-                a = z[key]
-                if a.dtype.kind in "fc" and not np.isfinite(a).all():
-                    raise DataError(f"{path}: the model's {key!r} values are not finite numbers (NaN or "
-                                    "infinite: the training diverged or the file is damaged); train it again")
+        key = npz_nonfinite(path)
+        if key is not None:
+            raise DataError(f"{path}: the model's {key!r} values are not finite numbers (NaN or "
+                            "infinite: the training diverged or the file is damaged); train it again")
     except DataError:
         raise
     except FileNotFoundError:
