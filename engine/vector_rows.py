@@ -13,8 +13,9 @@ Why `NpyRows`: with an ANN index a pick reads a few hundred of a million item ve
 the short list, the user's history, the list's rows), yet the 1M x 128 float32 matrix is 489 MiB of
 the app's memory. Memory-mapping the member does not help on Linux: each page fault maps the whole
 cached folio around it (measured: 400 random rows mapped ~220 MiB; MADV_RANDOM changed nothing), where
-a positional read copies exactly the bytes asked for. A full product (exact scoring without an index)
-still works: it streams the file in `BLOCK`-row reads and keeps none of it.
+a positional read copies exactly the bytes asked for. A full product (exact scoring without an index,
+a dislike's neighbours over the whole catalogue) still works: it streams the file `READ_BYTES` at a
+time and keeps none of it.
 """
 from __future__ import annotations
 
@@ -159,7 +160,9 @@ class _Transposed:
 
 def npy_layout(path: Path, member: str | None = None) -> tuple[int, tuple[int, ...], np.dtype, bool, int] | None:
     """(byte offset of the array's data in `path`, shape, dtype, fortran_order, compression) of a .npy
-    file, or of `member` (e.g. "item_matrix") of an .npz; None when the member is not there."""
+    file, or of `member` (e.g. "item_matrix") of an .npz; None when the member is not there. Only a
+    stored (ZIP_STORED) member of .npy format 1.0 or 2.0 has its header read; compression -1 marks a
+    newer format."""
     path = Path(path)
     with open(path, "rb") as f:
         start, compression = 0, zipfile.ZIP_STORED
@@ -242,7 +245,7 @@ class NpyRows(VectorRows):
     def _block_rows(self) -> int:
         """Products read READ_BYTES at a time: the whole 1M x 128 file streamed in 0.10 s wall here, where
         32 MiB blocks took 0.27 s (each fresh 32 MiB buffer is new pages to fault in)."""
-        return min(BLOCK, max(1, READ_BYTES // self.row_bytes))
+        return min(BLOCK, max(1, READ_BYTES // max(1, self.row_bytes)))
 
     def _read_into(self, out: np.ndarray, row: int) -> None:
         """Fill `out` (contiguous rows) from the file, starting at `row`."""
