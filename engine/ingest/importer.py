@@ -325,7 +325,9 @@ MERGE_SQL = ("INSERT INTO interactions (dataset_id, user_idx, item_idx, rating, 
 
 
 IMPORTING = repo.IMPORTING  # source key of a dataset still being written (its importer's pid): hidden
-MERGE_ROWS = 50_000         # interactions written per short write transaction
+# interactions written per short write transaction: in key order a step of 200k rows holds the lock for
+# less time than 50k unsorted rows did (2M-row shuffled file: median step 0.18 s vs 0.29 s)
+MERGE_ROWS = 200_000
 MERGE_PAUSE_S = 0.05        # between two of them: other writers get the lock (SQLite's lock is not fair)
 
 
