@@ -33,8 +33,8 @@ TS_MAX = 2**62   # far beyond any real date; keeps values inside SQLite's 64-bit
 
 @dataclass(frozen=True)
 class ImportProgress:
-    """Reported after each chunk: `stage` is 'items', 'interactions', 'writing' (or 'waiting for the
-    database' while another program writes) or 'done'."""
+    """Reported after each chunk: `stage` is 'items', 'interactions', 'sorting' (once, before the sort into
+    key order), 'writing' (or 'waiting for the database' while another program writes) or 'done'."""
     stage: str
     rows: int
     bytes_read: int
