@@ -119,6 +119,20 @@ def examples_folder(store: Store, dataset_id: int):
     return Path(store.artifact_root) / "examples" / f"dataset-{int(dataset_id)}"
 
 
+def training_data(store: Store, dataset: str | int, *, holdout: bool = True):
+    """(dataset, split): the dataset and its time split (None without holdout). With a split, the
+    dataset returned is the split's TRAIN (the same catalogue and info): the whole interaction table
+    (20 bytes an interaction) is freed as soon as the split exists, instead of being held through
+    training and evaluation, where only TRAIN, the TEST items and the dataset's info are read."""
+    from .data.dataset import load_dataset
+    from .data.split import time_split
+    ds = load_dataset(store, dataset)
+    if not holdout:
+        return ds, None
+    split = time_split(ds)
+    return split.train, split
+
+
 WARM_START_EPOCHS = 2
 
 
@@ -171,16 +185,13 @@ def run_training(config: TrainConfig, store: Store, progress=None, cancel: Cance
                           device_name=info.device_name or "", seconds=info.seconds or 0.0,
                           metrics=info.metrics, epochs=[])
 
-    from .data.dataset import load_dataset
-    from .data.split import time_split
     from .evaluation import evaluate
     from .models.registry import get_model_class
     from .runs import save_and_register
 
     kind, device_name, tf_device = resolve_device("cpu" if distributed else config.device)
     start = time.perf_counter()
-    ds = load_dataset(store, config.dataset)
-    split = time_split(ds) if config.holdout else None
+    ds, split = training_data(store, config.dataset, holdout=config.holdout)
     model = get_model_class(config.model)(**(config.model_params() if parent is None else parent["params"]))
     model.device = tf_device
     if parent is not None:

@@ -31,9 +31,36 @@ def item_id_rank(ds: Dataset) -> np.ndarray:
     return rank
 
 
+SORTED_CHECK_ROWS = 1 << 20   # rows compared per block by `in_time_order` (its temporaries stay this small)
+
+
+def in_time_order(ds: Dataset, rank: np.ndarray) -> bool:
+    """Whether the interactions are already sorted by (user, timestamp, item id): the store loads them
+    by (user, timestamp, item index), so they usually are. Checked block by block, O(block) memory."""
+    u, t, it = ds.user_idx, ds.timestamp, ds.item_idx
+    n = len(u)
+    for a in range(0, max(n - 1, 0), SORTED_CHECK_ROWS):
+        b = min(n, a + SORTED_CHECK_ROWS + 1)
+        du = np.diff(u[a:b].astype(np.int64))
+        if (du < 0).any():
+            return False
+        same_u = du == 0
+        tb = t[a:b]
+        dt_lt, dt_eq = tb[1:] < tb[:-1], tb[1:] == tb[:-1]
+        if (same_u & dt_lt).any():
+            return False
+        r = rank[it[a:b]]
+        if (same_u & dt_eq & (r[1:] < r[:-1])).any():
+            return False
+    return True
+
+
 def time_order(ds: Dataset, rank: np.ndarray | None = None) -> np.ndarray:
-    """Interaction indices sorted by (user, timestamp, item id)."""
+    """Interaction indices sorted by (user, timestamp, item id). Already sorted data (as loaded from the
+    store) skips the sort: the stable lexsort would return exactly this identity order anyway."""
     rank = item_id_rank(ds) if rank is None else rank
+    if in_time_order(ds, rank):
+        return np.arange(ds.n_interactions, dtype=np.intp)
     return np.lexsort((rank[ds.item_idx], ds.timestamp, ds.user_idx))
 
 
@@ -111,12 +138,15 @@ def time_split(ds: Dataset, min_positives: int = 5, test_fraction: float = 0.2) 
     del first
 
     keep_train = ~is_test & (ts <= t_c[users])
+    del users, ts, pos, pos_idx, pos_users, last, from_end
     dropped = int((~is_test & ~keep_train).sum())
     train_sel = np.zeros(ds.n_interactions, dtype=bool)
     train_sel[order[keep_train]] = True
+    del keep_train
+    test_order = order[is_test]
+    del order                     # the sorted temporaries go before TRAIN's copy is made (peak memory)
     train = ds.subset(train_sel)
 
-    test_order = order[is_test]
     test_u = ds.user_idx[test_order]
     test_i = ds.item_idx[test_order]
     bounds = np.searchsorted(test_u, ev_users, side="left"), np.searchsorted(test_u, ev_users, side="right")

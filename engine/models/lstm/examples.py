@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ...data.dataset import Dataset
-from ...data.split import time_order
+from ...data.split import in_time_order, item_id_rank, time_order
 from ...errors import EngineError
 from .sequences import rating_feature
 
@@ -128,19 +128,31 @@ def fingerprint(ds: Dataset) -> str:
 
 
 def compute_examples(ds: Dataset) -> TrainingArrays:
-    order = time_order(ds)
-    users = ds.user_idx[order]
-    items = (ds.item_idx[order].astype(np.int32) + 1)
-    feats = rating_feature(ds.rating[order], ds.info.rating_min, ds.info.rating_max)
-    positive = ds.positive_mask()[order]
+    """The arrays of the module docstring, in memory. Data already in (user, time) order (as loaded)
+    is read in place, not gathered through an index; each example's `back` comes from its user's first
+    row (a per-user table), not from n-long position arrays."""
+    rank = item_id_rank(ds)
+    order = None if in_time_order(ds, rank) else time_order(ds, rank)
+
+    def ordered(a: np.ndarray) -> np.ndarray:
+        return a if order is None else a[order]
+
+    users = ordered(ds.user_idx)
+    items = ordered(ds.item_idx).astype(np.int32) + 1
+    feats = rating_feature(ordered(ds.rating), ds.info.rating_min, ds.info.rating_max)
+    positive = ordered(ds.positive_mask())
     del order
     n = len(users)
     first = np.ones(n, bool)
     first[1:] = users[1:] != users[:-1]
-    start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
-    pos = np.flatnonzero(positive & ~first)
-    back = (pos - start[pos]).astype(np.int32)
-    del start, first, users, positive
+    positive &= ~first
+    del first
+    pos = np.flatnonzero(positive)
+    del positive
+    user_start = np.zeros(ds.n_users + 1, np.int64)   # first row of each user (rows are grouped by user)
+    np.cumsum(np.bincount(users, minlength=ds.n_users), out=user_start[1:])
+    back = (pos - user_start[users[pos]]).astype(np.int32)
+    del user_start, users
     if len(pos) == 0:
         raise EngineError("not enough interactions to train the LSTM: no user has a positive after an "
                           "earlier interaction")

@@ -15,6 +15,7 @@ from ...jobs import CancelToken
 from ...types import EpochStats
 from .numpy_tower import NumpyUserTower
 from .examples import TrainingArrays, training_arrays
+from ...data.split import in_time_order, item_id_rank
 from .sequences import time_order, user_inputs, window
 
 
@@ -35,11 +36,15 @@ class ValidationSet:
     """Validation users' inputs (last L inner-train interactions), seen items and held-out positives."""
 
     def __init__(self, train: Dataset, users: np.ndarray, targets: list[np.ndarray], max_len: int):
-        order = time_order(train)
-        u = train.user_idx[order]
+        rank = item_id_rank(train)
+        if in_time_order(train, rank):           # as loaded: read in place, no n-long index or copies
+            u, items, ratings = train.user_idx, train.item_idx, train.rating
+        else:
+            order = time_order(train, rank)
+            u, items, ratings = train.user_idx[order], train.item_idx[order], train.rating[order]
+            del order
         starts = np.searchsorted(u, users, "left")
         ends = np.searchsorted(u, users, "right")
-        items, ratings = train.item_idx[order], train.rating[order]
         self.hist = np.zeros((len(users), max_len), np.int32)
         self.hist_r = np.zeros((len(users), max_len), np.float32)
         self.seen = []

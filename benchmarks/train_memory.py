@@ -1,0 +1,91 @@
+"""Peak memory of each data phase of `llmrec train --model lstm` (holdout, early stopping), stepped
+through with the same engine calls run_training and LSTMRecommender.fit make, without TensorFlow:
+load -> time split -> validation split -> validation examples -> validation set -> TRAIN examples ->
+evaluation histories. Prints, per phase, the peak RSS reached during it (VmHWM, reset between phases
+through /proc/self/clear_refs) and the RSS held after it.
+
+    python benchmarks/train_memory.py --db D.db --dataset NAME --cache DIR [--steps N]
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import time
+
+
+def _status() -> tuple[int, int]:
+    vals = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(("VmRSS", "VmHWM")):
+                k, v = line.split(":")
+                vals[k] = int(v.split()[0]) // 1024
+    return vals["VmRSS"], vals["VmHWM"]
+
+
+def _reset_peak() -> None:
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--db", required=True)
+    ap.add_argument("--dataset", required=True)
+    ap.add_argument("--cache", required=True, help="example export folder (a fresh one measures the export)")
+    ap.add_argument("--max-len", type=int, default=20)
+    ap.add_argument("--steps", type=int, default=3, help="batches gathered from the export (512 each)")
+    args = ap.parse_args()
+
+    from engine.data.dataset import load_dataset
+    from engine.data.split import time_split, validation_split
+    from engine.models.lstm.examples import training_arrays
+    from engine.models.lstm.trainer import ValidationSet
+    from engine.storage import open_store
+    from engine import training as training_mod
+
+    store = open_store(args.db)
+    gc.collect()
+    rss, _ = _status()
+    print(f"{'phase':32s} {'peak MiB':>9s} {'held MiB':>9s} {'CPU s':>7s}")
+    print(f"{'start (imports, store)':32s} {rss:9d} {rss:9d}")
+    held = {}
+
+    def phase(name, fn):
+        gc.collect()
+        _reset_peak()
+        t = time.process_time()
+        out = fn()
+        cpu = time.process_time() - t
+        gc.collect()
+        rss, peak = _status()
+        print(f"{name:32s} {peak:9d} {rss:9d} {cpu:7.1f}", flush=True)
+        return out
+
+    # what run_training keeps: the split (and, before this change, the whole dataset beside it)
+    held["ds"] = phase("load", lambda: load_dataset(store, args.dataset))
+    split = phase("time split", lambda: time_split(held["ds"]))
+    train = split.train
+    if hasattr(training_mod, "training_data"):     # run_training keeps only the split (engine.training)
+        del held["ds"]
+        phase("whole dataset freed", lambda: None)
+    val = phase("validation split", lambda: validation_split(train))
+    val_arrays = phase("validation examples (export)", lambda: training_arrays(val.train, args.cache))
+    vset = phase("validation set", lambda: ValidationSet(val.train, val.test_users, val.test_items, args.max_len))
+    arrays = phase("TRAIN examples (export)", lambda: training_arrays(train, args.cache))
+
+    def steps():
+        for i, b in enumerate(val_arrays.batches(512, args.max_len, 42, 0)):
+            if i + 1 >= args.steps:
+                break
+        for i, b in enumerate(arrays.batches(512, args.max_len, 42, 0)):
+            if i + 1 >= args.steps:
+                break
+    phase(f"{args.steps} batches from each export", steps)
+    phase("evaluation histories", lambda: split.histories)
+    print(f"examples: validation {len(val_arrays):,}, TRAIN {len(arrays):,}; evaluated users {len(split.test_users):,}")
+    del vset
+
+
+if __name__ == "__main__":
+    main()
