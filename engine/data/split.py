@@ -74,10 +74,13 @@ class UserHistories:
 
     @classmethod
     def from_dataset(cls, ds: Dataset, rank: np.ndarray | None = None) -> "UserHistories":
-        order = time_order(ds, rank)
+        rank = item_id_rank(ds) if rank is None else rank
         counts = np.bincount(ds.user_idx, minlength=ds.n_users)
         indptr = np.zeros(ds.n_users + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
+        if in_time_order(ds, rank):     # as loaded: the dataset's own arrays are the CSR rows (no copies)
+            return cls(indptr, np.asarray(ds.item_idx, np.int32), np.asarray(ds.rating, np.float32))
+        order = time_order(ds, rank)
         return cls(indptr, ds.item_idx[order].astype(np.int32), ds.rating[order].astype(np.float32))
 
     def __call__(self, user: int) -> tuple[np.ndarray, np.ndarray]:
@@ -112,10 +115,11 @@ class Split:
 def time_split(ds: Dataset, min_positives: int = 5, test_fraction: float = 0.2) -> Split:
     """The holdout of EVALUATION.md (see the module docstring)."""
     rank = item_id_rank(ds)
-    order = time_order(ds, rank)
-    users = ds.user_idx[order]
-    ts = ds.timestamp[order]
-    pos = ds.positive_mask()[order]
+    # data already in time order (as loaded) is read in place: no n-long index, no sorted copies
+    order = None if in_time_order(ds, rank) else time_order(ds, rank)
+    users = ds.user_idx if order is None else ds.user_idx[order]
+    ts = ds.timestamp if order is None else ds.timestamp[order]
+    pos = ds.positive_mask() if order is None else ds.positive_mask()[order]
 
     n_pos = np.bincount(users[pos], minlength=ds.n_users)
     evaluated = n_pos >= min_positives
@@ -127,7 +131,7 @@ def time_split(ds: Dataset, min_positives: int = 5, test_fraction: float = 0.2) 
     first = np.searchsorted(pos_users, np.arange(ds.n_users), side="left")
     last = np.searchsorted(pos_users, np.arange(ds.n_users), side="right")
     from_end = last[pos_users] - 1 - np.arange(len(pos_idx))
-    is_test = np.zeros(len(order), dtype=bool)
+    is_test = np.zeros(ds.n_interactions, dtype=bool)
     is_test[pos_idx[from_end < n_test[pos_users]]] = True
 
     # t_c: timestamp of each evaluated user's first test positive
@@ -140,11 +144,13 @@ def time_split(ds: Dataset, min_positives: int = 5, test_fraction: float = 0.2) 
     keep_train = ~is_test & (ts <= t_c[users])
     del users, ts, pos, pos_idx, pos_users, last, from_end
     dropped = int((~is_test & ~keep_train).sum())
-    train_sel = np.zeros(ds.n_interactions, dtype=bool)
-    train_sel[order[keep_train]] = True
-    del keep_train
-    test_order = order[is_test]
-    del order                     # the sorted temporaries go before TRAIN's copy is made (peak memory)
+    if order is None:
+        train_sel, test_order = keep_train, np.flatnonzero(is_test)
+    else:
+        train_sel = np.zeros(ds.n_interactions, dtype=bool)
+        train_sel[order[keep_train]] = True
+        test_order = order[is_test]
+    del keep_train, order         # the sorted temporaries go before TRAIN's copy is made (peak memory)
     train = ds.subset(train_sel)
 
     test_u = ds.user_idx[test_order]

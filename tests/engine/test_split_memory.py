@@ -70,9 +70,11 @@ def _ref_examples(ds):
 
 
 # ---- data --------------------------------------------------------------------------------------------
-def _dataset(seed: int, *, shuffled: bool, string_ids: bool, unrated: bool = False) -> Dataset:
+def _dataset(seed: int, *, shuffled: bool, string_ids: bool | None, unrated: bool = False) -> Dataset:
     """Random interactions with many timestamp ties and missing timestamps; with string ids the
-    tie-break order ("i10" < "i9") differs from the item index order."""
+    tie-break order ("i10" < "i9") differs from the item index order, with numeric ids ("1000".."961")
+    it is the reverse; string_ids=None: zero-padded ids in index order (as the demo's), so unshuffled
+    data is in the protocol's order and the sort is skipped."""
     rng = np.random.default_rng(seed)
     n_users, n_items, n = 60, 40, 3000
     u = rng.integers(0, n_users, n)
@@ -85,7 +87,7 @@ def _dataset(seed: int, *, shuffled: bool, string_ids: bool, unrated: bool = Fal
     # the store's load order: (user, timestamp, item index)
     order = rng.permutation(len(u)) if shuffled else np.lexsort((i, ts, u))
     u, i, ts, rating = u[order], i[order], ts[order], rating[order]
-    ids = [f"i{k}" if string_ids else str(1000 - k) for k in range(n_items)]
+    ids = [f"m{k:06d}" if string_ids is None else f"i{k}" if string_ids else str(1000 - k) for k in range(n_items)]
     threshold = None if unrated else 4.0
     info = DatasetInfo(1, "t", n_users, n_items, len(u), 1.0, 5.0, threshold)
     return Dataset(info, np.array([f"u{k}" for k in range(n_users)], dtype=object), np.array(ids, dtype=object),
@@ -94,7 +96,19 @@ def _dataset(seed: int, *, shuffled: bool, string_ids: bool, unrated: bool = Fal
 
 CASES = [dict(seed=s, shuffled=sh, string_ids=si, unrated=un)
          for s, sh, si, un in [(1, False, False, False), (2, True, False, False), (3, False, True, False),
-                               (4, True, True, False), (5, False, False, True), (6, True, True, True)]]
+                               (4, True, True, False), (5, False, False, True), (6, True, True, True),
+                               (7, False, None, False), (8, False, None, True), (9, True, None, False)]]
+IN_ORDER = [c for c in CASES if c["string_ids"] is None and not c["shuffled"]]
+
+
+@pytest.fixture(autouse=True)
+def sorts(monkeypatch):
+    """np.lexsort's calls in engine.data.split (the sort that in-order data skips)."""
+    from engine.data import split as split_mod
+    calls = []
+    real = np.lexsort
+    monkeypatch.setattr(split_mod.np, "lexsort", lambda keys: calls.append(1) or real(keys))
+    return calls
 
 
 def _same_dataset(a: Dataset, b: Dataset) -> None:
@@ -104,9 +118,14 @@ def _same_dataset(a: Dataset, b: Dataset) -> None:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_split_and_validation_split_byte_identical_to_before(case):
+def test_split_and_validation_split_byte_identical_to_before(case, sorts):
     from engine.data.split import time_split, validation_split
     ds = _dataset(**case)
+    sorts.clear()                                    # (the test's own data sorts with np.lexsort too)
+    split = time_split(ds)
+    split.histories
+    validation_split(split.train).histories
+    assert (sorts == []) == (case in IN_ORDER)       # in-order data is never sorted, the rest is
     for got, data in ((time_split(ds), ds), (validation_split(time_split(ds).train), time_split(ds).train)):
         train, users, items = _ref_time_split(data)
         _same_dataset(got.train, train)
@@ -117,18 +136,20 @@ def test_split_and_validation_split_byte_identical_to_before(case):
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_exported_examples_byte_identical_to_before(case, tmp_path):
+def test_exported_examples_byte_identical_to_before(case, tmp_path, sorts):
     from engine.data.split import time_split
     from engine.models.lstm.examples import FILES, training_arrays
     train = time_split(_dataset(**case)).train
-    ref = _ref_examples(train)
+    sorts.clear()
     a = training_arrays(train, tmp_path)
+    assert (sorts == []) == (case in IN_ORDER)
+    ref = _ref_examples(train)
     for name in FILES:
         got = np.load(a.folder / f"{name}.npy")
         assert got.dtype == ref[name].dtype and got.tobytes() == ref[name].tobytes(), name
 
 
-@pytest.mark.parametrize("case", CASES[:4])
+@pytest.mark.parametrize("case", CASES[:4] + IN_ORDER)
 def test_validation_set_identical_to_before(case):
     from engine.data.split import item_id_rank, time_split, validation_split
     from engine.models.lstm.sequences import window
@@ -145,11 +166,9 @@ def test_validation_set_identical_to_before(case):
         assert vs.seen[k].tobytes() == items[s:e].tobytes()
 
 
-def test_sorted_data_skips_the_sort_and_shuffled_data_does_not(monkeypatch):
+def test_sorted_data_skips_the_sort_and_shuffled_data_does_not(sorts):
     from engine.data import split as split_mod
-    calls = []
-    real = np.lexsort
-    monkeypatch.setattr(split_mod.np, "lexsort", lambda keys: calls.append(1) or real(keys))
+    calls = sorts
     loaded = _dataset(3, shuffled=False, string_ids=True)       # ties broken by id rank, not index
     rank = split_mod.item_id_rank(loaded)
     assert not split_mod.in_time_order(loaded, rank)             # the store's order is not the protocol's here
