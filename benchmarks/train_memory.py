@@ -72,19 +72,22 @@ def main() -> None:
     val = phase("validation split", lambda: validation_split(train))
     val_arrays = phase("validation examples (export)", lambda: training_arrays(val.train, args.cache))
     vset = phase("validation set", lambda: ValidationSet(val.train, val.test_users, val.test_items, args.max_len))
+    new_code = hasattr(training_mod, "training_data")
+    if new_code:   # LSTMRecommender.fit now drops the validation split before the refit's export
+        del val, vset, val_arrays
+        phase("validation split freed", lambda: None)
     arrays = phase("TRAIN examples (export)", lambda: training_arrays(train, args.cache))
 
     def steps():
-        for i, b in enumerate(val_arrays.batches(512, args.max_len, 42, 0)):
-            if i + 1 >= args.steps:
-                break
-        for i, b in enumerate(arrays.batches(512, args.max_len, 42, 0)):
-            if i + 1 >= args.steps:
-                break
-    phase(f"{args.steps} batches from each export", steps)
+        if not new_code:
+            for _ in zip(range(args.steps), val_arrays.batches(512, args.max_len, 42, 0)):
+                pass
+        for _ in zip(range(args.steps), arrays.batches(512, args.max_len, 42, 0)):
+            pass
+    phase(f"{args.steps} batches from the exports", steps)
     phase("evaluation histories", lambda: split.histories)
-    print(f"examples: validation {len(val_arrays):,}, TRAIN {len(arrays):,}; evaluated users {len(split.test_users):,}")
-    del vset
+    print(f"TRAIN examples {len(arrays):,}; TRAIN rows {train.n_interactions:,}; evaluated users "
+          f"{len(split.test_users):,}")
 
 
 if __name__ == "__main__":

@@ -145,6 +145,7 @@ class LSTMRecommender(Recommender):
                                           arrays=val_arrays)
                     log = fitted.epochs
                 self.validation_fit = fitted
+                val = val_arrays = vset = tuned = None   # the validation TRAIN is not held through the refit
                 if cfg.refit:
                     fitted = train_towers(cfg, train, tokens, epochs=max(1, fitted.best_epoch), validation=None,
                                           progress=progress, cancel=cancel, device=self.device,
