@@ -14,14 +14,14 @@ import sys
 import time
 
 
-def _status() -> tuple[int, int]:
+def _status() -> tuple[int, int, int]:
     vals = {}
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith(("VmRSS", "VmHWM")):
+            if line.startswith(("VmRSS", "VmHWM", "RssAnon")):
                 k, v = line.split(":")
                 vals[k] = int(v.split()[0]) // 1024
-    return vals["VmRSS"], vals["VmHWM"]
+    return vals["VmRSS"], vals["VmHWM"], vals["RssAnon"]
 
 
 def _reset_peak() -> None:
@@ -33,8 +33,9 @@ T0 = time.perf_counter()
 
 
 def _line(name: str) -> None:
-    rss, peak = _status()
-    print(f"[mem] {time.perf_counter() - T0:7.1f}s  {name:34s} peak {peak:6d} MiB  held {rss:6d} MiB", flush=True)
+    rss, peak, anon = _status()
+    print(f"[mem] {time.perf_counter() - T0:7.1f}s  {name:34s} peak {peak:6d} MiB  held {rss:6d} MiB "
+          f"(anon {anon:6d})", flush=True)
 
 
 def _wrap(owner, attr: str, name: str) -> None:

@@ -2,7 +2,8 @@
 through with the same engine calls run_training and LSTMRecommender.fit make, without TensorFlow:
 load -> time split -> validation split -> validation examples -> validation set -> TRAIN examples ->
 evaluation histories. Prints, per phase, the peak RSS reached during it (VmHWM, reset between phases
-through /proc/self/clear_refs) and the RSS held after it.
+through /proc/self/clear_refs), the RSS held after it and the anonymous part of that (RssAnon: what
+is not pages of the memory-mapped exports, which the kernel can drop).
 
     python benchmarks/train_memory.py --db D.db --dataset NAME --cache DIR [--steps N]
 """
@@ -13,14 +14,14 @@ import gc
 import time
 
 
-def _status() -> tuple[int, int]:
+def _status() -> tuple[int, int, int]:
     vals = {}
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith(("VmRSS", "VmHWM")):
+            if line.startswith(("VmRSS", "VmHWM", "RssAnon")):
                 k, v = line.split(":")
                 vals[k] = int(v.split()[0]) // 1024
-    return vals["VmRSS"], vals["VmHWM"]
+    return vals["VmRSS"], vals["VmHWM"], vals["RssAnon"]
 
 
 def _reset_peak() -> None:
@@ -46,9 +47,9 @@ def main() -> None:
 
     store = open_store(args.db)
     gc.collect()
-    rss, _ = _status()
-    print(f"{'phase':32s} {'peak MiB':>9s} {'held MiB':>9s} {'CPU s':>7s}")
-    print(f"{'start (imports, store)':32s} {rss:9d} {rss:9d}")
+    rss, _, anon = _status()
+    print(f"{'phase':32s} {'peak MiB':>9s} {'held MiB':>9s} {'of it anon':>10s} {'CPU s':>7s}")
+    print(f"{'start (imports, store)':32s} {rss:9d} {rss:9d} {anon:10d}")
     held = {}
 
     def phase(name, fn):
@@ -58,8 +59,8 @@ def main() -> None:
         out = fn()
         cpu = time.process_time() - t
         gc.collect()
-        rss, peak = _status()
-        print(f"{name:32s} {peak:9d} {rss:9d} {cpu:7.1f}", flush=True)
+        rss, peak, anon = _status()
+        print(f"{name:32s} {peak:9d} {rss:9d} {anon:10d} {cpu:7.1f}", flush=True)
         return out
 
     # what run_training keeps: the split (and, before this change, the whole dataset beside it)

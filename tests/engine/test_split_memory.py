@@ -218,3 +218,39 @@ def test_training_data_keeps_the_split_not_the_whole_dataset(monkeypatch):
     _same_dataset(split.train, time_split(_dataset(4, shuffled=True, string_ids=True)).train)
     whole, none = training_data(None, "t", holdout=False)
     assert none is None and whole.n_interactions == _dataset(4, shuffled=True, string_ids=True).n_interactions
+
+
+def test_validation_metrics_identical_to_before(monkeypatch):
+    """ValidationSet.sums partitions 64 rows at a time on negated-in-place scores: the same sums."""
+    from engine.data.split import time_split, validation_split
+    from engine.models.lstm.sequences import user_inputs
+    from engine.models.lstm import trainer
+    from engine.models.lstm.trainer import ValidationSet
+    monkeypatch.setattr(trainer, "PARTITION_ROWS", 16)
+
+    class Tower:                                   # a stand-in user tower: the mean of the history's rows
+        def encode(self, seq, mask):
+            return (seq[..., :8] * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1)
+
+    val = validation_split(time_split(_dataset(9, shuffled=True, string_ids=None)).train)
+    vs = ValidationSet(val.train, val.test_users, val.test_items, 5)
+    rng = np.random.default_rng(0)
+    matrix = rng.normal(size=(val.train.n_items, 8)).astype(np.float32)
+    matrix[3] = matrix[4]                          # ties
+    k, disc = 10, 1.0 / np.log2(np.arange(2, 12))
+    rec_ref, ndcg_ref = [], []
+    for s in range(0, len(vs.hist), 40):           # the previous code (40 rows: two partition blocks and a bit)
+        e = min(s + 40, len(vs.hist))
+        seq, mask = user_inputs(matrix, vs.hist[s:e], vs.hist_r[s:e])
+        scores = Tower().encode(seq, mask) @ matrix.T
+        for j in range(len(scores)):
+            scores[j, vs.seen[s + j]] = -np.inf
+        top = np.argpartition(-scores, k, axis=1)[:, :k]
+        top = np.take_along_axis(top, np.argsort(-np.take_along_axis(scores, top, 1), 1), 1)
+        for j in range(len(top)):
+            t = vs.targets[s + j]
+            hits = np.isin(top[j], t)
+            rec_ref.append(hits.sum() / len(t))
+            ndcg_ref.append((hits * disc).sum() / disc[:min(k, len(t))].sum())
+    got = vs.sums(matrix, Tower(), k, batch=40)
+    assert got == (float(np.sum(rec_ref)), float(np.sum(ndcg_ref)), len(rec_ref)) and got[2] > 40
