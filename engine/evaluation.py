@@ -69,6 +69,9 @@ def _clean(x):
     return x
 
 
+ILD_ROWS = 4096   # lists per block for the genre ILD (its pairwise similarities are (rows, k, k) float64)
+
+
 def _ild_model_rows(lists: np.ndarray, vectors: np.ndarray, chunk: int = 16) -> np.ndarray:
     return np.concatenate([M.ild_rows(lists[a:a + chunk], vectors) for a in range(0, len(lists), chunk)]) \
         if len(lists) else np.zeros(0)
@@ -94,7 +97,8 @@ def list_metrics(lists: np.ndarray, split: Split, ks=(10, 20), *, model_vectors:
         lk = lists[:, :k]
         for name, vals in M.accuracy_rows(hits, n_rel, k).items():
             per_user[f"{name}@{k}"] = vals
-        per_user[f"ild_genre@{k}"] = M.ild_rows(lk, gv) if len(lk) else np.zeros(0)
+        per_user[f"ild_genre@{k}"] = _ild_model_rows(lk, gv, ILD_ROWS)   # in blocks: (n, k, k) float64 at once
+                                                                        # was 2 GB at 160k users
         per_user[f"ild_model@{k}"] = (_ild_model_rows(lk, model_vectors) if model_vectors is not None
                                       else np.full(len(lk), np.nan))
         per_user[f"novelty@{k}"] = bits[lk].mean(axis=1) if lk.shape[1] else np.full(len(lk), np.nan)

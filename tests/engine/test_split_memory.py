@@ -254,3 +254,18 @@ def test_validation_metrics_identical_to_before(monkeypatch):
             ndcg_ref.append((hits * disc).sum() / disc[:min(k, len(t))].sum())
     got = vs.sums(matrix, Tower(), k, batch=40)
     assert got == (float(np.sum(rec_ref)), float(np.sum(ndcg_ref)), len(rec_ref)) and got[2] > 40
+
+
+def test_genre_ild_in_blocks_equals_all_rows_at_once(monkeypatch):
+    """list_metrics computes the genre ILD block by block (memory): the same values as all rows at once."""
+    import engine.evaluation as ev
+    from engine import metrics as M
+    rng = np.random.default_rng(1)
+    gv = (rng.random((300, 7)) < 0.3).astype(np.float32)
+    gv[:20] = 0                                                # items without genres: NaN rows
+    lists = rng.integers(0, 300, (1000, 20))
+    lists[:5] = rng.integers(0, 20, (5, 20))
+    whole = M.ild_rows(lists, gv)
+    monkeypatch.setattr(ev, "ILD_ROWS", 64)
+    blocks = ev._ild_model_rows(lists, gv, ev.ILD_ROWS)
+    assert np.isnan(whole[:5]).all() and whole.tobytes() == blocks.tobytes()
