@@ -262,8 +262,17 @@ class ExplorerPanel(QWidget):
         # between the processes), and the per-run caches are built before the first pick.
         from engine.feedback import open_explore_run_for_live
         from engine.runs import explore_parts
-        self._start(explore_parts, self.state.store, info.id,
+        self._start(explore_parts, self.state.store, info.id, engine_style=True,
+                    on_progress=lambda p, i=info: self._loading(i, p),
                     on_done=lambda parts: self._start(open_explore_run_for_live, *parts, on_done=self._run_loaded))
+
+    def _loading(self, info, p) -> None:
+        """The first open of a run counts its interactions (streamed once, then kept beside its files)."""
+        if self.run is None and self.state.run is not None and self.state.run.id == info.id:
+            text = (f"Loading run {info.id} ({info.model}): {p.stage} {p.done:,} of {p.total:,} "
+                    "(once per run)…")
+            self.empty.show_message(text, False)
+            self.status.setText(text)
 
     def _run_loaded(self, loaded) -> None:
         run = self.state.run
