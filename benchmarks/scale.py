@@ -653,6 +653,8 @@ def main() -> None:
     ap.add_argument("--train-batches", type=int, default=200)
     ap.add_argument("--reuse", action="store_true",
                     help="explore/app: reuse the database, run and index in --work from an earlier run")
+    ap.add_argument("--app-fresh-counts", action="store_true",
+                    help="app: remove the interaction counts cache first (measures the first open of the dataset)")
     ap.add_argument("--sections", default="demo,ann,int8,explore,app,picker,real,train")
     ap.add_argument("--real-db", help="database with trained LSTM runs (holdout) for the int8 comparison")
     ap.add_argument("--work", help="folder for the databases (default: a temporary folder)")
@@ -671,6 +673,10 @@ def main() -> None:
         run_id = section_explore(args.explore_items, args.explore_interactions, work, moments or args.jitter_source,
                                  not args.explore_no_index, args.reuse)
     if "app" in sections and run_id is not None:
+        if args.app_fresh_counts:       # the app's first open of the dataset then streams its counts itself
+            import shutil
+            shutil.rmtree(work / "explore.db.files" / "counts", ignore_errors=True)
+            print("(--app-fresh-counts: the counts cache removed; the app streams the counts itself)")
         section_app(work, run_id)
     if "train" in sections:
         section_train([int(k) for k in args.train_interactions.split(",")], work, args.train_batches)

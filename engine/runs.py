@@ -223,9 +223,6 @@ def _load_model(info: RunInfo, path: Path) -> Recommender:
 
 # ---- lean runs: the explorer's view of a run, without the interaction table ------------------------
 
-COUNTS_FILE = "explore_counts.npz"
-
-
 @dataclass(frozen=True)
 class RunCounts:
     """What the explorer needs of a run's whole interaction table: a few small arrays."""
@@ -234,34 +231,16 @@ class RunCounts:
     test_users: np.ndarray    # evaluated users of a holdout run, ascending (empty otherwise)
 
 
-def run_counts(store: Store, info: RunInfo, ds: Dataset, path: Path, progress=None, cancel=None) -> RunCounts:
-    """The run's counts, streamed from the store over blocks of users (engine.data.aggregates: bounded
-    memory) the first time, then read from `COUNTS_FILE` beside the run's files (written to a temporary
-    name, then renamed). The file records the dataset's sizes and the threshold: an append recounts."""
-    from .data.aggregates import interaction_counts
-    ds = _run_view(info, ds)
-    t = ds.positive_threshold
-    key = np.array([ds.n_users, ds.n_items, ds.info.n_interactions, int(bool(info.holdout)),
-                    np.float64(np.nan if t is None else t).view(np.int64)], dtype=np.int64)
-    file = Path(path) / COUNTS_FILE
-    try:
-        with np.load(file, allow_pickle=False) as z:
-            if np.array_equal(z["key"], key):
-                return RunCounts(z["per_user"], z["item_counts"], z["test_users"])
-    except (OSError, KeyError, ValueError):
-        pass
-    c = interaction_counts(store, ds, t, progress=progress, cancel=cancel)
-    counts = RunCounts(c.per_user.astype(np.int32), c.item_train_positives if info.holdout else c.item_positives,
-                       c.test_users if info.holdout else np.zeros(0, np.int32))
-    tmp = file.with_name(f".{COUNTS_FILE}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            np.savez(f, key=key, per_user=counts.per_user, item_counts=counts.item_counts,
-                     test_users=counts.test_users)
-        os.replace(tmp, file)
-    except OSError:          # a read-only run folder: count again next time
-        tmp.unlink(missing_ok=True)
-    return counts
+def run_counts(store: Store, info: RunInfo, progress=None, cancel=None) -> RunCounts:
+    """The run's counts (engine.data.aggregates.dataset_counts: streamed over blocks of users in bounded
+    memory the first time, then read back from a small file), positives judged with the run's threshold."""
+    from .data.aggregates import dataset_counts
+    with store.session() as s:
+        ds_info = repo.get_dataset(s, info.dataset_id)
+    t = info.config["positive_threshold"] if "positive_threshold" in info.config else ds_info.positive_threshold
+    c = dataset_counts(store, info.dataset_id, t, progress=progress, cancel=cancel)
+    return RunCounts(c.per_user.astype(np.int32), c.item_train_positives if info.holdout else c.item_positives,
+                     c.test_users if info.holdout else np.zeros(0, np.int32))
 
 
 def explore_parts(store: Store, run_id: int, progress=None, cancel=None) -> tuple[RunInfo, Dataset, Path, RunCounts]:
@@ -271,9 +250,9 @@ def explore_parts(store: Store, run_id: int, progress=None, cancel=None) -> tupl
     from .data.dataset import load_dataset as _load
     with store.session() as s:
         info = repo.get_run(s, run_id)
-    ds = _load(store, info.dataset_id, with_interactions=False)
     path = run_path(store, info)
-    return info, ds, path, run_counts(store, info, ds, path, progress=progress, cancel=cancel)
+    counts = run_counts(store, info, progress=progress, cancel=cancel)   # before the texts are loaded
+    return info, _load(store, info.dataset_id, with_interactions=False), path, counts
 
 
 def run_from_explore_parts(info: RunInfo, ds: Dataset, path: Path, counts: RunCounts, store=None) -> LoadedRun:

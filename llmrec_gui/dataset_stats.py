@@ -26,11 +26,12 @@ class DatasetStats:
 
 def compute_stats(store, dataset_id: int, progress=None, cancel=None) -> DatasetStats:
     """The figures from aggregates streamed over blocks of users (engine.data.aggregates, in the store
-    process): the interaction table is never held whole (25M rows were ~0.5 GB, and the split as much)."""
-    from engine.data.aggregates import interaction_counts
+    process; kept in a small file, shared with the explorer): the interaction table is never held whole
+    (25M rows were ~0.5 GB, and the split as much)."""
+    from engine.data.aggregates import dataset_counts
     from engine.data.dataset import load_dataset
     ds = load_dataset(store, dataset_id, with_text=False, with_interactions=False)   # users and genres only
-    c = interaction_counts(store, ds, ds.positive_threshold, progress=progress, cancel=cancel)
+    c = dataset_counts(store, ds.info.id, ds.positive_threshold, progress=progress, cancel=cancel)
     genres = Counter(g for gs in ds.genres for g in gs).most_common()
     return DatasetStats(ds.info.id, ds.info.name, ds.n_users, ds.n_items, c.n_interactions, c.n_positives,
                         c.rating_values, c.rating_counts, np.sort(c.per_item)[::-1], np.sort(c.per_user)[::-1],

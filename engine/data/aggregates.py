@@ -1,18 +1,25 @@
 """Counts over a dataset's interactions, streamed over blocks of whole users (bounded memory): what the
 explorer and the Datasets view need of a 25M-interaction table without holding it. The holdout is per
 user (engine.data.split), so each block is split exactly as the whole dataset is, and the counts add up
-to the whole dataset's."""
+to the whole dataset's. `dataset_counts` keeps them in a small file under the store's artifact folder,
+so the explorer and the Datasets view share one pass, once per dataset (and threshold)."""
 from __future__ import annotations
 
+import os
+import threading
+import uuid
+from pathlib import Path
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..jobs import check
 from ..types import StepProgress
-from .dataset import FETCH_ROWS, Dataset, interaction_blocks
+from .dataset import Dataset, interaction_blocks
 from .split import item_id_rank, time_split
 
+BLOCK_ROWS = 200_000          # interactions per block: ~40 MB of row tuples while converting
+_STREAMING = threading.Lock()   # one stream at a time per process (the explorer's and the Datasets view's)
 STAT_KEYS = ("evaluated_users", "test_positives", "train_rows", "train_positives", "dropped")
 
 
@@ -31,10 +38,15 @@ class InteractionCounts:
 
 
 def interaction_counts(store, ds: Dataset, threshold: float | None, *, rank: np.ndarray | None = None,
-                       rows: int = FETCH_ROWS, progress=None, cancel=None) -> InteractionCounts:
+                       rows: int = BLOCK_ROWS, progress=None, cancel=None) -> InteractionCounts:
     """Stream `ds`'s interactions from the store (ds: its users and catalogue; its interactions need not be
     loaded) and count them, positives judged with `threshold`. Memory: the per-user and per-item arrays plus
-    one block of about `rows` interactions."""
+    one block of about `rows` interactions (one stream at a time in a process: a second one waits)."""
+    with _STREAMING:
+        return _counts(store, ds, threshold, rank, rows, progress, cancel)
+
+
+def _counts(store, ds, threshold, rank, rows, progress, cancel) -> InteractionCounts:
     n_users, n_items = ds.n_users, ds.n_items
     rank = item_id_rank(ds) if rank is None else rank
     per_user = np.zeros(n_users, np.int64)
@@ -73,3 +85,47 @@ def interaction_counts(store, ds: Dataset, threshold: float | None, *, rank: np.
                              np.concatenate(test_users).astype(np.int32) if test_users else np.zeros(0, np.int32),
                              values, np.array([ratings[v] for v in sorted(ratings)], dtype=np.int64), n, n_pos,
                              stats)
+
+
+_ARRAYS = ("per_user", "per_item", "item_positives", "item_train_positives", "test_users", "rating_values",
+           "rating_counts")
+
+
+def counts_path(store, dataset_id: int, threshold: float | None) -> Path:
+    t = "all" if threshold is None else repr(float(threshold))
+    return Path(store.artifact_root) / "counts" / f"dataset-{int(dataset_id)}" / f"threshold-{t}.npz"
+
+
+def dataset_counts(store, dataset_id: int, threshold: float | None, progress=None, cancel=None) -> InteractionCounts:
+    """`interaction_counts` of the stored dataset, read back from `counts_path` when that file was written
+    for the same dataset (id, name, creation time and sizes: an append recounts); else streamed (users and
+    item ids loaded, no texts) and saved there (a temporary name, then renamed). Under the stream lock, so a
+    second caller waits for the first and reads its file instead of streaming again."""
+    from ..storage import repository as repo
+    from .dataset import load_dataset
+    with store.session() as s:
+        info = repo.get_dataset(s, dataset_id)
+    key = np.array([f"{info.id}|{info.name}|{info.created_at}|{info.n_users}|{info.n_items}|{info.n_interactions}"])
+    file = counts_path(store, info.id, threshold)
+    with _STREAMING:
+        try:
+            with np.load(file, allow_pickle=False) as z:
+                if np.array_equal(z["key"], key):
+                    stats = dict(zip(z["stat_keys"].tolist(), z["stat_values"].tolist()))
+                    return InteractionCounts(*(z[k] for k in _ARRAYS), int(z["n"][0]), int(z["n"][1]), stats)
+        except (OSError, KeyError, ValueError):
+            pass
+        ds = load_dataset(store, info.id, with_text=False, with_interactions=False)
+        c = _counts(store, ds, threshold, None, BLOCK_ROWS, progress, cancel)
+        del ds
+    tmp = file.with_name(f".{file.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as f:
+            np.savez(f, key=key, n=np.array([c.n_interactions, c.n_positives], np.int64),
+                     stat_keys=np.array(list(c.split_stats)), stat_values=np.array(list(c.split_stats.values())),
+                     **{k: getattr(c, k) for k in _ARRAYS})
+        os.replace(tmp, file)
+    except OSError:          # a read-only folder: count again next time
+        tmp.unlink(missing_ok=True)
+    return c

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from engine.data import aggregates
-from engine.data.aggregates import interaction_counts
+from engine.data.aggregates import counts_path, dataset_counts, interaction_counts
 from engine.data.dataset import load_dataset, write_dataset
 from engine.data.split import time_split
 from engine.feedback import UserRecommendations, default_user, run_item_bits
 from engine.frontier import frontier
-from engine.runs import COUNTS_FILE, fit_baseline, load_run, open_explore_run
+from engine.runs import fit_baseline, load_run, open_explore_run
 from engine.storage import open_store
 
 
@@ -124,14 +124,22 @@ def test_lean_frontier_matches(runs):
     assert strip[0] == strip[1] and a[0]["n_users"] == 25
 
 
-def test_counts_are_cached_beside_the_run(runs, monkeypatch):
-    store, holdout, _ = runs
+def test_counts_are_counted_once_and_shared(runs, monkeypatch):
+    store, holdout, whole = runs
     lean = open_explore_run(store, holdout)
-    assert (lean.directory / COUNTS_FILE).exists()
-    assert not list(lean.directory.glob(f".{COUNTS_FILE}*"))             # no temporary file left
+    ds_id, t = lean.dataset.info.id, lean.dataset.positive_threshold
+    file = counts_path(store, ds_id, t)
+    assert file.exists() and not list(file.parent.glob(".*"))            # no temporary file left
 
     def no_stream(*a, **k):
         raise AssertionError("counted again")
     monkeypatch.setattr(aggregates, "interaction_blocks", no_stream)
-    again = open_explore_run(store, holdout)
-    assert np.array_equal(again.source.counts.item_counts, lean.source.counts.item_counts)
+    again = open_explore_run(store, whole)                                # another run, same dataset and threshold
+    full = load_run(store, whole)
+    assert np.array_equal(again.source.counts.item_counts, np.bincount(
+        full.dataset.item_idx[full.dataset.positive_mask()], minlength=full.dataset.n_items))
+    c = dataset_counts(store, ds_id, t)                                   # what the Datasets view reads
+    assert c.split_stats == time_split(full.dataset).stats
+    file.write_bytes(b"damaged")                                          # a damaged file is counted again
+    monkeypatch.undo()
+    assert np.array_equal(dataset_counts(store, ds_id, t).per_user, c.per_user)
