@@ -11,9 +11,12 @@ Sections (each can be skipped):
   int8      memory and exact-scoring latency of int8 item vectors vs float32 at the same N.
   explore   a 1M-item catalogue end to end (child process): `llmrec demo` data, a two-tower run with the
             synthetic vectors and a user tower that averages recent item vectors, `build_run_index`, then pick -> list (the
-            app's UserRecommendations) with the index vs exact scoring, the slider re-rank, peak RSS.
+            app's UserRecommendations) with the index vs exact scoring, the slider re-rank, peak RSS; and the
+            app's lean run (open_explore_run: users + catalogue, one user read per pick, streamed counts) with
+            the index: its open time, pick p50 and whether its lists equal the index column's.
   app       the real app (`llmrec-gui` offscreen) on the explore section's database, its run open and a user
-            explored: peak RSS (VmHWM) of the app process and of the store process, polled from /proc.
+            explored: peak RSS (VmHWM) of the app process and of the store process, polled from /proc
+            (--app-fresh-counts: the counts cache removed first, so the app streams the counts itself).
   picker    1M user ids: the lazy model's search per keystroke (CPU of the GUI thread) vs the previous
             QStandardItemModel + QSortFilterProxyModel on the same ids.
   real      int8 vs float32 NDCG@10 of trained LSTM runs in --real-db (e.g. MovieTweetings, X-Wines).
