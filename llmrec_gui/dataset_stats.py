@@ -30,8 +30,11 @@ def compute_stats(store, dataset_id: int, progress=None, cancel=None) -> Dataset
     (25M rows were ~0.5 GB, and the split as much)."""
     from engine.data.aggregates import dataset_counts
     from engine.data.dataset import load_dataset
-    ds = load_dataset(store, dataset_id, with_text=False, with_interactions=False)   # users and genres only
-    c = dataset_counts(store, ds.info.id, ds.positive_threshold, progress=progress, cancel=cancel)
+    from engine.storage import repository as repo
+    with store.session() as s:
+        info = repo.get_dataset(s, dataset_id)
+    c = dataset_counts(store, info.id, info.positive_threshold, progress=progress, cancel=cancel)
+    ds = load_dataset(store, info.id, with_text=False, with_interactions=False)   # then genres (not held while counting)
     genres = Counter(g for gs in ds.genres for g in gs).most_common()
     return DatasetStats(ds.info.id, ds.info.name, ds.n_users, ds.n_items, c.n_interactions, c.n_positives,
                         c.rating_values, c.rating_counts, np.sort(c.per_item)[::-1], np.sort(c.per_user)[::-1],
