@@ -1,7 +1,6 @@
 """Summary figures of one dataset for the Datasets view (plain numpy, runs in a worker)."""
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,17 +27,14 @@ def compute_stats(store, dataset_id: int, progress=None, cancel=None) -> Dataset
     """The figures from aggregates streamed over blocks of users (engine.data.aggregates, in the store
     process; kept in a small file, shared with the explorer): the interaction table is never held whole
     (25M rows were ~0.5 GB, and the split as much)."""
-    from engine.data.aggregates import dataset_counts
-    from engine.data.dataset import load_dataset
+    from engine.data.aggregates import dataset_counts, genre_counts
     from engine.storage import repository as repo
     with store.session() as s:
         info = repo.get_dataset(s, dataset_id)
     c = dataset_counts(store, info.id, info.positive_threshold, progress=progress, cancel=cancel)
-    ds = load_dataset(store, info.id, with_text=False, with_interactions=False)   # then genres (not held while counting)
-    genres = Counter(g for gs in ds.genres for g in gs).most_common()
-    return DatasetStats(ds.info.id, ds.info.name, ds.n_users, ds.n_items, c.n_interactions, c.n_positives,
+    return DatasetStats(info.id, info.name, info.n_users, info.n_items, c.n_interactions, c.n_positives,
                         c.rating_values, c.rating_counts, np.sort(c.per_item)[::-1], np.sort(c.per_user)[::-1],
-                        genres, split_summary(c.split_stats), ds.info.genres_label)
+                        genre_counts(store, info.id), split_summary(c.split_stats), info.genres_label)
 
 
 def split_summary(stats: dict) -> dict:

@@ -77,6 +77,9 @@ def test_blocks_hold_whole_users_and_counts_add_up(runs, monkeypatch):
     values, counts = np.unique(r, return_counts=True)
     assert np.array_equal(c.rating_values, values) and np.array_equal(c.rating_counts, counts)
     assert (c.n_interactions, c.n_positives) == (ds.n_interactions, int(pos.sum()))
+    from collections import Counter
+    from engine.data.aggregates import genre_counts
+    assert genre_counts(store, ds.info.id) == Counter(g for gs in ds.genres for g in gs).most_common()
 
 
 @pytest.mark.parametrize("which", ["holdout", "whole"])

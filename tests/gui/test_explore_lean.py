@@ -66,5 +66,8 @@ def test_dataset_figures_from_streamed_counts_match_the_whole_dataset(tiny_db):
         assert st.split["evaluated users"] == len(sp.test_users)
         assert st.split["train interactions"] == sp.train.n_interactions
         assert st.split["test positives"] == sum(len(t) for t in sp.test_items)
+        from collections import Counter
+        assert st.genres == Counter(g for gs in ds.genres for g in gs).most_common()   # ties in the same order
+        assert (st.n_users, st.n_items) == (ds.n_users, ds.n_items)
     finally:
         store.close()
