@@ -229,6 +229,7 @@ class RunCounts:
     per_user: np.ndarray      # (n_users,) interactions per user (the picker; a run without holdout's default user)
     item_counts: np.ndarray   # (n_items,) TRAIN positives per item (holdout run), else positives: novelty bits
     test_users: np.ndarray    # evaluated users of a holdout run, ascending (empty otherwise)
+    item_rank: np.ndarray | None = None   # item_id_rank, counted with the rest (the app need not convert 1M ids)
 
 
 def run_counts(store: Store, info: RunInfo, progress=None, cancel=None) -> RunCounts:
@@ -240,7 +241,7 @@ def run_counts(store: Store, info: RunInfo, progress=None, cancel=None) -> RunCo
     t = info.config["positive_threshold"] if "positive_threshold" in info.config else ds_info.positive_threshold
     c = dataset_counts(store, info.dataset_id, t, progress=progress, cancel=cancel)
     return RunCounts(c.per_user.astype(np.int32), c.item_train_positives if info.holdout else c.item_positives,
-                     c.test_users if info.holdout else np.zeros(0, np.int32))
+                     c.test_users if info.holdout else np.zeros(0, np.int32), c.item_rank)
 
 
 def explore_parts(store: Store, run_id: int, progress=None, cancel=None) -> tuple[RunInfo, Dataset, Path, RunCounts]:
@@ -289,7 +290,7 @@ class StoredInteractions:
 
     def __init__(self, dataset: Dataset, counts: RunCounts, holdout: bool, store=None):
         self.dataset, self.counts, self.holdout, self.store = dataset, counts, holdout, store
-        self.rank = item_id_rank(dataset)
+        self.rank = item_id_rank(dataset) if counts.item_rank is None else counts.item_rank
         self._lock = threading.Lock()
         self._users: OrderedDict[int, UserView] = OrderedDict()
 

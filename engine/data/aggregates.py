@@ -35,6 +35,7 @@ class InteractionCounts:
     n_interactions: int
     n_positives: int
     split_stats: dict = field(default_factory=dict)   # time_split's stats, summed over the blocks
+    item_rank: np.ndarray | None = None               # item_id_rank (int32): the split's tie-break order
 
 
 def interaction_counts(store, ds: Dataset, threshold: float | None, *, rank: np.ndarray | None = None,
@@ -84,11 +85,12 @@ def _counts(store, ds, threshold, rank, rows, progress, cancel) -> InteractionCo
     return InteractionCounts(per_user, per_item, item_pos, item_train_pos,
                              np.concatenate(test_users).astype(np.int32) if test_users else np.zeros(0, np.int32),
                              values, np.array([ratings[v] for v in sorted(ratings)], dtype=np.int64), n, n_pos,
-                             stats)
+                             stats, rank.astype(np.int32 if n_items < 2**31 else np.int64))
 
 
 _ARRAYS = ("per_user", "per_item", "item_positives", "item_train_positives", "test_users", "rating_values",
            "rating_counts")
+_VERSION = "2"      # bump when the file's contents change
 
 
 def counts_path(store, dataset_id: int, threshold: float | None) -> Path:
@@ -105,14 +107,16 @@ def dataset_counts(store, dataset_id: int, threshold: float | None, progress=Non
     from .dataset import load_dataset
     with store.session() as s:
         info = repo.get_dataset(s, dataset_id)
-    key = np.array([f"{info.id}|{info.name}|{info.created_at}|{info.n_users}|{info.n_items}|{info.n_interactions}"])
+    key = np.array([f"{_VERSION}|{info.id}|{info.name}|{info.created_at}|{info.n_users}|{info.n_items}|"
+                    f"{info.n_interactions}"])
     file = counts_path(store, info.id, threshold)
     with _STREAMING:
         try:
             with np.load(file, allow_pickle=False) as z:
                 if np.array_equal(z["key"], key):
                     stats = dict(zip(z["stat_keys"].tolist(), z["stat_values"].tolist()))
-                    return InteractionCounts(*(z[k] for k in _ARRAYS), int(z["n"][0]), int(z["n"][1]), stats)
+                    return InteractionCounts(*(z[k] for k in _ARRAYS), int(z["n"][0]), int(z["n"][1]), stats,
+                                             z["item_rank"])
         except (OSError, KeyError, ValueError):
             pass
         ds = load_dataset(store, info.id, with_text=False, with_interactions=False)
@@ -122,7 +126,7 @@ def dataset_counts(store, dataset_id: int, threshold: float | None, progress=Non
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "wb") as f:
-            np.savez(f, key=key, n=np.array([c.n_interactions, c.n_positives], np.int64),
+            np.savez(f, key=key, n=np.array([c.n_interactions, c.n_positives], np.int64), item_rank=c.item_rank,
                      stat_keys=np.array(list(c.split_stats)), stat_values=np.array(list(c.split_stats.values())),
                      **{k: getattr(c, k) for k in _ARRAYS})
         os.replace(tmp, file)

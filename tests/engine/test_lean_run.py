@@ -89,6 +89,8 @@ def test_lean_run_matches_whole_dataset_run(runs, which):
     full, lean = load_run(store, run_id), open_explore_run(store, run_id)
     assert lean.dataset.n_interactions == 0 and lean.split is None       # no interaction table held
     assert lean.holdout == (full.split is not None)
+    from engine.data.split import item_id_rank
+    assert np.array_equal(lean.source.rank, item_id_rank(full.dataset))   # counted in the store process
     for u in range(full.dataset.n_users):
         for w in (False, True):
             a, b = full.history(u, whole=w), lean.history(u, whole=w)
