@@ -117,7 +117,8 @@ class LoadedRun:
             v = self.source.user(int(user))
             return v.items, v.ratings, v.timestamps
         ds = self.dataset
-        a, b = np.searchsorted(ds.user_idx, [user, user + 1])
+        # typed bounds: a list of ints made numpy copy 25M user indices to int64 per call (0.16 s)
+        a, b = np.searchsorted(ds.user_idx, np.array([user, user + 1], dtype=ds.user_idx.dtype))
         return ds.item_idx[a:b], ds.rating[a:b], ds.timestamp[a:b]
 
     def evaluation_split(self, max_users: int | None = None) -> Split | None:
