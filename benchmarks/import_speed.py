@@ -5,8 +5,9 @@ pairs, user-major) of 1M and 5M rows in a temporary folder, then for each size r
   * `llmrec import FILE` (a fresh database each time; the figure includes interpreter start-up),
   * the `sqlite3` shell's `.import --csv` into a plain 4-column table, and into the equivalent table
     with PRIMARY KEY (userId, movieId), which is what llmrec's interactions table enforces.
-Prints rows/s, same-run ratios and each child's peak RSS (getrusage via wait4). Peak memory should not
-grow with the file: compare the 1M and 5M rows.
+Prints rows/s, same-run ratios and each child's own peak RSS (GNU time's %M where /usr/bin/time exists;
+a forked child's rusage would include this process's peak, the generated file included). Peak memory
+should not grow with the file: compare the 1M and 5M rows.
 
     python benchmarks/import_speed.py [--rows 1000000,5000000] [--keep DIR]
 """
@@ -51,11 +52,17 @@ def generate(path: Path, n_rows: int, seed: int = 7) -> None:
             f.write("\n".join(lines) + "\n")
 
 
+GNU_TIME = Path("/usr/bin/time")
+
+
 def run_with_rusage(argv: list[str], stdin: str | None = None) -> tuple[float, float, float, str]:
-    """(wall seconds, CPU seconds, peak RSS in MiB, stdout) of one child process (rusage from wait4)."""
+    """(wall seconds, CPU seconds, peak RSS in MiB, stdout) of one child process: CPU from wait4's rusage,
+    peak RSS from GNU time when present (as benchmarks/scale.py's `child`): Linux carries a parent's
+    peak RSS into a forked child's ru_maxrss, so at 25M rows every child printed this process's 3.4 GiB."""
+    prefix = [str(GNU_TIME), "-f", "__RSS_KB__ %M"] if GNU_TIME.exists() else []
     t0 = time.perf_counter()
     out_file = tempfile.TemporaryFile(mode="w+")
-    p = subprocess.Popen(argv, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+    p = subprocess.Popen(prefix + argv, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
                          stdout=out_file, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     if stdin is not None:
         p.stdin.write(stdin)
@@ -68,7 +75,11 @@ def run_with_rusage(argv: list[str], stdin: str | None = None) -> tuple[float, f
     out = out_file.read()
     if p.returncode:
         raise SystemExit(f"{argv[0]} failed ({p.returncode}): {err.strip()[:500]}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out
+    rss = usage.ru_maxrss / 1024
+    for line in err.splitlines():
+        if line.startswith("__RSS_KB__"):
+            rss = int(line.split()[1]) / 1024
+    return wall, usage.ru_utime + usage.ru_stime, rss, out
 
 
 def bench_llmrec(csv_path: Path, work: Path) -> dict:

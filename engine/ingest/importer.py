@@ -1,6 +1,6 @@
-"""The validated, atomic import: one transaction per import, chunks streamed into a staging table,
-repeated (user, item) events collapsed to the latest in one SQL statement, progress and cancel between
-chunks. Nothing is written unless the whole import succeeds."""
+"""The validated, atomic import: chunks streamed into a staging table, sorted into key order, then
+written into the keyed interactions table in short steps, repeated (user, item) events collapsed to
+the latest; progress and cancel between chunks. Nothing is visible unless the whole import succeeds."""
 from __future__ import annotations
 
 import dataclasses
@@ -33,8 +33,8 @@ TS_MAX = 2**62   # far beyond any real date; keeps values inside SQLite's 64-bit
 
 @dataclass(frozen=True)
 class ImportProgress:
-    """Reported after each chunk: `stage` is 'items', 'interactions', 'writing' (or 'waiting for the
-    database' while another program writes) or 'done'."""
+    """Reported after each chunk: `stage` is 'items', 'interactions', 'sorting' (once, before the sort into
+    key order), 'writing' (or 'waiting for the database' while another program writes) or 'done'."""
     stage: str
     rows: int
     bytes_read: int
@@ -314,25 +314,62 @@ def _scale(det: DetectedFormat, lo: float, hi: float) -> tuple[float | None, flo
 
 
 STAGE_SQL = "CREATE TEMP TABLE llmrec_stage (u INTEGER, i INTEGER, r REAL, t INTEGER)"
+# The staged rows in key order (user, item, then file order, which the upsert below relies on for ties),
+# by SQLite's own external merge sort; the sorted copy's rowid is then the position in key order.
+SORT_SQL = "CREATE TEMP TABLE llmrec_sorted AS SELECT u, i, r, t FROM temp.llmrec_stage ORDER BY u, i, rowid"
 MERGE_SQL = ("INSERT INTO interactions (dataset_id, user_idx, item_idx, rating, timestamp) "
-             "SELECT ?, u, i, r, t FROM temp.llmrec_stage WHERE rowid > ? AND rowid <= ? ORDER BY u, i "
+             "SELECT ?, u, i, r, t FROM temp.llmrec_sorted WHERE rowid > ? AND rowid <= ? "
              "ON CONFLICT(dataset_id, user_idx, item_idx) DO UPDATE SET rating = excluded.rating, "
              "timestamp = excluded.timestamp "
              "WHERE excluded.timestamp IS NULL OR excluded.timestamp >= interactions.timestamp")
 
 
 IMPORTING = repo.IMPORTING  # source key of a dataset still being written (its importer's pid): hidden
-MERGE_ROWS = 50_000         # interactions written per short write transaction
+# interactions written per short write transaction: in key order a step of 200k rows holds the lock for
+# less time than 50k unsorted rows did (2M-row shuffled file: median step 0.18 s vs 0.29 s)
+MERGE_ROWS = 200_000
 MERGE_PAUSE_S = 0.05        # between two of them: other writers get the lock (SQLite's lock is not fair)
+
+
+def _interruptible(raw, cancel):
+    """Let `cancel` interrupt a long SQLite statement (checked every 200k virtual machine steps)."""
+    if cancel is not None:
+        raw.set_progress_handler(lambda: 1 if cancel.cancelled else 0, 200_000)
+
+
+def _sort_staged(raw, cur, cancel) -> None:
+    """Copy the staged rows into key order before the keyed insert. SQLite inserts fastest in key order:
+    the insert then appends at the end of the B-tree instead of landing all over the file, which at 25M
+    random keys no longer fits the page cache (sorting each write step alone reached 0.72x of the sqlite3
+    shell's .import there). SQLite's sorter keeps memory bounded at any size: it sorts runs of about the
+    page cache's size in memory, writes them to temporary files and merges them. Holds no lock on the
+    database (only the TEMP database is written)."""
+    cur.execute("DROP TABLE IF EXISTS temp.llmrec_sorted")
+    _interruptible(raw, cancel)
+    try:
+        cur.execute(SORT_SQL)
+    except sqlite3.OperationalError as exc:
+        if cancel is not None and cancel.cancelled:
+            raise CancelledError() from None
+        raise EngineError(f"sorting the interactions failed: {exc}") from exc
+    finally:
+        raw.set_progress_handler(None, 0)
+    check(cancel)
+    cur.execute("DROP TABLE temp.llmrec_stage")
+    raw.commit()
+
+
+def _drop_temp(cur) -> None:
+    for table in ("llmrec_stage", "llmrec_sorted"):
+        cur.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
 
 def _publish(store, s, raw, cur, ds_id: int, staged: int, parser, items, enc: str, report, wait, cancel,
              where: tuple) -> int:
-    """2. the staged interactions in short write transactions (MERGE_ROWS each, sorted for the index),
+    """2. the sorted interactions in short write transactions (MERGE_ROWS each, in key order),
     3. users and items; returns the number of interactions. Other writers wait at most one step."""
     rows_read, total, path = where
-    if cancel is not None:
-        raw.set_progress_handler(lambda: 1 if cancel.cancelled else 0, 200_000)
+    _interruptible(raw, cancel)
     try:
         for lo in range(0, staged, MERGE_ROWS):
             check(cancel)
@@ -348,7 +385,7 @@ def _publish(store, s, raw, cur, ds_id: int, staged: int, parser, items, enc: st
             time.sleep(MERGE_PAUSE_S)
     finally:
         raw.set_progress_handler(None, 0)
-    cur.execute("DROP TABLE temp.llmrec_stage")
+    cur.execute("DROP TABLE temp.llmrec_sorted")
     begin_write(raw, cancel=cancel, progress=wait, where=str(store.display_name))
     n_inter = cur.execute("SELECT COUNT(*) FROM interactions WHERE dataset_id = ?", (ds_id,)).fetchone()[0]
     cur.executemany("INSERT INTO users (dataset_id, idx, external_id) VALUES (?, ?, ?)",
@@ -489,7 +526,7 @@ def _write(store, s, det: DetectedFormat, name: str, items: ItemTable | None, pa
     # other programs keep writing meanwhile. Only the final merge takes the write lock (issue 8).
     raw = s.connection().connection.driver_connection
     cur = raw.cursor()
-    cur.execute("DROP TABLE IF EXISTS temp.llmrec_stage")
+    _drop_temp(cur)
     cur.execute(STAGE_SQL)
     path = det.interactions.path
 
@@ -515,6 +552,13 @@ def _write(store, s, det: DetectedFormat, name: str, items: ItemTable | None, pa
 
         def wait(_u):
             report(ImportProgress("waiting for the database", parser.rows_read, total, total, path))
+
+        report(ImportProgress("sorting", parser.rows_read, 0, staged, path))
+        try:
+            _sort_staged(raw, cur, cancel)
+        except BaseException:
+            _drop_temp(cur)
+            raise
 
         # 1. the dataset row, hidden (source["importing"]) until the last step makes it visible
         begin_write(raw, cancel=cancel, progress=wait, where=str(store.display_name))
@@ -548,6 +592,7 @@ def _write(store, s, det: DetectedFormat, name: str, items: ItemTable | None, pa
         except BaseException:
             raw.rollback()
             discard_dataset(store, raw, ds_id)
+            _drop_temp(cur)
             raise
     cur.close()
     seconds = time.perf_counter() - t0
