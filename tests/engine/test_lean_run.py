@@ -148,3 +148,15 @@ def test_counts_are_counted_once_and_shared(runs, monkeypatch):
     file.write_bytes(b"damaged")                                          # a damaged file is counted again
     monkeypatch.undo()
     assert np.array_equal(dataset_counts(store, ds_id, t).per_user, c.per_user)
+
+
+def test_a_cancelled_count_writes_nothing(runs):
+    from engine.errors import CancelledError
+    from engine.jobs import CancelToken
+    store, _, _ = runs
+    ds = load_dataset(store, "lean", with_interactions=False)
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(CancelledError):
+        dataset_counts(store, ds.info.id, ds.positive_threshold, cancel=token)
+    assert not counts_path(store, ds.info.id, ds.positive_threshold).exists()
