@@ -241,16 +241,20 @@ def prepare_run(run) -> "object":
 
 
 def open_run_for_live(info, dataset, path):
-    """`run_from_parts` then `prepare_run`."""
+    """`run_from_parts` then `prepare_run`. A large catalogue served by its ANN index keeps its item vectors
+    in the model file (rows read per pick)."""
+    from .index import index_serves
     from .runs import run_from_parts
-    return prepare_run(run_from_parts(info, dataset, path))
+    return prepare_run(run_from_parts(info, dataset, path, rows_on_demand=index_serves(path)))
 
 
 def open_explore_run_for_live(info, dataset, path, counts):
     """The app's way to open a run for exploring: `run_from_explore_parts` (a lean run: no interaction
-    table; the caller sets `run.source.store`) then `prepare_run`."""
+    table; the caller sets `run.source.store`) then `prepare_run`. A large catalogue served by its ANN index
+    keeps its item vectors in the model file (rows read per pick)."""
+    from .index import index_serves
     from .runs import run_from_explore_parts
-    return prepare_run(run_from_explore_parts(info, dataset, path, counts))
+    return prepare_run(run_from_explore_parts(info, dataset, path, counts, rows_on_demand=index_serves(path)))
 
 
 class UserRecommendations:

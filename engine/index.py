@@ -242,6 +242,20 @@ def index_info(directory: Path) -> dict | None:
     return info
 
 
+def index_serves(directory: Path) -> bool:
+    """True when the run in `directory` has an ANN index over all of its items and at least
+    ANN_MIN_ITEMS of them: its picks then read a few hundred item vectors, so a model can leave the
+    rest in its file (`rows_on_demand`, engine.vector_rows). Exact scoring would read them all per pick."""
+    import json
+    info = index_info(directory)
+    if info is None or (info.get("n_items") or 0) < ANN_MIN_ITEMS:
+        return False
+    try:
+        return json.loads((Path(directory) / "model.json").read_text()).get("n_items") == info["n_items"]
+    except (OSError, ValueError):
+        return False
+
+
 def build_index(vectors, params: IndexParams | None = None, *, queries: np.ndarray | None = None,
                 progress=None, cancel=None, chunk: int = 20_000, seed: int = 0) -> ItemIndex:
     """Build an index over (n, d) unit-length vectors (float32 or int8 `QuantizedVectors`), in chunks so

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
-BLOCK = 65_536   # rows dequantised at a time in products
+from .vector_rows import BLOCK, VectorRows
 
 
-class QuantizedVectors:
-    """(n, d) int8 codes + (n,) float32 scales, standing in for a float32 matrix."""
-
-    __array_ufunc__ = None        # `ndarray @ self` defers to __rmatmul__ instead of densifying
+class QuantizedVectors(VectorRows):
+    """(n, d) int8 codes + (n,) float32 scales, standing in for a float32 matrix (engine.vector_rows)."""
 
     def __init__(self, codes: np.ndarray, scales: np.ndarray):
         self.codes = np.ascontiguousarray(codes, dtype=np.int8)
@@ -33,25 +31,13 @@ class QuantizedVectors:
         codes = np.clip(np.rint(x / safe[:, None]), -127, 127).astype(np.int8)
         return cls(codes, scales)
 
-    # ---- the ndarray surface the engine uses ------------------------------------------------------
     @property
     def shape(self) -> tuple[int, int]:
         return self.codes.shape
 
     @property
-    def dtype(self):
-        return np.dtype(np.float32)   # what rows come back as
-
-    @property
-    def ndim(self) -> int:
-        return 2
-
-    @property
     def nbytes(self) -> int:
         return self.codes.nbytes + self.scales.nbytes
-
-    def __len__(self) -> int:
-        return len(self.codes)
 
     def __getitem__(self, key) -> np.ndarray:
         """Rows (any index numpy accepts for the first axis), dequantised to float32."""
@@ -61,43 +47,20 @@ class QuantizedVectors:
         codes, scales = self.codes[key], self.scales[key]
         return codes.astype(np.float32) * np.asarray(scales, np.float32)[..., None]
 
-    def __array__(self, dtype=None, copy=None) -> np.ndarray:
-        out = self[:]
-        return out if dtype is None else out.astype(dtype, copy=False)
+    def _block(self, a: int, b: int) -> np.ndarray:
+        return self[a:b]
 
-    @property
-    def T(self) -> "_Transposed":
-        return _Transposed(self)
-
-    def __matmul__(self, other: np.ndarray) -> np.ndarray:
-        """self @ other, block by block: (n, d) @ (d,) or (d, m)."""
-        other = np.asarray(other, np.float32)
-        parts = [self[a:a + BLOCK] @ other for a in range(0, len(self), BLOCK)]
-        return np.concatenate(parts, axis=0) if parts else np.zeros((0,) + other.shape[1:], np.float32)
+    def _gather(self, ids: np.ndarray) -> np.ndarray:
+        return self[ids]
 
     def dot_rows(self, x: np.ndarray) -> np.ndarray:
-        """x @ self.T, (B, d) -> (B, n): the scoring product, block by block."""
+        """x @ self.T, (B, d) -> (B, n): scaled after the product, block by block."""
         x = np.asarray(x, np.float32)
         out = np.empty((x.shape[0], len(self)), np.float32)
         for a in range(0, len(self), BLOCK):
             b = min(len(self), a + BLOCK)
             out[:, a:b] = (x @ self.codes[a:b].T.astype(np.float32)) * self.scales[a:b]
         return out
-
-
-class _Transposed:
-    __array_ufunc__ = None
-
-    def __init__(self, q: QuantizedVectors):
-        self.q = q
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return self.q.shape[::-1]
-
-    def __rmatmul__(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, np.float32)
-        return self.q.dot_rows(x[None, :])[0] if x.ndim == 1 else self.q.dot_rows(x)
 
 
 def quantize_run(store, run_id: int, *, progress=None, cancel=None) -> int:

@@ -193,10 +193,12 @@ def run_parts(store: Store, run_id: int) -> tuple[RunInfo, Dataset, Path]:
     return info, load_dataset(store, info.dataset_id), run_path(store, info)
 
 
-def run_from_parts(info: RunInfo, ds: Dataset, path: Path) -> LoadedRun:
-    """The loaded run from `run_parts`: the model read from its files (no database needed)."""
+def run_from_parts(info: RunInfo, ds: Dataset, path: Path, *, rows_on_demand: bool = False) -> LoadedRun:
+    """The loaded run from `run_parts`: the model read from its files (no database needed).
+    `rows_on_demand`: a model that can leaves its item vectors in its file and reads rows when asked
+    (engine.vector_rows; for a large catalogue served by its ANN index)."""
     ds = _run_view(info, ds)
-    model = _load_model(info, path)
+    model = _load_model(info, path, rows_on_demand)
     split = time_split(ds) if info.holdout else None
     loaded = LoadedRun(info=info, dataset=ds, model=model, split=split)
     loaded.directory = Path(path)
@@ -207,11 +209,13 @@ def _run_view(info: RunInfo, ds: Dataset) -> Dataset:
     return with_threshold(ds, info.config["positive_threshold"]) if "positive_threshold" in info.config else ds
 
 
-def _load_model(info: RunInfo, path: Path) -> Recommender:
+def _load_model(info: RunInfo, path: Path, rows_on_demand: bool = False) -> Recommender:
     run_id = info.id
     check_model_files(path)
     try:
-        model = get_model_class(info.model).load(path)
+        cls = get_model_class(info.model)
+        on_demand = rows_on_demand and getattr(cls, "loads_rows_on_demand", False)
+        model = cls.load(path, rows_on_demand=True) if on_demand else cls.load(path)
     except FileNotFoundError as exc:
         from .errors import DataError
         raise DataError(f"run {run_id}: a model file is missing ({exc.filename}); train the model again") from None
@@ -257,19 +261,21 @@ def explore_parts(store: Store, run_id: int, progress=None, cancel=None) -> tupl
     return info, _load(store, info.dataset_id, with_interactions=False), path, counts
 
 
-def run_from_explore_parts(info: RunInfo, ds: Dataset, path: Path, counts: RunCounts, store=None) -> LoadedRun:
-    """A lean run from `explore_parts`: the model from its files; each user's interactions read from `store`
-    when asked for (`StoredInteractions`; the app sets `run.source.store` to its store handle)."""
+def run_from_explore_parts(info: RunInfo, ds: Dataset, path: Path, counts: RunCounts, store=None, *,
+                           rows_on_demand: bool = False) -> LoadedRun:
+    """A lean run from `explore_parts`: the model from its files (`rows_on_demand` as in `run_from_parts`);
+    each user's interactions read from `store` when asked for (`StoredInteractions`; the app sets
+    `run.source.store` to its store handle)."""
     ds = _run_view(info, ds)
-    loaded = LoadedRun(info=info, dataset=ds, model=_load_model(info, path), split=None)
+    loaded = LoadedRun(info=info, dataset=ds, model=_load_model(info, path, rows_on_demand), split=None)
     loaded.directory = Path(path)
     loaded.source = StoredInteractions(ds, counts, bool(info.holdout), store)
     return loaded
 
 
-def open_explore_run(store: Store, run_id: int) -> LoadedRun:
+def open_explore_run(store: Store, run_id: int, *, rows_on_demand: bool = False) -> LoadedRun:
     """`explore_parts` then `run_from_explore_parts` in one process (tests, benchmarks)."""
-    return run_from_explore_parts(*explore_parts(store, run_id), store=store)
+    return run_from_explore_parts(*explore_parts(store, run_id), store=store, rows_on_demand=rows_on_demand)
 
 
 @dataclass(frozen=True)
@@ -386,16 +392,16 @@ def save_and_register(store: Store, *, dataset: Dataset, model: Recommender, obj
 
 def check_model_files(directory: Path) -> None:
     """Refuse a model whose arrays hold NaN or infinite values (a diverged fit, a damaged file):
-    checked when a run is saved and when it is loaded, so no 'done' run recommends nothing."""
+    checked when a run is saved and when it is loaded, so no 'done' run recommends nothing. Large
+    float32 arrays are checked block by block (engine.vector_rows), never read whole."""
     from .errors import DataError
+    from .vector_rows import npz_nonfinite
     path = Path(directory) / "model.npz"
     try:
-        with np.load(path, allow_pickle=False) as z:
-            for key in z.files:
-                a = z[key]
-                if a.dtype.kind in "fc" and not np.isfinite(a).all():
-                    raise DataError(f"{path}: the model's {key!r} values are not finite numbers (NaN or "
-                                    "infinite: the training diverged or the file is damaged); train it again")
+        key = npz_nonfinite(path)
+        if key is not None:
+            raise DataError(f"{path}: the model's {key!r} values are not finite numbers (NaN or "
+                            "infinite: the training diverged or the file is damaged); train it again")
     except DataError:
         raise
     except FileNotFoundError:

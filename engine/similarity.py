@@ -182,9 +182,9 @@ def model_vectors(model) -> np.ndarray:
         v = model.item_vectors() if model is not None else None
         if v is None:
             raise EngineError("this model has no item embeddings; use the text or genre space instead")
-        from .quantize import QuantizedVectors
-        if isinstance(v, QuantizedVectors):
-            return v            # int8 rows of unit vectors: used as they are, dequantised on demand
+        from .vector_rows import VectorRows
+        if isinstance(v, VectorRows):
+            return v            # int8 or on-disk rows of unit vectors: used as they are, read on demand
         v = np.asarray(v, dtype=np.float32)
         norms = np.sqrt(np.einsum("ij,ij->i", v, v))[:, None]        # no (n, d) temporary
         if np.allclose(norms[norms > 0], 1.0, atol=1e-4):

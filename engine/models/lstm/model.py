@@ -239,8 +239,8 @@ class LSTMRecommender(Recommender):
         from ...quantize import QuantizedVectors
         if isinstance(self.item_matrix, QuantizedVectors):
             items = dict(item_codes=self.item_matrix.codes, item_scales=self.item_matrix.scales)
-        else:
-            items = dict(item_matrix=self.item_matrix)
+        else:      # read whole before the file is opened: on-demand rows may come from this very folder
+            items = dict(item_matrix=np.asarray(self.item_matrix, np.float32))
         if self.id_index is not None:
             items["id_index"] = np.asarray(self.id_index, np.int32)
         np.savez(directory / "model.npz", **items, **self.user_tower.to_arrays())
@@ -252,9 +252,15 @@ class LSTMRecommender(Recommender):
         if self.keras_model is not None:
             self.keras_model.save(directory / "model.keras")
 
+    loads_rows_on_demand = True     # load(..., rows_on_demand=True) is understood (engine.runs.run_from_parts)
+
     @classmethod
-    def load(cls, directory: pathlib.Path) -> "LSTMRecommender":
-        """Numpy only: never imports TensorFlow (load model.keras yourself to train further)."""
+    def load(cls, directory: pathlib.Path, *, rows_on_demand: bool = False) -> "LSTMRecommender":
+        """Numpy only: never imports TensorFlow (load model.keras yourself to train further).
+        `rows_on_demand`: the float32 item vectors stay in model.npz and rows are read when asked for
+        (engine.vector_rows.NpyRows): for a large catalogue served by an ANN index, where a pick reads a
+        few hundred rows. Full scoring then streams the file block by block. Int8 runs and arrays that
+        cannot be read in place (a compressed file) are loaded whole as before."""
         directory = pathlib.Path(directory)
         meta = json.loads((directory / "model.json").read_text())
         model = cls(**meta["params"])
@@ -267,7 +273,9 @@ class LSTMRecommender(Recommender):
                 from ...quantize import QuantizedVectors
                 model.item_matrix = QuantizedVectors(z["item_codes"], z["item_scales"])
             else:
-                model.item_matrix = np.asarray(z["item_matrix"], np.float32)
+                from ...vector_rows import NpyRows
+                rows = NpyRows.open(directory / "model.npz", "item_matrix") if rows_on_demand else None
+                model.item_matrix = rows if rows is not None else np.asarray(z["item_matrix"], np.float32)
             model.user_tower = NumpyUserTower.from_arrays(z)
             model.id_index = np.asarray(z["id_index"], np.int32) if "id_index" in z.files else None
         vocab = directory / "vocabulary.json"
