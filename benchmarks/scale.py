@@ -12,9 +12,12 @@ Sections (each can be skipped):
   explore   a 1M-item catalogue end to end (child process): `llmrec demo` data, a two-tower run with the
             synthetic vectors and a user tower that averages recent item vectors, `build_run_index`, then pick -> list (the
             app's UserRecommendations) with the index (item vectors in memory, and read on demand as the app
-            loads them) vs exact scoring, the slider re-rank, a dislike, rows read per pick, peak RSS.
+            loads them) vs exact scoring, the slider re-rank, a dislike, rows read per pick, peak RSS; and the
+            app's lean run (open_explore_run: users + catalogue, one user read per pick, streamed counts; item
+            vectors on demand): its open time, pick p50 and whether its lists equal the index column's.
   app       the real app (`llmrec-gui` offscreen) on the explore section's database, its run open and a user
-            explored: peak RSS (VmHWM) of the app process and of the store process, polled from /proc.
+            explored: peak RSS (VmHWM) of the app process and of the store process, polled from /proc
+            (--app-fresh-counts: the counts cache removed first, so the app streams the counts itself).
   picker    1M user ids: the lazy model's search per keystroke (CPU of the GUI thread) vs the previous
             QStandardItemModel + QSortFilterProxyModel on the same ids.
   real      int8 vs float32 NDCG@10 of trained LSTM runs in --real-db (e.g. MovieTweetings, X-Wines).
@@ -273,7 +276,7 @@ from engine.feedback import UserRecommendations, prepare_run
 from engine.index import IndexParams, build_run_index, exact_search, index_info, recall
 from engine.models.lstm.model import LSTMRecommender
 from engine.models.lstm.numpy_tower import NumpyUserTower
-from engine.runs import load_run, run_from_parts, run_path, save_and_register
+from engine.runs import load_run, open_explore_run, run_from_parts, run_path, save_and_register
 from engine.storage import open_store
 from engine.storage import repository as repo
 store = open_store(sys.argv[1]); with_index = sys.argv[3] == "index"
@@ -327,7 +330,12 @@ if with_index:      # the app's way: the item vectors stay in model.npz, rows re
     t = time.perf_counter()
     runs["on demand"] = prepare_run(run_from_parts(run.info, run.dataset, run.directory, rows_on_demand=True))
     out["load_disk_s"] = time.perf_counter() - t
-for mode in (("index", "on demand", "exact") if with_index else ("exact",)):
+    # the app's whole way: a lean run (users + catalogue only, each pick reads its user, counts streamed
+    # once or read back) with its item vectors on demand
+    t = time.perf_counter()
+    runs["lean"] = prepare_run(open_explore_run(store, run_id, rows_on_demand=True))
+    out["lean_load_s"] = time.perf_counter() - t
+for mode in (("index", "on demand", "lean", "exact") if with_index else ("exact",)):
     run = runs[mode]
     run.use_index = mode != "exact"
     vecs = run.model.item_vectors()
@@ -355,6 +363,7 @@ for mode in (("index", "on demand", "exact") if with_index else ("exact",)):
     out[mode]["dislike_ms"] = 1000 * float(np.median(dis))
 if with_index:
     out["same_lists"] = sum(a == b for a, b in zip(lists["index"], lists["on demand"]))
+    out["lean_same_lists"] = sum(a == b for a, b in zip(lists["index"], lists["lean"]))
 out.update(rss_mib=rss(), n_items=run.dataset.n_items, n_users=run.dataset.n_users)
 print(json.dumps(out))
 """
@@ -392,7 +401,7 @@ def section_explore(items: int, interactions: int, work: Path, moments: str | No
         e = r["ann"]
         print(f"{e['kind']} nlist {e['nlist']}, nprobe {e['nprobe']} (tuned at build: {e['tuning']}): recall@100 vs "
               f"exact {e['recall100']:.4f} (target >= 0.98); ANN p50 {e['ann_ms']:.2f} ms (target <= 5); 200 users")
-    modes = ("index", "on demand", "exact") if with_index else ("exact",)
+    modes = ("index", "on demand", "lean", "exact") if with_index else ("exact",)
     print(f"{'':>30}" + "".join(f"{m + (' (ref)' if m == 'exact' and with_index else ''):>14}" for m in modes))
     rows = [("pick -> list p50 ms", "pick_ms", ".1f"), ("  CPU ms of the pick, p50", "pick_cpu_ms", ".1f"),
             ("  of which: open user", ("parts", "open"), ".1f"), ("  candidates", ("parts", "candidates"), ".1f"),
@@ -407,6 +416,9 @@ def section_explore(items: int, interactions: int, work: Path, moments: str | No
         print(f"'on demand': the same run loaded as the app loads it (item vectors left in model.npz, rows read with "
               f"pread per pick; {r['load_disk_s']:.1f} s); the other columns hold them in memory (0 rows read). "
               f"Lists (items and scores) identical to the in-memory index column: {r['same_lists']} of 21 users")
+        print(f"'lean': the app's run (users + catalogue, one user read per pick; counts streamed, or read back; "
+              f"item vectors on demand), opened in {r['lean_load_s']:.1f} s; lists identical to the index "
+              f"column's: {r['lean_same_lists']} of 21 users")
     print(f"peak RSS of the engine process: {rss_c:.0f} MiB (holds both loads; the app section measures the app)")
     return int(r["run_id"])
 
@@ -665,6 +677,8 @@ def main() -> None:
     ap.add_argument("--train-batches", type=int, default=200)
     ap.add_argument("--reuse", action="store_true",
                     help="explore/app: reuse the database, run and index in --work from an earlier run")
+    ap.add_argument("--app-fresh-counts", action="store_true",
+                    help="app: remove the interaction counts cache first (measures the first open of the dataset)")
     ap.add_argument("--sections", default="demo,ann,int8,explore,app,picker,real,train")
     ap.add_argument("--real-db", help="database with trained LSTM runs (holdout) for the int8 comparison")
     ap.add_argument("--work", help="folder for the databases (default: a temporary folder)")
@@ -683,6 +697,10 @@ def main() -> None:
         run_id = section_explore(args.explore_items, args.explore_interactions, work, moments or args.jitter_source,
                                  not args.explore_no_index, args.reuse)
     if "app" in sections and run_id is not None:
+        if args.app_fresh_counts:       # the app's first open of the dataset then streams its counts itself
+            import shutil
+            shutil.rmtree(work / "explore.db.files" / "counts", ignore_errors=True)
+            print("(--app-fresh-counts: the counts cache removed; the app streams the counts itself)")
         section_app(work, run_id)
     if "train" in sections:
         section_train([int(k) for k in args.train_interactions.split(",")], work, args.train_batches)

@@ -78,14 +78,19 @@ def _ild_model_rows(lists: np.ndarray, vectors: np.ndarray, chunk: int = 16) -> 
 
 
 def list_metrics(lists: np.ndarray, split: Split, ks=(10, 20), *, model_vectors: np.ndarray | None = None,
-                 genre_vectors: np.ndarray | None = None) -> dict:
-    """Every EVALUATION.md metric for ranked lists of `split.test_users` (row r = test user r)."""
+                 genre_vectors: np.ndarray | None = None, item_bits: np.ndarray | None = None) -> dict:
+    """Every EVALUATION.md metric for ranked lists of `split.test_users` (row r = test user r).
+    `item_bits`: the novelty bits when `split.train` is not the whole TRAIN part (a lean run's split of
+    a few users); by default they come from `split.train`'s positives."""
     train = split.train
     n_items = train.n_items
     gv = M.genre_vectors(train) if genre_vectors is None else genre_vectors
-    pos = train.positive_mask()
-    counts = np.bincount(train.item_idx[pos], minlength=n_items)
-    bits = -np.log2(M.item_probabilities(counts))
+    if item_bits is None:
+        pos = train.positive_mask()
+        counts = np.bincount(train.item_idx[pos], minlength=n_items)
+        bits = -np.log2(M.item_probabilities(counts))
+    else:
+        bits = item_bits
     n_rel = np.array([len(t) for t in split.test_items], dtype=np.int64)
     hits = np.zeros(lists.shape, dtype=bool)
     for r, t in enumerate(split.test_items):

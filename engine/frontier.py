@@ -73,13 +73,18 @@ def frontier(run, method: str = "mmr", points: int = 11, progress=None, cancel=N
         raise EngineError(f"unknown re-ranking method {method!r}; choose one of {', '.join(METHODS)}")
     if points < 2:
         raise EngineError("the frontier needs at least 2 points")
-    split = getattr(run, "split", None)
+    if hasattr(run, "evaluation_split"):     # a LoadedRun; a lean one reads just these users
+        split = run.evaluation_split(max_users)
+    else:
+        split = getattr(run, "split", None)
+        if split is not None and max_users is not None and max_users < len(split.test_users):
+            split = dataclasses.replace(split, test_users=split.test_users[:max_users],
+                                        test_items=split.test_items[:max_users])
     if split is None:
         raise EngineError("this run was trained without a holdout, so it has no evaluation split; "
                           "train it with a holdout to draw its frontier")
-    if max_users is not None and max_users < len(split.test_users):
-        split = dataclasses.replace(split, test_users=split.test_users[:max_users],
-                                    test_items=split.test_items[:max_users])
+    # a lean run's split holds only the measured users: novelty needs the whole TRAIN part's counts
+    bits = run.source.item_bits() if getattr(run, "source", None) is not None else None
     model, ds = run.model, run.dataset
     users = split.test_users
     cand, cand_scores = candidate_pool(model, split, users, n_candidates, cancel=cancel, progress=progress)
@@ -112,7 +117,7 @@ def frontier(run, method: str = "mmr", points: int = 11, progress=None, cancel=N
             promoted += int(res.promoted.sum())
             if r % 256 == 0:
                 check(cancel)
-        m = list_metrics(lists, split, ks=(k,), model_vectors=vectors, genre_vectors=gm)
+        m = list_metrics(lists, split, ks=(k,), model_vectors=vectors, genre_vectors=gm, item_bits=bits)
         row = {"tradeoff": round(float(t), 6)}
         for col in COLUMNS[1:-2]:
             key = col.format(k=k)

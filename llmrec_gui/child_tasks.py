@@ -73,7 +73,7 @@ def encode_in_child(store_url: str, dataset_id: int, progress=None, cancel=None)
     from engine.storage import open_store
     store = open_store(store_url)
     try:
-        return encode_catalogue(store, load_dataset(store, int(dataset_id)), progress=progress, cancel=cancel)
+        return encode_catalogue(store, load_dataset(store, int(dataset_id), with_interactions=False), progress=progress, cancel=cancel)
     finally:
         store.close()
 

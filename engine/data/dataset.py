@@ -97,47 +97,53 @@ class Dataset:
 _LOADING = threading.Lock()
 
 
-def load_dataset(store: Store, name_or_id: str | int, *, with_text: bool = True) -> Dataset:
+def load_dataset(store: Store, name_or_id: str | int, *, with_text: bool = True,
+                 with_interactions: bool = True) -> Dataset:
     """The dataset from the store. `with_text=False` leaves titles and descriptions empty (aggregates such
     as the Datasets view's figures need neither: at 1M items they are ~200 MiB of Python strings).
+    `with_interactions=False` loads the users and the catalogue only (zero interactions; `info` keeps the
+    real counts): what the explorer holds, reading one user's interactions at a time (`user_interactions`).
     One load at a time per process: the app's store process is asked for the Datasets view's figures and
     the explorer's run together, and two concurrent loads of a 1M-item dataset add up their peaks."""
     with _LOADING:
-        return _load_dataset(store, name_or_id, with_text)
+        return _load_dataset(store, name_or_id, with_text, with_interactions)
 
 
-def _load_dataset(store: Store, name_or_id: str | int, with_text: bool) -> Dataset:
+def _load_dataset(store: Store, name_or_id: str | int, with_text: bool, with_interactions: bool = True) -> Dataset:
     with store.session() as s:
         info = repo.get_dataset(s, name_or_id)
     text_cols, desc_col = ("title", "description") if with_text else ("''", "''")
     with store.engine.connect() as conn:
         cur = conn.connection.driver_connection.cursor() if store.is_sqlite else None
         if cur is not None:
-            users = cur.execute("SELECT idx, external_id FROM users WHERE dataset_id=? ORDER BY idx",
-                                (info.id,)).fetchall()
+            users = _user_ids(cur.execute("SELECT idx, external_id FROM users WHERE dataset_id=? ORDER BY idx",
+                                          (info.id,)))
             cur.execute(f"SELECT idx, external_id, {text_cols}, genres, {desc_col} FROM items "
                         "WHERE dataset_id=? ORDER BY idx", (info.id,))
             items = _item_columns(cur, with_text)
-            cur.execute("SELECT user_idx, item_idx, rating, timestamp FROM interactions "
-                        "WHERE dataset_id=? ORDER BY user_idx, timestamp, item_idx", (info.id,))
-            arrays = _interaction_arrays(cur, info.n_interactions)
+            if with_interactions:
+                cur.execute("SELECT user_idx, item_idx, rating, timestamp FROM interactions "
+                            "WHERE dataset_id=? ORDER BY user_idx, timestamp, item_idx", (info.id,))
+                arrays = _interaction_arrays(cur, info.n_interactions)
+            else:
+                arrays = _interaction_arrays(_NoRows(), 0)
             cur.close()
         else:
             from sqlalchemy import text
-            users = conn.execute(text("SELECT idx, external_id FROM users WHERE dataset_id=:d ORDER BY idx"),
-                                 {"d": info.id}).fetchall()
+            users = _user_ids(conn.execute(text("SELECT idx, external_id FROM users WHERE dataset_id=:d "
+                                                "ORDER BY idx"), {"d": info.id}))
             items = _item_columns(conn.execute(text(f"SELECT idx, external_id, {text_cols}, genres, {desc_col} "
                                                     "FROM items WHERE dataset_id=:d ORDER BY idx"), {"d": info.id}),
                                   with_text)
-            result = conn.execute(text("SELECT user_idx, item_idx, rating, timestamp FROM interactions "
-                                       "WHERE dataset_id=:d ORDER BY user_idx, timestamp, item_idx"),
-                                  {"d": info.id})
-            arrays = _interaction_arrays(result, info.n_interactions)
+            result = (conn.execute(text("SELECT user_idx, item_idx, rating, timestamp FROM interactions "
+                                        "WHERE dataset_id=:d ORDER BY user_idx, timestamp, item_idx"),
+                                   {"d": info.id}) if with_interactions else _NoRows())
+            arrays = _interaction_arrays(result, info.n_interactions if with_interactions else 0)
     user_idx, item_idx, rating, timestamp = arrays
     item_ids, titles, genres, descriptions = items
     return Dataset(
         info=info,
-        user_ids=np.array([u[1] for u in users], dtype=object),
+        user_ids=users,
         item_ids=np.array(item_ids, dtype=object),
         titles=titles, genres=genres, descriptions=descriptions,
         user_idx=user_idx, item_idx=item_idx, rating=rating, timestamp=timestamp,
@@ -146,6 +152,15 @@ def _load_dataset(store: Store, name_or_id: str | int, with_text: bool) -> Datas
 
 
 ITEM_ROWS = 50_000
+
+
+def _user_ids(cursor) -> np.ndarray:
+    """The users' external ids (object array) read in blocks: 625k (idx, id) row tuples held until the
+    dataset was built were ~50 MiB of the store process's peak."""
+    ids: list = []
+    while rows := cursor.fetchmany(ITEM_ROWS):
+        ids.extend(r[1] for r in rows)
+    return np.array(ids, dtype=object)
 
 
 def _item_columns(cursor, with_text: bool) -> tuple[list, object, list, object]:
@@ -194,6 +209,20 @@ def _unpack_strings(packed):
 FETCH_ROWS = 500_000
 
 
+class _NoRows:
+    def fetchmany(self, _n):
+        return []
+
+
+def _row_arrays(rows) -> tuple[np.ndarray, ...]:
+    """(user_idx, item_idx, rating, timestamp) arrays of (user, item, rating, timestamp) row tuples."""
+    n = len(rows)
+    return (np.fromiter((r[0] for r in rows), dtype=np.int32, count=n),
+            np.fromiter((r[1] for r in rows), dtype=np.int32, count=n),
+            np.fromiter((np.nan if r[2] is None else r[2] for r in rows), dtype=np.float32, count=n),
+            np.fromiter((NO_TIMESTAMP if r[3] is None else r[3] for r in rows), dtype=np.int64, count=n))
+
+
 def _interaction_arrays(cursor, expected: int) -> tuple[np.ndarray, ...]:
     """(user_idx, item_idx, rating, timestamp) from a cursor, fetched in blocks into arrays sized for
     the `expected` rows: memory is the arrays plus one block of row tuples, never a list of every row
@@ -206,10 +235,7 @@ def _interaction_arrays(cursor, expected: int) -> tuple[np.ndarray, ...]:
         if not rows:
             break
         n = len(rows)
-        cols = (np.fromiter((r[0] for r in rows), dtype=np.int32, count=n),
-                np.fromiter((r[1] for r in rows), dtype=np.int32, count=n),
-                np.fromiter((np.nan if r[2] is None else r[2] for r in rows), dtype=np.float32, count=n),
-                np.fromiter((NO_TIMESTAMP if r[3] is None else r[3] for r in rows), dtype=np.int64, count=n))
+        cols = _row_arrays(rows)
         del rows
         if filled + n > len(out[0]):            # more rows than the counts said: grow
             out = [np.concatenate([o[:filled], np.empty(max(n, filled), o.dtype)]) for o in out]
@@ -217,6 +243,51 @@ def _interaction_arrays(cursor, expected: int) -> tuple[np.ndarray, ...]:
             o[filled:filled + n] = c
         filled += n
     return tuple(o[:filled] for o in out)
+
+
+def _select(store: Store, conn, sql: str, params: tuple):
+    """A cursor-like result of `sql` (qmark parameters) on `conn`: the raw sqlite3 cursor for SQLite (no
+    per-row SQLAlchemy objects), a SQLAlchemy result elsewhere."""
+    if store.is_sqlite:
+        return conn.connection.driver_connection.cursor().execute(sql, params)
+    from sqlalchemy import text
+    names = {f"p{i}": v for i, v in enumerate(params)}
+    parts = sql.split("?")
+    return conn.execute(text("".join(p + (f":p{i}" if i < len(parts) - 1 else "") for i, p in enumerate(parts))),
+                        names)
+
+
+def interaction_blocks(store: Store, dataset_id: int, rows: int = FETCH_ROWS):
+    """The dataset's interactions as (user_idx, item_idx, rating, timestamp) arrays, about `rows` at a
+    time, each block holding whole users (ascending): for aggregates in bounded memory, never the whole
+    table at once. Read in key order (user, item), which the table's primary key gives without a sort."""
+    with store.engine.connect() as conn:
+        cur = _select(store, conn, "SELECT user_idx, item_idx, rating, timestamp FROM interactions "
+                      "WHERE dataset_id=? ORDER BY user_idx, item_idx", (int(dataset_id),))
+        carry: tuple[np.ndarray, ...] | None = None
+        while fetched := cur.fetchmany(rows):
+            block = _row_arrays(fetched)
+            del fetched
+            if carry is not None:
+                block = tuple(np.concatenate([c, b]) for c, b in zip(carry, block))
+            cut = int(np.searchsorted(block[0], block[0][-1], side="left"))   # the last user may go on
+            carry = tuple(b[cut:] for b in block)
+            if cut:
+                yield tuple(b[:cut] for b in block)
+        if carry is not None and len(carry[0]):
+            yield carry
+
+
+def user_interactions(store: Store, dataset_id: int, users) -> list[tuple[np.ndarray, ...]]:
+    """Each user's interactions as (item_idx, rating, timestamp) arrays (in item order): what the explorer
+    reads per pick instead of holding the whole table. A primary-key range read per user."""
+    out = []
+    with store.engine.connect() as conn:
+        for u in users:
+            cur = _select(store, conn, "SELECT user_idx, item_idx, rating, timestamp FROM interactions "
+                          "WHERE dataset_id=? AND user_idx=? ORDER BY item_idx", (int(dataset_id), int(u)))
+            out.append(_row_arrays(cur.fetchall())[1:])
+    return out
 
 
 def write_dataset(store: Store, name: str, *, user_ids: Sequence[str], item_ids: Sequence[str],

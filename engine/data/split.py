@@ -100,11 +100,12 @@ class Split:
     test_items: list[np.ndarray]      # per evaluated user, TEST positive items
     stats: dict = field(default_factory=dict)
     _histories: UserHistories | None = field(default=None, repr=False)
+    _rank: np.ndarray | None = field(default=None, repr=False)   # item_id_rank, when the caller had it
 
     @property
     def histories(self) -> UserHistories:
         if self._histories is None:
-            self._histories = UserHistories.from_dataset(self.train)
+            self._histories = UserHistories.from_dataset(self.train, self._rank)
         return self._histories
 
     def history(self, user: int) -> tuple[np.ndarray, np.ndarray]:
@@ -112,9 +113,13 @@ class Split:
         return self.histories(int(user))
 
 
-def time_split(ds: Dataset, min_positives: int = 5, test_fraction: float = 0.2) -> Split:
-    """The holdout of EVALUATION.md (see the module docstring)."""
-    rank = item_id_rank(ds)
+def time_split(ds: Dataset, min_positives: int = 5, test_fraction: float = 0.2, *,
+               rank: np.ndarray | None = None) -> Split:
+    """The holdout of EVALUATION.md (see the module docstring). The rule is per user, so a dataset holding
+    only some users' interactions splits those users exactly as the whole dataset does (how the explorer
+    splits one user, and the streamed aggregates a block of users); `rank` (item_id_rank) saves
+    recomputing the catalogue's order for each such piece."""
+    rank = item_id_rank(ds) if rank is None else rank
     # data already in time order (as loaded) is read in place: no n-long index, no sorted copies
     order = None if in_time_order(ds, rank) else time_order(ds, rank)
     users = ds.user_idx if order is None else ds.user_idx[order]
@@ -160,7 +165,8 @@ def time_split(ds: Dataset, min_positives: int = 5, test_fraction: float = 0.2) 
     stats = dict(users=int(ds.n_users), evaluated_users=int(len(ev_users)), test_positives=int(is_test.sum()),
                  train_rows=int(train_sel.sum()), train_positives=int(train.positive_mask().sum()),
                  dropped=dropped, items=int(ds.n_items))
-    return Split(train=train, test_users=ev_users.astype(np.int32), test_items=test_items, stats=stats)
+    return Split(train=train, test_users=ev_users.astype(np.int32), test_items=test_items, stats=stats,
+                 _rank=rank)
 
 
 def validation_split(train: Dataset) -> Split:

@@ -182,6 +182,9 @@ class StoreProcess:
                 target = self._pending.get(call_id)
             if target is not None:
                 target.put((kind, payload))
+            # drop this thread's reference now: it held the last reply's bytes until the next reply came
+            # (a 1M-item dataset's 132 MiB pickle stayed alive while the app loaded the model beside it)
+            payload = None
         gone = ("error", ("gone", "the database process stopped unexpectedly"
                           f" (exit code {self.process.exitcode})" if not self._closed else "the database is closed"))
         with self._pending_lock:

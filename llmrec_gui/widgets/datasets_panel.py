@@ -57,8 +57,16 @@ class DatasetsPanel(QWidget):
         self.summary.setText(f"Loading figures of {info.name}…")
         if self._job is not None:
             self._job.cancel()
-        self._job = workers.run_async(compute_stats, self.state.store, info.id,
+        # engine_style: the cancel above reaches the counting stream in the store process (a 25M-row
+        # stream for a dataset no longer selected would hold up the next one's), and its progress shows
+        self._job = workers.run_async(compute_stats, self.state.store, info.id, engine_style=True,
+                                      on_progress=lambda p, i=info: self._counting(i, p),
                                       on_done=self._show, on_error=self._failed)
+
+    def _counting(self, info, p) -> None:
+        if self.state.dataset is not None and self.state.dataset.id == info.id:
+            self.summary.setText(f"Loading figures of {info.name}: {p.stage} {p.done:,} of {p.total:,} "
+                                 "(once per dataset)…")
 
     def _show(self, st) -> None:
         if self.state.dataset is None or st.dataset_id != self.state.dataset.id:

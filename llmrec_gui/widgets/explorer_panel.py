@@ -256,12 +256,23 @@ class ExplorerPanel(QWidget):
             return
         self._cancel_jobs()
         self._show_empty(f"Loading run {info.id} ({info.model})…", actions=False)
-        # the dataset comes from the store process; the model files are read here (no copy of the item
-        # vectors between the processes), and the per-run caches are built before the first pick
-        from engine.feedback import open_run_for_live
-        from engine.runs import run_parts
-        self._start(run_parts, self.state.store, info.id,
-                    on_done=lambda parts: self._start(open_run_for_live, *parts, on_done=self._run_loaded))
+        # a lean run: the store process sends the users, the catalogue and the run's counts (streamed
+        # once over blocks of users, then read from beside the run's files), never the interaction table;
+        # each pick reads its user there. The model files are read here (no copy of the item vectors
+        # between the processes), and the per-run caches are built before the first pick.
+        from engine.feedback import open_explore_run_for_live
+        from engine.runs import explore_parts
+        self._start(explore_parts, self.state.store, info.id, engine_style=True,
+                    on_progress=lambda p, i=info: self._loading(i, p),
+                    on_done=lambda parts: self._start(open_explore_run_for_live, *parts, on_done=self._run_loaded))
+
+    def _loading(self, info, p) -> None:
+        """The first open of a run counts its interactions (streamed once, then kept beside its files)."""
+        if self.run is None and self.state.run is not None and self.state.run.id == info.id:
+            text = (f"Loading run {info.id} ({info.model}): {p.stage} {p.done:,} of {p.total:,} "
+                    "(once per run)…")
+            self.empty.show_message(text, False)
+            self.status.setText(text)
 
     def _run_loaded(self, loaded) -> None:
         run = self.state.run
@@ -269,11 +280,12 @@ class ExplorerPanel(QWidget):
             return
         import numpy as np
         from engine.feedback import default_user
+        loaded.source.store = self.state.store       # each user's interactions: a store call (in workers)
         self.run = loaded
         ds = loaded.dataset
         self.list.set_genres_label(ds.info.genres_label)
         self.search.set_context(self.state.store, ds)
-        self.users.set_user_arrays(ds.user_ids, np.bincount(ds.user_idx, minlength=ds.n_users))
+        self.users.set_user_arrays(ds.user_ids, loaded.source.counts.per_user)
         self.stack.setCurrentIndex(1)
         user = None
         want = getattr(self.state, "prefer_user", None)
@@ -471,7 +483,7 @@ class ExplorerPanel(QWidget):
     def _start_frontier(self) -> None:
         if self.run is None:
             return
-        if getattr(self.run, "split", None) is None:
+        if not self.run.holdout:
             self.frontier.set_message("Frontier: needs a run with a holdout")
             return
         if self._frontier_job is not None:

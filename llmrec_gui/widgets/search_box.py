@@ -23,7 +23,7 @@ def catalogue_vectors(store, dataset_id: int, n_items: int):
                                           encoded_fraction, load_catalogue_vectors)
     if n_items and not any(cache_path(store, dataset_id, n).exists() for n in (MODEL_NAME, STATIC_NAME)):
         return 0.0, None, choose_encoder(n_items)
-    dataset = load_dataset(store, dataset_id)
+    dataset = load_dataset(store, dataset_id, with_interactions=False)    # the catalogue only
     name = catalogue_encoder(store, dataset)
     fraction = encoded_fraction(store, dataset, name)
     return fraction, (load_catalogue_vectors(store, dataset, name) if fraction >= 1.0 else None), name
