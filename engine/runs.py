@@ -489,7 +489,9 @@ def fit_baseline(store: Store, dataset_name, model_name: str, *, holdout: bool =
     from .errors import EngineError
     if model_name not in BASELINES:
         raise EngineError(f"{model_name!r} is not a baseline; choose one of {', '.join(BASELINES)}")
+    from .data.aggregates import keep_loaded_counts
     ds = load_dataset(store, dataset_name)
+    keep_loaded_counts(store, ds, progress=progress, cancel=cancel)   # the explorer's counts, while loaded
     start = time.perf_counter()
     split = time_split(ds) if holdout else None
     model = get_model_class(model_name)(**(params or {}))

@@ -119,14 +119,18 @@ def examples_folder(store: Store, dataset_id: int):
     return Path(store.artifact_root) / "examples" / f"dataset-{int(dataset_id)}"
 
 
-def training_data(store: Store, dataset: str | int, *, holdout: bool = True):
+def training_data(store: Store, dataset: str | int, *, holdout: bool = True, progress=None, cancel=None):
     """(dataset, split): the dataset and its time split (None without holdout). With a split, the
     dataset returned is the split's TRAIN (the same catalogue and info): the whole interaction table
     (20 bytes an interaction) is freed as soon as the split exists, instead of being held through
-    training and evaluation, where only TRAIN, the TEST items and the dataset's info are read."""
+    training and evaluation, where only TRAIN, the TEST items and the dataset's info are read.
+    While the whole table is loaded, the explorer's counts are kept as a by-product when absent
+    (engine.data.aggregates.keep_loaded_counts), before the split (one block's temporaries at a time)."""
+    from .data.aggregates import keep_loaded_counts
     from .data.dataset import load_dataset
     from .data.split import time_split
     ds = load_dataset(store, dataset)
+    keep_loaded_counts(store, ds, progress=progress, cancel=cancel)
     if not holdout:
         return ds, None
     split = time_split(ds)
@@ -191,7 +195,8 @@ def run_training(config: TrainConfig, store: Store, progress=None, cancel: Cance
 
     kind, device_name, tf_device = resolve_device("cpu" if distributed else config.device)
     start = time.perf_counter()
-    ds, split = training_data(store, config.dataset, holdout=config.holdout)
+    ds, split = training_data(store, config.dataset, holdout=config.holdout, progress=progress,
+                              cancel=cancel)
     model = get_model_class(config.model)(**(config.model_params() if parent is None else parent["params"]))
     model.device = tf_device
     if parent is not None:

@@ -48,6 +48,28 @@ def interaction_counts(store, ds: Dataset, threshold: float | None, *, rank: np.
 
 
 def _counts(store, ds, threshold, rank, rows, progress, cancel) -> InteractionCounts:
+    return _count_blocks(interaction_blocks(store, ds.info.id, rows), ds, threshold, rank, progress, cancel)
+
+
+def _memory_blocks(ds: Dataset, rows: int):
+    """A loaded dataset's interactions as `interaction_blocks` gives the stored ones: views of about `rows`
+    interactions holding whole users (the loaded arrays are in user order), so that counting a loaded
+    dataset makes only one block's temporaries (time_split's among them), never a whole-table copy."""
+    users, n, start = ds.user_idx, ds.n_interactions, 0
+    while start < n:
+        end = min(start + rows, n)
+        if end < n:
+            end = int(np.searchsorted(users, users[end], side="left"))
+            if end <= start:                           # one user longer than a block: the whole user
+                end = int(np.searchsorted(users, users[start], side="right"))
+        u = users[start:end]
+        if (start and users[start - 1] >= u[0]) or np.any(u[1:] < u[:-1]):
+            raise ValueError("interactions not in user order")
+        yield u, ds.item_idx[start:end], ds.rating[start:end], ds.timestamp[start:end]
+        start = end
+
+
+def _count_blocks(blocks, ds, threshold, rank, progress, cancel) -> InteractionCounts:
     n_users, n_items = ds.n_users, ds.n_items
     rank = item_id_rank(ds) if rank is None else rank
     per_user = np.zeros(n_users, np.int64)
@@ -58,7 +80,7 @@ def _counts(store, ds, threshold, rank, rows, progress, cancel) -> InteractionCo
     stats = dict.fromkeys(STAT_KEYS, 0)
     test_users, n, n_pos = [], 0, 0
     total = ds.info.n_interactions or 1
-    for users, items, rating, ts in interaction_blocks(store, ds.info.id, rows):
+    for users, items, rating, ts in blocks:
         check(cancel)
         u0, u1 = int(users[0]), int(users[-1]) + 1
         block = Dataset(ds.info, np.empty(u1 - u0, dtype=object), ds.item_ids, (), (), (),
@@ -98,6 +120,41 @@ def counts_path(store, dataset_id: int, threshold: float | None) -> Path:
     return Path(store.artifact_root) / "counts" / f"dataset-{int(dataset_id)}" / f"threshold-{t}.npz"
 
 
+def _key(info) -> np.ndarray:
+    return np.array([f"{_VERSION}|{info.id}|{info.name}|{info.created_at}|{info.n_users}|{info.n_items}|"
+                     f"{info.n_interactions}"])
+
+
+def _read(file: Path, key: np.ndarray) -> InteractionCounts | None:
+    """The counts kept in `file` when it was written for `key`; None when absent, stale or damaged."""
+    try:
+        with np.load(file, allow_pickle=False) as z:
+            if np.array_equal(z["key"], key):
+                stats = dict(zip(z["stat_keys"].tolist(), z["stat_values"].tolist()))
+                return InteractionCounts(*(z[k] for k in _ARRAYS), int(z["n"][0]), int(z["n"][1]), stats,
+                                         z["item_rank"])
+    except (OSError, KeyError, ValueError):
+        pass
+    return None
+
+
+def _write(file: Path, key: np.ndarray, c: InteractionCounts) -> None:
+    """Written under a temporary name then renamed: a reader sees the whole file or none, and a failure
+    (or an interrupt) while writing leaves nothing behind. A read-only folder: counted again next time."""
+    tmp = file.with_name(f".{file.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as f:
+            np.savez(f, key=key, n=np.array([c.n_interactions, c.n_positives], np.int64), item_rank=c.item_rank,
+                     stat_keys=np.array(list(c.split_stats)), stat_values=np.array(list(c.split_stats.values())),
+                     **{k: getattr(c, k) for k in _ARRAYS})
+        os.replace(tmp, file)
+    except OSError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def dataset_counts(store, dataset_id: int, threshold: float | None, progress=None, cancel=None) -> InteractionCounts:
     """`interaction_counts` of the stored dataset, read back from `counts_path` when that file was written
     for the same dataset (id, name, creation time and sizes: an append recounts); else streamed (users and
@@ -107,32 +164,35 @@ def dataset_counts(store, dataset_id: int, threshold: float | None, progress=Non
     from .dataset import load_dataset
     with store.session() as s:
         info = repo.get_dataset(s, dataset_id)
-    key = np.array([f"{_VERSION}|{info.id}|{info.name}|{info.created_at}|{info.n_users}|{info.n_items}|"
-                    f"{info.n_interactions}"])
+    key = _key(info)
     file = counts_path(store, info.id, threshold)
     with _STREAMING:
-        try:
-            with np.load(file, allow_pickle=False) as z:
-                if np.array_equal(z["key"], key):
-                    stats = dict(zip(z["stat_keys"].tolist(), z["stat_values"].tolist()))
-                    return InteractionCounts(*(z[k] for k in _ARRAYS), int(z["n"][0]), int(z["n"][1]), stats,
-                                             z["item_rank"])
-        except (OSError, KeyError, ValueError):
-            pass
+        if (kept := _read(file, key)) is not None:
+            return kept
         ds = load_dataset(store, info.id, with_text=False, with_interactions=False)
         c = _counts(store, ds, threshold, None, BLOCK_ROWS, progress, cancel)
         del ds
-    tmp = file.with_name(f".{file.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as f:
-            np.savez(f, key=key, n=np.array([c.n_interactions, c.n_positives], np.int64), item_rank=c.item_rank,
-                     stat_keys=np.array(list(c.split_stats)), stat_values=np.array(list(c.split_stats.values())),
-                     **{k: getattr(c, k) for k in _ARRAYS})
-        os.replace(tmp, file)
-    except OSError:          # a read-only folder: count again next time
-        tmp.unlink(missing_ok=True)
+    _write(file, key, c)
     return c
+
+
+def keep_loaded_counts(store, ds: Dataset, *, progress=None, cancel=None) -> bool:
+    """Write `dataset_counts`' file from a dataset already loaded whole (a training run holds it anyway),
+    positives judged with its threshold (the one its runs record, which `engine.runs.run_counts` asks
+    for), when the file is absent or stale: the first explore open after a training reads it back instead
+    of streaming the table. Counted over whole-user blocks of the loaded arrays (one block's temporaries).
+    True when written. Interactions not in user order (never so when loaded by load_dataset): nothing."""
+    file = counts_path(store, ds.info.id, ds.positive_threshold)
+    key = _key(ds.info)
+    with _STREAMING:
+        if _read(file, key) is not None:
+            return False
+        try:
+            c = _count_blocks(_memory_blocks(ds, BLOCK_ROWS), ds, ds.positive_threshold, None, progress, cancel)
+        except ValueError:
+            return False
+    _write(file, key, c)
+    return file.exists()
 
 
 def genre_counts(store, dataset_id: int) -> list[tuple[str, int]]:

@@ -155,8 +155,80 @@ def test_a_cancelled_count_writes_nothing(runs):
     from engine.jobs import CancelToken
     store, _, _ = runs
     ds = load_dataset(store, "lean", with_interactions=False)
+    counts_path(store, ds.info.id, ds.positive_threshold).unlink()      # written by the fixture's fits
     token = CancelToken()
     token.cancel()
     with pytest.raises(CancelledError):
         dataset_counts(store, ds.info.id, ds.positive_threshold, cancel=token)
     assert not counts_path(store, ds.info.id, ds.positive_threshold).exists()
+    whole = load_dataset(store, "lean")
+    with pytest.raises(CancelledError):
+        aggregates.keep_loaded_counts(store, whole, cancel=token)
+    with pytest.raises(CancelledError):
+        fit_baseline(store, "lean", "ease", cancel=token)
+    assert not list(counts_path(store, ds.info.id, ds.positive_threshold).parent.iterdir())   # no temporary
+
+
+def _npz(file) -> dict:
+    with np.load(file, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
+def _spy_stream(monkeypatch) -> list:
+    calls = []
+    real = aggregates.interaction_blocks
+
+    def spy(*a, **k):
+        calls.append(a)
+        yield from real(*a, **k)
+    monkeypatch.setattr(aggregates, "interaction_blocks", spy)
+    return calls
+
+
+def test_training_keeps_the_counts_the_stream_would_write(tmp_path, monkeypatch):
+    """A baseline fit (what the app runs after an import) writes the explorer's counts from the loaded
+    table, block by block (many blocks here), field for field what the stream writes; the explore open
+    after it reads them back and does not stream; a later threshold change of the dataset keeps the run's."""
+    from engine.storage import repository as repo
+    store = open_store(str(tmp_path / "lean.db"), artifacts=tmp_path / "artifacts")
+    _write(store)
+    monkeypatch.setattr(aggregates, "BLOCK_ROWS", 37)
+    calls = _spy_stream(monkeypatch)
+    run_id = fit_baseline(store, "lean", "ease")
+    ds = load_dataset(store, "lean")
+    file = counts_path(store, ds.info.id, 3.5)
+    assert file.exists() and not list(file.parent.glob(".*")) and calls == []
+    lean = open_explore_run(store, run_id)                      # the first explore open: no stream
+    assert calls == [] and lean.source.counts.item_rank is not None
+    with store.write_session() as s:                            # the dataset's threshold changes: the
+        repo.set_positive_threshold(s, ds.info.id, 4.5)         # run's (3.5) is still the one asked for
+    open_explore_run(store, run_id)
+    assert calls == [] and not counts_path(store, ds.info.id, 4.5).exists()
+    kept = _npz(file)
+    file.unlink()
+    streamed = dataset_counts(store, ds.info.id, 3.5)            # the stream, for comparison
+    assert len(calls) == 1
+    again = _npz(file)
+    assert sorted(kept) == sorted(again) and len(kept) == 12        # key, sizes, rank, stats, 7 arrays
+    for k in kept:
+        assert kept[k].dtype == again[k].dtype and np.array_equal(kept[k], again[k]), k
+    assert streamed.split_stats == time_split(ds).stats and 0 < streamed.split_stats["dropped"]
+    # the new threshold: written by the next training (run_training's data path), without a split
+    from engine.training import training_data
+    training_data(store, "lean", holdout=False)
+    file45 = counts_path(store, ds.info.id, 4.5)
+    assert file45.exists() and len(calls) == 1
+    kept45 = _npz(file45)
+    file45.unlink()
+    dataset_counts(store, ds.info.id, 4.5)
+    assert len(calls) == 2
+    again45 = _npz(file45)
+    assert not np.array_equal(kept45["item_positives"], kept["item_positives"])   # another threshold
+    for k in kept:
+        assert kept45[k].dtype == again45[k].dtype and np.array_equal(kept45[k], again45[k]), k
+    assert aggregates.keep_loaded_counts(store, load_dataset(store, "lean")) is False   # present: not again
+    shuffled = load_dataset(store, "lean")
+    shuffled = shuffled.subset(np.random.default_rng(0).permutation(shuffled.n_interactions))
+    file45.unlink()
+    assert aggregates.keep_loaded_counts(store, shuffled) is False and not file45.exists()   # not user order
+    store.close()

@@ -211,7 +211,12 @@ def test_training_data_keeps_the_split_not_the_whole_dataset(monkeypatch):
         loaded.append(weakref.ref(ds))
         return ds
     monkeypatch.setattr(dataset_mod, "load_dataset", fake_load)
+    import engine.data.aggregates as aggregates_mod
+    counted = []                                     # the explorer's counts: of the whole table, not TRAIN
+    monkeypatch.setattr(aggregates_mod, "keep_loaded_counts",
+                        lambda store, ds, **k: counted.append(ds.n_interactions))
     ds, split = training_data(None, "t", holdout=True)
+    assert counted == [split.train.n_interactions + split.stats["test_positives"] + split.stats["dropped"]]
     gc.collect()
     assert loaded[0]() is None                       # the whole interaction table is gone
     assert ds is split.train and ds.info.name == "t" and ds.positive_threshold == 4.0
