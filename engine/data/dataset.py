@@ -49,11 +49,14 @@ class Dataset:
 
     def positive_mask(self, threshold: float | None = None) -> np.ndarray:
         """Positives per EVALUATION.md: rating >= threshold; every interaction when unrated."""
+        return self.is_positive(self.rating, threshold)
+
+    def is_positive(self, ratings: np.ndarray, threshold: float | None = None) -> np.ndarray:
+        """`positive_mask` of some ratings (a block of rows), so block-wise passes need no n-long mask."""
         t = self._positive_threshold if threshold is None else threshold
         if t is None:
-            return np.ones(self.n_interactions, dtype=bool)
-        r = self.rating
-        return np.isnan(r) | (r >= t)
+            return np.ones(len(ratings), dtype=bool)
+        return np.isnan(ratings) | (ratings >= t)
 
     def item_text(self, i: int) -> str:
         """The text the item tower reads: title, genres/tags, description."""

@@ -127,60 +127,137 @@ def fingerprint(ds: Dataset) -> str:
     return h.hexdigest()
 
 
-def compute_examples(ds: Dataset) -> TrainingArrays:
-    """The arrays of the module docstring, in memory. Data already in (user, time) order (as loaded)
-    is read in place, not gathered through an index; each example's `back` comes from its user's first
-    row (a per-user table), not from n-long position arrays."""
-    rank = item_id_rank(ds)
-    order = None if in_time_order(ds, rank) else time_order(ds, rank)
+BLOCK_ROWS = 1 << 18   # interactions per block of the export (its temporaries: ~50 bytes a row)
 
-    def ordered(a: np.ndarray) -> np.ndarray:
-        return a if order is None else a[order]
 
-    users = ordered(ds.user_idx)
-    items = ordered(ds.item_idx).astype(np.int32) + 1
-    feats = rating_feature(ordered(ds.rating), ds.info.rating_min, ds.info.rating_max)
-    positive = ordered(ds.positive_mask())
-    del order
-    n = len(users)
-    first = np.ones(n, bool)
-    first[1:] = users[1:] != users[:-1]
-    positive &= ~first
-    del first
-    pos = np.flatnonzero(positive)
-    del positive
-    user_start = np.zeros(ds.n_users + 1, np.int64)   # first row of each user (rows are grouped by user)
-    np.cumsum(np.bincount(users, minlength=ds.n_users), out=user_start[1:])
-    back = (pos - user_start[users[pos]]).astype(np.int32)
-    del user_start, users
-    if len(pos) == 0:
-        raise EngineError("not enough interactions to train the LSTM: no user has a positive after an "
-                          "earlier interaction")
-    n_items = ds.n_items
-    target = items[pos]
-    # the item-id embedding covers items with a TRAIN positive; the others share row 0 (cold start)
-    known = np.zeros(n_items + 1, bool)
-    known[target] = True
+class _Blocks:
+    """The export computed block by block over the interactions in (user, time) order, so its memory
+    is O(block), not O(interactions). Data already in that order (as loaded) is read in place; other
+    data goes through `time_order`'s index. `counts()` is a first pass (examples and targets per item),
+    `__iter__` the second: (items, feats, pos, back) of each block, the rows of the module docstring."""
+
+    def __init__(self, ds: Dataset):
+        self.ds, self.block = ds, BLOCK_ROWS
+        rank = item_id_rank(ds)
+        self.order = None if in_time_order(ds, rank) else time_order(ds, rank)
+
+    def _rows(self, a: int, b: int):
+        ds = self.ds
+        sel = slice(a, b) if self.order is None else self.order[a:b]
+        return ds.user_idx[sel], ds.item_idx[sel], ds.rating[sel]
+
+    def _examples(self):
+        """(start row, users, items, ratings, pos, back) per block; `back` counts from the start of each
+        user's run of rows (rows are grouped by user), carried across block edges."""
+        n = self.ds.n_interactions
+        prev_user, user_start = -1, 0
+        for a in range(0, n, self.block):
+            b = min(n, a + self.block)
+            users, item_idx, rating = self._rows(a, b)
+            first = np.empty(b - a, bool)
+            first[0] = users[0] != prev_user
+            first[1:] = users[1:] != users[:-1]
+            rows = np.arange(a, b, dtype=np.int64)
+            starts = np.maximum.accumulate(np.where(first, rows, user_start))
+            pos = np.flatnonzero(self.ds.is_positive(rating) & ~first)
+            back = (pos + a - starts[pos]).astype(np.int32)
+            prev_user, user_start = users[-1], starts[-1]
+            yield a, item_idx, rating, pos + a, back
+
+    def counts(self) -> tuple[int, np.ndarray]:
+        """(number of examples, examples per 1-based target item)."""
+        n_examples, counts = 0, np.zeros(self.ds.n_items + 1, np.int64)
+        for a, item_idx, _, pos, _ in self._examples():
+            n_examples += len(pos)
+            counts += np.bincount(item_idx[pos - a].astype(np.intp) + 1, minlength=self.ds.n_items + 1)
+        if n_examples == 0:
+            raise EngineError("not enough interactions to train the LSTM: no user has a positive after an "
+                              "earlier interaction")
+        return n_examples, counts
+
+    def __iter__(self):
+        info = self.ds.info
+        for _, item_idx, rating, pos, back in self._examples():
+            yield (item_idx.astype(np.int32) + 1, rating_feature(rating, info.rating_min, info.rating_max),
+                   pos, back)
+
+
+def _per_item(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(id_index, log_q) from the examples per target item: the item-id embedding covers items with a
+    TRAIN positive, the others share row 0 (cold start)."""
+    known = counts > 0
     id_index = np.where(known, np.cumsum(known), 0).astype(np.int32)
-    counts = np.bincount(target, minlength=n_items + 1).astype(np.float64)
-    log_q = np.log(np.maximum(counts, 1) / max(counts.sum(), 1)).astype(np.float32)
-    return TrainingArrays(items, feats, pos.astype(np.int64), back, id_index, log_q, n_items)
+    log_q = np.log(np.maximum(counts.astype(np.float64), 1) / max(counts.sum(), 1)).astype(np.float32)
+    return id_index, log_q
+
+
+def compute_examples(ds: Dataset) -> TrainingArrays:
+    """The arrays of the module docstring, in memory (the blocks concatenated)."""
+    blocks = _Blocks(ds)
+    _, counts = blocks.counts()
+    parts = list(zip(*blocks))
+    items, feats, pos, back = (np.concatenate(p) for p in parts)
+    return TrainingArrays(items, feats, pos, back, *_per_item(counts), ds.n_items)
+
+
+class _NpyWriter:
+    """An .npy file written front to back, block by block: the same bytes as ``np.save`` of the whole
+    array. Plain writes, not a memory map: a memory-mapped output's written pages count in the
+    process's resident memory until it is unmapped (a 400 MB fill through ``open_memmap`` peaked at
+    +396 MiB RSS, flushed or not), which is what this export avoids."""
+
+    def __init__(self, path: Path, dtype, length: int):
+        self.dtype, self.left = np.dtype(dtype), length
+        self.f = open(path, "wb")
+        np.lib.format.write_array_header_1_0(self.f, {"descr": np.lib.format.dtype_to_descr(self.dtype),
+                                                      "fortran_order": False, "shape": (length,)})
+
+    def write(self, block: np.ndarray) -> None:
+        assert block.dtype == self.dtype and len(block) <= self.left
+        self.f.write(np.ascontiguousarray(block).data)
+        self.left -= len(block)
+
+    def close(self) -> None:
+        self.f.close()
+        if self.left:
+            raise EngineError(f"export incomplete: {self.left} rows short")
+
+
+def _export(ds: Dataset, tmp: Path) -> None:
+    """The export's six files in `tmp`, written block by block (see `_Blocks`)."""
+    blocks = _Blocks(ds)
+    n_examples, counts = blocks.counts()
+    for name, a in zip(("id_index", "log_q"), _per_item(counts)):
+        np.save(tmp / f"{name}.npy", a)
+    sizes = {"items": (np.int32, ds.n_interactions), "feats": (np.float32, ds.n_interactions),
+             "pos": (np.int64, n_examples), "back": (np.int32, n_examples)}
+    writers = {}
+    try:
+        for name, (dtype, length) in sizes.items():
+            writers[name] = _NpyWriter(tmp / f"{name}.npy", dtype, length)
+        for part in blocks:
+            for w, arr in zip(writers.values(), part):
+                w.write(arr)
+    finally:
+        for w in writers.values():
+            w.f.close()
+    for w in writers.values():
+        w.close()
 
 
 def training_arrays(ds: Dataset, cache: Path | str | None = None) -> TrainingArrays:
     """The training examples of `ds`: in memory without a cache folder; else exported once to
-    `cache/<fingerprint>/` and memory-mapped from there (reused when the data has not changed)."""
+    `cache/<fingerprint>/` (written block by block into a temporary folder, then renamed, so a failure
+    or cancel leaves nothing under the real name) and memory-mapped from there (reused when the data
+    has not changed)."""
     if cache is None:
         return compute_examples(ds)
     folder = Path(cache) / fingerprint(ds)
     if not (folder / "log_q.npy").is_file():
-        arrays = compute_examples(ds)
         tmp = folder.with_name(f".{folder.name}.{uuid.uuid4().hex[:8]}.tmp")
         tmp.mkdir(parents=True)
         try:
-            for name in FILES:
-                np.save(tmp / f"{name}.npy", getattr(arrays, name))
-            del arrays
+            _export(ds, tmp)
             try:
                 os.replace(tmp, folder)
             except OSError:             # another process exported the same data first
