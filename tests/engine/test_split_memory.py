@@ -135,18 +135,59 @@ def test_split_and_validation_split_byte_identical_to_before(case, sorts):
         assert got.histories.items.tobytes() == got.train.item_idx[ref_hist].astype(np.int32).tobytes()
 
 
+@pytest.mark.parametrize("block", [None, 1, 5, 64])
 @pytest.mark.parametrize("case", CASES)
-def test_exported_examples_byte_identical_to_before(case, tmp_path, sorts):
+def test_exported_examples_byte_identical_to_before(case, block, tmp_path, sorts, monkeypatch):
+    """The export is written block by block (users' runs of rows cut across blocks when the block is
+    small); the files, and the in-memory arrays, are the old all-at-once export's bytes."""
     from engine.data.split import time_split
-    from engine.models.lstm.examples import FILES, training_arrays
+    from engine.models.lstm import examples
+    from engine.models.lstm.examples import FILES, compute_examples, training_arrays
+    if block is not None:
+        monkeypatch.setattr(examples, "BLOCK_ROWS", block)
     train = time_split(_dataset(**case)).train
+    assert block is None or train.n_interactions > 10 * block
     sorts.clear()
     a = training_arrays(train, tmp_path)
     assert (sorts == []) == (case in IN_ORDER)
     ref = _ref_examples(train)
+    mem = compute_examples(train)
     for name in FILES:
         got = np.load(a.folder / f"{name}.npy")
         assert got.dtype == ref[name].dtype and got.tobytes() == ref[name].tobytes(), name
+        with open(a.folder / f"{name}.npy", "rb") as f:      # the whole file, header included
+            saved = tmp_path / "ref.npy"
+            np.save(saved, ref[name])
+            assert f.read() == saved.read_bytes(), name
+        assert getattr(mem, name).tobytes() == ref[name].tobytes(), name
+
+
+@pytest.mark.parametrize("fail_after", [0, 3])
+def test_a_failed_export_leaves_nothing_under_its_name(fail_after, tmp_path, monkeypatch):
+    """A failure (or cancel) part-way through the block writes leaves neither the export's folder nor
+    its temporary one; the next call exports in full."""
+    from engine.data.split import time_split
+    from engine.models.lstm import examples
+    from engine.models.lstm.examples import FILES, fingerprint, training_arrays
+    monkeypatch.setattr(examples, "BLOCK_ROWS", 4)
+    train = time_split(_dataset(**CASES[0])).train
+    real, calls = examples._NpyWriter.write, []
+
+    def failing(self, block):
+        calls.append(1)
+        if len(calls) > fail_after:
+            raise KeyboardInterrupt
+        real(self, block)
+
+    monkeypatch.setattr(examples._NpyWriter, "write", failing)
+    with pytest.raises(KeyboardInterrupt):
+        training_arrays(train, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setattr(examples._NpyWriter, "write", real)
+    a = training_arrays(train, tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == [fingerprint(train)]
+    ref = _ref_examples(train)
+    assert all(np.load(a.folder / f"{n}.npy").tobytes() == ref[n].tobytes() for n in FILES)
 
 
 @pytest.mark.parametrize("case", CASES[:4] + IN_ORDER)
