@@ -13,8 +13,8 @@ the interactions once, in (user, time) order, and each example as a pointer into
 
 A batch's histories are gathered from these at batch time for any L (`TrainingArrays.batch`), so the
 export does not depend on L and one export serves every setting the tuner tries. With a cache folder
-the files live in `<folder>/<fingerprint of the training set>/` (written under a temporary name, then
-renamed; the four most recently used are kept) and are opened with ``mmap_mode="r"``: a re-run on the
+the files live in `<folder>/<fingerprint of the training set>/` (written block by block, `_Blocks`, so
+the export's memory does not grow with the data either, under a temporary name, then renamed; the four most recently used are kept) and are opened with ``mmap_mode="r"``: a re-run on the
 same data reuses them, and the training loop's memory does not grow with the number of interactions. The shuffle is a keyed
 pseudo-random permutation computed per batch (`permuted`), so it needs no O(N) index either."""
 from __future__ import annotations
