@@ -92,7 +92,12 @@ class PackedStringsBuilder:
     def extend(self, values: Sequence[str]) -> None:
         if not len(values):
             return
-        encoded = [v.encode("utf-8") for v in values]
+        self.extend_encoded([v.encode("utf-8") for v in values])
+
+    def extend_encoded(self, encoded: Sequence[bytes]) -> None:
+        """Append strings given as their UTF-8 bytes (as SQLite stores them)."""
+        if not len(encoded):
+            return
         self._lengths.append(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
         self._parts.append(b"".join(encoded))
 
