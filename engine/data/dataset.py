@@ -168,38 +168,30 @@ def _user_ids(cursor) -> np.ndarray:
     return np.array(ids, dtype=object)
 
 
-class _GenreSets(dict):
-    """Genre string -> one shared tuple of its genres (None and "" share the empty one)."""
-
-    def __missing__(self, key):
-        value = self[""] if key is None else tuple(x for x in key.split("|") if x)
-        self[key] = value
-        return value
-
-
 def _item_columns(cursor, with_text: bool, raw: bool = False) -> tuple[list, object, list, object]:
     """(item ids, titles, genre tuples, descriptions) from an (external_id, title, genres, description)
     query, read in blocks of ITEM_ROWS (never a list of a million row tuples beside the columns), one shared
-    tuple per distinct genre string, column by column (no Python loop over the rows' fields). Titles and
-    descriptions come as PackedStrings (one UTF-8 buffer plus offsets, decoded on access): at a million
-    items the two lists of Python strings were ~190 MiB, the packed columns are ~110 MiB. `raw`: the query
-    gives titles and descriptions as their UTF-8 bytes (SQLite), packed as they come."""
+    tuple per distinct genre string. Titles and descriptions come as PackedStrings (one UTF-8 buffer plus
+    offsets, decoded on access): at a million items the two lists of Python strings were ~190 MiB, the
+    packed columns are ~110 MiB. `raw`: the query gives titles and descriptions as their UTF-8 bytes
+    (SQLite), packed as they come. (Splitting each block into columns first, by zip or itemgetter, measured
+    slower than this loop at 1M items.)"""
     from .packed_strings import PackedStringsBuilder
     ids: list = []
     titles, descriptions = PackedStringsBuilder(), PackedStringsBuilder()
     genres: list = []
-    sets = _GenreSets()
+    sets: dict[str, tuple] = {}
     while rows := cursor.fetchmany(ITEM_ROWS):
-        ext, title, g, desc = zip(*rows)
-        del rows
-        ids.extend(ext)
-        genres.extend(map(sets.__getitem__, g))
+        for ext, _title, g, _desc in rows:
+            ids.append(ext)
+            g = g or ""
+            genres.append(sets.get(g) or sets.setdefault(g, tuple(x for x in g.split("|") if x)))
         if with_text and raw:       # an empty or missing title shows the item's id, as below
-            titles.extend_encoded([t or e.encode("utf-8") for t, e in zip(title, ext)])
-            descriptions.extend_encoded([d or b"" for d in desc])
+            titles.extend_encoded([r[1] or r[0].encode("utf-8") for r in rows])
+            descriptions.extend_encoded([r[3] or b"" for r in rows])
         elif with_text:
-            titles.extend([t or e for t, e in zip(title, ext)])
-            descriptions.extend([d or "" for d in desc])
+            titles.extend([r[1] or r[0] for r in rows])
+            descriptions.extend([r[3] or "" for r in rows])
     if not with_text:
         return ids, [""] * len(ids), genres, [""] * len(ids)
     return ids, titles.build(), genres, descriptions.build()
