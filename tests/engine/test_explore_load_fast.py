@@ -87,3 +87,13 @@ def test_loaded_items_read_as_bytes_equal_the_decoded_read(tmp_path):
     assert ds.genres == [("A",), (), ("A", "B"), ("B",), ("A", "B")] and ds.genres[1] is ds.genres[0][:0]
     assert raw[0] == decoded[0] and raw[2] == decoded[2] and raw[1] == decoded[1] and raw[3] == decoded[3]
     assert raw[1]._buf == decoded[1]._buf and np.array_equal(raw[1]._ends, decoded[1]._ends)
+
+
+def test_a_damaged_utf8_text_reads_with_a_replacement_character_not_an_error():
+    """Texts are packed from SQLite's bytes unchecked: one bad byte must not break a view that lists them."""
+    from engine.data.packed_strings import PackedStringsBuilder
+    b = PackedStringsBuilder()
+    b.extend_encoded([b"Am\xc3\xa9lie", b"bad \xff byte", b""])
+    ps = b.build()
+    assert ps[0] == "Amélie" and ps[1] == "bad \ufffd byte" and ps[2] == ""
+    assert list(ps) == ["Amélie", "bad \ufffd byte", ""]
