@@ -156,10 +156,8 @@ def genre_matrix(dataset) -> "GroupedRows":
 
 def genre_rows(genres) -> "GroupedRows":
     """GroupedRows of a sequence of genre tuples (sorted genre names as columns)."""
-    from .grouped_rows import GroupedRows
-    distinct: dict[tuple, int] = {}
-    codes = np.fromiter((distinct.setdefault(tuple(gs), len(distinct)) for gs in genres), dtype=np.int32,
-                        count=len(genres))
+    from .grouped_rows import GroupedRows, distinct_codes
+    distinct, codes = distinct_codes(genres)
     names = sorted({g for gs in distinct for g in gs})
     pos = {g: j for j, g in enumerate(names)}
     dense = np.zeros((len(distinct), len(names)), dtype=np.float32)

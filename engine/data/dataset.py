@@ -3,6 +3,7 @@ through the DB-API, never row by row through the ORM."""
 from __future__ import annotations
 
 import threading
+from operator import itemgetter
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
@@ -72,10 +73,9 @@ class Dataset:
         state = dict(self.__dict__)
         for name in ("titles", "descriptions", "item_ids", "user_ids"):
             state[name] = _pack_strings(state[name])
-        distinct: dict[tuple, int] = {}
-        codes = np.fromiter((distinct.setdefault(g, len(distinct)) for g in self.genres), dtype=np.int32,
-                            count=len(self.genres))
-        state["genres"] = ("__genre_codes__", list(distinct), codes)
+        from ..grouped_rows import distinct_codes
+        distinct, codes = distinct_codes(self.genres, key=lambda g: g)
+        state["genres"] = ("__genre_codes__", distinct, codes)
         return state
 
     def __setstate__(self, state: dict) -> None:
@@ -115,15 +115,19 @@ def load_dataset(store: Store, name_or_id: str | int, *, with_text: bool = True,
 def _load_dataset(store: Store, name_or_id: str | int, with_text: bool, with_interactions: bool = True) -> Dataset:
     with store.session() as s:
         info = repo.get_dataset(s, name_or_id)
-    text_cols, desc_col = ("title", "description") if with_text else ("''", "''")
     with store.engine.connect() as conn:
         cur = conn.connection.driver_connection.cursor() if store.is_sqlite else None
         if cur is not None:
-            users = _user_ids(cur.execute("SELECT idx, external_id FROM users WHERE dataset_id=? ORDER BY idx",
+            # SQLite stores text as UTF-8 (the default encoding): read titles and descriptions as those
+            # bytes, the very buffer PackedStrings keeps, rather than decoding then re-encoding 2M strings
+            raw = with_text and cur.execute("PRAGMA encoding").fetchone()[0] == "UTF-8"
+            text_cols = (("CAST(title AS BLOB)", "CAST(description AS BLOB)") if raw else ("title", "description")
+                         ) if with_text else ("''", "''")
+            users = _user_ids(cur.execute("SELECT external_id FROM users WHERE dataset_id=? ORDER BY idx",
                                           (info.id,)))
-            cur.execute(f"SELECT idx, external_id, {text_cols}, genres, {desc_col} FROM items "
+            cur.execute(f"SELECT external_id, {text_cols[0]}, genres, {text_cols[1]} FROM items "
                         "WHERE dataset_id=? ORDER BY idx", (info.id,))
-            items = _item_columns(cur, with_text)
+            items = _item_columns(cur, with_text, raw)
             if with_interactions:
                 cur.execute("SELECT user_idx, item_idx, rating, timestamp FROM interactions "
                             "WHERE dataset_id=? ORDER BY user_idx, timestamp, item_idx", (info.id,))
@@ -133,9 +137,10 @@ def _load_dataset(store: Store, name_or_id: str | int, with_text: bool, with_int
             cur.close()
         else:
             from sqlalchemy import text
-            users = _user_ids(conn.execute(text("SELECT idx, external_id FROM users WHERE dataset_id=:d "
+            text_cols = ("title", "description") if with_text else ("''", "''")
+            users = _user_ids(conn.execute(text("SELECT external_id FROM users WHERE dataset_id=:d "
                                                 "ORDER BY idx"), {"d": info.id}))
-            items = _item_columns(conn.execute(text(f"SELECT idx, external_id, {text_cols}, genres, {desc_col} "
+            items = _item_columns(conn.execute(text(f"SELECT external_id, {text_cols[0]}, genres, {text_cols[1]} "
                                                     "FROM items WHERE dataset_id=:d ORDER BY idx"), {"d": info.id}),
                                   with_text)
             result = (conn.execute(text("SELECT user_idx, item_idx, rating, timestamp FROM interactions "
@@ -158,50 +163,64 @@ ITEM_ROWS = 50_000
 
 
 def _user_ids(cursor) -> np.ndarray:
-    """The users' external ids (object array) read in blocks: 625k (idx, id) row tuples held until the
-    dataset was built were ~50 MiB of the store process's peak."""
+    """The users' external ids (object array) from a one-column query, read in blocks: 625k row tuples held
+    until the dataset was built were ~50 MiB of the store process's peak."""
     ids: list = []
     while rows := cursor.fetchmany(ITEM_ROWS):
-        ids.extend(r[1] for r in rows)
+        ids.extend(map(itemgetter(0), rows))
     return np.array(ids, dtype=object)
 
 
-def _item_columns(cursor, with_text: bool) -> tuple[list, object, list, object]:
-    """(item ids, titles, genre tuples, descriptions) from an items query, read in blocks of ITEM_ROWS
-    (never a list of a million row tuples beside the columns), one shared tuple per distinct genre string.
-    Titles and descriptions come as PackedStrings (one UTF-8 buffer plus offsets, decoded on access): at a
-    million items the two lists of Python strings were ~190 MiB, the packed columns are ~110 MiB."""
+def _item_columns(cursor, with_text: bool, raw: bool = False) -> tuple[list, object, list, object]:
+    """(item ids, titles, genre tuples, descriptions) from an (external_id, title, genres, description)
+    query, read in blocks of ITEM_ROWS (never a list of a million row tuples beside the columns), one shared
+    tuple per distinct genre string. Titles and descriptions come as PackedStrings (one UTF-8 buffer plus
+    offsets, decoded on access): at a million items the two lists of Python strings were ~190 MiB, the
+    packed columns are ~110 MiB. `raw`: the query gives titles and descriptions as their UTF-8 bytes
+    (SQLite), packed as they come. (Splitting each block into columns first, by zip or itemgetter, measured
+    slower than this loop at 1M items.)"""
     from .packed_strings import PackedStringsBuilder
     ids: list = []
     titles, descriptions = PackedStringsBuilder(), PackedStringsBuilder()
     genres: list = []
     sets: dict[str, tuple] = {}
     while rows := cursor.fetchmany(ITEM_ROWS):
-        for _idx, ext, title, g, desc in rows:
+        for ext, _title, g, _desc in rows:
             ids.append(ext)
             g = g or ""
             genres.append(sets.get(g) or sets.setdefault(g, tuple(x for x in g.split("|") if x)))
-        if with_text:
-            titles.extend([r[2] or r[1] for r in rows])
-            descriptions.extend([r[4] or "" for r in rows])
+        if with_text and raw:       # an empty or missing title shows the item's id, as below
+            titles.extend_encoded([r[1] or r[0].encode("utf-8") for r in rows])
+            descriptions.extend_encoded([r[3] or b"" for r in rows])
+        elif with_text:
+            titles.extend([r[1] or r[0] for r in rows])
+            descriptions.extend([r[3] or "" for r in rows])
     if not with_text:
         return ids, [""] * len(ids), genres, [""] * len(ids)
     return ids, titles.build(), genres, descriptions.build()
 
 
 def _pack_strings(values):
-    """("__packed__", joined, lengths) when every value is a str, else the values as they are."""
+    """("__split__", NUL-joined, n) when every value is a str without a NUL, ("__packed__", joined, lengths)
+    when some hold one, else the values as they are."""
     from .packed_strings import PackedStrings
     if isinstance(values, PackedStrings):
         return values               # already one buffer: pickles as it is
     values = list(values)
-    if not all(type(v) is str for v in values):
+    if not values or set(map(type, values)) != {str}:
         return values
+    joined = "\0".join(values)
+    if joined.count("\0") == len(values) - 1:      # no value holds a NUL: split on it when unpickled
+        return ("__split__", joined, len(values))
     lengths = np.fromiter(map(len, values), dtype=np.int32, count=len(values))
     return ("__packed__", "".join(values), lengths)
 
 
 def _unpack_strings(packed):
+    """The list `_pack_strings` packed. NUL-joined values come back with one `str.split` (1.6M ids sliced
+    one by one in Python were ~0.65 s of each explore open)."""
+    if isinstance(packed, tuple) and len(packed) == 3 and packed[0] == "__split__":
+        return packed[1].split("\0")
     if isinstance(packed, tuple) and len(packed) == 3 and packed[0] == "__packed__":
         joined, ends = packed[1], np.cumsum(packed[2]).tolist()
         starts = [0] + ends[:-1]

@@ -6,6 +6,10 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
+# Texts are packed as SQLite's own bytes (not re-checked on load): a damaged byte in a database edited
+# by another program shows as U+FFFD where it is displayed, instead of an error in the middle of a view.
+UTF8_ERRORS = "replace"
+
 
 class PackedStrings(Sequence):
     """Read-only sequence of str. ``s[i]`` decodes one string; a slice, a list or an index array gives a
@@ -39,7 +43,7 @@ class PackedStrings(Sequence):
         if not 0 <= i < n:
             raise IndexError("string index out of range")
         a = int(self._ends[i - 1]) if i else 0
-        return self._buf[a:int(self._ends[i])].decode("utf-8")
+        return self._buf[a:int(self._ends[i])].decode("utf-8", UTF8_ERRORS)
 
     def __getitem__(self, key):
         if isinstance(key, (int, np.integer)):
@@ -55,7 +59,7 @@ class PackedStrings(Sequence):
         buf, a = self._buf, 0
         for start in range(0, len(self._ends), 65_536):
             for b in self._ends[start:start + 65_536].tolist():
-                yield buf[a:b].decode("utf-8")
+                yield buf[a:b].decode("utf-8", UTF8_ERRORS)
                 a = b
 
     def __eq__(self, other) -> bool:
@@ -92,7 +96,12 @@ class PackedStringsBuilder:
     def extend(self, values: Sequence[str]) -> None:
         if not len(values):
             return
-        encoded = [v.encode("utf-8") for v in values]
+        self.extend_encoded([v.encode("utf-8") for v in values])
+
+    def extend_encoded(self, encoded: Sequence[bytes]) -> None:
+        """Append strings given as their UTF-8 bytes (as SQLite stores them)."""
+        if not len(encoded):
+            return
         self._lengths.append(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
         self._parts.append(b"".join(encoded))
 
