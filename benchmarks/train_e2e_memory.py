@@ -13,20 +13,7 @@ import functools
 import sys
 import time
 
-
-def _status() -> tuple[int, int, int]:
-    vals = {}
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(("VmRSS", "VmHWM", "RssAnon")):
-                k, v = line.split(":")
-                vals[k] = int(v.split()[0]) // 1024
-    return vals["VmRSS"], vals["VmHWM"], vals["RssAnon"]
-
-
-def _reset_peak() -> None:
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
+from proc_memory import reset_peak as _reset_peak, status as _status
 
 
 T0 = time.perf_counter()
