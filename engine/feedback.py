@@ -220,10 +220,7 @@ def user_events(run, user: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     its dataset (sorted by user) for run-like objects without it."""
     if hasattr(run, "user_events"):
         return run.user_events(int(user))
-    ds = run.dataset
-    # typed bounds: a list of ints made numpy copy 25M user indices to int64 per call (0.16 s)
-    a, b = np.searchsorted(ds.user_idx, np.array([user, user + 1], dtype=ds.user_idx.dtype))
-    return ds.item_idx[a:b], ds.rating[a:b], ds.timestamp[a:b]
+    return run.dataset.user_events(int(user))
 
 
 def prepare_run(run) -> "object":

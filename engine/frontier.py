@@ -7,7 +7,6 @@ with engine.evaluation.list_metrics, the same code that measures the models them
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import time
 
@@ -77,9 +76,7 @@ def frontier(run, method: str = "mmr", points: int = 11, progress=None, cancel=N
         split = run.evaluation_split(max_users)
     else:
         split = getattr(run, "split", None)
-        if split is not None and max_users is not None and max_users < len(split.test_users):
-            split = dataclasses.replace(split, test_users=split.test_users[:max_users],
-                                        test_items=split.test_items[:max_users])
+        split = split.first_users(max_users) if split is not None else None
     if split is None:
         raise EngineError("this run was trained without a holdout, so it has no evaluation split; "
                           "train it with a holdout to draw its frontier")

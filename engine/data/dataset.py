@@ -90,6 +90,12 @@ class Dataset:
             state["genres"] = [sets[c] for c in g[2].tolist()]
         self.__dict__.update(state)
 
+    def user_events(self, user: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The user's interactions (items, ratings, timestamps) of data sorted by user, as loaded."""
+        # typed bounds: a list of ints made numpy copy 25M user indices to int64 per call (0.16 s)
+        a, b = np.searchsorted(self.user_idx, np.array([user, user + 1], dtype=self.user_idx.dtype))
+        return self.item_idx[a:b], self.rating[a:b], self.timestamp[a:b]
+
     def subset(self, mask: np.ndarray) -> "Dataset":
         """The same catalogue and users with only the interactions where `mask` is true."""
         return Dataset(self.info, self.user_ids, self.item_ids, self.titles, self.genres, self.descriptions,

@@ -11,6 +11,7 @@ as strings otherwise); a missing timestamp sorts before every real one.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -111,6 +112,12 @@ class Split:
     def history(self, user: int) -> tuple[np.ndarray, np.ndarray]:
         """The user's TRAIN items and ratings in time order (the input at evaluation time)."""
         return self.histories(int(user))
+
+    def first_users(self, n: int | None) -> "Split":
+        """The same split evaluated on its first `n` test users only (all of them: None)."""
+        if n is None or n >= len(self.test_users):
+            return self
+        return dataclasses.replace(self, test_users=self.test_users[:n], test_items=self.test_items[:n])
 
 
 def time_split(ds: Dataset, min_positives: int = 5, test_fraction: float = 0.2, *,

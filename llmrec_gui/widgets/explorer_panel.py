@@ -257,7 +257,7 @@ class ExplorerPanel(QWidget):
         self._cancel_jobs()
         self._show_empty(f"Loading run {info.id} ({info.model})…", actions=False)
         # a lean run: the store process sends the users, the catalogue and the run's counts (streamed
-        # once over blocks of users, then read from beside the run's files), never the interaction table;
+        # once per dataset over blocks of users, or kept by its training), never the interaction table;
         # each pick reads its user there. The model files are read here (no copy of the item vectors
         # between the processes), and the per-run caches are built before the first pick.
         from engine.feedback import open_explore_run_for_live
@@ -267,10 +267,10 @@ class ExplorerPanel(QWidget):
                     on_done=lambda parts: self._start(open_explore_run_for_live, *parts, on_done=self._run_loaded))
 
     def _loading(self, info, p) -> None:
-        """The first open of a run counts its interactions (streamed once, then kept beside its files)."""
+        """A dataset's first open counts its interactions (streamed once, then kept in a file)."""
         if self.run is None and self.state.run is not None and self.state.run.id == info.id:
             text = (f"Loading run {info.id} ({info.model}): {p.stage} {p.done:,} of {p.total:,} "
-                    "(once per run)…")
+                    "(once per dataset)…")
             self.empty.show_message(text, False)
             self.status.setText(text)
 
