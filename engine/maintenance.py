@@ -11,6 +11,8 @@ class TidyReport:
     removed_run_folders: list = field(default_factory=list)
     removed_imports: list = field(default_factory=list)
     integrity: str = "ok"
+    kept_run_folders: list = field(default_factory=list)   # (name, why): not provably this database's
+    kept_imports: list = field(default_factory=list)       # (name, why): another machine's, still running?
 
 
 def tidy(store, *, check_integrity: bool = False) -> TidyReport:
@@ -22,5 +24,7 @@ def tidy(store, *, check_integrity: bool = False) -> TidyReport:
         with store.engine.connect() as conn:
             rows = conn.exec_driver_sql("PRAGMA integrity_check").fetchall()
         integrity = "; ".join(str(r[0]) for r in rows[:5])
-    return TidyReport(removed_run_folders=clean_leftovers(store), removed_imports=clean_abandoned_imports(store),
-                      integrity=integrity)
+    runs = clean_leftovers(store)
+    imports = clean_abandoned_imports(store)
+    return TidyReport(removed_run_folders=runs.removed, removed_imports=imports.removed, integrity=integrity,
+                      kept_run_folders=runs.kept, kept_imports=imports.kept)

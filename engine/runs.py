@@ -21,6 +21,7 @@ from .evaluation import evaluate, topk_rows
 from .jobs import check
 from .models.base import Recommender
 from .models.registry import get_model_class
+from .ownership import claim, is_own, why_not_own
 from .storage import Store
 from .storage import repository as repo
 from .types import RunInfo, StepProgress
@@ -365,6 +366,7 @@ def save_and_register(store: Store, *, dataset: Dataset, model: Recommender, obj
     tmp.mkdir()
     owner = _own(tmp)   # held until the run is registered: cleanup never touches a folder in use
     try:
+        claim(tmp, store)   # before any model bytes: a tidy-up removes only its own database's folders
         model.save(tmp)
         check_model_files(tmp)
         tmp.rename(final)
@@ -438,22 +440,32 @@ def _release(fd) -> None:
         os.close(fd)
 
 
-def clean_leftovers(store: Store, *, min_age_s: float = 60.0) -> list[str]:
-    """Remove what a killed save left under the runs folder: `.tmp-*` folders and complete folders that
-    no run references (killed between the rename and the registration). A folder whose writer still
-    runs is locked by it and skipped, and so is one younger than `min_age_s` (a save that has just
-    made its folder and not yet locked it); a folder is removed only after a second look at the runs
-    table under its lock. Returns the removed folders' names."""
+@dataclass(frozen=True)
+class Leftovers:
+    """What a tidy-up of the runs folder did: folders removed, and unreferenced folders it left alone
+    because it cannot prove they are its own (name, why)."""
+    removed: list[str]
+    kept: list[tuple[str, str]]
+
+
+def clean_leftovers(store: Store, *, min_age_s: float = 60.0) -> Leftovers:
+    """Remove what a killed save of THIS database left under the runs folder: `.tmp-*` folders and
+    complete folders that no run references (killed between the rename and the registration). Only a
+    folder whose owner record names this database is removed (engine.ownership): the artifacts folder
+    may be shared with other databases, whose runs this one does not reference. A folder whose writer
+    still runs is locked by it and skipped, and so is one younger than `min_age_s` (a save that has
+    just made its folder and not yet written its owner record); a folder is removed only after a
+    second look at the runs table under its lock."""
     root = Path(store.artifact_root) / RUNS_DIR
     if not root.is_dir():
-        return []
+        return Leftovers([], [])
 
     def referenced() -> set[str]:
         with store.session() as s:
             return {Path(r.artifact_dir or "").name for r in repo.list_runs(s)}
 
     used = referenced()
-    removed = []
+    removed, kept = [], []
     for folder in sorted(root.iterdir()):
         if not folder.is_dir() or folder.name in used:
             continue
@@ -461,6 +473,9 @@ def clean_leftovers(store: Store, *, min_age_s: float = 60.0) -> list[str]:
             if time.time() - folder.stat().st_mtime < min_age_s:
                 continue
         except OSError:
+            continue
+        if not is_own(folder, store):
+            kept.append((folder.name, why_not_own(folder, store)))
             continue
         fd = _try_own(folder)
         if fd is None:
@@ -471,7 +486,7 @@ def clean_leftovers(store: Store, *, min_age_s: float = 60.0) -> list[str]:
                 removed.append(folder.name)
         finally:
             _release(fd)
-    return removed
+    return Leftovers(removed, kept)
 
 
 def fit_baseline(store: Store, dataset_name, model_name: str, *, holdout: bool = True, progress=None,

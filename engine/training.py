@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from .errors import EngineError
 from .jobs import CancelToken, check, no_progress
+from .ownership import database_folder
 from .storage import Store
 
 
@@ -115,8 +116,7 @@ def resolve_device(requested: str) -> tuple[str, str, str]:
 def examples_folder(store: Store, dataset_id: int):
     """Where a dataset's exported training examples live (engine.models.lstm.examples), beside its
     catalogue embeddings; one sub-folder per training set, reused while the data is unchanged."""
-    from pathlib import Path
-    return Path(store.artifact_root) / "examples" / f"dataset-{int(dataset_id)}"
+    return database_folder(store, "examples") / f"dataset-{int(dataset_id)}"
 
 
 def training_data(store: Store, dataset: str | int, *, holdout: bool = True, progress=None, cancel=None):

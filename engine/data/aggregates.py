@@ -17,6 +17,7 @@ from ..jobs import check
 from ..types import StepProgress
 from .dataset import Dataset, interaction_blocks
 from .split import item_id_rank, time_split
+from ..ownership import database_folder
 
 BLOCK_ROWS = 200_000          # interactions per block: ~40 MB of row tuples while converting
 _STREAMING = threading.Lock()   # one stream at a time per process (the explorer's and the Datasets view's)
@@ -117,7 +118,7 @@ _VERSION = "2"      # bump when the file's contents change
 
 def counts_path(store, dataset_id: int, threshold: float | None) -> Path:
     t = "all" if threshold is None else repr(float(threshold))
-    return Path(store.artifact_root) / "counts" / f"dataset-{int(dataset_id)}" / f"threshold-{t}.npz"
+    return database_folder(store, "counts") / f"dataset-{int(dataset_id)}" / f"threshold-{t}.npz"
 
 
 def _key(info) -> np.ndarray:

@@ -16,6 +16,7 @@ from ..jobs import check
 from .model import DIM, EncodeProgress, load_encoder
 from .static import STATIC_NAME
 from .weights import MODEL_NAME
+from ..ownership import database_folder
 
 CHECKPOINT_ITEMS = 2048    # a cancelled or interrupted encode keeps at most this much less
 STATIC_THRESHOLD = 100_000  # "auto" uses the static encoder above this many items (the full one takes hours)
@@ -60,7 +61,7 @@ def text_hashes(dataset) -> np.ndarray:
 
 
 def cache_path(store, dataset_id: int, encoder: str = MODEL_NAME) -> Path:
-    return Path(store.artifact_root) / "embeddings" / f"dataset-{int(dataset_id)}" / f"{encoder}.npz"
+    return database_folder(store, "embeddings") / f"dataset-{int(dataset_id)}" / f"{encoder}.npz"
 
 
 def _read_cache(path: Path) -> dict[str, np.ndarray]:

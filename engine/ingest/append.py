@@ -8,6 +8,8 @@ staging dataset:
 * existing items keep their text;
 * a (user, item) pair already present keeps the later event (by timestamp; an untimed event replaces).
 A failure in the merge rolls it back and the staging dataset is removed: the target is unchanged.
+The staging dataset is hidden from every listing until it is merged; if this process is killed, the
+next tidy-up (opening the database in the app, `llmrec doctor`) removes it.
 """
 from __future__ import annotations
 
@@ -74,7 +76,8 @@ def append_files(store, paths: Sequence, dataset: str | int, *, progress=None, c
     with store.session() as s:
         target = repo.get_dataset(s, dataset)
     staging_name = f".append-{uuid.uuid4().hex[:12]}"
-    staged = import_files(store, paths, name=staging_name, progress=progress, cancel=cancel, **import_options)
+    staged = import_files(store, paths, name=staging_name, progress=progress, cancel=cancel, staging=True,
+                          **import_options)
     try:
         if (staged.rating_min is None) != (target.rating_min is None):
             kind = "implicit" if staged.rating_min is None else "rated"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import operator
 import os
+import socket
 import sqlite3
 import time
 from collections import Counter
@@ -19,6 +20,7 @@ import numpy as np
 
 from ..errors import CancelledError, EngineError, InputError
 from ..jobs import CancelToken, check
+from ..ownership import process_mark, writer_gone
 from ..storage import Store
 from ..storage.db import begin_write
 from ..storage import repository as repo
@@ -324,7 +326,7 @@ MERGE_SQL = ("INSERT INTO interactions (dataset_id, user_idx, item_idx, rating, 
              "WHERE excluded.timestamp IS NULL OR excluded.timestamp >= interactions.timestamp")
 
 
-IMPORTING = repo.IMPORTING  # source key of a dataset still being written (its importer's pid): hidden
+IMPORTING = repo.IMPORTING  # source key of a dataset still being written (its writer's process_mark): hidden
 # interactions written per short write transaction: in key order a step of 200k rows holds the lock for
 # less time than 50k unsorted rows did (2M-row shuffled file: median step 0.18 s vs 0.29 s)
 MERGE_ROWS = 200_000
@@ -454,39 +456,41 @@ def discard_dataset(store, raw, ds_id: int) -> None:
     raw.commit()
 
 
-def clean_abandoned_imports(store) -> list[str]:
-    """Datasets left hidden by an import that was killed (its process is gone): removed."""
+@dataclass(frozen=True)
+class ImportLeftovers:
+    removed: list[str]                  # hidden datasets whose writer is provably gone
+    kept: list[tuple[str, str]]         # (name, why): hidden datasets another machine may still write
+
+
+def clean_abandoned_imports(store) -> ImportLeftovers:
+    """Datasets left hidden by an import or an append that was killed: removed when their writer is
+    provably gone (engine.ownership.writer_gone); one written from another machine is left alone."""
     from ..storage.schema import DatasetRow
     from sqlalchemy import select
-    gone = []
+    gone, kept = [], []
     with store.session() as s:
         for row in s.scalars(select(DatasetRow)):
-            pid = (row.source or {}).get(IMPORTING)
-            if pid is not None and not _alive(int(pid)):
+            source = row.source or {}
+            if IMPORTING not in source:
+                continue
+            if writer_gone(source[IMPORTING]) is not None:
                 gone.append((row.id, row.name))
+            elif isinstance(source[IMPORTING], dict) and source[IMPORTING].get("host") != socket.gethostname():
+                kept.append((row.name, f"being written from {source[IMPORTING].get('host')}, or left there"))
     for ds_id, name in gone:
         with store.write_session() as s:
             repo.delete_dataset(s, ds_id)
-    return [name for _, name in gone]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
+    return ImportLeftovers([name for _, name in gone], kept)
 
 
 def import_files(store: Store, paths: Sequence[str | os.PathLike], *, name: str | None = None,
                  format: str = "auto", mapping: Mapping | dict | None = None, on_unknown_item: str = "error",
                  progress: Callable[[ImportProgress], None] | None = None, cancel: CancelToken | None = None,
-                 dry_run: bool = False, detected: DetectedFormat | None = None) -> ImportSummary:
+                 dry_run: bool = False, detected: DetectedFormat | None = None, staging: bool = False) -> ImportSummary:
     """Import an interactions file (and optionally an item file, and MovieLens tags) as a new dataset.
     All or nothing: any error or a cancel leaves the database as it was; `dry_run` validates the whole
-    input and reports what would be imported, then rolls back."""
+    input and reports what would be imported, then rolls back. `staging`: the dataset stays hidden (and
+    is removed by the next tidy-up if this process dies) until the caller merges it (engine.ingest.append)."""
     t0 = time.perf_counter()
     if on_unknown_item not in ("error", "drop"):
         raise InputError(f"on_unknown_item must be 'error' or 'drop', not {on_unknown_item!r}")
@@ -508,7 +512,7 @@ def import_files(store: Store, paths: Sequence[str | os.PathLike], *, name: str 
     parser = _Interactions(det, items, on_unknown_item)
     try:
         with store.session() as s:
-            summary = _write(store, s, det, name, items, parser, report, cancel, t0, dry_run, tag_rows)
+            summary = _write(store, s, det, name, items, parser, report, cancel, t0, dry_run, tag_rows, staging)
             if dry_run:
                 raise _DryRun()
     except _DryRun:
@@ -518,10 +522,10 @@ def import_files(store: Store, paths: Sequence[str | os.PathLike], *, name: str 
 
 
 def _write(store, s, det: DetectedFormat, name: str, items: ItemTable | None, parser: _Interactions,
-           report, cancel, t0: float, dry_run: bool, tag_rows: int) -> ImportSummary:
+           report, cancel, t0: float, dry_run: bool, tag_rows: int, staging: bool) -> ImportSummary:
     if not store.is_sqlite:   # PostgreSQL: COPY, one transaction (its MVCC needs no short write steps)
         from .postgres_import import write_postgres
-        return write_postgres(store, s, det, name, items, parser, report, cancel, t0, dry_run, tag_rows)
+        return write_postgres(store, s, det, name, items, parser, report, cancel, t0, dry_run, tag_rows, staging)
     # The long part (reading, parsing, staging into a TEMP table) holds no lock on the database:
     # other programs keep writing meanwhile. Only the final merge takes the write lock (issue 8).
     raw = s.connection().connection.driver_connection
@@ -564,7 +568,7 @@ def _write(store, s, det: DetectedFormat, name: str, items: ItemTable | None, pa
         begin_write(raw, cancel=cancel, progress=wait, where=str(store.display_name))
         if repo.dataset_exists(s, name):
             raise EngineError(f"a dataset named {name!r} already exists; choose another name")
-        ds_id = repo.create_dataset(s, name, source={**source, IMPORTING: os.getpid()}, rating_min=None,
+        ds_id = repo.create_dataset(s, name, source={**source, IMPORTING: process_mark()}, rating_min=None,
                                     rating_max=None, positive_threshold=None)
         s.flush()
         raw.commit()
@@ -584,7 +588,7 @@ def _write(store, s, det: DetectedFormat, name: str, items: ItemTable | None, pa
             row.rating_min, row.rating_max, row.positive_threshold = rmin, rmax, thr
             row.genres_label = (det.mapping.genres_label if det.mapping.genre_columns or det.mapping.genre_flags
                                 else None)
-            row.source = source
+            row.source = {**source, IMPORTING: process_mark()} if staging else source
             repo.update_dataset_counts(s, ds_id, n_users=len(parser.umap), n_items=n_items,
                                        n_interactions=n_inter, import_report=import_report)
             s.flush()

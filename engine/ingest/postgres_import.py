@@ -10,6 +10,7 @@ import time
 
 from ..errors import EngineError
 from ..jobs import check
+from ..ownership import process_mark
 from ..storage import repository as repo
 from ..storage.bulk import bulk_writer
 from ..storage.schema import DatasetRow
@@ -20,7 +21,7 @@ from .items import ItemTable
 
 
 def write_postgres(store, s, det: DetectedFormat, name: str, items: ItemTable | None, parser,
-                   report, cancel, t0: float, dry_run: bool, tag_rows: int) -> ImportSummary:
+                   report, cancel, t0: float, dry_run: bool, tag_rows: int, staging: bool = False) -> ImportSummary:
     """The import's write half on PostgreSQL, in the caller's one transaction (`s`)."""
     stored_name = name
     if repo.dataset_exists(s, name):
@@ -29,6 +30,8 @@ def write_postgres(store, s, det: DetectedFormat, name: str, items: ItemTable | 
         stored_name = f"{name} (dry run {time.time_ns()})"   # rolled back at the end anyway
     source = {"files": det.paths, "format": det.name, "mapping": det.mapping.to_dict(),
               "on_unknown_item": parser.on_unknown}
+    if staging:   # hidden until engine.ingest.append merges it; a tidy-up removes it if this process dies
+        source[importer.IMPORTING] = process_mark()
     ds_id = repo.create_dataset(s, stored_name, source=source, rating_min=None, rating_max=None, positive_threshold=None)
     bulk = bulk_writer(s, cancel)
     bulk.start_stage()

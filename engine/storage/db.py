@@ -96,6 +96,7 @@ class Store:
     engine: Engine
     artifact_root: Path
     _sessions: sessionmaker
+    _database_id: str | None = None
 
     @contextlib.contextmanager
     def _transaction(self, begin=None) -> Iterator[Session]:
@@ -127,6 +128,15 @@ class Store:
                 begin_write(s.connection().connection.driver_connection, progress=progress, cancel=cancel,
                             where=str(self.display_name))
         return self._transaction(lock)
+
+    @property
+    def database_id(self) -> str:
+        """The identity written once by migration 0006 (engine.ownership: who owns a model folder)."""
+        if self._database_id is None:
+            from . import repository as repo
+            with self.session() as s:
+                self._database_id = repo.database_id(s)
+        return self._database_id
 
     @property
     def is_sqlite(self) -> bool:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import EngineError, NotFoundError
 from ..types import DatasetInfo, ItemInfo, RunInfo
-from .schema import DatasetRow, FeedbackRow, ItemRow, RunEpochRow, RunRow
+from .schema import DatabaseIdentityRow, DatasetRow, FeedbackRow, ItemRow, RunEpochRow, RunRow
 
 
 def utcnow() -> datetime:
@@ -88,6 +88,11 @@ def get_items(session: Session, dataset_id: int, idxs: list[int]) -> list[ItemIn
     return [ItemInfo(idx=r.idx, external_id=r.external_id, title=r.title or r.external_id,
                      genres=tuple(g for g in (r.genres or "").split("|") if g),
                      description=r.description or "") for r in (rows[i] for i in idxs if i in rows)]
+
+
+def database_id(session: Session) -> str:
+    """This database's identity (migration 0006): what its model folders record as their owner."""
+    return session.scalars(select(DatabaseIdentityRow.id)).one()
 
 
 # ---- runs -------------------------------------------------------------------------------

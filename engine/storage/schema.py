@@ -94,3 +94,10 @@ class FeedbackRow(Base):
     kind: Mapped[str] = mapped_column(String)  # like | dislike | not_interested
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class DatabaseIdentityRow(Base):
+    """One row: the random id of this database (migration 0006), written once and never changed."""
+    __tablename__ = "database_identity"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)

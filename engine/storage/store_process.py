@@ -46,6 +46,7 @@ class StoreFacts:
     display_name: str
     is_sqlite: bool
     artifact_root: str
+    database_id: str
 
 
 class StoreProcess:
@@ -68,6 +69,7 @@ class StoreProcess:
     display_name = property(lambda self: self.facts.display_name)
     is_sqlite = property(lambda self: self.facts.is_sqlite)
     artifact_root = property(lambda self: self.facts.artifact_root)
+    database_id = property(lambda self: self.facts.database_id)
 
     # ---- start / stop ----------------------------------------------------------------
     @classmethod
@@ -247,7 +249,7 @@ def serve(conn, path_or_url: str | None) -> None:
         conn.send(("error", _describe(exc)))
         return
     facts = StoreFacts(url=store.url, display_name=str(store.display_name), is_sqlite=store.is_sqlite,
-                       artifact_root=str(store.artifact_root))
+                       artifact_root=str(store.artifact_root), database_id=store.database_id)
     conn.send(("ready", facts))
     tokens: dict[int, CancelToken] = {}
     threads: list[threading.Thread] = []

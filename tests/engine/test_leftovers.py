@@ -11,6 +11,7 @@ import pytest
 from engine.cli import main
 from engine.errors import DataError
 from engine.ingest.importer import import_files
+from engine.ownership import claim
 from engine.runs import RUNS_DIR, _own, _release, clean_leftovers, fit_baseline, load_run
 from engine.storage import repository as repo
 
@@ -30,33 +31,38 @@ def test_leftovers_are_removed_but_not_what_a_running_save_owns(store, dataset):
     registered = {p.name for p in root.iterdir()}
     tmp = root / ".tmp-popularity-killed"              # kill -9 during model.save
     tmp.mkdir()
+    claim(tmp, store)
     (tmp / "model.npz").write_bytes(b"")
     orphan = root / "popularity-killed-after-rename"   # kill -9 between the rename and the registration
     orphan.mkdir()
+    claim(orphan, store)
     (orphan / "model.json").write_text("{}")
     busy = root / ".tmp-ease-still-saving"             # a save in progress (it holds the folder's lock)
     busy.mkdir()
+    claim(busy, store)
     owner = _own(busy)
-    assert clean_leftovers(store) == []                # all too young: a save may be about to lock them
+    assert clean_leftovers(store).removed == []        # all too young: a save may be about to lock them
     try:
-        removed = clean_leftovers(store, min_age_s=0)
+        removed = clean_leftovers(store, min_age_s=0).removed
     finally:
         _release(owner)
     assert sorted(removed) == sorted([tmp.name, orphan.name])
     assert {p.name for p in root.iterdir()} == registered | {busy.name}
     assert load_run(store, run_id).model is not None
-    assert clean_leftovers(store, min_age_s=0) == [busy.name]   # once its owner is gone
+    assert clean_leftovers(store, min_age_s=0).removed == [busy.name]   # once its owner is gone
 
 
 def test_doctor_cleans_and_checks(store, dataset, capsys):
     (store.artifact_root / RUNS_DIR).mkdir(parents=True, exist_ok=True)
     (store.artifact_root / RUNS_DIR / ".tmp-x").mkdir()
+    claim(store.artifact_root / RUNS_DIR / ".tmp-x", store)
     old = __import__("time").time() - 3600
     os.utime(store.artifact_root / RUNS_DIR / ".tmp-x", (old, old))   # left an hour ago
     assert main(["doctor", "--db", store.engine.url.database, "--json"]) == 0
     import json
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert out == {"integrity": "ok", "removed_run_folders": [".tmp-x"], "removed_imports": []}
+    assert out == {"integrity": "ok", "removed_run_folders": [".tmp-x"], "removed_imports": [],
+                   "kept_run_folders": [], "kept_imports": []}
 
 
 def test_a_nan_model_is_refused_when_saved(store, dataset, monkeypatch):
@@ -139,12 +145,12 @@ def test_kill_9_during_a_save_a_running_save_is_kept_its_leftover_removed(store,
         while not ready.exists():
             assert saver.poll() is None, "the saver died"
             time.sleep(0.05)
-        assert clean_leftovers(store, min_age_s=0) == []           # its folder is in use: kept
+        assert clean_leftovers(store, min_age_s=0).removed == []   # its folder is in use: kept
         os.kill(saver.pid, signal.SIGKILL)
         saver.wait(60)
     finally:
         if saver.poll() is None:
             saver.kill()
-    removed = clean_leftovers(store, min_age_s=0)
+    removed = clean_leftovers(store, min_age_s=0).removed
     assert len(removed) == 1 and removed[0].startswith(".tmp-popularity")
     assert list((store.artifact_root / RUNS_DIR).iterdir()) == []
