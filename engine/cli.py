@@ -41,6 +41,18 @@ def at_least(lowest: int):
     return parse
 
 
+# What writes to the database: refused before any work when the database is read-only (a 48 s training
+# must not end in "attempt to write a readonly database"); everything else works on a read-only file.
+WRITING_COMMANDS = {"import", "demo", "train", "fold-in", "quantize"}
+WRITING_FEEDBACK = {"like", "dislike", "not_interested", "undo", "say"}
+
+
+def writes(args) -> bool:
+    if args.command == "feedback":
+        return args.action in WRITING_FEEDBACK and not getattr(args, "dry_run", False)
+    return args.command in WRITING_COMMANDS
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="llmrec", description="llmrec: recommender explorer (headless)")
     parser.add_argument("--db", help="database file or SQLAlchemy URL, e.g. postgresql+psycopg://user@host/llmrec "
@@ -99,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError("--db is empty; give a database file or URL (or leave --db out for the default)")
         store = open_store(args.db, artifacts=args.artifacts)
         try:
+            if store.read_only and writes(args):
+                from .errors import DataError
+                raise DataError(f"{store.display_name}: is read-only (the file, its folder or its disk), and "
+                                f"`{args.command}` writes to it; nothing was done (read-only commands work)")
             return int(args.func(args, store) or 0)
         finally:
             store.close()

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .ingest.importer import ImportLeftovers, clean_abandoned_imports
+from .runs import Leftovers, clean_leftovers
+
 
 @dataclass(frozen=True)
 class TidyReport:
@@ -17,14 +20,16 @@ class TidyReport:
 
 def tidy(store, *, check_integrity: bool = False) -> TidyReport:
     """Remove leftovers of killed saves and imports; optionally run SQLite's integrity check."""
-    from .ingest.importer import clean_abandoned_imports
-    from .runs import clean_leftovers
     integrity = "not checked"
+    read_only = store.read_only
     if check_integrity and store.is_sqlite:
         with store.engine.connect() as conn:
             rows = conn.exec_driver_sql("PRAGMA integrity_check").fetchall()
         integrity = "; ".join(str(r[0]) for r in rows[:5])
-    runs = clean_leftovers(store)
-    imports = clean_abandoned_imports(store)
+    if read_only:   # nothing can be removed: only the check
+        runs, imports = Leftovers([], []), ImportLeftovers([], [])
+    else:
+        runs = clean_leftovers(store)
+        imports = clean_abandoned_imports(store)
     return TidyReport(removed_run_folders=runs.removed, removed_imports=imports.removed, integrity=integrity,
                       kept_run_folders=runs.kept, kept_imports=imports.kept)

@@ -24,9 +24,12 @@ def default_db_url() -> str:
 
 
 def to_url(path_or_url: str) -> str:
-    """Accept a plain file path or any SQLAlchemy URL."""
-    if "://" in path_or_url:
+    """Accept a plain file path, an SQLite `file:` URI (of an existing file, e.g. `file:/x/a.db?mode=ro`)
+    or any SQLAlchemy URL."""
+    if "://" in path_or_url and not path_or_url.startswith("file:"):
         return path_or_url
+    if path_or_url.startswith("file:"):
+        return _file_uri(path_or_url)
     try:
         path = Path(path_or_url).expanduser().resolve()
     except (RuntimeError, OSError) as exc:   # a symlink loop, an unreadable folder
@@ -36,3 +39,20 @@ def to_url(path_or_url: str) -> str:
         from .errors import DataError
         raise DataError(f"{path_or_url}: is a folder; expected a database file (e.g. {path / 'llmrec.db'})")
     return "sqlite:///" + str(path)
+
+
+def _file_uri(uri: str) -> str:
+    """`file:PATH[?query]` as SQLAlchemy's SQLite URI form. It must name an existing file: SQLite would
+    otherwise make an empty database (or llmrec a folder named `file:`) and report "no datasets"."""
+    from urllib.parse import unquote, urlsplit
+
+    from .errors import DataError
+    parts = urlsplit(uri)
+    if parts.netloc not in ("", "localhost"):
+        raise DataError(f"{uri}: a file: URI must name a file on this machine (file:/path/to/llmrec.db)")
+    path = Path(unquote(parts.path)).expanduser()
+    if not path.is_file():
+        raise DataError(f"{uri}: no database file at {path}; a file: URI opens an existing SQLite file "
+                        "(give a plain path to create one)")
+    query = parts.query
+    return f"sqlite:///file:{parts.path}?{query + '&' if query else ''}uri=true"

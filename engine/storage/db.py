@@ -46,6 +46,50 @@ def _set_sqlite_pragmas(dbapi_connection, _record) -> None:
     cur.close()
 
 
+def _set_read_only_pragmas(dbapi_connection, _record) -> None:
+    """A read-only file: no journal-mode change (that is a write); a lock wait like any other."""
+    cur = dbapi_connection.cursor()
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA query_only=ON")
+    cur.close()
+
+
+def _can_write(path: Path) -> bool:
+    """Whether this process may write `path` (a file or a folder): os.access, and for a folder on a
+    read-only mount, the mount's flag (root passes os.access everywhere but there)."""
+    if not os.access(path, os.W_OK):
+        return False
+    try:
+        return not (os.statvfs(path).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):
+        return True
+
+
+def sqlite_file(database: str | None) -> str | None:
+    """The file an SQLite URL's database part names: a plain path, or the path of a `file:` URI."""
+    if not database or database == ":memory:":
+        return None
+    if not database.startswith("file:"):
+        return database
+    from urllib.parse import unquote, urlsplit
+    return unquote(urlsplit(database).path)
+
+
+def read_only_url(path: Path) -> str | None:
+    """An existing SQLite file this process cannot write, as a read-only SQLite URI (None when it can
+    write it): `mode=ro` when only the file is read-only (the WAL's shared-memory file can still be
+    made beside it), `immutable=1` when its folder or mount is read-only too (nothing can be written
+    there, so no other program is changing it either). Read-only commands then work; writing ones
+    are refused before they start (engine.cli)."""
+    if not path.is_file():
+        return None
+    folder_ok, file_ok = _can_write(path.parent), _can_write(path)
+    if folder_ok and file_ok:
+        return None
+    from urllib.parse import quote
+    return f"sqlite:///file:{quote(str(path))}?{'mode=ro' if folder_ok else 'immutable=1'}&uri=true"
+
+
 def _is_busy(exc: BaseException) -> bool:
     text = str(exc).lower()
     return "database is locked" in text or "database is busy" in text or "database table is locked" in text
@@ -97,6 +141,7 @@ class Store:
     artifact_root: Path
     _sessions: sessionmaker
     _database_id: str | None = None
+    read_only: bool = False      # an SQLite file or folder this process cannot write (read_only_url)
 
     @contextlib.contextmanager
     def _transaction(self, begin=None) -> Iterator[Session]:
@@ -144,7 +189,9 @@ class Store:
 
     @property
     def display_name(self) -> str:
-        return self.engine.url.database if self.is_sqlite else self.engine.url.render_as_string(hide_password=True)
+        if self.is_sqlite:
+            return sqlite_file(self.engine.url.database) or self.engine.url.database
+        return self.engine.url.render_as_string(hide_password=True)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -157,8 +204,8 @@ def _artifact_root(engine: Engine, artifacts: str | os.PathLike | None) -> Path:
     artifacts = artifacts or os.environ.get("LLMREC_ARTIFACTS")
     if artifacts:
         return Path(artifacts).expanduser().resolve()
-    if engine.dialect.name == "sqlite" and engine.url.database and engine.url.database != ":memory:":
-        db = Path(engine.url.database)
+    if engine.dialect.name == "sqlite" and sqlite_file(engine.url.database):
+        db = Path(sqlite_file(engine.url.database))
         return db.with_name(db.name + ".files")
     from ..paths import user_data_dir
     if engine.dialect.name == "sqlite":
@@ -168,7 +215,7 @@ def _artifact_root(engine: Engine, artifacts: str | os.PathLike | None) -> Path:
     return user_data_dir() / "files" / key
 
 
-def migrate(engine: Engine) -> None:
+def migrate(engine: Engine, read_only: bool = False) -> None:
     """Bring the schema to head; refuse a database whose revision this llmrec does not know.
     Safe when several processes open a brand-new database at once: on SQLite the check and the
     upgrade run under the write lock (BEGIN IMMEDIATE), on PostgreSQL under a transaction-level
@@ -180,6 +227,9 @@ def migrate(engine: Engine) -> None:
         current = MigrationContext.configure(conn).get_current_revision()
     if current == head:
         return
+    if read_only:
+        raise DatabaseVersionError(f"{engine.url.database}: is read-only and needs an upgrade to this llmrec's "
+                                   "schema; open it once where it can be written")
     with engine.begin() as conn:
         if engine.dialect.name == "sqlite":
             begin_write(conn.connection.driver_connection, wait_s=BUSY_TIMEOUT_MS / 1000 * 6,
@@ -203,9 +253,17 @@ def open_store(path_or_url: str | None = None, artifacts: str | os.PathLike | No
     `postgresql+psycopg://…`); default: `LLMREC_DB` or the user data dir. `artifacts`: the folder for
     model files (default: see `_artifact_root`)."""
     url = to_url(path_or_url) if path_or_url else default_db_url()
+    read_only = False
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:" and not url.startswith("sqlite:///file:"):
         # a `file:` URI (e.g. `?mode=ro&uri=true`) names an existing file: never make folders for it
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(url[len("sqlite:///"):])
+        ro = read_only_url(path)
+        if ro is not None:
+            url, read_only = ro, True
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+    elif url.startswith("sqlite:///file:"):
+        read_only = "mode=ro" in url or "immutable=1" in url
     for bare in ("postgresql://", "postgres://"):   # psycopg 3 is the PostgreSQL driver llmrec installs
         if url.startswith(bare):
             url = "postgresql+psycopg://" + url[len(bare):]
@@ -215,8 +273,8 @@ def open_store(path_or_url: str | None = None, artifacts: str | os.PathLike | No
         raise EngineError(f"{exc.name} is not installed: for a PostgreSQL database run "
                           f"pip install -e '.[postgresql]' (psycopg 3)") from None
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _set_sqlite_pragmas)
-    migrate(engine)
+        event.listen(engine, "connect", _set_read_only_pragmas if read_only else _set_sqlite_pragmas)
+    migrate(engine, read_only)
     root = _artifact_root(engine, artifacts)
     return Store(url=url, engine=engine, artifact_root=root,
-                 _sessions=sessionmaker(engine, expire_on_commit=False))
+                 _sessions=sessionmaker(engine, expire_on_commit=False), read_only=read_only)

@@ -177,6 +177,6 @@ def test_an_import_killed_midway_is_cleaned_up(store, tmp_path):
         repo.create_dataset(s, "running", source={IMPORTING: __import__("os").getpid()}, rating_min=None,
                             rating_max=None, positive_threshold=None)
         assert repo.list_datasets(s) == []
-    assert clean_abandoned_imports(store) == ["half"]   # the live importer's dataset stays
+    assert clean_abandoned_imports(store).removed == ["half"]   # the live importer's dataset stays
     con = sqlite3.connect(store.engine.url.database)
     assert [r[0] for r in con.execute("SELECT name FROM datasets")] == ["running"]
