@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CancelledError, EngineError
-from ..jobs import check
 from .model import DIM, EncodeProgress, load_encoder
 from .static import STATIC_NAME
 from .weights import MODEL_NAME
@@ -71,6 +70,13 @@ def _read_cache(path: Path) -> dict[str, np.ndarray]:
         return dict(zip(z["hashes"].tolist(), z["vectors"]))
 
 
+def _read_known(store, dataset_id: int, encoder: str) -> dict[str, np.ndarray]:
+    """The cached vectors by text hash; else those of the cache from before caches were kept per
+    database (issue 19): keyed by text hash, so reading it is safe whoever wrote it (never rewritten)."""
+    return _read_cache(cache_path(store, dataset_id, encoder)) or _read_cache(
+        Path(store.artifact_root) / "embeddings" / f"dataset-{int(dataset_id)}" / f"{encoder}.npz")
+
+
 def _write_cache(path: Path, hashes, vectors) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp.npz")
@@ -86,7 +92,7 @@ def encode_catalogue(store, dataset, *, backend: str = "keras", batch_size: int 
     name = choose_encoder(dataset.n_items, encoder)
     path = cache_path(store, dataset.info.id, name)
     hashes = text_hashes(dataset)
-    known = _read_cache(path)
+    known = _read_known(store, dataset.info.id, name)
     todo = np.array([i for i, h in enumerate(hashes) if h not in known], dtype=np.int64)
     reused = dataset.n_items - len(todo)
     if progress is not None:
@@ -126,7 +132,7 @@ def catalogue_encoder(store, dataset) -> str:
 
 
 def _fraction(store, dataset, name: str) -> float:
-    known = _read_cache(cache_path(store, dataset.info.id, name))
+    known = _read_known(store, dataset.info.id, name)
     if not dataset.n_items:
         return 1.0
     if not known:
@@ -143,8 +149,7 @@ def load_catalogue_vectors(store, dataset, encoder: str | None = None) -> np.nda
     """(n_items, 384) unit rows for the dataset's current texts; a clear error when not encoded yet.
     ``encoder``: a cache name (default: ``catalogue_encoder``)."""
     name = encoder or catalogue_encoder(store, dataset)
-    path = cache_path(store, dataset.info.id, name)
-    known = _read_cache(path)
+    known = _read_known(store, dataset.info.id, name)
     hashes = text_hashes(dataset)
     missing = sum(1 for h in hashes if h not in known)
     if missing:
@@ -155,7 +160,7 @@ def load_catalogue_vectors(store, dataset, encoder: str | None = None) -> np.nda
 
 def cached_vectors(store, dataset, items, encoder: str = MODEL_NAME) -> np.ndarray | None:
     """(len(items), 384) cached vectors of some items' current texts, or None unless all are cached."""
-    known = _read_cache(cache_path(store, dataset.info.id, encoder))
+    known = _read_known(store, dataset.info.id, encoder)
     keys = [hashlib.sha1(dataset.item_text(int(i)).encode("utf-8")).hexdigest() for i in items]
     if not keys or not all(k in known for k in keys):
         return None

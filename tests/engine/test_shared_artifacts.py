@@ -167,3 +167,20 @@ def test_doctor_names_what_it_leaves_alone(tmp_path, capsys):
     assert main(["--db", b_db, "--artifacts", str(art), "doctor"]) == 0
     assert f"left alone: model folder {folder.name}" in capsys.readouterr().out
     assert main(["--db", a_db, "--artifacts", str(art), "explore", "--run", "1", "--user", "1"]) == 0
+
+
+def test_an_embeddings_cache_from_before_is_still_read(store, tmp_path):
+    """Caches moved into per-database folders: the old shared location is still read (keyed by text
+    hash, so safe whoever wrote it), so nobody re-encodes a catalogue after the upgrade."""
+    import numpy as np
+
+    from engine.data.dataset import load_dataset
+    from engine.encoder.catalogue import _write_cache, load_catalogue_vectors, text_hashes
+    from engine.encoder.static import STATIC_NAME
+    import_files(store, [_ratings(tmp_path, "a")], name="r")
+    ds = load_dataset(store, "r")
+    vectors = np.random.default_rng(0).normal(size=(ds.n_items, 384)).astype(np.float32)
+    old = store.artifact_root / "embeddings" / f"dataset-{ds.info.id}" / f"{STATIC_NAME}.npz"
+    _write_cache(old, text_hashes(ds), vectors)
+    assert not cache_path(store, ds.info.id, STATIC_NAME).exists()
+    np.testing.assert_array_equal(load_catalogue_vectors(store, ds, STATIC_NAME), vectors)
