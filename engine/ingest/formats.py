@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Sequence, Union
 
 from ..errors import InputError
-from .textio import (DELIMITERS, WHITESPACE, check_text, decode, detect_encoding, describe_delimiter,
-                     read_sample, split_rows)
+from .textio import (DELIMITERS, WHITESPACE, check_columns, check_text, decode, detect_encoding,
+                     describe_delimiter, read_sample, split_rows)
 
 Col = Union[str, int, None]   # a header name, or a 0-based column number
 FORMATS = ("auto", "movielens-100k", "movielens", "movietweetings", "csv")
@@ -251,6 +251,7 @@ def sniff_file(path: str | os.PathLike, *, delimiter: str | None = None, has_hea
         width = max(lens, key=lambda n: (lens.count(n), n == lens[0]))   # the usual row; ties: the first
         columns = tuple(f"column {k + 1}" for k in range(width))
         data = rows
+    check_columns(p, len(columns), header)
     return FileSniff(path=p, encoding=enc, delimiter=delimiter, has_header=header, columns=columns,
                      compressed=_is_gzip(p),
                      sample=tuple(tuple(r) for r in data[:20]))
