@@ -20,7 +20,8 @@ The used files are unpacked once into <tmp>/llmrec-zip/<name>-<key> (key: the ar
 time), so the wizard's dry run and its import read the same files without unpacking them again. The
 unpacking goes into a private `.part-*` folder removed on every exit path. Each process using a
 folder holds a shared flock on it; the folder is removed when that process exits if no other holds it,
-and any folder no live process holds (a crashed run's) is removed the next time an archive is unpacked."""
+and any folder no live process holds (a crashed run's) is removed the next time an archive is unpacked.
+Without flock (Windows) folders are only removed a day after they were unpacked."""
 from __future__ import annotations
 
 import atexit
@@ -261,8 +262,7 @@ def release_all() -> None:
             del _HELD[folder]
             if fd is not None:
                 os.close(fd)
-            if fcntl is None:
-                _remove(folder)
+            if fcntl is None:          # cannot tell whether another process uses it: left for a day
                 continue
             try:
                 mine = _lock(folder, fcntl.LOCK_EX)

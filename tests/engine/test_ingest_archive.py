@@ -236,3 +236,24 @@ def test_an_archive_without_data_names_what_it_holds(tmp_path):
     z = _zip(tmp_path / "docs.zip", {"README.md": "hello", "LICENSE": "MIT"})
     with pytest.raises(InputError, match=r"docs\.zip: the zip archive holds no data file .*README\.md, LICENSE"):
         detect_format([z])
+
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+@pytest.mark.parametrize("dataset", ["ml-100k", "ml-1m", "ml-latest"])
+def test_movielens_archives_as_they_ship_import_like_their_folders(store, tmp_path, dataset):
+    folder = DATA / dataset
+    z = tmp_path / f"{dataset}.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        for f in folder.iterdir():
+            zf.write(f, f"{dataset}/{f.name}")
+        zf.writestr(f"{dataset}/README.txt", "readme")       # what MovieLens archives also hold
+        zf.writestr(f"{dataset}/u1.base" if dataset == "ml-100k" else f"{dataset}/users.dat", "1|2|3|4\n")
+        zf.writestr(f"{dataset}/links.csv", "movieId,imdbId\n1,1\n")
+    zipped, plain = detect_format([z]), detect_format([folder])
+    assert [Path(p).name for p in zipped.paths] == [Path(p).name for p in plain.paths]
+    assert zipped.mapping == plain.mapping        # ML-100K: the genre names from u.genre, unpacked too
+    a = import_files(store, [z], name="zipped", dry_run=True)
+    b = import_files(store, [folder], name="plain", dry_run=True)
+    assert (a.n_users, a.n_items, a.n_interactions) == (b.n_users, b.n_items, b.n_interactions)
