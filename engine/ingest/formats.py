@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Sequence, Union
 
 from ..errors import InputError
-from .textio import (DELIMITERS, WHITESPACE, check_text, decode, detect_encoding, describe_delimiter,
-                     read_sample, split_rows)
+from .textio import (DELIMITERS, WHITESPACE, check_columns, check_text, decode, detect_encoding,
+                     describe_delimiter, read_sample, split_rows)
 
 Col = Union[str, int, None]   # a header name, or a 0-based column number
 FORMATS = ("auto", "movielens-100k", "movielens", "movietweetings", "csv")
@@ -251,6 +251,7 @@ def sniff_file(path: str | os.PathLike, *, delimiter: str | None = None, has_hea
         width = max(lens, key=lambda n: (lens.count(n), n == lens[0]))   # the usual row; ties: the first
         columns = tuple(f"column {k + 1}" for k in range(width))
         data = rows
+    check_columns(p, len(columns), header)
     return FileSniff(path=p, encoding=enc, delimiter=delimiter, has_header=header, columns=columns,
                      compressed=_is_gzip(p),
                      sample=tuple(tuple(r) for r in data[:20]))
@@ -290,6 +291,8 @@ KNOWN_NAMES = {"u.data", "u.item", "u.genre", "ratings.dat", "movies.dat", "rati
 
 
 KNOWN_INTERACTIONS = ("u.data", "ratings.dat", "ratings.csv")
+# the known files a folder (or a recognised archive) stands for, in the order they are given
+FOLDER_ORDER = ("u.data", "ratings.dat", "ratings.csv", "u.item", "movies.dat", "movies.csv", "tags.csv")
 
 
 def _base(p: Path) -> str:
@@ -330,25 +333,19 @@ def refuse_side_file(path: Path) -> None:
 def expand_paths(paths: Sequence[str | os.PathLike]) -> list[Path]:
     """Paths as given; a folder stands for the known files inside it; a .zip for the files inside it
     (the known ones in their usual order, else the largest first)."""
-    from .archive import data_files, extract_zip, is_zip
+    from .archive import is_zip, zip_files
     out: list[Path] = []
     for raw in paths:
         p = Path(raw)
         if is_zip(p):
-            folder = extract_zip(p)
-            files = data_files(folder)
-            known = [c for c in files if _base(c) in KNOWN_NAMES]
-            if known and any(_base(c) in ("u.data", "ratings.dat") for c in known) or len(known) > 1:
-                out.extend(expand_paths([folder]))    # MovieLens-like: the known files, in their order
-            else:
-                out.extend(files[:2])                 # interactions (the largest), then the items
+            out.extend(zip_files(p))
         elif p.is_dir():
             found = sorted(c for c in p.iterdir() if c.is_file() and _base(c) in KNOWN_NAMES)
             if not found:
                 raise InputError("this folder holds no file llmrec recognises (u.data, ratings.dat, ratings.csv...); "
                                  "give the interactions file itself", path=str(p))
-            order = ["u.data", "ratings.dat", "ratings.csv", "u.item", "movies.dat", "movies.csv", "tags.csv"]
-            out.extend(sorted((c for c in found if _base(c) in order), key=lambda c: order.index(_base(c))))
+            out.extend(sorted((c for c in found if _base(c) in FOLDER_ORDER),
+                              key=lambda c: FOLDER_ORDER.index(_base(c))))
         else:
             out.append(p)
     if not out:

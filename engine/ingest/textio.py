@@ -1,6 +1,10 @@
 """Reading text files of unknown origin: gzip by magic number, UTF-8 (BOM or not) with a Latin-1
-fallback, binary and empty files refused, and chunks of whole lines read as bytes so a large file
-is streamed, never held in memory."""
+fallback, old Mac line ends (CR alone) read as LF, binary and empty files refused, and chunks of whole
+lines read as bytes so a large file is streamed, never held in memory.
+
+Limits: a line (or a quoted field spanning lines) of MAX_LINE_BYTES (16 MB), so a field of up to that
+size too (the csv module's own 128 KB field limit is raised to it), and MAX_COLUMNS (10,000) columns:
+the widest real tables we know (a pivoted MovieLens tag genome) have about 1,100."""
 from __future__ import annotations
 
 import codecs
@@ -34,6 +38,30 @@ def decode(raw: bytes, encoding: str) -> str:
     return raw.decode(encoding, FALLBACK)
 
 
+class _CRLines(io.RawIOBase):
+    """A stream whose lines end with CR alone (old Mac files) read with LF line ends, so the line
+    reader, the chunker and line numbers work unchanged."""
+
+    def __init__(self, inner: BinaryIO):
+        self.inner = inner
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        data = self.inner.read(len(b)).replace(b"\r", b"\n")
+        b[:len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self.inner.close()
+        super().close()
+
+
+def _cr_only(head: bytes) -> bool:
+    return b"\r" in head and b"\n" not in head
+
+
 @dataclass
 class ByteSource:
     """An open file (gzip or plain) and how far through the file on disk we are."""
@@ -62,7 +90,8 @@ class ByteSource:
 
 
 def open_source(path: str | os.PathLike) -> ByteSource:
-    """Open a file for streaming; `.gz` (recognised by its magic number) is decompressed on the fly."""
+    """Open a file for streaming; `.gz` (recognised by its magic number) is decompressed on the fly, and
+    a file whose first 64 KB hold CR line ends but no LF is read with LF line ends."""
     p = Path(path)
     try:
         raw = open(p, "rb")
@@ -76,6 +105,15 @@ def open_source(path: str | os.PathLike) -> ByteSource:
     compressed = raw.read(2) == GZIP_MAGIC
     raw.seek(0)
     stream: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw  # type: ignore[assignment]
+    try:
+        head = stream.read(1 << 16)
+    except (OSError, EOFError, zlib.error):
+        head = b""                      # a damaged gzip file: reported by the first real read
+    raw.seek(0)
+    if compressed:
+        stream = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
+    if _cr_only(head):
+        stream = io.BufferedReader(_CRLines(stream), 1 << 16)  # type: ignore[assignment]
     return ByteSource(p, stream, raw, total, compressed)
 
 
@@ -90,6 +128,8 @@ def read_sample(path: str | os.PathLike, size: int = 1 << 16) -> tuple[bytes, bo
     """The first `size` bytes (decompressed), cut at a line end; and whether that is the whole file."""
     with open_source(path) as src:
         data = _read(src, size)
+        if len(data) == size and b"\n" not in data:
+            data += _rest_of_line(src, data, 1)     # a wide header: sniffed whole, not cut at `size`
         whole = len(data) < size or not _read(src, 1)
     if not whole and b"\n" in data:
         data = data[: data.rindex(b"\n") + 1]
@@ -120,6 +160,16 @@ def detect_encoding(sample: bytes) -> str:
 
 
 MAX_LINE_BYTES = 16 << 20      # a longer line (or quoted field) is refused: memory stays bounded
+MAX_COLUMNS = 10_000
+csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_BYTES))   # a field may be as long as its line
+
+
+def check_columns(path: str, n: int, header: bool) -> None:
+    """Refuse a table wider than MAX_COLUMNS, saying so (not as a ragged row further on)."""
+    if n > MAX_COLUMNS:
+        what = "the header has" if header else "the first line has"
+        raise InputError(f"{what} {n:,} columns, more than the limit of {MAX_COLUMNS:,}; expected a table of "
+                         "interactions or items (is the delimiter right?)", path=path, line=1)
 
 
 def _line_of(data: bytes, pos: int, start_line: int) -> int:
@@ -213,7 +263,14 @@ def split_rows(text: str, delimiter: str, start_line: int = 1, path: str | None 
                     out.append((start_line + before, row))
                 before = reader.line_num
         except csv.Error as exc:
-            raise InputError(f"malformed quoted field ({exc})", path=path, line=start_line + before) from None
+            line = start_line + before
+            if "field larger than field limit" in str(exc):
+                limit = csv.field_size_limit()
+                mb = f" ({limit >> 20} MB)" if limit >= 1 << 20 else ""
+                raise InputError(f"a field is longer than the limit of {limit:,} characters{mb}; expected "
+                                 "one value per field (is a quote missing?)", path=path,
+                                 line=line, column=_long_field(text, before, delimiter, limit)) from None
+            raise InputError(f"malformed quoted field ({exc})", path=path, line=line) from None
         return out
     for k, line in enumerate(text.split("\n")):
         line = line.rstrip("\r")
@@ -221,6 +278,33 @@ def split_rows(text: str, delimiter: str, start_line: int = 1, path: str | None 
             continue
         out.append((start_line + k, line.split() if delimiter == WHITESPACE else line.split(delimiter)))
     return out
+
+
+def _long_field(text: str, k: int, delimiter: str, limit: int) -> int | None:
+    """1-based column of the first field longer than `limit` in the record starting on line k of text."""
+    pos = 0
+    for _ in range(k):
+        pos = text.index("\n", pos) + 1
+    column, end = 1, len(text)
+    while pos < end:
+        if text.startswith('"', pos):          # quoted: up to the closing quote ("" is an escaped quote)
+            stop = pos + 1
+            while True:
+                stop = text.find('"', stop)
+                if stop < 0 or not text.startswith('"', stop + 1):
+                    break
+                stop += 2
+            stop = end if stop < 0 else stop + 1
+            n = stop - pos - 2
+        else:
+            stop = min((i for i in (text.find(delimiter, pos), text.find("\n", pos)) if i >= 0), default=end)
+            n = stop - pos
+        if n > limit:
+            return column
+        if stop >= end or text[stop] != delimiter:
+            return None
+        column, pos = column + 1, stop + 1
+    return None
 
 
 def split_rows_bulk(text: str, delimiter: str, start_line: int = 1, path: str | None = None
