@@ -16,7 +16,7 @@ Limits (a zip bomb is refused from its directory, before unpacking):
   CSV compresses 3 to 15 times (X-Wines 3.3), a zip bomb a thousand times;
 - a member that unpacks to more than its header declares is refused while it is copied.
 
-The used files are unpacked once into <tmp>/llmrec-zip/<name>-<key> (key: the archive's path, size and
+The used files are unpacked once into <tmp>/llmrec-zip-<uid>/<name>-<key> (key: the archive's path, size and
 time), so the wizard's dry run and its import read the same files without unpacking them again. The
 unpacking goes into a private `.part-*` folder removed on every exit path. Each process using a
 folder holds a shared flock on it; the folder is removed when that process exits if no other holds it,
@@ -42,7 +42,7 @@ MAX_TOTAL_BYTES = 16 << 30
 RESERVE_BYTES = 1 << 30
 MAX_RATIO = 100
 RATIO_FLOOR_BYTES = 1 << 30
-ROOT: Path | None = None        # where archives are unpacked; None: <tempdir>/llmrec-zip
+ROOT: Path | None = None        # where archives are unpacked; None: <tempdir>/llmrec-zip-<uid>
 
 DATA_SUFFIXES = (".csv", ".tsv", ".dat", ".data", ".item", ".txt", ".gz")
 # data llmrec cannot read: never ignored silently either
@@ -196,7 +196,8 @@ except ImportError:       # no flock (Windows): only folders older than a day ar
 
 
 def root() -> Path:
-    return ROOT if ROOT is not None else Path(tempfile.gettempdir()) / "llmrec-zip"
+    user = os.getuid() if hasattr(os, "getuid") else os.getlogin()   # per user: another's folder is not writable
+    return ROOT if ROOT is not None else Path(tempfile.gettempdir()) / f"llmrec-zip-{user}"
 
 
 @contextmanager
