@@ -1,13 +1,13 @@
 """`llmrec encode`, `llmrec search` and `llmrec feedback say`: the pretrained language encoder."""
 from __future__ import annotations
 
-from ..cli import add_common, at_least, emit_json
+from ..cli import add_common, at_least, emit_json, name_text
 from ..errors import EngineError, NotFoundError
 
 
 def register(sub) -> None:
     p = sub.add_parser("encode", help="embed a dataset's item texts with the pretrained encoder (cached, incremental)")
-    p.add_argument("--dataset", required=True)
+    p.add_argument("--dataset", required=True, type=name_text)
     p.add_argument("--backend", default="keras", choices=("keras", "numpy"),
                    help="keras (TensorFlow, CPU or GPU; default) or numpy")
     p.add_argument("--batch-size", type=at_least(1), default=64)
@@ -19,7 +19,7 @@ def register(sub) -> None:
 
     p = sub.add_parser("search", help="find items by meaning and by title")
     p.add_argument("query")
-    p.add_argument("--dataset", required=True)
+    p.add_argument("--dataset", required=True, type=name_text)
     p.add_argument("--k", type=at_least(1), default=20)
     add_common(p)
     p.set_defaults(func=cmd_search)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence, Union
 
-from ..errors import InputError
+from ..errors import InputError, shorten
 from .textio import (DELIMITERS, WHITESPACE, check_text, decode, detect_encoding, describe_delimiter,
                      read_sample, split_rows)
 
@@ -118,7 +118,8 @@ class FileSniff:
             for k, name in enumerate(self.columns):
                 if norm(name) == norm(str(col)):
                     return k
-        raise InputError(f"missing column for the {what}; the columns are: {', '.join(self.columns)}",
+        raise InputError(f"missing column for the {what}; the columns are: "
+                         f"{', '.join(shorten(c, quote=False) for c in self.columns)}",
                          path=self.path, line=1, column=str(col))
 
     def label(self, k: int) -> str | int:
