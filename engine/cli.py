@@ -229,6 +229,10 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         if getattr(args, "json", False):
             emit_json({"error": message, "exit_code": code})
+        bars = sys.modules.get("engine.commands.models")
+        if bars is not None and bars.TextProgress.open_line:   # the error on its own line, below the bar
+            bars.TextProgress.open_line = False
+            print(file=sys.stderr)
         print(f"llmrec: error: {message}", file=sys.stderr)
         return code
 

@@ -78,12 +78,15 @@ def register(sub) -> None:
 class TextProgress:
     """A one-line progress bar on stderr for EpochStats and StepProgress updates."""
 
+    open_line = False   # a bar is on screen without its newline: an error line must start below it
+
     def __init__(self, stream=None, width: int = 30) -> None:
         self.stream, self.width, self._last = stream or sys.stderr, width, 0.0
 
     def __call__(self, update) -> None:
         if hasattr(update, "trial"):
             self.stream.write("\r" + trial_line(update) + "\n")
+            TextProgress.open_line = False
             self.stream.flush()
             return
         if hasattr(update, "epoch"):
@@ -107,8 +110,10 @@ class TextProgress:
         frac = min(1.0, done / total) if total else 0.0
         bar = "#" * int(frac * self.width)
         self.stream.write(f"\r[{bar:<{self.width}}] {frac:4.0%} {label[:60]:<60}")
+        TextProgress.open_line = True
         if final and getattr(update, "batch", None) is None:
             self.stream.write("\n")
+            TextProgress.open_line = False
         self.stream.flush()
 
 

@@ -170,6 +170,14 @@ def active_feedback(session: Session, dataset_id: int, user_idx: int) -> list[tu
             for r in rows]
 
 
+def delete_feedback(session: Session, feedback_ids) -> None:
+    """Remove feedback rows outright: taking back what a failed command had recorded."""
+    for fid in feedback_ids:
+        row = session.get(FeedbackRow, int(fid))
+        if row is not None:
+            session.delete(row)
+
+
 def undo_feedback(session: Session, feedback_id: int) -> None:
     row = session.get(FeedbackRow, int(feedback_id))
     if row is None:
