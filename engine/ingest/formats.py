@@ -522,9 +522,9 @@ def detect_format(paths: Sequence[str | os.PathLike], format: str = "auto", *, d
         try:
             codecs.lookup(encoding)
         except LookupError:
-            raise InputError(f"unknown text encoding {encoding!r}; expected e.g. utf-8 or latin-1") from None
+            raise InputError(f"unknown text encoding {shorten(encoding)}; expected e.g. utf-8 or latin-1") from None
     if delimiter is not None and delimiter not in DELIMITERS:
-        raise InputError(f"unsupported delimiter {delimiter!r}; expected one of "
+        raise InputError(f"unsupported delimiter {shorten(delimiter)}; expected one of "
                          + ", ".join(describe_delimiter(d) for d in DELIMITERS))
     if format not in FORMATS:
         raise InputError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")

@@ -226,7 +226,8 @@ def test_deeply_nested_mapping_is_a_usage_error(env, capsys, suffix, text):
     assert dump(db) == before
 
 
-@pytest.mark.parametrize("where", ["mapping value", "mapping key", "option", "choice"])
+@pytest.mark.parametrize("where", ["mapping value", "mapping key", "option", "choice", "--encoding", "--delimiter",
+                                   "--exclude"])
 def test_long_values_are_cut_in_error_lines(env, capsys, where):
     tmp, db, csv, _ = env
     long = "x" * 50_000
@@ -239,8 +240,10 @@ def test_long_values_are_cut_in_error_lines(env, capsys, where):
         argv += ["--mapping", tmp / "m.json"]
     elif where == "option":
         argv += ["--item", long]
-    else:
+    elif where == "choice":
         argv += ["--format", long]
+    else:
+        argv += [where, long]
     code, _, err = cli(capsys, db, *argv)
     line = one_error_line(err)
     assert code == 2 and "(50,000 chars)" in line and len(line) < 1000, line[:300]
