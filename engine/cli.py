@@ -7,11 +7,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import math
 import os
+import re
 import sys
 import traceback
+from pathlib import Path
 
-from .errors import EngineError, UsageError
+from .errors import EngineError, UsageError, shorten
 
 COMMAND_MODULES = ("engine.commands.data", "engine.commands.models", "engine.commands.explore",
                    "engine.commands.doctor", "engine.commands.scale", "engine.commands.language")
@@ -23,19 +26,26 @@ class OneLineParser(argparse.ArgumentParser):
     last_error: str | None = None   # the latest usage error, for `--json`
 
     def error(self, message: str):
+        message = re.sub(r"'([^']{81,})'", lambda m: shorten(m.group(1)), message)   # a huge value, cut
         OneLineParser.last_error = f"{_printable(message)} (see `{self.prog} --help`)"
         self.exit(2, f"llmrec: error: {OneLineParser.last_error}\n")
 
 
-def at_least(lowest: int):
-    """An argparse type: an integer >= `lowest` (a usage error otherwise)."""
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {shorten(text)}") from None
+
+
+def at_least(lowest: int, highest: int | None = None):
+    """An argparse type: an integer >= `lowest` (and <= `highest` when given; a usage error otherwise)."""
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+        value = _whole(text)
         if value < lowest:
-            raise argparse.ArgumentTypeError(f"must be at least {lowest}, not {value}")
+            raise argparse.ArgumentTypeError(f"must be at least {lowest}, not {shorten(value)}")
+        if highest is not None and value > highest:
+            raise argparse.ArgumentTypeError(f"must be at most {highest}, not {shorten(value)}")
         return value
     parse.__name__ = f"integer >= {lowest}"
     return parse
@@ -51,6 +61,112 @@ def writes(args) -> bool:
     if args.command == "feedback":
         return args.action in WRITING_FEEDBACK and not getattr(args, "dry_run", False)
     return args.command in WRITING_COMMANDS
+
+
+def number(lowest: float | None = None, highest: float | None = None, *, above: float | None = None):
+    """An argparse type: a finite number (no nan/inf), >= `lowest`, > `above`, <= `highest` when given."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, not {shorten(text)}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected a finite number, not {shorten(text)}")
+        if lowest is not None and value < lowest:
+            raise argparse.ArgumentTypeError(f"must be at least {lowest:g}, not {value:g}")
+        if above is not None and value <= above:
+            raise argparse.ArgumentTypeError(f"must be more than {above:g}, not {value:g}")
+        if highest is not None and value > highest:
+            raise argparse.ArgumentTypeError(f"must be at most {highest:g}, not {value:g}")
+        return value
+    parse.__name__ = "number"
+    return parse
+
+
+# The shared argparse types of the numeric and naming options (issue 19): a value that means nothing
+# (a negative count, a fraction above 1) is a one-line usage error before any work is done.
+FRACTION = number(0.0, 1.0)                    # a trade-off or recall in [0, 1]
+SEED = at_least(0, 2**32 - 1)                  # NumPy and Keras take seeds in [0, 2**32)
+ID_MAX = 2**63 - 1                             # the largest id a database row can have
+
+
+def record_id(what: str):
+    """An argparse type: a run/feedback id; one no row can have (above 2**63-1, or not positive) is
+    "no run N" at once instead of an integer overflow inside the database driver."""
+    def parse(text: str) -> int:
+        value = _whole(text)
+        if not 1 <= value <= ID_MAX:
+            raise argparse.ArgumentTypeError(f"no {what} {shorten(value)} (ids are whole numbers from 1 "
+                                             f"to {ID_MAX})")
+        return value
+    parse.__name__ = f"{what} id"
+    return parse
+
+
+def name_text(text: str) -> str:
+    """An argparse type: a name that is not empty or only spaces (an empty one used to be replaced
+    by a default name without a word)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty; give a name, or leave the option out")
+    return text
+
+
+def check_output_file(path: str, option: str) -> Path:
+    """Refuse an output file that cannot be written (empty, a folder, in a missing or read-only
+    folder) before any work is done, so a command never fails after committing half its work."""
+    if not path or not path.strip():
+        raise UsageError(f"{option} is empty; give a file name")
+    out = Path(path)
+    if out.is_dir():
+        raise UsageError(f"{option} {path}: is a folder; expected a file name (e.g. {out / 'out.csv'})")
+    parent = out.parent
+    if not parent.exists():
+        raise UsageError(f"{option} {path}: the folder {parent} does not exist")
+    if not parent.is_dir():
+        raise UsageError(f"{option} {path}: {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {path}: the folder {parent} is not writable")
+    return out
+
+
+class PendingFile:
+    """A side output (`--save-mapping`, `--csv`, `--out`) checked up front, written in full to a
+    hidden temporary file beside it, and renamed into place only by `commit()`: a failed command
+    leaves neither a half-written file nor a replaced good one."""
+
+    def __init__(self, path: str, option: str) -> None:
+        self.path = check_output_file(path, option)
+        self.tmp = self.path.with_name(f".{self.path.name}.part")
+
+    def open(self):
+        return self.tmp.open("w", newline="", encoding="utf-8")
+
+    def write_text(self, text: str) -> None:
+        try:
+            with self.open() as fh:
+                fh.write(text)
+        except BaseException:
+            self.discard()
+            raise
+
+    def commit(self) -> None:
+        try:
+            os.replace(self.tmp, self.path)
+        except BaseException:
+            self.discard()
+            raise
+
+    def discard(self) -> None:
+        self.tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> "PendingFile":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.discard()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -129,6 +245,10 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         if getattr(args, "json", False):
             emit_json({"error": message, "exit_code": code})
+        bars = sys.modules.get("engine.commands.models")
+        if bars is not None and bars.TextProgress.open_line:   # the error on its own line, below the bar
+            bars.TextProgress.open_line = False
+            print(file=sys.stderr)
         print(f"llmrec: error: {message}", file=sys.stderr)
         return code
 

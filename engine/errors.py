@@ -2,6 +2,17 @@
 from __future__ import annotations
 
 
+def shorten(value, limit: int = 80, *, quote: bool | None = None) -> str:
+    """A user-given value as quoted in an error message (repr for text, unless `quote` is False), cut
+    to `limit` characters with its length: a 50 MB column name must not become a 50 MB error line."""
+    text = value if isinstance(value, str) else str(value)
+    quote = isinstance(value, str) if quote is None else quote
+    cut = len(text) > limit
+    head = text[:limit] if cut else text
+    head = repr(head) if quote else head
+    return f"{head}…({len(text):,} chars)" if cut else head
+
+
 class EngineError(Exception):
     """Base class: anything the engine reports to a user (one clear sentence). `exit_code` is what
     the CLI exits with: 2 for a request that cannot be done as asked (usage, bad input), 1 for a
@@ -37,7 +48,7 @@ class InputError(EngineError):
         if line is not None:
             where.append(f"line {line}")
         if column is not None:
-            where.append(f"column {column!r}" if isinstance(column, str) else f"column {column}")
+            where.append(f"column {shorten(column)}" if isinstance(column, str) else f"column {column}")
         super().__init__((", ".join(where) + ": " if where else "") + message)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 import sys
 
-from ..cli import add_common, emit_json
-from ..errors import InputError
+from ..cli import PendingFile, SEED, add_common, at_least, emit_json, name_text, number
+from ..errors import InputError, UsageError, shorten
 
 EXCLUDE_HELP = ("skip rows matching a rule and count them: [REASON:]COLUMN^=PREFIX (starts with), "
                 "COLUMN==VALUE, or COLUMN<NUMBER; e.g. 'cancellation:InvoiceNo^=C'")
@@ -19,7 +19,7 @@ def register(sub) -> None:
                                    "first, then an optional item file. Columns are header names or 1-based "
                                    "numbers.")
     p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--name", help="dataset name (default: the folder or file name)")
+    p.add_argument("--name", type=name_text, help="dataset name (default: the folder or file name)")
     p.add_argument("--format", default="auto",
                    choices=["auto", "movielens-100k", "movielens", "movietweetings", "csv"])
     g = p.add_argument_group("reading (generic CSV/TSV; sniffed when not given)")
@@ -36,7 +36,7 @@ def register(sub) -> None:
     g.add_argument("--genres", metavar="COLUMN", action="append",
                    help="column of the genres/categories; repeat to merge several (e.g. --genres Type "
                         "--genres Grapes); list cells ([...], '|' or ';' separated) are split")
-    g.add_argument("--genres-label", metavar="NAME",
+    g.add_argument("--genres-label", metavar="NAME", type=name_text,
                    help="what the genres are called in the app (default: Genres, or Categories when taken "
                         "from columns not named genres)")
     g.add_argument("--text", metavar="COLUMN", action="append",
@@ -48,17 +48,17 @@ def register(sub) -> None:
                         "options given here override it")
     g.add_argument("--save-mapping", metavar="FILE", help="write the mapping used to FILE (JSON) for next time")
     g.add_argument("--timestamp-format", choices=["auto", "epoch", "iso"], default=None)
-    g.add_argument("--genre-sep", default=None, help="separator between genres (default '|')")
+    g.add_argument("--genre-sep", default=None, type=name_text, help="separator between genres (default '|')")
     g.add_argument("--implicit", action="store_true", help="ignore any rating column: every interaction is positive")
     g.add_argument("--skip-missing-user", action="store_true",
                    help="skip (and count) rows with an empty user instead of failing")
     g.add_argument("--exclude", action="append", default=[], metavar="RULE", help=EXCLUDE_HELP)
-    g.add_argument("--rating-min", type=float)
-    g.add_argument("--rating-max", type=float)
-    g.add_argument("--threshold", type=float, help="positive threshold (rating >= threshold is a positive)")
+    g.add_argument("--rating-min", type=number(), help="lowest rating of the scale (below --rating-max)")
+    g.add_argument("--rating-max", type=number(), help="highest rating of the scale")
+    g.add_argument("--threshold", type=number(), help="positive threshold (rating >= threshold is a positive)")
     p.add_argument("--on-unknown-item", choices=["error", "drop"], default="error",
                    help="interactions whose item is not in the item file: fail (default) or drop and count")
-    p.add_argument("--append", metavar="DATASET",
+    p.add_argument("--append", metavar="DATASET", type=name_text,
                    help="add these files to an existing dataset: new users and items get new ids, existing ids "
                         "stay as they are (trained runs stay valid); a repeated (user, item) keeps the later event")
     p.add_argument("--dry-run", action="store_true", help="validate the whole input, write nothing")
@@ -74,11 +74,12 @@ def register(sub) -> None:
                        description="Without options: the bundled demo (2,500 users, 3,000 items). With --users, "
                                    "--items or --interactions: a deterministic dataset of the demo's kind at that "
                                    "size, generated and written in blocks (bounded memory).")
-    p.add_argument("--users", type=int, help="number of users (scaled demo; default 2500)")
-    p.add_argument("--items", type=int, help="number of items (scaled demo; default 3000)")
-    p.add_argument("--interactions", type=int, help="number of interactions (scaled demo; default 37 per user)")
-    p.add_argument("--name", help="dataset name (scaled demo; default from the sizes)")
-    p.add_argument("--seed", type=int, help="random seed (scaled demo)")
+    p.add_argument("--users", type=at_least(1), help="number of users (scaled demo; default 2500)")
+    p.add_argument("--items", type=at_least(1), help="number of items (scaled demo; default 3000)")
+    p.add_argument("--interactions", type=at_least(1),
+                   help="number of interactions (scaled demo; default 37 per user)")
+    p.add_argument("--name", type=name_text, help="dataset name (scaled demo; default from the sizes)")
+    p.add_argument("--seed", type=SEED, help="random seed, 0 to 2**32-1 (scaled demo)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     add_common(p)
     p.set_defaults(func=cmd_demo)
@@ -95,14 +96,14 @@ def parse_exclude(rule: str):
     from ..ingest import Exclude
     m = re.fullmatch(r"(?:([^:]+):)?(.+?)(\^=|==|<)(.*)", rule)
     if m is None or not m.group(2):
-        raise InputError(f"cannot read the exclude rule {rule!r}; {EXCLUDE_HELP}")
+        raise InputError(f"cannot read the exclude rule {shorten(rule)}; {EXCLUDE_HELP}")
     reason, column, op, value = m.groups()
     op_name = {"^=": "prefix", "==": "eq", "<": "lt"}[op]
     if op_name == "lt":
         try:
             float(value)
         except ValueError:
-            raise InputError(f"exclude rule {rule!r}: expected a number after '<'") from None
+            raise InputError(f"exclude rule {shorten(rule)}: expected a number after '<'") from None
     label = {"prefix": f"{column} starts with {value}", "eq": f"{column} is {value}",
              "lt": f"{column} below {value}"}[op_name]
     return Exclude(column=_col(column), op=op_name, value=value, reason=reason or label)
@@ -136,9 +137,17 @@ def mapping_overrides(args) -> dict:
         over["skip_missing_user"] = True
     if args.exclude:
         over["exclude"] = tuple(parse_exclude(r) for r in args.exclude)
-    for key, attr in (("rating_min", "rating_min"), ("rating_max", "rating_max"), ("positive_threshold", "threshold")):
-        if getattr(args, attr) is not None:
-            over[key] = getattr(args, attr)
+    from ..ingest.mapping_file import check_scale
+    given = [getattr(args, a) for a in ("rating_min", "rating_max", "threshold")]
+    try:
+        check_scale(*given, names=("--rating-min", "--rating-max", "--threshold"))
+    except InputError as exc:       # options alone: an argparse-style usage error
+        raise UsageError(str(exc)) from None
+    for key, value in zip(("rating_min", "rating_max", "positive_threshold"), given):
+        if value is not None:
+            over[key] = value
+    check_scale(over.get("rating_min"), over.get("rating_max"), over.get("positive_threshold"),
+                where=getattr(args, "mapping", None))   # the mapping file and the options together
     return over
 
 
@@ -161,6 +170,8 @@ DELIMITER_WORDS = {"tab": "\t", "\\t": "\t", "space": " ", "whitespace": " ", "c
 
 def cmd_import(args, store) -> int:
     from ..ingest import detect_format, import_files
+    if args.append and (args.dry_run or args.name):
+        raise UsageError("--append adds to an existing dataset: it takes neither --name nor --dry-run")
     show = _progress_printer(not args.quiet and not args.json and sys.stderr.isatty())
     detected = None
     if args.delimiter is not None or args.has_header is not None or args.encoding is not None:
@@ -168,18 +179,30 @@ def cmd_import(args, store) -> int:
         detected = detect_format(args.paths, args.format, delimiter=delim, has_header=args.has_header,
                                  encoding=args.encoding)
     over = mapping_overrides(args)
-    if args.save_mapping:
+    mapping_file = None
+    if args.save_mapping:   # checked and written aside first; put in place only once the import succeeded
         from ..ingest.formats import with_mapping
-        from ..ingest.mapping_file import save_mapping
+        from ..ingest.mapping_file import mapping_json
+        mapping_file = PendingFile(args.save_mapping, "--save-mapping")
         detected = with_mapping(detected or detect_format(args.paths, args.format), over or None)
         over = {}
+        mapping_file.write_text(mapping_json(detected.mapping))
+    try:
+        if args.append:
+            appended = _append(args, store, detected, over, show)
+        else:
+            summary = import_files(store, args.paths, name=args.name, format=args.format, detected=detected,
+                                   mapping=over or None, on_unknown_item=args.on_unknown_item,
+                                   dry_run=args.dry_run, progress=show)
+    except BaseException:
+        if mapping_file is not None:
+            mapping_file.discard()
+        raise
+    if mapping_file is not None:
+        mapping_file.commit()
     if args.append:
-        return _append(args, store, detected, over, show)
-    summary = import_files(store, args.paths, name=args.name, format=args.format, detected=detected,
-                           mapping=over or None, on_unknown_item=args.on_unknown_item,
-                           dry_run=args.dry_run, progress=show)
-    if args.save_mapping:
-        save_mapping(args.save_mapping, detected.mapping)
+        _report_append(args, appended)
+        return 0
     if not args.quiet and not args.json and sys.stderr.isatty():
         print(file=sys.stderr)
     if args.json:
@@ -201,22 +224,21 @@ def cmd_import(args, store) -> int:
     return 0
 
 
-def _append(args, store, detected, over, show) -> int:
-    from ..errors import EngineError
+def _append(args, store, detected, over, show):
     from ..ingest.append import append_files
-    if args.dry_run or args.name:
-        raise EngineError("--append adds to an existing dataset: it takes neither --name nor --dry-run")
-    a = append_files(store, args.paths, args.append, format=args.format, detected=detected, mapping=over or None,
-                     on_unknown_item=args.on_unknown_item, progress=show)
+    return append_files(store, args.paths, args.append, format=args.format, detected=detected, mapping=over or None,
+                        on_unknown_item=args.on_unknown_item, progress=show)
+
+
+def _report_append(args, a) -> None:
     if not args.quiet and not args.json and sys.stderr.isatty():
         print(file=sys.stderr)
     if args.json:
         emit_json(a.to_dict())
-        return 0
+        return
     print(f"Appended to dataset {a.name!r} (id {a.dataset_id}): +{a.new_users:,} users, +{a.new_items:,} items, "
           f"+{a.new_interactions:,} interactions, {a.updated_interactions:,} updated by a later event")
     print(f"  now users {a.n_users:,}  items {a.n_items:,}  interactions {a.n_interactions:,}  ({a.seconds:.2f} s)")
-    return 0
 
 
 def cmd_datasets(args, store) -> int:

@@ -2,19 +2,22 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import numpy as np
 
-from ..cli import add_common, at_least, emit_json
-from ..errors import EngineError, NotFoundError
+from ..cli import FRACTION, PendingFile, add_common, at_least, emit_json, name_text, record_id
+from ..errors import EngineError, NotFoundError, shorten
+
+MAX_POINTS = 101   # trade-off steps of 0.01: finer says nothing new, and each point costs a full pass
 
 
 def register(sub) -> None:
     p = sub.add_parser("frontier", help="accuracy vs diversity as the re-ranking trade-off goes from 0 to 1")
-    p.add_argument("--run", type=int, required=True)
+    p.add_argument("--run", type=record_id("run"), required=True)
     p.add_argument("--method", default="mmr", choices=("mmr", "dpp", "calibration"))
-    p.add_argument("--points", type=at_least(2), default=11, help="trade-off values from 0 to 1 (default 11)")
+    p.add_argument("--points", type=at_least(2, MAX_POINTS), default=11,
+                   help=f"trade-off values from 0 to 1, 2 to {MAX_POINTS} (default 11; each point re-ranks "
+                        "every user's list once)")
     p.add_argument("--k", type=at_least(1), default=10)
     p.add_argument("--candidates", type=at_least(1), default=100, help="candidates per user re-ranked (default 100)")
     p.add_argument("--max-users", type=at_least(1), help="only the first N evaluated users (quick look)")
@@ -23,7 +26,7 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_frontier)
 
     p = sub.add_parser("similar", help="items most like an item, in the model, text or genre space")
-    p.add_argument("--run", type=int, required=True)
+    p.add_argument("--run", type=record_id("run"), required=True)
     p.add_argument("--item", required=True, help="external item id")
     p.add_argument("--space", default="model", choices=("model", "text", "genres", "semantic"))
     p.add_argument("--n", type=at_least(1), default=10)
@@ -32,10 +35,10 @@ def register(sub) -> None:
 
     p = sub.add_parser("explore", help="one user's re-ranked list with explanations and list metrics "
                                        "(the same list as the app's Explore view)")
-    p.add_argument("--dataset", help="dataset name (default: the run's); with no --run, its latest run")
-    p.add_argument("--run", type=int, help="run id (default: the dataset's latest run)")
+    p.add_argument("--dataset", type=name_text, help="dataset name (default: the run's); with no --run, its latest run")
+    p.add_argument("--run", type=record_id("run"), help="run id (default: the dataset's latest run)")
     p.add_argument("--user", help="external user id (default: the app's default user)")
-    p.add_argument("--tradeoff", "--diversity", dest="diversity", type=float, default=0.0,
+    p.add_argument("--tradeoff", "--diversity", dest="diversity", type=FRACTION, default=0.0,
                    help="diversity trade-off 0-1 (default 0)")
     p.add_argument("--method", default="mmr", choices=("mmr", "dpp", "calibration"))
     p.add_argument("--space", default="model", choices=("model", "text", "genres", "semantic"),
@@ -49,12 +52,12 @@ def register(sub) -> None:
                                         "or say it in plain words (say \"I don't like Inception\")")
     p.add_argument("action", choices=("like", "dislike", "not_interested", "list", "undo", "say"))
     p.add_argument("text", nargs="?", help="with say: what you want, in plain words")
-    p.add_argument("--run", type=int, help="with say: the run whose list to change (default: the latest)")
+    p.add_argument("--run", type=record_id("run"), help="with say: the run whose list to change (default: the latest)")
     p.add_argument("--dry-run", action="store_true", help="with say: only show what was understood")
-    p.add_argument("--dataset", required=True)
+    p.add_argument("--dataset", required=True, type=name_text)
     p.add_argument("--user", required=True, help="external user id")
     p.add_argument("--item", help="external item id (like, dislike, not_interested)")
-    p.add_argument("--id", type=int, nargs="+", help="feedback id(s) to undo (default: the latest)")
+    p.add_argument("--id", type=record_id("feedback"), nargs="+", help="feedback id(s) to undo (default: the latest)")
     add_common(p)
     p.set_defaults(func=cmd_feedback)
 
@@ -62,7 +65,7 @@ def register(sub) -> None:
 def _index(ids: np.ndarray, external: str, what: str, dataset_name: str) -> int:
     hit = np.flatnonzero(ids == str(external))
     if len(hit) == 0:
-        raise NotFoundError(f"no {what} {external!r} in dataset {dataset_name!r}")
+        raise NotFoundError(f"no {what} {shorten(str(external))} in dataset {dataset_name!r}")
     return int(hit[0])
 
 
@@ -70,11 +73,13 @@ def cmd_frontier(args, store) -> int:
     from ..frontier import frontier, to_csv, to_table
     from ..runs import load_run
     from .models import TextProgress
+    out = PendingFile(args.csv, "--csv") if args.csv is not None else None    # checked before the work
     run = load_run(store, args.run)
     rows = frontier(run, args.method, args.points, progress=None if args.json else TextProgress(),
                     k=args.k, n_candidates=args.candidates, max_users=args.max_users)
-    if args.csv:
-        Path(args.csv).write_text(to_csv(rows), encoding="utf-8")
+    if out is not None:
+        with out:
+            out.write_text(to_csv(rows))
     if args.json:
         emit_json({"run": args.run, "model": run.info.model, "method": args.method, "rows": rows})
     else:
@@ -108,8 +113,6 @@ def cmd_similar(args, store) -> int:
 def cmd_explore(args, store) -> int:
     from ..feedback import UserRecommendations, default_user, list_record, resolve_run
     from ..runs import load_run
-    if not 0.0 <= args.diversity <= 1.0:
-        raise EngineError("--tradeoff must be between 0 and 1")
     run = load_run(store, resolve_run(store, args.dataset, args.run).id)
     ds = run.dataset
     if args.space == "semantic":        # meaning: the heatmap, and the re-ranker's diversity too
@@ -141,7 +144,7 @@ def cmd_feedback(args, store) -> int:
         from .language import cmd_say
         return cmd_say(args, store)
     if args.text:
-        raise EngineError(f"feedback {args.action} takes no words ({args.text!r}); did you mean `feedback say`?")
+        raise EngineError(f"feedback {args.action} takes no words ({shorten(args.text)}); did you mean `feedback say`?")
     ds = load_dataset(store, args.dataset)
     user = _index(ds.user_ids, args.user, "user", ds.info.name)
     if args.action in ("like", "dislike", "not_interested"):

@@ -1,13 +1,13 @@
 """`llmrec encode`, `llmrec search` and `llmrec feedback say`: the pretrained language encoder."""
 from __future__ import annotations
 
-from ..cli import add_common, at_least, emit_json
+from ..cli import add_common, at_least, emit_json, name_text
 from ..errors import EngineError, NotFoundError
 
 
 def register(sub) -> None:
     p = sub.add_parser("encode", help="embed a dataset's item texts with the pretrained encoder (cached, incremental)")
-    p.add_argument("--dataset", required=True)
+    p.add_argument("--dataset", required=True, type=name_text)
     p.add_argument("--backend", default="keras", choices=("keras", "numpy"),
                    help="keras (TensorFlow, CPU or GPU; default) or numpy")
     p.add_argument("--batch-size", type=at_least(1), default=64)
@@ -19,7 +19,7 @@ def register(sub) -> None:
 
     p = sub.add_parser("search", help="find items by meaning and by title")
     p.add_argument("query")
-    p.add_argument("--dataset", required=True)
+    p.add_argument("--dataset", required=True, type=name_text)
     p.add_argument("--k", type=at_least(1), default=20)
     add_common(p)
     p.set_defaults(func=cmd_search)
@@ -92,8 +92,8 @@ def cmd_say(args, store) -> int:
     u = understand(args.text, ds, encoder=encoder_by_name(semantic_encoder_name(ds)))
     lines = u.describe(ds)
     recs = UserRecommendations(run, user, store)
-    ids = [] if args.dry_run or not u.actions else apply(u, recs)
-    rows = recs.rerank(0.0, "mmr", 10).rows if ids else ()
+    ids, rows = _apply_all_or_nothing(store, ds.info.id, user, lambda: [] if args.dry_run or not u.actions
+                                      else apply(u, recs), recs)
     if args.json:
         emit_json({"understood": lines, "feedback_ids": ids, "applied": bool(ids),
                    "list": [{"item": r.external_id, "title": r.title} for r in rows]})
@@ -110,3 +110,25 @@ def cmd_say(args, store) -> int:
         for r in rows:
             print(f"  {r.rank:2d}. {r.title} [{', '.join(r.genres)}]")
     return 0
+
+
+def _apply_all_or_nothing(store, dataset_id: int, user: int, do_apply, recs):
+    """(feedback ids, re-ranked rows): a sentence records several likes one by one, so when a later
+    one (or the re-ranking after them) fails, the ones already recorded are removed again: a failed
+    command leaves the user's feedback as it was."""
+    from ..feedback import list_feedback
+    from ..storage import repository as repo
+    before = {e.id for e in list_feedback(store, dataset_id, user)}
+    try:
+        ids = do_apply()
+        rows = recs.rerank(0.0, "mmr", 10).rows if ids else ()
+    except BaseException:
+        try:
+            added = [e.id for e in list_feedback(store, dataset_id, user) if e.id not in before]
+            if added:
+                with store.write_session() as s:
+                    repo.delete_feedback(s, added)
+        except Exception:   # noqa: BLE001 - the first failure is the one to report
+            pass
+        raise
+    return ids, rows

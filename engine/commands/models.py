@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cli import add_common, at_least, emit_json
-from ..errors import EngineError, InputError, NotFoundError, UsageError
+from ..cli import FRACTION, SEED, PendingFile, add_common, at_least, emit_json, name_text, number, record_id
+from ..errors import EngineError, InputError, NotFoundError, UsageError, shorten
 from ..storage import repository as repo
 
 HEADLINE = ("ndcg@10", "recall@10")
@@ -21,7 +21,7 @@ TABLE_KEYS = ("ndcg@10", "ndcg_se@10", "recall@10", "hit_rate@10", "mrr@10", "nd
 
 def register(sub) -> None:
     p = sub.add_parser("train", help="train a model (or fit a baseline) and register the run")
-    p.add_argument("--dataset", help="the dataset to train on (a warm start uses its run's dataset)")
+    p.add_argument("--dataset", type=name_text, help="the dataset to train on (a warm start uses its run's dataset)")
     p.add_argument("--model", default="lstm", choices=("lstm", "lstm_ease", "ease", "als", "itemknn", "popularity"),
                    help="lstm_ease: the LSTM blended with EASE, weight chosen on validation")
     p.add_argument("--objective", choices=("paper", "softmax"))
@@ -30,19 +30,19 @@ def register(sub) -> None:
                         "(minilm, default: it won on validation) or a text LSTM trained from scratch (lstm)")
     p.add_argument("--epochs", type=at_least(1), help="most epochs per training (early stopping on validation "
                    "decides); with --warm-start: the epochs of fine-tuning (default 2)")
-    p.add_argument("--warm-start", type=int, metavar="RUN",
+    p.add_argument("--warm-start", type=record_id("run"), metavar="RUN",
                    help="fine-tune the finished LSTM run RUN on its dataset's current data (e.g. after "
                         "`import --append`): new items get id rows, new users need nothing; a new run")
-    p.add_argument("--budget", type=float, metavar="SECONDS",
+    p.add_argument("--budget", type=number(above=0), metavar="SECONDS",
                    help="LSTM: seconds for choosing its settings on the validation split (default 900)")
-    p.add_argument("--trials", type=int, metavar="N", help="LSTM: at most N tuning trials (default: the budget decides)")
+    p.add_argument("--trials", type=at_least(1), metavar="N", help="LSTM: at most N tuning trials (default: the budget decides)")
     p.add_argument("--no-tune", dest="tune", action="store_false",
                    help="LSTM: keep the fixed default settings, no search on validation")
     p.add_argument("--device", choices=("auto", "cpu", "gpu"))
-    p.add_argument("--seed", type=int)
+    p.add_argument("--seed", type=SEED, help="random seed, 0 to 2**32-1")
     p.add_argument("--no-holdout", dest="holdout", action="store_false",
                    help="train on all of the dataset (early stopping still uses the last part of TRAIN)")
-    p.add_argument("--workers", type=int, help="train the LSTM data-parallel on N Ray workers (needs the "
+    p.add_argument("--workers", type=at_least(1), help="train the LSTM data-parallel on N Ray workers (needs the "
                    "`distributed` extra)")
     p.add_argument("--ray-address", metavar="ADDR", help="join the Ray cluster at ADDR (e.g. ray://head:10001 or "
                    "head:6379); default: start a local one")
@@ -58,16 +58,16 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_runs)
 
     p = sub.add_parser("evaluate", help="a run's metrics beside MostPopular, ItemKNN and EASE")
-    p.add_argument("--run", type=int, required=True)
+    p.add_argument("--run", type=record_id("run"), required=True)
     add_common(p)
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("recommend", help="write top-K recommendations to CSV (user,item,rank,score)")
-    p.add_argument("--run", type=int, required=True)
-    p.add_argument("--users", default="all", help="'all' or a file with one external user id per line")
+    p.add_argument("--run", type=record_id("run"), required=True)
+    p.add_argument("--users", default="all", type=name_text, help="'all' or a file with one external user id per line")
     p.add_argument("--k", type=at_least(1), default=10)
     p.add_argument("--out", required=True)
-    p.add_argument("--diversity", type=float, default=0.0, help="re-ranking trade-off in [0, 1] (0: off)")
+    p.add_argument("--diversity", type=FRACTION, default=0.0, help="re-ranking trade-off in [0, 1] (0: off)")
     p.add_argument("--method", default="mmr", choices=("mmr", "dpp"))
     add_common(p)
     p.set_defaults(func=cmd_recommend)
@@ -78,12 +78,15 @@ def register(sub) -> None:
 class TextProgress:
     """A one-line progress bar on stderr for EpochStats and StepProgress updates."""
 
+    open_line = False   # a bar is on screen without its newline: an error line must start below it
+
     def __init__(self, stream=None, width: int = 30) -> None:
         self.stream, self.width, self._last = stream or sys.stderr, width, 0.0
 
     def __call__(self, update) -> None:
         if hasattr(update, "trial"):
             self.stream.write("\r" + trial_line(update) + "\n")
+            TextProgress.open_line = False
             self.stream.flush()
             return
         if hasattr(update, "epoch"):
@@ -107,8 +110,10 @@ class TextProgress:
         frac = min(1.0, done / total) if total else 0.0
         bar = "#" * int(frac * self.width)
         self.stream.write(f"\r[{bar:<{self.width}}] {frac:4.0%} {label[:60]:<60}")
+        TextProgress.open_line = True
         if final and getattr(update, "batch", None) is None:
             self.stream.write("\n")
+            TextProgress.open_line = False
         self.stream.flush()
 
 
@@ -268,8 +273,8 @@ def _read_users(spec: str, ds) -> np.ndarray:
     if spec == "all":
         return np.arange(ds.n_users)
     path = Path(spec)
-    if not path.exists():
-        raise InputError("no such file", path=str(path))
+    if not path.is_file():
+        raise InputError("is a folder, not a file of user ids" if path.is_dir() else "no such file", path=str(path))
     index = {str(u): i for i, u in enumerate(ds.user_ids)}
     users = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -277,7 +282,7 @@ def _read_users(spec: str, ds) -> np.ndarray:
         if not uid or uid.startswith("#"):
             continue
         if uid not in index:
-            raise InputError(f"unknown user id {uid!r}", path=str(path), line=n, column=1)
+            raise InputError(f"unknown user id {shorten(uid)}", path=str(path), line=n, column=1)
         users.append(index[uid])
     return np.asarray(users, dtype=np.int64)
 
@@ -292,10 +297,7 @@ def _rerank_vectors(loaded, cands: np.ndarray):
 
 def cmd_recommend(args, store) -> int:
     from ..runs import load_run
-    if args.k < 1:
-        raise EngineError("--k must be at least 1")
-    if not 0.0 <= args.diversity <= 1.0:
-        raise EngineError("--diversity must be between 0 and 1")
+    out = PendingFile(args.out, "--out")       # checked before the work, written aside, then renamed
     try:
         loaded = load_run(store, args.run)
     except FileNotFoundError as exc:
@@ -307,27 +309,19 @@ def cmd_recommend(args, store) -> int:
     rerank = None
     if args.diversity > 0:
         from ..rerank import rerank
-    out = Path(args.out)
-    if out.is_dir():
-        raise UsageError(f"--out {out}: is a folder; expected a file name (e.g. {out / 'recommendations.csv'})")
-    tmp = out.with_name(f".{out.name}.part")
-    try:
-        written = _write_recommendations(tmp, args, loaded, users, items, scores, rerank)
-        tmp.replace(out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)    # never leave a partial file behind
-        raise
+    with out:                                   # never a partial file behind
+        written = _write_recommendations(out, args, loaded, users, items, scores, rerank)
     if args.json:
-        emit_json({"run_id": args.run, "users": int(len(users)), "rows": written, "out": str(out)})
+        emit_json({"run_id": args.run, "users": int(len(users)), "rows": written, "out": str(out.path)})
     else:
-        print(f"wrote {written} recommendations for {len(users)} users to {out}")
+        print(f"wrote {written} recommendations for {len(users)} users to {out.path}")
     return 0
 
 
-def _write_recommendations(tmp: Path, args, loaded, users, items, scores, rerank) -> int:
+def _write_recommendations(out: PendingFile, args, loaded, users, items, scores, rerank) -> int:
     ds = loaded.dataset
     written = 0
-    with tmp.open("w", newline="", encoding="utf-8") as fh:
+    with out.open() as fh:
         w = csv.writer(fh)
         w.writerow(["user", "item", "rank", "score"])
         for r, u in enumerate(users):

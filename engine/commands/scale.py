@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from ..cli import add_common, emit_json
+from ..cli import add_common, at_least, emit_json, number, record_id
 
 
 def register(sub) -> None:
@@ -11,20 +11,20 @@ def register(sub) -> None:
                        description="Index a run's item vectors for approximate nearest-neighbour candidate "
                                    "retrieval; recommend/explore and the app then use it. Below 50,000 items "
                                    "exact search is used and no index is built unless --force.")
-    p.add_argument("--run", type=int, required=True)
+    p.add_argument("--run", type=record_id("run"), required=True)
     p.add_argument("--force", action="store_true", help="build even for a small catalogue")
     p.add_argument("--kind", choices=("ivf-sq8", "ivf", "hnsw"), default="ivf-sq8",
                    help="ivf-sq8 (default: IVF over 8-bit codes, short list re-ranked exactly), ivf (IVF-Flat) or hnsw")
-    p.add_argument("--refine", type=int, default=2,
+    p.add_argument("--refine", type=at_least(1), default=2,
                    help="ivf-sq8: re-rank refine x k codes exactly against the item vectors (default 2)")
-    p.add_argument("--nlist", type=int, default=0, help="IVF lists (default about 4 sqrt(items))")
-    p.add_argument("--nprobe", type=int, default=0,
+    p.add_argument("--nlist", type=at_least(0), default=0, help="IVF lists (default about 4 sqrt(items))")
+    p.add_argument("--nprobe", type=at_least(0), default=0,
                    help="IVF lists scanned per query (default: tuned at build time to reach --target-recall)")
-    p.add_argument("--target-recall", type=float, default=0.98,
+    p.add_argument("--target-recall", type=number(highest=1.0, above=0.0), default=0.98,
                    help="recall@100 against exact search on 200 users that the nprobe tuning must reach")
-    p.add_argument("--m", type=int, default=32, help="HNSW graph degree (default 32)")
-    p.add_argument("--ef-construction", type=int, default=80)
-    p.add_argument("--ef-search", type=int, default=256, help="HNSW query beam (default 256)")
+    p.add_argument("--m", type=at_least(2), default=32, help="HNSW graph degree (default 32)")
+    p.add_argument("--ef-construction", type=at_least(1), default=80)
+    p.add_argument("--ef-search", type=at_least(1), default=256, help="HNSW query beam (default 256)")
     add_common(p)
     p.set_defaults(func=cmd_index)
 
@@ -33,12 +33,12 @@ def register(sub) -> None:
                                    "get vectors from their text through the run's item tower; the run's ANN "
                                    "index, if any, is extended in place. New users need no fold-in: the user "
                                    "tower reads their history.")
-    p.add_argument("--run", type=int, required=True)
+    p.add_argument("--run", type=record_id("run"), required=True)
     add_common(p)
     p.set_defaults(func=cmd_fold_in)
 
     p = sub.add_parser("quantize", help="a new run with int8 item vectors (per-vector scale), evaluated beside the original")
-    p.add_argument("--run", type=int, required=True)
+    p.add_argument("--run", type=record_id("run"), required=True)
     add_common(p)
     p.set_defaults(func=cmd_quantize)
 

