@@ -65,7 +65,9 @@ class StoreBanner(QFrame):
 
     def show_failed(self, error: str) -> None:
         from html import escape
-        self.label.setText(f"<b>{TITLE}</b> Reopening failed: {escape(error)}")
+        first = (error.strip().splitlines() or [""])[0]     # not SQLAlchemy's "Background on this error" link
+        self.label.setText(f"<b>{TITLE}</b> Reopening failed: {escape(first)}")
+        self.label.setToolTip(error)
         self.button.setText("Try again")
         self.button.setEnabled(True)
         self.show()

@@ -61,7 +61,8 @@ def test_killed_store_process_is_shown_actions_fail_clearly_and_reopen_keeps_the
     assert banner.isVisible()
 
     # Reopen: a new store process on the same database and model folder, the place kept
-    qtbot.mouseClick(banner.button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(ex.list_updated, timeout=60000):          # the user's list re-read through the new one
+        qtbot.mouseClick(banner.button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: st.store is not old and banner.isHidden(), timeout=60000)
     new = st.store
     assert new.alive and new.pid != pid and new.url == old.url and new.artifact_root == old.artifact_root
@@ -105,3 +106,33 @@ def test_a_store_process_killed_during_a_call_is_reported_too(qtbot, tiny_db, tm
     qtbot.waitUntil(lambda: win.store_banner.isHidden() and panel.stats is not None, timeout=60000)
     assert st.dataset.id == ds and panel.stats.dataset_id == ds and win.tabs.currentIndex() == 0
     assert st.store.alive and st.store.pid != pid
+
+
+def test_a_reopen_that_fails_says_why_and_can_be_tried_again(qtbot, tiny_db, tmp_path):
+    """The database file is not a database when Reopen runs (swapped for junk): the banner says reopening
+    failed and offers to try again; with the file back, Try again reopens it with the dataset still selected."""
+    ctrl = make_controller(qtbot, tiny_db, tmp_path, "--view", "datasets")
+    win, st, banner = ctrl.window, ctrl.state, ctrl.window.store_banner
+    qtbot.waitUntil(lambda: ctrl.datasets_panel.stats is not None, timeout=60000)
+    ds, pid = st.dataset.id, st.store.pid
+    os.kill(pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: st.store_lost is not None and banner.isVisible(), timeout=30000)
+    aside = tmp_path / "aside"
+    aside.mkdir()
+    files = [p for p in (tiny_db, tiny_db.with_name(tiny_db.name + "-wal"), tiny_db.with_name(tiny_db.name + "-shm"))
+             if p.exists()]
+    for p in files:
+        os.replace(p, aside / p.name)
+    tiny_db.write_bytes(b"not a database at all " * 200)
+    qtbot.mouseClick(banner.button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Reopening failed" in banner.text() and banner.button.isEnabled(), timeout=60000)
+    assert banner.button.text() == "Try again" and st.store_lost is not None and not st.store.alive
+    assert "file is not a database" in banner.text() and "Background on this error" not in banner.text()
+    for p in files:
+        os.replace(aside / p.name, p)
+    ctrl.datasets_panel.stats = None
+    qtbot.mouseClick(banner.button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: banner.isHidden() and st.store_lost is None, timeout=60000)
+    qtbot.waitUntil(lambda: ctrl.datasets_panel.stats is not None and ctrl.datasets_panel.stats.dataset_id == ds,
+                    timeout=60000)
+    assert st.store.alive and st.store.pid != pid and st.dataset.id == ds
