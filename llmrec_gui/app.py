@@ -228,6 +228,9 @@ class Controller:
     def _reopened(self, store) -> None:
         self._reopen_job = None
         self.state.set_store(store)          # the stopped one's handle is closed; the panels follow the new one
+        wiz = getattr(self, "wizard", None)  # an import wizard left open imports into the reopened one
+        if wiz is not None and getattr(wiz.store, "url", None) == store.url:
+            wiz.store = store
         self.window.store_banner.clear()
         self.state.message.emit(f"Reopened {store.display_name}")
         self.state.refresh_datasets()        # keeps the dataset, run and user selected
