@@ -11,7 +11,7 @@ import pytest
 
 from engine.errors import CancelledError, NotFoundError
 from engine.jobs import CancelToken
-from engine.storage.store_process import StoreProcess, StoreProcessError, StoreProcessGone
+from engine.storage.store_process import StoreProcess, StoreProcessGone
 from tests.engine import store_calls
 
 

@@ -112,7 +112,7 @@ def test_a_reopen_that_fails_says_why_and_can_be_tried_again(qtbot, tiny_db, tmp
     """The database file is not a database when Reopen runs (swapped for junk): the banner says reopening
     failed and offers to try again; with the file back, Try again reopens it with the dataset still selected."""
     ctrl = make_controller(qtbot, tiny_db, tmp_path, "--view", "datasets")
-    win, st, banner = ctrl.window, ctrl.state, ctrl.window.store_banner
+    st, banner = ctrl.state, ctrl.window.store_banner
     qtbot.waitUntil(lambda: ctrl.datasets_panel.stats is not None, timeout=60000)
     ds, pid = st.dataset.id, st.store.pid
     os.kill(pid, signal.SIGKILL)
