@@ -50,6 +50,7 @@ class Controller:
         self.window.resize(w, h)
         self.boot_error: str | None = None
         self.booted = False
+        self._reopen_job = None
         self._wire_static()
 
     # ---- wiring ----------------------------------------------------------------------
@@ -59,6 +60,8 @@ class Controller:
         st.message.connect(lambda m: win.statusBar().showMessage(m, 8000))
         st.store_changed.connect(lambda s: win.set_database(s.display_name))
         st.device_changed.connect(win.set_device)
+        st.store_gone.connect(self._store_gone)
+        win.store_banner.reopen_requested.connect(self.reopen_store)
         a.quit.triggered.connect(win.close)
         win.closing = self.shutdown
         a.refresh.triggered.connect(self.refresh_all)
@@ -201,6 +204,42 @@ class Controller:
         workers.run_async(open_and_prepare, path, demo=False, engine_style=True,
                           on_done=self._booted, on_error=self._show_error)
 
+    # ---- the store process stopped -----------------------------------------------------
+    def _store_gone(self, why: str) -> None:
+        """The database process died (killed, crashed): say so over the views, which keep what they show;
+        every store call fails with the same message until Reopen."""
+        self.window.store_banner.show_gone(why)
+        self.window.set_database(f"{self.state.store.display_name} (stopped)")
+        self.window.statusBar().showMessage(f"Error: {why}", 15000)
+
+    def reopen_store(self) -> None:
+        """Start the store process again on the same database and model folder; the selection stays."""
+        store = self.state.store
+        if store is None or self.state.store_lost is None or self._reopen_job is not None:
+            return
+        from . import workers
+        from .bootstrap import open_and_prepare
+        self.window.store_banner.show_reopening()
+        self.state.message.emit(f"Reopening {store.display_name}…")
+        self._reopen_job = workers.run_async(
+            open_and_prepare, store.url, demo=False, artifacts=store.artifact_root, engine_style=True,
+            on_done=self._reopened, on_error=self._reopen_failed)
+
+    def _reopened(self, store) -> None:
+        self._reopen_job = None
+        self.state.set_store(store)          # the stopped one's handle is closed; the panels follow the new one
+        wiz = getattr(self, "wizard", None)  # an import wizard left open imports into the reopened one
+        if wiz is not None and getattr(wiz.store, "url", None) == store.url:
+            wiz.store = store
+        self.window.store_banner.clear()
+        self.state.message.emit(f"Reopened {store.display_name}")
+        self.state.refresh_datasets()        # keeps the dataset, run and user selected
+
+    def _reopen_failed(self, msg: str) -> None:
+        self._reopen_job = None
+        self.window.store_banner.show_failed(msg)
+        self.window.statusBar().showMessage(f"Error: could not reopen the database: {msg}", 15000)
+
     def _about(self) -> None:
         from PySide6.QtWidgets import QMessageBox
         QMessageBox.about(self.window, "About llmrec", "llmrec: import interaction data, train a text-aware "
@@ -208,6 +247,11 @@ class Controller:
 
     def _show_error(self, msg: str) -> None:
         self.window.statusBar().showMessage(f"Error: {msg}", 15000)
+        lost = self.state.store_lost
+        if lost is not None and lost in msg:   # the banner says it (and offers Reopen): no dialog per action
+            if self._reopen_job is None:
+                self.window.store_banner.show_gone(lost)
+            return
         if self.args.screenshot or os.environ.get("LLMREC_GUI_NO_DIALOGS"):
             print(f"llmrec-gui: {msg}", file=sys.stderr)
             return

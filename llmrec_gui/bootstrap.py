@@ -12,12 +12,13 @@ def _say(progress, text: str) -> None:
         progress(text)
 
 
-def open_and_prepare(db: str | None, *, demo: bool = True, progress=None, cancel=None):
+def open_and_prepare(db: str | None, *, demo: bool = True, artifacts: str | None = None, progress=None,
+                     cancel=None):
     """Start the store process on `db` and return its handle (a StoreProcess), with the demo dataset
-    and its baseline in place when `demo`."""
+    and its baseline in place when `demo`. `artifacts`: the model files' folder (a reopen keeps the old one)."""
     from engine.storage.store_process import StoreProcess
     _say(progress, "Opening the database…")
-    store = StoreProcess.open(db)
+    store = StoreProcess.open(db, artifacts=artifacts)
     try:
         store.call(prepare, demo=demo, progress=progress, cancel=cancel)
     except BaseException:

@@ -3,9 +3,10 @@ The panels are built after the window is on screen, so it appears fast."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from .actions import Actions
+from .widgets.store_banner import StoreBanner
 
 VIEWS = ("datasets", "train", "explore")
 
@@ -23,7 +24,14 @@ class MainWindow(QMainWindow):
             placeholder = QLabel("Loading…")
             placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
             self.tabs.addTab(placeholder, name.capitalize())
-        self.setCentralWidget(self.tabs)
+        self.store_banner = StoreBanner()      # "The database process stopped: reopen?" (hidden until then)
+        central = QWidget()
+        lay = QVBoxLayout(central)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addWidget(self.store_banner)
+        lay.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
         self.db_label = QLabel("Database: opening…")
         self.device_label = QLabel("Device: not probed yet")
         self.statusBar().addPermanentWidget(self.db_label)

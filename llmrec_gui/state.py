@@ -2,7 +2,7 @@
 Panels read it and connect to its signals; they never reach into each other. Signals carry DTOs."""
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 
 from . import queries, workers
 
@@ -18,11 +18,15 @@ class AppState(QObject):
     device_changed = Signal(str)        # compute device shown in the status bar
     message = Signal(str)               # transient status-bar text
     error = Signal(str)                 # a job failed: shown as a message box / status
+    store_gone = Signal(str)            # the store process stopped (why): every store call fails until reopened
+    _gone_relay = Signal(object, str)   # (store, why) from the store handle's reader thread, queued to this one
 
     def __init__(self, settings=None, parent=None):
         super().__init__(parent)
         self.settings = settings
         self.store = None
+        self.store_lost: str | None = None      # why the current store's process stopped (None: it runs)
+        self._gone_relay.connect(self._store_gone, Qt.ConnectionType.QueuedConnection)
         self.datasets: list = []
         self.dataset = None
         self.runs: list = []
@@ -35,11 +39,26 @@ class AppState(QObject):
     # ---- store -----------------------------------------------------------------------
     def set_store(self, store) -> None:
         old, self.store = self.store, store
+        self.store_lost = None
         if old is not None and old is not store and hasattr(old, "close"):
             _close_later(old)
         if self.settings is not None:
             self.settings.setValue("db", store.url)
+        if hasattr(store, "on_gone"):        # a StoreProcess: hear at once when its process stops
+            store.on_gone(lambda why, s=store: self._relay_gone(s, why))
         self.store_changed.emit(store)
+
+    def _relay_gone(self, store, why: str) -> None:   # the store handle's reader thread: no widgets here
+        try:
+            self._gone_relay.emit(store, why)
+        except RuntimeError:                 # this object is already deleted (the app is closing)
+            pass
+
+    def _store_gone(self, store, why: str) -> None:
+        if store is not self.store:          # a store the app no longer shows
+            return
+        self.store_lost = why
+        self.store_gone.emit(why)
 
     # ---- datasets --------------------------------------------------------------------
     def set_datasets(self, datasets: list, select: int | None = None) -> None:

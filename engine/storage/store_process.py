@@ -15,11 +15,19 @@ process with this handle replaced there by the real Store (fn must be a module-l
 pickles); `store.call(fn, *args)` is `run(fn, store, *args)`. A `progress` callable and a `cancel`
 token in the kwargs are bridged. The caller's thread blocks on the reply (never call it on a GUI
 thread). Results and errors come back as plain data; exceptions keep their type where they pickle.
+
+When the store process dies (killed, crashed) the handle's reader thread sees it at once, idle or not: it
+waits on the pipe AND the process's sentinel (`multiprocessing.connection.wait`), so neither a pending
+call nor an idle app goes unnoticed. It then reaps the child (no zombie), fails every call in flight
+and every later call with `StoreProcessGone` ("the database process stopped (exit code -9)"), and
+calls the `on_gone` callbacks (the app shows a banner and offers to reopen). A new handle on the same
+database: `StoreProcess.open(old.url, artifacts=old.artifact_root)`.
 """
 from __future__ import annotations
 
 import itertools
 import multiprocessing as mp
+import multiprocessing.connection as mpc
 import pickle
 import queue
 import threading
@@ -37,6 +45,11 @@ POLL_S = 0.1
 
 class StoreProcessError(EngineError):
     """The store process died or could not be reached."""
+
+
+class StoreProcessGone(StoreProcessError):
+    """The store process stopped while the app used it (killed, crashed): every call fails with this
+    until the app opens a new one."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +74,9 @@ class StoreProcess:
         self._pending_lock = threading.Lock()
         self._ids = itertools.count(1)
         self._closed = False
+        self.gone: str | None = None          # why the process stopped, once it did (not by close())
+        self._gone_event = threading.Event()  # set once `gone` is known and the calls in flight failed
+        self._on_gone: list[Callable[[str], None]] = []
         self._reader = threading.Thread(target=self._read_loop, name="store-process-reader", daemon=True)
         self._reader.start()
 
@@ -73,12 +89,14 @@ class StoreProcess:
 
     # ---- start / stop ----------------------------------------------------------------
     @classmethod
-    def open(cls, path_or_url: str | None = None, *, timeout: float = 600.0) -> "StoreProcess":
+    def open(cls, path_or_url: str | None = None, *, artifacts: str | None = None,
+             timeout: float = 600.0) -> "StoreProcess":
         """Start the store process and open (create, migrate) the database there. Blocks until it is
-        open; raises the opening error (e.g. not a database) in this process."""
+        open; raises the opening error (e.g. not a database) in this process. `artifacts`: the model
+        files' folder (default: engine.storage.db's rule; a reopen passes the old handle's)."""
         ctx = mp.get_context("spawn")
         here, there = ctx.Pipe()
-        proc = ctx.Process(target=serve, args=(there, path_or_url), name="llmrec-store", daemon=True)
+        proc = ctx.Process(target=serve, args=(there, path_or_url, artifacts), name="llmrec-store", daemon=True)
         proc.start()
         there.close()
         try:
@@ -114,7 +132,25 @@ class StoreProcess:
 
     @property
     def alive(self) -> bool:
-        return not self._closed and self.process.is_alive()
+        return not self._closed and self.gone is None and self.process.is_alive()
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+    def on_gone(self, callback: Callable[[str], None]) -> None:
+        """Call `callback(message)` once if the process stops without close() (from the handle's reader
+        thread: a GUI marshals it to its own thread); at once if it already did."""
+        with self._pending_lock:
+            if not self._gone_event.is_set():
+                self._on_gone.append(callback)
+                return
+        if self.gone is not None:
+            callback(self.gone)
+
+    def wait_gone(self, timeout: float | None = None) -> bool:
+        """Block until the process is known to have stopped (or was closed); True if so."""
+        return self._gone_event.wait(timeout)
 
     # ---- calls -----------------------------------------------------------------------
     def call(self, fn: Callable[..., Any], *args, **kwargs) -> Any:
@@ -123,8 +159,7 @@ class StoreProcess:
 
     def run(self, fn: Callable[..., Any], *args, **kwargs) -> Any:
         """`fn(*args, **kwargs)` in the store process, this handle replaced by the real Store."""
-        if self._closed:
-            raise StoreProcessError("the database is closed")
+        self._check_open()
         progress = kwargs.get("progress")
         cancel = kwargs.get("cancel")
         if progress is not None:
@@ -141,6 +176,7 @@ class StoreProcess:
         call_id = next(self._ids)
         replies: queue.Queue = queue.Queue()
         with self._pending_lock:
+            self._check_open()          # under the lock: the reader fails every call registered before it gave up
             self._pending[call_id] = replies
         try:
             self._send(("call", call_id, message))
@@ -165,16 +201,31 @@ class StoreProcess:
             with self._pending_lock:
                 self._pending.pop(call_id, None)
 
+    def _check_open(self) -> None:
+        if self.gone is not None:
+            raise StoreProcessGone(self.gone)
+        if self._closed:
+            raise StoreProcessError("the database is closed")
+
     def _send(self, msg) -> None:
         try:
             with self._send_lock:
                 self._conn.send(msg)
         except (OSError, ValueError) as exc:
+            # the process died under us: the reader sees it at once; say what it says (never a hang)
+            if not self._closed and self._gone_event.wait(10) and self.gone is not None:
+                raise StoreProcessGone(self.gone) from None
             raise StoreProcessError(f"the database process is not running ({exc})") from None
 
     def _read_loop(self) -> None:
+        sentinel = self.process.sentinel
         while True:
             try:   # results and progress arrive as bytes: unpickled by the waiting caller, not here
+                # the pipe or the process's sentinel: a dead process is noticed even if something
+                # else (a grandchild) still held the pipe's other end
+                ready = mpc.wait([self._conn, sentinel])
+                if self._conn not in ready and not self._conn.poll(0):
+                    break                    # the process ended and nothing is left to read
                 kind, call_id, payload = self._conn.recv()
                 if kind == "result-bytes":   # a result's pickle follows as raw bytes (read once, not re-unpickled)
                     kind, payload = "result", self._conn.recv_bytes()
@@ -187,12 +238,33 @@ class StoreProcess:
             # drop this thread's reference now: it held the last reply's bytes until the next reply came
             # (a 1M-item dataset's 132 MiB pickle stayed alive while the app loaded the model beside it)
             payload = None
-        gone = ("error", ("gone", "the database process stopped unexpectedly"
-                          f" (exit code {self.process.exitcode})" if not self._closed else "the database is closed"))
+        if self._closed:                     # close(): its own end
+            with self._pending_lock:
+                for q in self._pending.values():
+                    q.put(("error", ("closed", "the database is closed")))
+                self._gone_event.set()
+            return
+        self.process.join(10)                # reap it now: no <defunct> child left behind
+        code = self.process.exitcode
+        message = f"the database process stopped (exit code {code if code is not None else 'unknown'})"
         with self._pending_lock:
+            callbacks, self._on_gone = self._on_gone, []
+        _notify(callbacks, message)          # before the calls fail: an app hears why before what failed
+        with self._pending_lock:
+            self.gone = message
             for q in self._pending.values():
-                q.put(gone)
-            self._closed = True
+                q.put(("error", ("gone", message)))
+            self._gone_event.set()
+            late, self._on_gone = self._on_gone, []   # registered while the first ones ran
+        _notify(late, message)
+
+
+def _notify(callbacks, message: str) -> None:
+    for callback in callbacks:
+        try:
+            callback(message)
+        except Exception:  # noqa: BLE001 - a listener's bug must not stop the calls failing
+            traceback.print_exc()
 
 
 def _loads(data: bytes):
@@ -211,6 +283,8 @@ def _rebuild(payload) -> BaseException:
         except Exception:  # noqa: BLE001
             return EngineError(payload[2])
     if kind == "gone":
+        return StoreProcessGone(payload[1])
+    if kind == "closed":
         return StoreProcessError(payload[1])
     if kind == "engine":
         return EngineError(payload[1])
@@ -229,7 +303,7 @@ def _describe(exc: BaseException) -> tuple:
 
 # ---- the store process ---------------------------------------------------------------------
 
-def serve(conn, path_or_url: str | None) -> None:
+def serve(conn, path_or_url: str | None, artifacts: str | None = None) -> None:
     """Entry of the store process: open the Store, then run calls, each in its own thread, until
     "close" or until the app's end of the pipe goes away (the app died: so does this process)."""
     from ..jobs import CancelToken
@@ -244,7 +318,7 @@ def serve(conn, path_or_url: str | None) -> None:
                 pass
 
     try:
-        store = open_store(path_or_url)
+        store = open_store(path_or_url, artifacts)
     except BaseException as exc:  # noqa: BLE001 - reported to the app
         conn.send(("error", _describe(exc)))
         return

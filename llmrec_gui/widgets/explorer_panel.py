@@ -174,6 +174,7 @@ class ExplorerPanel(QWidget):
         self.search.vectors_ready.connect(self._semantic_ready)
         self.plain_words.feedback_changed.connect(lambda u: self.reload_user() if u == self.state.user else None)
         state.run_changed.connect(self._run_changed)
+        state.store_changed.connect(self._store_changed)
         state.index_built.connect(self._index_built)
         state.user_changed.connect(self._user_changed)
         QShortcut(QKeySequence("Ctrl+U"), self, activated=self.users.search.setFocus)
@@ -273,6 +274,15 @@ class ExplorerPanel(QWidget):
                     "(once per dataset)…")
             self.empty.show_message(text, False)
             self.status.setText(text)
+
+    def _store_changed(self, store) -> None:
+        """A reopened store (its process had stopped): the run on screen reads its users there from now on."""
+        if self.run is None or getattr(self.run.source.store, "url", None) != getattr(store, "url", None):
+            return                           # nothing loaded, or another database (its own run comes)
+        self.run.source.store = store
+        self.search.store = store
+        self.plain_words.store = store
+        self._show_status()
 
     def _run_loaded(self, loaded) -> None:
         run = self.state.run
