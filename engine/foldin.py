@@ -94,14 +94,13 @@ def fold_in_items(store, run_id: int, *, progress=None, cancel=None) -> int:
     check(cancel)
     metrics = evaluate(model, loaded.split, progress=progress, cancel=cancel) if loaded.split is not None else {}
     config = dict(loaded.info.config, folded_from=run_id, folded_items=new - old)
-    new_id = save_and_register(store, dataset=ds, model=model, objective=loaded.info.objective, config=config,
-                               holdout=loaded.info.holdout, device="cpu", device_name="CPU (fold-in)",
-                               seconds=time.perf_counter() - start, metrics=metrics, epochs=None)
     index = ItemIndex.load(directory)
     if index is not None and index.n_items == old:          # extend a copy: the old run keeps its own
-        from .storage import repository as repo
-        with store.session() as s:
-            new_dir = run_path(store, repo.get_run(s, new_id))
         index.add(vectors, progress=progress, cancel=cancel)
-        index.save(new_dir)
-    return new_id
+    else:
+        index = None
+    # the extended index is written with the model, before the run is registered: a failure leaves no run
+    return save_and_register(store, dataset=ds, model=model, objective=loaded.info.objective, config=config,
+                             holdout=loaded.info.holdout, device="cpu", device_name="CPU (fold-in)",
+                             seconds=time.perf_counter() - start, metrics=metrics, epochs=None,
+                             also_write=None if index is None else index.save)

@@ -352,9 +352,11 @@ class StoredInteractions:
 
 def save_and_register(store: Store, *, dataset: Dataset, model: Recommender, objective: str | None, config: dict,
                       holdout: bool, device: str | None, device_name: str | None, seconds: float | None,
-                      metrics: dict, epochs: list[dict] | None, progress=None, cancel=None) -> int:
+                      metrics: dict, epochs: list[dict] | None, progress=None, cancel=None,
+                      also_write=None) -> int:
     """Write the model's files to a temp folder, rename it into place, then register the run in one
-    transaction; on any failure nothing is left behind. Returns the run id. While another program
+    transaction; on any failure nothing is left behind. `also_write(folder)`: more files of the run
+    (an ANN index), written into the same temp folder, so the run is never registered without them. Returns the run id. While another program
     writes to the database, it waits (reporting progress) instead of throwing the finished model away."""
     root = Path(store.artifact_root) / RUNS_DIR
     root.mkdir(parents=True, exist_ok=True)
@@ -368,6 +370,8 @@ def save_and_register(store: Store, *, dataset: Dataset, model: Recommender, obj
     try:
         claim(tmp, store)   # before any model bytes: a tidy-up removes only its own database's folders
         model.save(tmp)
+        if also_write is not None:
+            also_write(tmp)
         check_model_files(tmp)
         tmp.rename(final)
         with store.write_session(progress=progress, cancel=cancel) as s:

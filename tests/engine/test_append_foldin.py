@@ -84,7 +84,7 @@ TINY = dict(epochs=1, batch_size=64, embedding_dim=16, text_dim=8, text_units=16
             extra={"max_tokens": 500, "text_encoder": "lstm"})
 
 
-def test_fold_in_new_items_from_text_and_extend_the_index(store, tmp_path):
+def test_fold_in_new_items_from_text_and_extend_the_index(store, tmp_path, monkeypatch):
     from engine.data.dataset import load_dataset
     from engine.data.demo_stream import write_scaled_demo
     from engine.foldin import encode_item_texts, fold_in_items
@@ -120,6 +120,17 @@ def test_fold_in_new_items_from_text_and_extend_the_index(store, tmp_path):
     u = 0
     items, _ = stale.recommend(u, 10)
     assert len(items) == 10 and items.max() < 300
+    runs_before = sorted(p.name for p in (store.artifact_root / "runs").iterdir())
+    with monkeypatch.context() as m:                       # the extended index cannot be written (issue 19):
+        def full_disk(self, directory):
+            raise OSError(28, "No space left on device")
+        m.setattr(ItemIndex, "save", full_disk)
+        with pytest.raises(OSError, match="No space"):
+            fold_in_items(store, run_id)
+    from engine.storage import repository as repo
+    with store.session() as s:                             # no run without its index, no folder left
+        assert [r.id for r in repo.list_runs(s)] == [run_id]
+    assert sorted(p.name for p in (store.artifact_root / "runs").iterdir()) == runs_before
     new_id = fold_in_items(store, run_id)                  # ...until they are folded in
     new = load_run(store, new_id)
     assert new.model.n_items == 306 and new.info.config["folded_items"] == 6
