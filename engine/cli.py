@@ -14,7 +14,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from .errors import EngineError, UsageError, shorten
+from engine.errors import EngineError, UsageError, shorten
 
 COMMAND_MODULES = ("engine.commands.data", "engine.commands.models", "engine.commands.explore",
                    "engine.commands.doctor", "engine.commands.scale", "engine.commands.language")
@@ -221,14 +221,14 @@ def main(argv: list[str] | None = None) -> int:
         return code
     if args.verbose:
         os.environ["LLMREC_VERBOSE"] = "1"
-    from .storage import open_store
+    from engine.storage import open_store
     try:
         if args.db is not None and not args.db.strip():
             raise UsageError("--db is empty; give a database file or URL (or leave --db out for the default)")
         store = open_store(args.db, artifacts=args.artifacts)
         try:
             if store.read_only and writes(args):
-                from .errors import DataError
+                from engine.errors import DataError
                 raise DataError(f"{store.display_name}: is read-only (the file, its folder or its disk), and "
                                 f"`{args.command}` writes to it; nothing was done (read-only commands work)")
             return int(args.func(args, store) or 0)

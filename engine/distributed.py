@@ -21,8 +21,8 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import CancelledError, EngineError
-from .jobs import CancelToken
+from engine.errors import CancelledError, EngineError
+from engine.jobs import CancelToken
 
 INSTALL_HINT = "pip install -e '.[distributed]'  (or: pip install 'ray[train]')"
 
@@ -92,8 +92,8 @@ def _worker_loop(config: dict) -> None:
     import ray.train
     import tensorflow as tf
 
-    from .models.lstm.trainer import train_towers
-    from .types import EpochStats
+    from engine.models.lstm.trainer import train_towers
+    from engine.types import EpochStats
 
     ctx = ray.train.get_context()
     rank = ctx.get_world_rank()
@@ -192,7 +192,7 @@ class RayTowerTrainer:
         from ray.train.tensorflow import TensorflowTrainer
         from ray.util.queue import Queue
 
-        from .models.lstm.trainer import training_arrays
+        from engine.models.lstm.trainer import training_arrays
 
         arrays = arrays if arrays is not None else training_arrays(train)
         n = len(arrays)

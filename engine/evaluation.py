@@ -14,10 +14,10 @@ import math
 
 import numpy as np
 
-from . import metrics as M
-from .data.split import Split
-from .jobs import check
-from .types import StepProgress
+from engine import metrics as M
+from engine.data.split import Split
+from engine.jobs import check
+from engine.types import StepProgress
 
 ACTIVITY_GROUPS: tuple[tuple[str, int, int], ...] = (("<20", 0, 19), ("20-100", 20, 100), (">100", 101, 1 << 62))
 
@@ -140,7 +140,7 @@ def evaluate(model, split: Split, ks=(10, 20), progress=None, cancel=None, batch
 def evaluate_baselines(split: Split, ks=(10, 20), progress=None, cancel=None,
                        names: tuple[str, ...] | None = None) -> dict[str, dict]:
     """Fit each baseline on the split's TRAIN and evaluate it: {name: metrics}."""
-    from .models.registry import BASELINES, get_model_class
+    from engine.models.registry import BASELINES, get_model_class
     out = {}
     for name in names or BASELINES:
         model = get_model_class(name)()

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import EngineError
-from .similarity import has_semantic, model_vectors, semantic_vectors, text_index
+from engine.errors import EngineError
+from engine.similarity import has_semantic, model_vectors, semantic_vectors, text_index
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ def _sentences(because, space, shared, promoted, gain, nearest=None) -> list[str
 def explain_pair(a: int, b: int, space: str, *, dataset, model=None) -> str:
     """Why two items are (dis)similar, from facts we can show: the similarity in `space`, the
     genres they share and the words their texts share (what the heatmap's click reports)."""
-    from .similarity import _tokens, similarity_matrix
+    from engine.similarity import _tokens, similarity_matrix
     if space == "model":
         try:
             model_vectors(model)

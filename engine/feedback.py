@@ -29,14 +29,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import metrics as M
-from .errors import EngineError, NotFoundError
-from .evaluation import topk_rows
-from .explain import Contributor, contributor_matrix, explain
-from .frontier import compact
-from .rerank import METHODS, rerank
-from .similarity import _cached, genre_matrix, genre_mix, model_vectors, nearest_items, semantic_vectors, text_index
-from .storage import repository as repo
+from engine import metrics as M
+from engine.errors import EngineError, NotFoundError
+from engine.evaluation import topk_rows
+from engine.explain import Contributor, contributor_matrix, explain
+from engine.frontier import compact
+from engine.rerank import METHODS, rerank
+from engine.similarity import _cached, genre_matrix, genre_mix, model_vectors, nearest_items, semantic_vectors, text_index
+from engine.storage import repository as repo
 
 KINDS = ("like", "dislike", "not_interested")
 DEMOTE_NEIGHBOURS = 20
@@ -240,8 +240,8 @@ def prepare_run(run) -> "object":
 def open_run_for_live(info, dataset, path):
     """`run_from_parts` then `prepare_run`. A large catalogue served by its ANN index keeps its item vectors
     in the model file (rows read per pick)."""
-    from .index import index_serves
-    from .runs import run_from_parts
+    from engine.index import index_serves
+    from engine.runs import run_from_parts
     return prepare_run(run_from_parts(info, dataset, path, rows_on_demand=index_serves(path)))
 
 
@@ -249,8 +249,8 @@ def open_explore_run_for_live(info, dataset, path, counts):
     """The app's way to open a run for exploring: `run_from_explore_parts` (a lean run: no interaction
     table; the caller sets `run.source.store`) then `prepare_run`. A large catalogue served by its ANN index
     keeps its item vectors in the model file (rows read per pick)."""
-    from .index import index_serves
-    from .runs import run_from_explore_parts
+    from engine.index import index_serves
+    from engine.runs import run_from_explore_parts
     return prepare_run(run_from_explore_parts(info, dataset, path, counts, rows_on_demand=index_serves(path)))
 
 
@@ -360,7 +360,7 @@ class UserRecommendations:
         """``history()`` with a unix time per item (oldest first): the interaction's timestamp, or when
         the like was given (``NO_TIMESTAMP`` where unknown). What a history view shows."""
         from datetime import datetime, timezone
-        from .data.dataset import NO_TIMESTAMP
+        from engine.data.dataset import NO_TIMESTAMP
         items, ratings = self.history()
         ev_items, _, ev_times = self._events
         when = dict(zip(ev_items.tolist(), ev_times.tolist()))
@@ -456,7 +456,7 @@ class UserRecommendations:
 
     def similarity(self, items, space: str = "model") -> np.ndarray:
         """(k, k) similarity of listed items in `space` ("model" falls back to text without vectors)."""
-        from .similarity import similarity_matrix
+        from engine.similarity import similarity_matrix
         space = self._space() if space == "model" else space
         return np.asarray(similarity_matrix(np.asarray(items, np.int64), space, dataset=self.dataset,
                                             model=self.model), dtype=np.float64)

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import EngineError
-from .jobs import check
-from .types import StepProgress
+from engine.errors import EngineError
+from engine.jobs import check
+from engine.types import StepProgress
 
 
 def encode_item_texts(run_dir: Path, texts: list[str], *, batch: int = 4096, cancel=None,
@@ -40,11 +40,11 @@ def encode_item_texts(run_dir: Path, texts: list[str], *, batch: int = 4096, can
     tower = full.get_layer("item_tower")
     if encoder == "minilm":
         if text_vectors is None:
-            from .encoder import load_encoder
+            from engine.encoder import load_encoder
             text_vectors = load_encoder("keras").encode(texts, 64, cancel=cancel)
         inputs = np.asarray(text_vectors, np.float32)
     else:
-        from .models.lstm.text import tokenize_with_vocabulary
+        from engine.models.lstm.text import tokenize_with_vocabulary
         vocab = json.loads((run_dir / "vocabulary.json").read_text())
         inputs = tokenize_with_vocabulary(texts, vocab, int(tower.inputs[0].shape[1]))
     out = []
@@ -58,10 +58,10 @@ def encode_item_texts(run_dir: Path, texts: list[str], *, batch: int = 4096, can
 def fold_in_items(store, run_id: int, *, progress=None, cancel=None) -> int:
     """A new run: `run_id` plus vectors for the items added to its dataset since it was trained (and its
     ANN index extended with them when it has one). Returns the new run's id."""
-    from .evaluation import evaluate
-    from .index import ItemIndex
-    from .quantize import QuantizedVectors
-    from .runs import load_run, run_path, save_and_register
+    from engine.evaluation import evaluate
+    from engine.index import ItemIndex
+    from engine.quantize import QuantizedVectors
+    from engine.runs import load_run, run_path, save_and_register
     start = time.perf_counter()
     loaded = load_run(store, run_id)
     model, ds = loaded.model, loaded.dataset
@@ -75,7 +75,7 @@ def fold_in_items(store, run_id: int, *, progress=None, cancel=None) -> int:
         progress(StepProgress("encoding new items", 0, new - old))
     cached = None
     if model.config.text_encoder == "minilm":
-        from .encoder.catalogue import cached_vectors
+        from engine.encoder.catalogue import cached_vectors
         cached = cached_vectors(store, ds, range(old, new))
     vectors = encode_item_texts(directory, [ds.item_text(i) for i in range(old, new)], cancel=cancel,
                                 text_vectors=cached)

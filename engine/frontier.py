@@ -12,12 +12,12 @@ import time
 
 import numpy as np
 
-from .errors import EngineError
-from .evaluation import list_metrics, topk_rows
-from .jobs import check
-from .rerank import METHODS, rerank
-from .similarity import genre_matrix, genre_mix, model_vectors, text_index
-from .types import StepProgress
+from engine.errors import EngineError
+from engine.evaluation import list_metrics, topk_rows
+from engine.jobs import check
+from engine.rerank import METHODS, rerank
+from engine.similarity import genre_matrix, genre_mix, model_vectors, text_index
+from engine.types import StepProgress
 
 COLUMNS = ("tradeoff", "ndcg@{k}", "recall@{k}", "hit_rate@{k}", "ild_genre@{k}", "ild_model@{k}",
            "coverage@{k}", "novelty@{k}", "gini@{k}", "promoted@{k}", "seconds")

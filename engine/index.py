@@ -37,9 +37,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import EngineError
-from .jobs import check
-from .types import StepProgress
+from engine.errors import EngineError
+from engine.jobs import check
+from engine.types import StepProgress
 
 SINGLE_QUERY_BATCH = 4      # searches of at most this many queries run on one OpenMP thread
 ANN_MIN_ITEMS = 50_000      # below this, exact numpy scoring is fast enough and exact
@@ -333,7 +333,7 @@ def build_run_index(store, run_id: int, *, params: IndexParams | None = None, fo
                     progress=None, cancel=None) -> Path:
     """The background job behind `llmrec index` and the app's "Build index": index a run's item vectors
     and save the index beside its files. Below ANN_MIN_ITEMS exact search is used unless `force`."""
-    from .runs import load_run
+    from engine.runs import load_run
     run = load_run(store, run_id)
     model = run.model
     vectors = model.item_vectors()

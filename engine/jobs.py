@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable, Protocol
 
-from .errors import CancelledError
+from engine.errors import CancelledError
 
 
 class CancelToken:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .ingest.importer import ImportLeftovers, clean_abandoned_imports
-from .runs import Leftovers, clean_leftovers
+from engine.ingest.importer import ImportLeftovers, clean_abandoned_imports
+from engine.runs import Leftovers, clean_leftovers
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .data.split import Split
-from .evaluation import rank_users
-from .jobs import check
-from .metrics import accuracy_rows
-from .types import StepProgress
+from engine.data.split import Split
+from engine.evaluation import rank_users
+from engine.jobs import check
+from engine.metrics import accuracy_rows
+from engine.types import StepProgress
 
 # Small grids (validation NDCG@10): the peers' grids of PEERS.md, thinned where a point never won there.
 BASELINE_GRIDS: dict[str, list[dict]] = {
@@ -49,7 +49,7 @@ def tune_baseline(name: str, val: Split, grid: list[dict] | None = None, progres
                   keep: bool = False) -> GridResult:
     """Fit each grid point on `val.train`, score it on the validation positives, keep the best (and, with
     `keep`, its fitted model)."""
-    from .models.registry import get_model_class
+    from engine.models.registry import get_model_class
     grid = BASELINE_GRIDS[name] if grid is None else grid
     table, kept = [], None
     for j, params in enumerate(grid):

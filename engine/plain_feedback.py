@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import EngineError
-from .feedback import DEMOTE_NEIGHBOURS
-from .similarity import _cached, has_semantic, semantic_vectors
-from .titles import normalise, title_index
+from engine.errors import EngineError
+from engine.feedback import DEMOTE_NEIGHBOURS
+from engine.similarity import _cached, has_semantic, semantic_vectors
+from engine.titles import normalise, title_index
 
 GENRE_MIN_SIMILARITY = 0.45      # encoder cosine for a free word to count as a genre
 DARK_MIN_SIMILARITY = 0.5        # stricter for "lighter": 'war' lands on Drama at 0.45 when a dataset has no War
@@ -239,12 +239,12 @@ def apply(understanding: Understanding, recs, k: int = 10) -> list[int]:
 
 def record(store, dataset_id: int, user: int, pairs) -> list[int]:
     """Store (item, kind) entries for a user (the app's path: its list re-reads them); returns the ids."""
-    from .feedback import record_feedback
+    from engine.feedback import record_feedback
     return [record_feedback(store, dataset_id, user, item, kind) for item, kind in pairs]
 
 
 def undo(store, feedback_ids) -> None:
     """Take a whole sentence back."""
-    from .feedback import undo_feedback
+    from engine.feedback import undo_feedback
     for fid in feedback_ids:
         undo_feedback(store, fid)

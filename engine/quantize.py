@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .vector_rows import BLOCK, VectorRows
+from engine.vector_rows import BLOCK, VectorRows
 
 
 class QuantizedVectors(VectorRows):
@@ -67,10 +67,10 @@ def quantize_run(store, run_id: int, *, progress=None, cancel=None) -> int:
     """A new run: `run_id`'s model with int8 item vectors, evaluated on the same holdout. Returns its id."""
     import time
 
-    from .errors import EngineError
-    from .evaluation import evaluate
-    from .jobs import check
-    from .runs import load_run, save_and_register
+    from engine.errors import EngineError
+    from engine.evaluation import evaluate
+    from engine.jobs import check
+    from engine.runs import load_run, save_and_register
     loaded = load_run(store, run_id)
     model = loaded.model
     if not hasattr(model, "quantize"):

@@ -15,16 +15,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .data.dataset import Dataset, load_dataset
-from .data.split import Split, UserHistories, item_id_rank, time_split
-from .evaluation import evaluate, topk_rows
-from .jobs import check
-from .models.base import Recommender
-from .models.registry import get_model_class
-from .ownership import claim, is_own, why_not_own
-from .storage import Store
-from .storage import repository as repo
-from .types import RunInfo, StepProgress
+from engine.data.dataset import Dataset, load_dataset
+from engine.data.split import Split, UserHistories, item_id_rank, time_split
+from engine.evaluation import evaluate, topk_rows
+from engine.jobs import check
+from engine.models.base import Recommender
+from engine.models.registry import get_model_class
+from engine.ownership import claim, is_own, why_not_own
+from engine.storage import Store
+from engine.storage import repository as repo
+from engine.types import RunInfo, StepProgress
 
 RUNS_DIR = "runs"
 
@@ -54,7 +54,7 @@ class LoadedRun:
         if not self.use_index or self.directory is None:
             return None
         if self._index is False:
-            from .index import ItemIndex
+            from engine.index import ItemIndex
             idx = ItemIndex.load(self.directory, vectors=self.model.item_vectors())
             self._index = idx if idx is not None and idx.n_items == self.model.n_items else None
         return self._index
@@ -67,7 +67,7 @@ class LoadedRun:
         """index.json's facts about the run's index (kind, nlist, nprobe, recall, summary), or None."""
         if self.directory is None:
             return None
-        from .index import index_info
+        from engine.index import index_info
         return index_info(self.directory)
 
     def top_candidates(self, items: np.ndarray, ratings: np.ndarray | None, n: int,
@@ -211,10 +211,10 @@ def _load_model(info: RunInfo, path: Path, rows_on_demand: bool = False) -> Reco
         on_demand = rows_on_demand and getattr(cls, "loads_rows_on_demand", False)
         model = cls.load(path, rows_on_demand=True) if on_demand else cls.load(path)
     except FileNotFoundError as exc:
-        from .errors import DataError
+        from engine.errors import DataError
         raise DataError(f"run {run_id}: a model file is missing ({exc.filename}); train the model again") from None
     except Exception as exc:  # noqa: BLE001 - damaged or swapped model files
-        from .errors import DataError
+        from engine.errors import DataError
         raise DataError(f"run {run_id}: the model files in {path} are damaged ({type(exc).__name__}: {exc}); "
                         "train the model again") from None
     return model
@@ -234,7 +234,7 @@ class RunCounts:
 def run_counts(store: Store, info: RunInfo, progress=None, cancel=None) -> RunCounts:
     """The run's counts (engine.data.aggregates.dataset_counts: streamed over blocks of users in bounded
     memory the first time, then read back from a small file), positives judged with the run's threshold."""
-    from .data.aggregates import dataset_counts
+    from engine.data.aggregates import dataset_counts
     with store.session() as s:
         ds_info = repo.get_dataset(s, info.dataset_id)
     t = info.config["positive_threshold"] if "positive_threshold" in info.config else ds_info.positive_threshold
@@ -247,7 +247,7 @@ def explore_parts(store: Store, run_id: int, progress=None, cancel=None) -> tupl
     """What the explorer reads of a run from the database (the app runs it in its store process): the run's
     row, its dataset's users and catalogue WITHOUT the interactions, the folder of its files, and its counts
     (`run_counts`). With `run_from_explore_parts` neither process holds the interaction table."""
-    from .data.dataset import load_dataset as _load
+    from engine.data.dataset import load_dataset as _load
     with store.session() as s:
         info = repo.get_run(s, run_id)
     path = run_path(store, info)
@@ -305,8 +305,8 @@ class StoredInteractions:
                        cat(2, np.int64), ds.positive_threshold)
 
     def _read(self, users) -> list:
-        from .data.dataset import user_interactions
-        from .storage.store_process import StoreProcess
+        from engine.data.dataset import user_interactions
+        from engine.storage.store_process import StoreProcess
         if self.store is None:
             raise RuntimeError("this lean run has no store to read users from")
         ds_id = self.dataset.info.id
@@ -344,7 +344,7 @@ class StoredInteractions:
 
     def item_bits(self) -> np.ndarray:
         """-log2 p_i under the run's TRAIN positives (engine.feedback.item_bits from the counts)."""
-        from . import metrics as M
+        from engine import metrics as M
         if getattr(self, "_bits", None) is None:
             self._bits = -np.log2(M.item_probabilities(self.counts.item_counts))
         return self._bits
@@ -393,8 +393,8 @@ def check_model_files(directory: Path) -> None:
     """Refuse a model whose arrays hold NaN or infinite values (a diverged fit, a damaged file):
     checked when a run is saved and when it is loaded, so no 'done' run recommends nothing. Large
     float32 arrays are checked block by block (engine.vector_rows), never read whole."""
-    from .errors import DataError
-    from .vector_rows import npz_nonfinite
+    from engine.errors import DataError
+    from engine.vector_rows import npz_nonfinite
     path = Path(directory) / "model.npz"
     try:
         key = npz_nonfinite(path)
@@ -497,11 +497,11 @@ def fit_baseline(store: Store, dataset_name, model_name: str, *, holdout: bool =
                  cancel=None, params: dict | None = None) -> int:
     """Fit a numpy baseline (no TensorFlow), evaluate it on the holdout, save and register it.
     Returns the run id. With holdout=False it learns from all interactions and has no metrics."""
-    from .models.registry import BASELINES
-    from .errors import EngineError
+    from engine.models.registry import BASELINES
+    from engine.errors import EngineError
     if model_name not in BASELINES:
         raise EngineError(f"{model_name!r} is not a baseline; choose one of {', '.join(BASELINES)}")
-    from .data.aggregates import keep_loaded_counts
+    from engine.data.aggregates import keep_loaded_counts
     ds = load_dataset(store, dataset_name)
     keep_loaded_counts(store, ds, progress=progress, cancel=cancel)   # the explorer's counts, while loaded
     start = time.perf_counter()

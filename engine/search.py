@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import EngineError
-from .similarity import semantic_vectors
-from .titles import title_index
+from engine.errors import EngineError
+from engine.similarity import semantic_vectors
+from engine.titles import title_index
 
 TITLE_WEIGHT = 0.6
 
@@ -42,8 +42,8 @@ def search_items(dataset, query: str, k: int = 20, *, encoder=None, vectors=None
         raise EngineError("type something to search for")
     v = semantic_vectors(dataset) if vectors is None else np.asarray(vectors, dtype=np.float32)
     if encoder is None:      # the encoder that made the attached vectors; loaded once per process
-        from .encoder.catalogue import encoder_by_name
-        from .similarity import semantic_encoder_name
+        from engine.encoder.catalogue import encoder_by_name
+        from engine.similarity import semantic_encoder_name
         encoder = encoder_by_name(semantic_encoder_name(dataset))
     start = time.perf_counter()
     q = encoder.encode([query])[0]

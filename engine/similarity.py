@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import EngineError
+from engine.errors import EngineError
 
 SPACES = ("model", "text", "genres", "semantic")
 VECTOR_SPACES = ("model", "semantic")   # dense unit rows: similarity is one matrix product
@@ -156,7 +156,7 @@ def genre_matrix(dataset) -> "GroupedRows":
 
 def genre_rows(genres) -> "GroupedRows":
     """GroupedRows of a sequence of genre tuples (sorted genre names as columns)."""
-    from .grouped_rows import GroupedRows, distinct_codes
+    from engine.grouped_rows import GroupedRows, distinct_codes
     distinct, codes = distinct_codes(genres)
     names = sorted({g for gs in distinct for g in gs})
     pos = {g: j for j, g in enumerate(names)}
@@ -180,7 +180,7 @@ def model_vectors(model) -> np.ndarray:
         v = model.item_vectors() if model is not None else None
         if v is None:
             raise EngineError("this model has no item embeddings; use the text or genre space instead")
-        from .vector_rows import VectorRows
+        from engine.vector_rows import VectorRows
         if isinstance(v, VectorRows):
             return v            # int8 or on-disk rows of unit vectors: used as they are, read on demand
         v = np.asarray(v, dtype=np.float32)

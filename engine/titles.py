@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .similarity import _cached
+from engine.similarity import _cached
 
 _YEAR = re.compile(r"\s*\((\d{4})\)\s*$")
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)

@@ -2,6 +2,6 @@
 import sys
 
 if __name__ == "__main__":
-    from .app import main
+    from llmrec_gui.app import main
 
     sys.exit(main())

@@ -39,9 +39,9 @@ class Controller:
     """Owns the state, the window and the panels; wires them together."""
 
     def __init__(self, args: argparse.Namespace):
-        from .main_window import MainWindow
-        from .settings import make_settings
-        from .state import AppState
+        from llmrec_gui.main_window import MainWindow
+        from llmrec_gui.settings import make_settings
+        from llmrec_gui.state import AppState
         self.args = args
         self.settings = make_settings(args.settings)
         self.state = AppState(self.settings)
@@ -85,15 +85,15 @@ class Controller:
     def build_panels(self) -> None:
         """Import the plotting stack and build the views (called once the window is on screen)."""
         from PySide6.QtWidgets import QApplication  # noqa: F401  (PySide6 first, then pyqtgraph)
-        from .widgets.datasets_panel import DatasetsPanel
+        from llmrec_gui.widgets.datasets_panel import DatasetsPanel
         self.datasets_panel = DatasetsPanel(self.state)
         self.datasets_panel.import_requested.connect(lambda: self.open_import_wizard())
         self.window.set_panel("datasets", self.datasets_panel)
-        from .widgets.training_panel import TrainingPanel
+        from llmrec_gui.widgets.training_panel import TrainingPanel
         self.training_panel = TrainingPanel(self.state, self.window.actions)
         self.training_panel.explore_requested.connect(lambda: self.window.show_view("explore"))
         self.window.set_panel("train", self.training_panel)
-        from .widgets.explorer_panel import ExplorerPanel
+        from llmrec_gui.widgets.explorer_panel import ExplorerPanel
         self.explorer_panel = ExplorerPanel(self.state, self.window.actions)
         self.explorer_panel.fit_requested.connect(self.training_panel.fit_baselines)
         self.explorer_panel.train_requested.connect(lambda: self.window.show_view("train"))
@@ -113,8 +113,8 @@ class Controller:
     def start(self) -> None:
         """After the first show: build the panels, then open the database in a worker."""
         self.build_panels()
-        from . import workers
-        from .bootstrap import open_and_prepare
+        from llmrec_gui import workers
+        from llmrec_gui.bootstrap import open_and_prepare
         db = self.args.db or self.settings.value("db") or None
         self.window.set_database("opening…")
         self.state.message.emit("Opening the database…")
@@ -128,8 +128,8 @@ class Controller:
         self.state.set_store(store)
         self.state.message.emit(f"Opened {store.display_name}")
         if self.args.dataset is not None or self.args.run is not None:
-            from . import workers
-            from .bootstrap import find_dataset_and_run
+            from llmrec_gui import workers
+            from llmrec_gui.bootstrap import find_dataset_and_run
             workers.run_async(find_dataset_and_run, store, self.args.dataset, self.args.run,
                               on_done=self._open_asked, on_error=self._open_failed)
         else:
@@ -159,7 +159,7 @@ class Controller:
         if self.state.store is None:
             self.state.message.emit("The database is still opening…")
             return None
-        from .wizard.import_wizard import ImportWizard
+        from llmrec_gui.wizard.import_wizard import ImportWizard
         wiz = ImportWizard(self.state.store, paths=paths, parent=self.window, settings=self.settings)
         wiz.imported.connect(self._imported)
         wiz.open()
@@ -169,8 +169,8 @@ class Controller:
     def _imported(self, summary) -> None:
         """Select the new dataset and fit the fast EASE baseline in the background, so Explore works
         at once (as the demo does on first launch); the empty state says it is coming."""
-        from . import workers
-        from .bootstrap import ensure_baseline
+        from llmrec_gui import workers
+        from llmrec_gui.bootstrap import ensure_baseline
         ds_id = summary.dataset_id
         self.state.fitting_baseline = ds_id
         self.state.refresh_datasets(select=ds_id)
@@ -199,8 +199,8 @@ class Controller:
             self.open_db(path)
 
     def open_db(self, path: str) -> None:
-        from . import workers
-        from .bootstrap import open_and_prepare
+        from llmrec_gui import workers
+        from llmrec_gui.bootstrap import open_and_prepare
         workers.run_async(open_and_prepare, path, demo=False, engine_style=True,
                           on_done=self._booted, on_error=self._show_error)
 
@@ -217,8 +217,8 @@ class Controller:
         store = self.state.store
         if store is None or self.state.store_lost is None or self._reopen_job is not None:
             return
-        from . import workers
-        from .bootstrap import open_and_prepare
+        from llmrec_gui import workers
+        from llmrec_gui.bootstrap import open_and_prepare
         self.window.store_banner.show_reopening()
         self.state.message.emit(f"Reopening {store.display_name}…")
         self._reopen_job = workers.run_async(
@@ -313,7 +313,7 @@ class Controller:
             panel = self.panel(name)
             if panel is not None and hasattr(panel, "shutdown"):
                 panel.shutdown()
-        from . import workers
+        from llmrec_gui import workers
         workers.cancel_all()
 
 
@@ -352,8 +352,8 @@ def main(argv: list[str] | None = None) -> int:
         QTimer.singleShot(0, lambda: ctrl.take_screenshot(args.screenshot, args.view or "explore", app))
     code = app.exec()
     ctrl.shutdown()                  # every job is cancelled: engine work stops at its next check
-    from . import workers
-    from .state import close_store
+    from llmrec_gui import workers
+    from llmrec_gui.state import close_store
     finished = workers.wait_all(10000)
     close_store(ctrl.state)
     if not finished:                     # a step that cannot be interrupted: never tear Qt down under it

@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
-from .actions import Actions
-from .widgets.store_banner import StoreBanner
+from llmrec_gui.actions import Actions
+from llmrec_gui.widgets.store_banner import StoreBanner
 
 VIEWS = ("datasets", "train", "explore")
 

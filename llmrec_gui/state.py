@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from . import queries, workers
+from llmrec_gui import queries, workers
 
 
 class AppState(QObject):

@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 import sys
 
-from ..cli import PendingFile, SEED, add_common, at_least, emit_json, name_text, number
-from ..errors import InputError, UsageError, shorten
+from engine.cli import PendingFile, SEED, add_common, at_least, emit_json, name_text, number
+from engine.errors import InputError, UsageError, shorten
 
 EXCLUDE_HELP = ("skip rows matching a rule and count them: [REASON:]COLUMN^=PREFIX (starts with), "
                 "COLUMN==VALUE, or COLUMN<NUMBER; e.g. 'cancellation:InvoiceNo^=C'")
@@ -93,7 +93,7 @@ def _col(value: str | None):
 
 def parse_exclude(rule: str):
     """'[REASON:]COLUMN^=PREFIX' | 'COLUMN==VALUE' | 'COLUMN<NUMBER' -> Exclude."""
-    from ..ingest import Exclude
+    from engine.ingest import Exclude
     m = re.fullmatch(r"(?:([^:]+):)?(.+?)(\^=|==|<)(.*)", rule)
     if m is None or not m.group(2):
         raise InputError(f"cannot read the exclude rule {shorten(rule)}; {EXCLUDE_HELP}")
@@ -112,7 +112,7 @@ def parse_exclude(rule: str):
 def mapping_overrides(args) -> dict:
     over: dict = {}
     if getattr(args, "mapping", None):
-        from ..ingest.mapping_file import load_mapping
+        from engine.ingest.mapping_file import load_mapping
         over.update(load_mapping(args.mapping))
     for key in ("user", "item", "rating", "timestamp", "item_id", "title", "description"):
         v = _col(getattr(args, key))
@@ -137,7 +137,7 @@ def mapping_overrides(args) -> dict:
         over["skip_missing_user"] = True
     if args.exclude:
         over["exclude"] = tuple(parse_exclude(r) for r in args.exclude)
-    from ..ingest.mapping_file import check_scale
+    from engine.ingest.mapping_file import check_scale
     given = [getattr(args, a) for a in ("rating_min", "rating_max", "threshold")]
     try:
         check_scale(*given, names=("--rating-min", "--rating-max", "--threshold"))
@@ -169,7 +169,7 @@ DELIMITER_WORDS = {"tab": "\t", "\\t": "\t", "space": " ", "whitespace": " ", "c
 
 
 def cmd_import(args, store) -> int:
-    from ..ingest import detect_format, import_files
+    from engine.ingest import detect_format, import_files
     if args.append and (args.dry_run or args.name):
         raise UsageError("--append adds to an existing dataset: it takes neither --name nor --dry-run")
     show = _progress_printer(not args.quiet and not args.json and sys.stderr.isatty())
@@ -181,8 +181,8 @@ def cmd_import(args, store) -> int:
     over = mapping_overrides(args)
     mapping_file = None
     if args.save_mapping:   # checked and written aside first; put in place only once the import succeeded
-        from ..ingest.formats import with_mapping
-        from ..ingest.mapping_file import mapping_json
+        from engine.ingest.formats import with_mapping
+        from engine.ingest.mapping_file import mapping_json
         mapping_file = PendingFile(args.save_mapping, "--save-mapping")
         detected = with_mapping(detected or detect_format(args.paths, args.format), over or None)
         over = {}
@@ -225,7 +225,7 @@ def cmd_import(args, store) -> int:
 
 
 def _append(args, store, detected, over, show):
-    from ..ingest.append import append_files
+    from engine.ingest.append import append_files
     return append_files(store, args.paths, args.append, format=args.format, detected=detected, mapping=over or None,
                         on_unknown_item=args.on_unknown_item, progress=show)
 
@@ -242,7 +242,7 @@ def _report_append(args, a) -> None:
 
 
 def cmd_datasets(args, store) -> int:
-    from ..storage import repository as repo
+    from engine.storage import repository as repo
     with store.session() as s:
         infos = repo.list_datasets(s)
     if args.json:
@@ -265,8 +265,8 @@ def cmd_datasets(args, store) -> int:
 def cmd_demo(args, store) -> int:
     if any(getattr(args, k) is not None for k in ("users", "items", "interactions", "name", "seed")):
         return cmd_scaled_demo(args, store)
-    from ..data.demo import DEMO_NAME, create_demo_dataset
-    from ..storage import repository as repo
+    from engine.data.demo import DEMO_NAME, create_demo_dataset
+    from engine.storage import repository as repo
     with store.session() as s:
         existed = repo.dataset_exists(s, DEMO_NAME)
     ds_id = create_demo_dataset(store)
@@ -285,10 +285,10 @@ def cmd_demo(args, store) -> int:
 def cmd_scaled_demo(args, store) -> int:
     import time
 
-    from ..data.demo import DEMO_SEED
-    from ..data.demo_stream import write_scaled_demo
-    from ..storage import repository as repo
-    from .models import TextProgress
+    from engine.data.demo import DEMO_SEED
+    from engine.data.demo_stream import write_scaled_demo
+    from engine.storage import repository as repo
+    from engine.commands.models import TextProgress
     n_users = args.users or 2500
     n_items = args.items or 3000
     n_inter = args.interactions or 37 * n_users

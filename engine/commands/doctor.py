@@ -1,7 +1,7 @@
 """`llmrec doctor`: check the database and remove what a killed job left behind."""
 from __future__ import annotations
 
-from ..cli import add_common, emit_json
+from engine.cli import add_common, emit_json
 
 
 def register(sub) -> None:
@@ -13,7 +13,7 @@ def register(sub) -> None:
 
 
 def cmd_doctor(args, store) -> int:
-    from ..maintenance import tidy
+    from engine.maintenance import tidy
     report = tidy(store, check_integrity=True)
     if args.json:
         emit_json({"integrity": report.integrity, "removed_run_folders": report.removed_run_folders,

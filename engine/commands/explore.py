@@ -5,8 +5,8 @@ import sys
 
 import numpy as np
 
-from ..cli import FRACTION, PendingFile, add_common, at_least, emit_json, name_text, record_id
-from ..errors import EngineError, NotFoundError, shorten
+from engine.cli import FRACTION, PendingFile, add_common, at_least, emit_json, name_text, record_id
+from engine.errors import EngineError, NotFoundError, shorten
 
 MAX_POINTS = 101   # trade-off steps of 0.01: finer says nothing new, and each point costs a full pass
 
@@ -70,9 +70,9 @@ def _index(ids: np.ndarray, external: str, what: str, dataset_name: str) -> int:
 
 
 def cmd_frontier(args, store) -> int:
-    from ..frontier import frontier, to_csv, to_table
-    from ..runs import load_run
-    from .models import TextProgress
+    from engine.frontier import frontier, to_csv, to_table
+    from engine.runs import load_run
+    from engine.commands.models import TextProgress
     out = PendingFile(args.csv, "--csv") if args.csv is not None else None    # checked before the work
     run = load_run(store, args.run)
     rows = frontier(run, args.method, args.points, progress=None if args.json else TextProgress(),
@@ -90,12 +90,12 @@ def cmd_frontier(args, store) -> int:
 
 
 def cmd_similar(args, store) -> int:
-    from ..runs import load_run
-    from ..similarity import nearest_items
+    from engine.runs import load_run
+    from engine.similarity import nearest_items
     run = load_run(store, args.run)
     ds = run.dataset
     if args.space == "semantic":
-        from ..encoder.catalogue import attach
+        from engine.encoder.catalogue import attach
         attach(store, ds)
     item = _index(ds.item_ids, args.item, "item", ds.info.name)
     idx, sims = nearest_items([item], args.space, dataset=ds, model=run.model, n=args.n)
@@ -111,12 +111,12 @@ def cmd_similar(args, store) -> int:
 
 
 def cmd_explore(args, store) -> int:
-    from ..feedback import UserRecommendations, default_user, list_record, resolve_run
-    from ..runs import load_run
+    from engine.feedback import UserRecommendations, default_user, list_record, resolve_run
+    from engine.runs import load_run
     run = load_run(store, resolve_run(store, args.dataset, args.run).id)
     ds = run.dataset
     if args.space == "semantic":        # meaning: the heatmap, and the re-ranker's diversity too
-        from ..encoder.catalogue import attach
+        from engine.encoder.catalogue import attach
         attach(store, ds)
     user = default_user(run) if args.user is None else _index(ds.user_ids, args.user, "user", ds.info.name)
     view = UserRecommendations(run, user, store, space="semantic" if args.space == "semantic" else None)
@@ -138,10 +138,10 @@ def cmd_explore(args, store) -> int:
 
 
 def cmd_feedback(args, store) -> int:
-    from ..data.dataset import load_dataset
-    from ..feedback import list_feedback, record_feedback, undo_and_list
+    from engine.data.dataset import load_dataset
+    from engine.feedback import list_feedback, record_feedback, undo_and_list
     if args.action == "say":
-        from .language import cmd_say
+        from engine.commands.language import cmd_say
         return cmd_say(args, store)
     if args.text:
         raise EngineError(f"feedback {args.action} takes no words ({shorten(args.text)}); did you mean `feedback say`?")

@@ -1,8 +1,8 @@
 """`llmrec encode`, `llmrec search` and `llmrec feedback say`: the pretrained language encoder."""
 from __future__ import annotations
 
-from ..cli import add_common, at_least, emit_json, name_text
-from ..errors import EngineError, NotFoundError
+from engine.cli import add_common, at_least, emit_json, name_text
+from engine.errors import EngineError, NotFoundError
 
 
 def register(sub) -> None:
@@ -26,9 +26,9 @@ def register(sub) -> None:
 
 
 def cmd_encode(args, store) -> int:
-    from ..data.dataset import load_dataset
-    from ..encoder.catalogue import encode_catalogue
-    from .models import TextProgress
+    from engine.data.dataset import load_dataset
+    from engine.encoder.catalogue import encode_catalogue
+    from engine.commands.models import TextProgress
     ds = load_dataset(store, args.dataset)
     s = encode_catalogue(store, ds, backend=args.backend, batch_size=args.batch_size, encoder=args.encoder,
                          progress=None if args.json else TextProgress())
@@ -42,13 +42,13 @@ def cmd_encode(args, store) -> int:
 
 
 def cmd_search(args, store) -> int:
-    from ..data.dataset import load_dataset
-    from ..encoder.catalogue import attach
-    from ..search import search_items
+    from engine.data.dataset import load_dataset
+    from engine.encoder.catalogue import attach
+    from engine.search import search_items
     ds = load_dataset(store, args.dataset)
     attach(store, ds)
     res = search_items(ds, args.query, args.k)
-    from ..similarity import semantic_encoder_name
+    from engine.similarity import semantic_encoder_name
     if args.json:
         emit_json({"query": res.query, "seconds": res.seconds, "encoder": semantic_encoder_name(ds),
                    "hits": [h.__dict__ for h in res.hits]})
@@ -61,7 +61,7 @@ def cmd_search(args, store) -> int:
 
 
 def latest_run(store, dataset_id: int) -> int | None:
-    from ..storage import repository as repo
+    from engine.storage import repository as repo
     with store.session() as s:
         runs = repo.list_runs(s, dataset_id)
     return runs[-1].id if runs else None
@@ -70,12 +70,12 @@ def latest_run(store, dataset_id: int) -> int | None:
 def cmd_say(args, store) -> int:
     """`llmrec feedback say --dataset D --user U "..."`: show what was understood, then apply it
     through the feedback engine (unless --dry-run) and show the re-ranked list."""
-    from ..data.dataset import load_dataset
-    from ..encoder.catalogue import attach, encoder_by_name
-    from ..feedback import UserRecommendations
-    from ..plain_feedback import apply, understand
-    from ..runs import load_run
-    from .explore import _index
+    from engine.data.dataset import load_dataset
+    from engine.encoder.catalogue import attach, encoder_by_name
+    from engine.feedback import UserRecommendations
+    from engine.plain_feedback import apply, understand
+    from engine.runs import load_run
+    from engine.commands.explore import _index
     if not args.text:
         raise EngineError('feedback say needs the words, e.g. llmrec feedback say --dataset D --user U "no horror"')
     run_id = args.run if args.run is not None else latest_run(store, load_dataset(store, args.dataset).info.id)
@@ -88,7 +88,7 @@ def cmd_say(args, store) -> int:
     except EngineError:
         pass
     user = _index(ds.user_ids, args.user, "user", ds.info.name)
-    from ..similarity import semantic_encoder_name
+    from engine.similarity import semantic_encoder_name
     u = understand(args.text, ds, encoder=encoder_by_name(semantic_encoder_name(ds)))
     lines = u.describe(ds)
     recs = UserRecommendations(run, user, store)
@@ -116,8 +116,8 @@ def _apply_all_or_nothing(store, dataset_id: int, user: int, do_apply, recs):
     """(feedback ids, re-ranked rows): a sentence records several likes one by one, so when a later
     one (or the re-ranking after them) fails, the ones already recorded are removed again: a failed
     command leaves the user's feedback as it was."""
-    from ..feedback import list_feedback
-    from ..storage import repository as repo
+    from engine.feedback import list_feedback
+    from engine.storage import repository as repo
     before = {e.id for e in list_feedback(store, dataset_id, user)}
     try:
         ids = do_apply()

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cli import FRACTION, SEED, PendingFile, add_common, at_least, emit_json, name_text, number, record_id
-from ..errors import EngineError, InputError, NotFoundError, UsageError, shorten
-from ..storage import repository as repo
+from engine.cli import FRACTION, SEED, PendingFile, add_common, at_least, emit_json, name_text, number, record_id
+from engine.errors import EngineError, InputError, NotFoundError, UsageError, shorten
+from engine.storage import repository as repo
 
 HEADLINE = ("ndcg@10", "recall@10")
 DISPLAY = {"popularity": "MostPopular", "itemknn": "ItemKNN", "ease": "EASE", "als": "ALS", "lstm_ease": "LSTM + EASE"}
@@ -132,7 +132,7 @@ def trial_line(t) -> str:
 
 def _train(args, store, progress) -> dict:
     try:
-        from ..training import TrainConfig, run_training
+        from engine.training import TrainConfig, run_training
     except ModuleNotFoundError as exc:
         if exc.name != "engine.training":
             raise
@@ -141,7 +141,7 @@ def _train(args, store, progress) -> dict:
         raise UsageError("train needs --dataset (or --warm-start RUN)")
     if run_training is not None:
         if getattr(args, "warm_start", None) is not None:
-            from ..training import WARM_START_EPOCHS
+            from engine.training import WARM_START_EPOCHS
             args.epochs = args.epochs or WARM_START_EPOCHS
         kwargs = {k: v for k, v in dict(dataset=args.dataset or "", warm_start=getattr(args, "warm_start", None),
                                          model=args.model, objective=args.objective,
@@ -156,7 +156,7 @@ def _train(args, store, progress) -> dict:
                     seconds=s.seconds, metrics=s.metrics)
     if args.model in ("lstm", "lstm_ease"):
         raise EngineError("the LSTM trainer (engine.training) is not available in this build")
-    from ..runs import fit_baseline
+    from engine.runs import fit_baseline
     run_id = fit_baseline(store, args.dataset, args.model, holdout=args.holdout, progress=progress)
     with store.session() as s:
         info = repo.get_run(s, run_id)
@@ -203,8 +203,8 @@ def baseline_metrics(store, info, progress=None) -> dict[str, dict]:
     """Metrics of MostPopular, ItemKNN and EASE on the run's dataset and split: reuse a holdout
     baseline run fitted with the same positive threshold when there is one (the runs table is the
     cache), fit and register one otherwise."""
-    from ..models.registry import BASELINES
-    from ..runs import fit_baseline
+    from engine.models.registry import BASELINES
+    from engine.runs import fit_baseline
     threshold = info.config.get("positive_threshold")
     out = {}
     with store.session() as s:
@@ -226,8 +226,8 @@ def baseline_metrics(store, info, progress=None) -> dict[str, dict]:
 def _run_metrics(store, info, progress) -> dict:
     if info.metrics.get("ndcg@10") is not None:
         return info.metrics
-    from ..evaluation import evaluate
-    from ..runs import load_run
+    from engine.evaluation import evaluate
+    from engine.runs import load_run
     loaded = load_run(store, info.id)
     metrics = evaluate(loaded.model, loaded.split, progress=progress)
     with store.write_session(progress=progress) as s:   # finished work waits for a busy database
@@ -291,12 +291,12 @@ def _rerank_vectors(loaded, cands: np.ndarray):
     vectors = loaded.model.item_vectors()
     if vectors is not None:
         return vectors[cands]
-    from ..metrics import genre_vectors
+    from engine.metrics import genre_vectors
     return genre_vectors(loaded.dataset)[cands]
 
 
 def cmd_recommend(args, store) -> int:
-    from ..runs import load_run
+    from engine.runs import load_run
     out = PendingFile(args.out, "--out")       # checked before the work, written aside, then renamed
     try:
         loaded = load_run(store, args.run)
@@ -308,7 +308,7 @@ def cmd_recommend(args, store) -> int:
     items, scores = loaded.recommend_many(users, max(args.k, n_cand), whole=True)
     rerank = None
     if args.diversity > 0:
-        from ..rerank import rerank
+        from engine.rerank import rerank
     with out:                                   # never a partial file behind
         written = _write_recommendations(out, args, loaded, users, items, scores, rerank)
     if args.json:
@@ -338,7 +338,7 @@ def _write_recommendations(out: PendingFile, args, loaded, users, items, scores,
 
 
 def cmd_devices(args, store) -> int:
-    from ..training import available_devices
+    from engine.training import available_devices
     devices = available_devices()
     if args.json:
         emit_json([{"kind": k, "name": n} for k, n in devices])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from ..cli import add_common, at_least, emit_json, number, record_id
+from engine.cli import add_common, at_least, emit_json, number, record_id
 
 
 def register(sub) -> None:
@@ -46,8 +46,8 @@ def register(sub) -> None:
 def cmd_index(args, store) -> int:
     import time
 
-    from ..index import IndexParams, build_run_index, index_info
-    from .models import TextProgress
+    from engine.index import IndexParams, build_run_index, index_info
+    from engine.commands.models import TextProgress
     start = time.perf_counter()
     show = not args.json and sys.stderr.isatty()
     path = build_run_index(store, args.run, force=args.force,
@@ -65,9 +65,9 @@ def cmd_index(args, store) -> int:
 
 
 def cmd_quantize(args, store) -> int:
-    from ..quantize import quantize_run
-    from ..storage import repository as repo
-    from .models import TextProgress
+    from engine.quantize import quantize_run
+    from engine.storage import repository as repo
+    from engine.commands.models import TextProgress
     new_id = quantize_run(store, args.run, progress=None if args.json else TextProgress())
     with store.session() as s:
         old, new = repo.get_run(s, args.run), repo.get_run(s, new_id)
@@ -84,9 +84,9 @@ def cmd_quantize(args, store) -> int:
 def cmd_fold_in(args, store) -> int:
     import time
 
-    from ..foldin import fold_in_items
-    from ..storage import repository as repo
-    from .models import TextProgress
+    from engine.foldin import fold_in_items
+    from engine.storage import repository as repo
+    from engine.commands.models import TextProgress
     start = time.perf_counter()
     new_id = fold_in_items(store, args.run, progress=None if args.json else TextProgress())
     with store.session() as s:

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..jobs import check
-from ..types import StepProgress
-from .dataset import Dataset, interaction_blocks
-from .split import item_id_rank, time_split
-from ..ownership import database_folder
+from engine.jobs import check
+from engine.types import StepProgress
+from engine.data.dataset import Dataset, interaction_blocks
+from engine.data.split import item_id_rank, time_split
+from engine.ownership import database_folder
 
 BLOCK_ROWS = 200_000          # interactions per block: ~40 MB of row tuples while converting
 _STREAMING = threading.Lock()   # one stream at a time per process (the explorer's and the Datasets view's)
@@ -161,8 +161,8 @@ def dataset_counts(store, dataset_id: int, threshold: float | None, progress=Non
     for the same dataset (id, name, creation time and sizes: an append recounts); else streamed (users and
     item ids loaded, no texts) and saved there (a temporary name, then renamed). Under the stream lock, so a
     second caller waits for the first and reads its file instead of streaming again."""
-    from ..storage import repository as repo
-    from .dataset import load_dataset
+    from engine.storage import repository as repo
+    from engine.data.dataset import load_dataset
     with store.session() as s:
         info = repo.get_dataset(s, dataset_id)
     key = _key(info)
@@ -203,7 +203,7 @@ def genre_counts(store, dataset_id: int) -> list[tuple[str, int]]:
     first met at its first item, as in the item-by-item count."""
     from collections import Counter
 
-    from .dataset import _select
+    from engine.data.dataset import _select
     counter: Counter = Counter()
     with store.engine.connect() as conn:
         cur = _select(store, conn, "SELECT genres, COUNT(*), MIN(idx) AS first FROM items WHERE dataset_id=? "

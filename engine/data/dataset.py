@@ -9,9 +9,9 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from ..storage import Store
-from ..storage import repository as repo
-from ..types import DatasetInfo
+from engine.storage import Store
+from engine.storage import repository as repo
+from engine.types import DatasetInfo
 
 NO_TIMESTAMP = np.iinfo(np.int64).min  # marks a missing timestamp in `Interactions.timestamp`
 
@@ -73,7 +73,7 @@ class Dataset:
         state = dict(self.__dict__)
         for name in ("titles", "descriptions", "item_ids", "user_ids"):
             state[name] = _pack_strings(state[name])
-        from ..grouped_rows import distinct_codes
+        from engine.grouped_rows import distinct_codes
         distinct, codes = distinct_codes(self.genres, key=lambda g: g)
         state["genres"] = ("__genre_codes__", distinct, codes)
         return state
@@ -185,7 +185,7 @@ def _item_columns(cursor, with_text: bool, raw: bool = False) -> tuple[list, obj
     packed columns are ~110 MiB. `raw`: the query gives titles and descriptions as their UTF-8 bytes
     (SQLite), packed as they come. (Splitting each block into columns first, by zip or itemgetter, measured
     slower than this loop at 1M items.)"""
-    from .packed_strings import PackedStringsBuilder
+    from engine.data.packed_strings import PackedStringsBuilder
     ids: list = []
     titles, descriptions = PackedStringsBuilder(), PackedStringsBuilder()
     genres: list = []
@@ -209,7 +209,7 @@ def _item_columns(cursor, with_text: bool, raw: bool = False) -> tuple[list, obj
 def _pack_strings(values):
     """("__split__", NUL-joined, n) when every value is a str without a NUL, ("__packed__", joined, lengths)
     when some hold one, else the values as they are."""
-    from .packed_strings import PackedStrings
+    from engine.data.packed_strings import PackedStrings
     if isinstance(values, PackedStrings):
         return values               # already one buffer: pickles as it is
     values = list(values)
@@ -325,8 +325,8 @@ def write_dataset(store: Store, name: str, *, user_ids: Sequence[str], item_ids:
                   positive_threshold: float | None, source: dict, import_report: dict | None = None) -> int:
     """Write a whole in-memory dataset in one transaction (used by the demo generator and tests).
     (user, item) pairs must be unique. Returns the dataset id."""
-    from ..errors import EngineError
-    from ..storage.bulk import bulk_writer
+    from engine.errors import EngineError
+    from engine.storage.bulk import bulk_writer
     n = len(user_idx)
     with store.write_session() as s:   # waits while another program writes
         if repo.dataset_exists(s, name):

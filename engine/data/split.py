@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .dataset import Dataset
+from engine.data.dataset import Dataset
 
 
 def item_id_rank(ds: Dataset) -> np.ndarray:

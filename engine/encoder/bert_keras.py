@@ -14,7 +14,7 @@ def minilm_layer(weights: dict[str, np.ndarray], heads: int = 12, trainable_laye
 
 @functools.cache
 def _layer_class():
-    from ..tfquiet import quiet_import
+    from engine.tfquiet import quiet_import
     quiet_import()                  # Keras loads TensorFlow: without its C++ start-up log (unless --verbose)
     import keras
     from keras import ops

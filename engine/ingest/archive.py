@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import DataError, InputError
+from engine.errors import DataError, InputError
 
 MAX_MEMBERS = 1000
 MAX_TOTAL_BYTES = 16 << 30
@@ -98,7 +98,7 @@ class _Member:
 def _plan(zf: zipfile.ZipFile, path: Path) -> tuple[list[_Member], list[_Member]]:
     """(the files the import uses, in order; every member to unpack), or InputError naming what would
     be dropped. Decided from the directory alone."""
-    from .formats import FOLDER_ORDER, KNOWN_NAMES, SIDE_FILES, _base
+    from engine.ingest.formats import FOLDER_ORDER, KNOWN_NAMES, SIDE_FILES, _base
     infos = zf.infolist()
     if len(infos) > MAX_MEMBERS:
         raise InputError(f"the archive holds {len(infos):,} members, more than the limit of {MAX_MEMBERS:,}; "

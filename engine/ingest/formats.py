@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence, Union
 
-from ..errors import InputError, shorten
-from .textio import (DELIMITERS, check_columns, check_text, decode, detect_encoding,
+from engine.errors import InputError, shorten
+from engine.ingest.textio import (DELIMITERS, check_columns, check_text, decode, detect_encoding,
                      describe_delimiter, read_sample, split_rows)
 
 Col = Union[str, int, None]   # a header name, or a 0-based column number
@@ -218,7 +218,7 @@ def _looks_like_header(rows: list[list[str]]) -> bool:
         return True
     if not rest:
         return not any(_is_number(c) for c in first)
-    from .roles import id_stem
+    from engine.ingest.roles import id_stem
     for k, cell in enumerate(first):   # 'WineID' above 'w1', 'w2': a header even without numbers
         if id_stem(cell) not in (None, "id") and not any(k < len(r) and id_stem(r[k]) for r in rest):
             return True
@@ -334,7 +334,7 @@ def refuse_side_file(path: Path) -> None:
 def expand_paths(paths: Sequence[str | os.PathLike]) -> list[Path]:
     """Paths as given; a folder stands for the known files inside it; a .zip for the files inside it
     (the known ones in their usual order, else the largest first)."""
-    from .archive import is_zip, zip_files
+    from engine.ingest.archive import is_zip, zip_files
     out: list[Path] = []
     for raw in paths:
         p = Path(raw)
@@ -438,7 +438,7 @@ def _generic(inter_path: Path, items_path: Path | None, tags_path: Path | None, 
             if item_sniff.n_columns > 2:
                 im["genres"] = 2
         else:
-            from .roles import suggest_item_roles
+            from engine.ingest.roles import suggest_item_roles
             if "item_id" not in im and m.get("item") is not None:
                 im["item_id"] = next((c for c in item_sniff.columns if norm(c) == norm(str(m["item"]))), None)
                 if im["item_id"] is None:
@@ -476,7 +476,7 @@ def _content_roles(inter: FileSniff, items: FileSniff | None, m: dict) -> list[t
     """Fill the roles the usual names missed: user and item from id-like names (UserID, customerId,
     WineID, sku...; the item is the id column the item file shares), the rating from a number named
     like one, the time from a column of dates. Returns the ties left open."""
-    from .roles import is_id, is_user_id, item_candidates, profile_columns, shared_id_columns
+    from engine.ingest.roles import is_id, is_user_id, item_candidates, profile_columns, shared_id_columns
     ties = []
     users = [c for c in inter.columns if is_user_id(c) and (is_id(c) or c == m.get("user"))
              and (c == m.get("user") or c not in m.values())]

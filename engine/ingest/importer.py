@@ -18,16 +18,16 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..errors import CancelledError, EngineError, InputError, shorten
-from ..jobs import CancelToken, check
-from ..ownership import process_mark, writer_gone
-from ..storage import Store
-from ..storage.db import begin_write
-from ..storage import repository as repo
-from .formats import DetectedFormat, Mapping, detect_format, guess_scale, with_mapping
-from .items import ItemFields, ItemTable, fold_tags, read_items
-from .reader import Chunk, ChunkSplitter, first_bad
-from .textio import CSV_DELIMITERS, FALLBACK, iter_chunks, open_source
+from engine.errors import CancelledError, EngineError, InputError, shorten
+from engine.jobs import CancelToken, check
+from engine.ownership import process_mark, writer_gone
+from engine.storage import Store
+from engine.storage.db import begin_write
+from engine.storage import repository as repo
+from engine.ingest.formats import DetectedFormat, Mapping, detect_format, guess_scale, with_mapping
+from engine.ingest.items import ItemFields, ItemTable, fold_tags, read_items
+from engine.ingest.reader import Chunk, ChunkSplitter, first_bad
+from engine.ingest.textio import CSV_DELIMITERS, FALLBACK, iter_chunks, open_source
 
 CHUNK_BYTES = 1 << 22
 TS_MAX = 2**62   # far beyond any real date; keeps values inside SQLite's 64-bit integers
@@ -465,7 +465,7 @@ class ImportLeftovers:
 def clean_abandoned_imports(store) -> ImportLeftovers:
     """Datasets left hidden by an import or an append that was killed: removed when their writer is
     provably gone (engine.ownership.writer_gone); one written from another machine is left alone."""
-    from ..storage.schema import DatasetRow
+    from engine.storage.schema import DatasetRow
     from sqlalchemy import select
     gone, kept = [], []
     with store.session() as s:
@@ -524,7 +524,7 @@ def import_files(store: Store, paths: Sequence[str | os.PathLike], *, name: str 
 def _write(store, s, det: DetectedFormat, name: str, items: ItemTable | None, parser: _Interactions,
            report, cancel, t0: float, dry_run: bool, tag_rows: int, staging: bool) -> ImportSummary:
     if not store.is_sqlite:   # PostgreSQL: COPY, one transaction (its MVCC needs no short write steps)
-        from .postgres_import import write_postgres
+        from engine.ingest.postgres_import import write_postgres
         return write_postgres(store, s, det, name, items, parser, report, cancel, t0, dry_run, tag_rows, staging)
     # The long part (reading, parsing, staging into a TEMP table) holds no lock on the database:
     # other programs keep writing meanwhile. Only the final merge takes the write lock (issue 8).
@@ -582,7 +582,7 @@ def _write(store, s, det: DetectedFormat, name: str, items: ItemTable | None, pa
                 import_report["duplicate_item_rows"] = items.duplicates
             if tag_rows:
                 import_report["tag_rows"] = tag_rows
-            from ..storage.schema import DatasetRow
+            from engine.storage.schema import DatasetRow
             begin_write(raw, cancel=cancel, progress=wait, where=str(store.display_name))
             row = s.get(DatasetRow, ds_id)   # 4. complete and visible, in one short step
             row.rating_min, row.rating_max, row.positive_threshold = rmin, rmax, thr

@@ -7,11 +7,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..errors import InputError
-from ..jobs import CancelToken, check
-from .formats import NO_GENRES, USUAL, FileSniff, Mapping, norm
-from .roles import humanize, profile_column, split_list
-from .textio import CSV_DELIMITERS, decode, iter_chunks, open_source, split_rows
+from engine.errors import InputError
+from engine.jobs import CancelToken, check
+from engine.ingest.formats import NO_GENRES, USUAL, FileSniff, Mapping, norm
+from engine.ingest.roles import humanize, profile_column, split_list
+from engine.ingest.textio import CSV_DELIMITERS, decode, iter_chunks, open_source, split_rows
 
 MAX_TAGS = 20
 

@@ -10,8 +10,8 @@ import os
 import tomllib
 from pathlib import Path
 
-from ..errors import InputError, shorten
-from .formats import Exclude, Mapping
+from engine.errors import InputError, shorten
+from engine.ingest.formats import Exclude, Mapping
 
 FIELDS = {f.name for f in dataclasses.fields(Mapping)}
 TUPLES = ("text", "genre_flags", "exclude")

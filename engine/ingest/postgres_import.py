@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import time
 
-from ..errors import EngineError
-from ..jobs import check
-from ..ownership import process_mark
-from ..storage import repository as repo
-from ..storage.bulk import bulk_writer
-from ..storage.schema import DatasetRow
-from .formats import DetectedFormat
-from . import importer
-from .importer import ImportProgress, ImportSummary, _scale
-from .items import ItemTable
+from engine.errors import EngineError
+from engine.jobs import check
+from engine.ownership import process_mark
+from engine.storage import repository as repo
+from engine.storage.bulk import bulk_writer
+from engine.storage.schema import DatasetRow
+from engine.ingest.formats import DetectedFormat
+from engine.ingest import importer
+from engine.ingest.importer import ImportProgress, ImportSummary, _scale
+from engine.ingest.items import ItemTable
 
 
 def write_postgres(store, s, det: DetectedFormat, name: str, items: ItemTable | None, parser,

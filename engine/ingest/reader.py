@@ -11,9 +11,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..errors import InputError
-from .formats import FileSniff
-from .textio import CSV_DELIMITERS, WHITESPACE, split_rows_bulk
+from engine.errors import InputError
+from engine.ingest.formats import FileSniff
+from engine.ingest.textio import CSV_DELIMITERS, WHITESPACE, split_rows_bulk
 
 
 @dataclass

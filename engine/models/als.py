@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..metrics import l2_normalise
-from ..types import StepProgress
-from .base import NumpyRecommender, positive_pairs
+from engine.metrics import l2_normalise
+from engine.types import StepProgress
+from engine.models.base import NumpyRecommender, positive_pairs
 
 
 class ALSRecommender(NumpyRecommender):
@@ -38,7 +38,7 @@ class ALSRecommender(NumpyRecommender):
         import scipy.sparse as sp
         from implicit.cpu.als import AlternatingLeastSquares
 
-        from ..jobs import check
+        from engine.jobs import check
         self._start_fit(train)
         report = progress or (lambda _u: None)
         users, items = positive_pairs(train)

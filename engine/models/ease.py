@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..jobs import check
-from ..metrics import l2_normalise
-from ..types import StepProgress
-from .base import NumpyRecommender, check_dense_size, cooccurrence
+from engine.jobs import check
+from engine.metrics import l2_normalise
+from engine.types import StepProgress
+from engine.models.base import NumpyRecommender, check_dense_size, cooccurrence
 
 DEFAULT_LAMBDA = 250.0
 

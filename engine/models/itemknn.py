@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..jobs import check
-from ..metrics import l2_normalise
-from .base import NumpyRecommender, check_dense_size, cooccurrence
+from engine.jobs import check
+from engine.metrics import l2_normalise
+from engine.models.base import NumpyRecommender, check_dense_size, cooccurrence
 
 
 class ItemKNNRecommender(NumpyRecommender):

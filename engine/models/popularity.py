@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import NumpyRecommender, positive_pairs
+from engine.models.base import NumpyRecommender, positive_pairs
 
 
 class PopularityRecommender(NumpyRecommender):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import importlib
 
-from ..errors import EngineError
+from engine.errors import EngineError
 
 MODELS: dict[str, str] = {
     "popularity": "engine.models.popularity:PopularityRecommender",

@@ -1,4 +1,4 @@
 """SQLite (or any SQLAlchemy URL) storage: schema, migrations, sessions, repository functions."""
-from .db import Store, open_store
+from engine.storage.db import Store, open_store
 
 __all__ = ["Store", "open_store"]

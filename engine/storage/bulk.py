@@ -10,8 +10,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from ..errors import CancelledError, EngineError
-from ..jobs import CancelToken
+from engine.errors import CancelledError, EngineError
+from engine.jobs import CancelToken
 
 # Staged interactions (u, i, r, t) in file order, which `n` keeps.
 _PG_STAGE = ("CREATE TEMP TABLE llmrec_stage (n BIGINT GENERATED ALWAYS AS IDENTITY, u INTEGER, i INTEGER, "

@@ -7,9 +7,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..errors import EngineError, NotFoundError, shorten
-from ..types import DatasetInfo, ItemInfo, RunInfo
-from .schema import DatabaseIdentityRow, DatasetRow, FeedbackRow, ItemRow, RunEpochRow, RunRow
+from engine.errors import EngineError, NotFoundError, shorten
+from engine.types import DatasetInfo, ItemInfo, RunInfo
+from engine.storage.schema import DatabaseIdentityRow, DatasetRow, FeedbackRow, ItemRow, RunEpochRow, RunRow
 
 
 def utcnow() -> datetime:

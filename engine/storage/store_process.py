@@ -35,7 +35,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ..errors import EngineError
+from engine.errors import EngineError
 
 _STORE = "<<llmrec store>>"
 _PROGRESS = "<<llmrec progress>>"
@@ -306,8 +306,8 @@ def _describe(exc: BaseException) -> tuple:
 def serve(conn, path_or_url: str | None, artifacts: str | None = None) -> None:
     """Entry of the store process: open the Store, then run calls, each in its own thread, until
     "close" or until the app's end of the pipe goes away (the app died: so does this process)."""
-    from ..jobs import CancelToken
-    from .db import open_store
+    from engine.jobs import CancelToken
+    from engine.storage.db import open_store
     send_lock = threading.Lock()
 
     def send(msg) -> None:

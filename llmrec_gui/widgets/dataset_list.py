@@ -4,7 +4,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHeaderView, QTableWidgetItem
 
-from .read_only_table import ReadOnlyTable
+from llmrec_gui.widgets.read_only_table import ReadOnlyTable
 
 COLUMNS = ("Name", "Users", "Items", "Interactions", "Ratings", "Positive ≥", "Format")
 

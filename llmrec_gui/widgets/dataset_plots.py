@@ -5,7 +5,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from .plot_style import bar_brush, style_plot
+from llmrec_gui.widgets.plot_style import bar_brush, style_plot
 
 
 def log_ticks(lo: float, hi: float) -> list[tuple[float, str]]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget)
 
-from .. import workers
-from ..dataset_stats import compute_stats
-from .dataset_list import DatasetList
-from .dataset_plots import DatasetPlots
+from llmrec_gui import workers
+from llmrec_gui.dataset_stats import compute_stats
+from llmrec_gui.widgets.dataset_list import DatasetList
+from llmrec_gui.widgets.dataset_plots import DatasetPlots
 
 
 class DatasetsPanel(QWidget):

@@ -15,17 +15,17 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QSpi
 from superqt import QLabeledDoubleSlider
 from superqt.utils import qthrottled
 
-from .. import workers
-from .empty_state import EmptyState
-from .feedback_history import FeedbackHistory
-from .frontier_plot import FrontierPlot
-from .heatmap_view import HeatmapView, short_title
-from .history_view import HistoryView
-from .metrics_view import MetricsView
-from .plain_words import PlainWordsLine
-from .rec_list import RecList
-from .search_box import SearchBox
-from .user_picker import UserPicker
+from llmrec_gui import workers
+from llmrec_gui.widgets.empty_state import EmptyState
+from llmrec_gui.widgets.feedback_history import FeedbackHistory
+from llmrec_gui.widgets.frontier_plot import FrontierPlot
+from llmrec_gui.widgets.heatmap_view import HeatmapView, short_title
+from llmrec_gui.widgets.history_view import HistoryView
+from llmrec_gui.widgets.metrics_view import MetricsView
+from llmrec_gui.widgets.plain_words import PlainWordsLine
+from llmrec_gui.widgets.rec_list import RecList
+from llmrec_gui.widgets.search_box import SearchBox
+from llmrec_gui.widgets.user_picker import UserPicker
 
 SPACES = ("model", "text", "genres")
 METHODS = {"mmr": "MMR", "dpp": "DPP", "calibration": "Calibrated"}
@@ -547,7 +547,7 @@ class ExplorerPanel(QWidget):
             path, _ = QFileDialog.getSaveFileName(self, f"Export {what}", self.export_name(what) + ext, filters)
             if not path:
                 return None
-        from .. import export
+        from llmrec_gui import export
         if what == "list":
             export.write_list_csv(path, self.snapshot(), self.rec)
         elif what == "metrics":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHeaderView, QTableWidgetItem, QToolButton
 
-from .read_only_table import ReadOnlyTable
+from llmrec_gui.widgets.read_only_table import ReadOnlyTable
 
 KIND_LABEL = {"like": "Liked", "dislike": "Disliked", "not_interested": "Not interested"}
 

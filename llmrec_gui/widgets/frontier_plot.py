@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from .plot_style import export_item, style_plot
+from llmrec_gui.widgets.plot_style import export_item, style_plot
 
 
 class FrontierPlot(QWidget):

@@ -12,7 +12,7 @@ from PySide6.QtCore import QPointF, QRectF, Signal
 from PySide6.QtGui import QPen, QColor
 from PySide6.QtWidgets import QGraphicsRectItem, QToolTip, QVBoxLayout, QWidget
 
-from .plot_style import export_item
+from llmrec_gui.widgets.plot_style import export_item
 
 
 def short_title(title: str, n: int = 18) -> str:

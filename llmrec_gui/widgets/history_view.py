@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from PySide6.QtWidgets import QHeaderView, QTableWidgetItem
 
-from .read_only_table import ReadOnlyTable
+from llmrec_gui.widgets.read_only_table import ReadOnlyTable
 
 
 class HistoryView(ReadOnlyTable):

@@ -9,7 +9,7 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QMenu, QTableWidgetItem,
                                QToolButton, QWidget)
 
-from .read_only_table import ReadOnlyTable
+from llmrec_gui.widgets.read_only_table import ReadOnlyTable
 
 COLUMNS = ("#", "", "Title", "Genres", "Score", "Feedback")
 PROMOTED = "◆"

@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QTableWidget, QTableWidgetItem, QWidget
 
-from .plot_style import export_item, style_plot
+from llmrec_gui.widgets.plot_style import export_item, style_plot
 
 BASELINES = ("popularity", "itemknn", "ease", "als")
 SHOWN = ("ndcg@10", "recall@10", "hit_rate@10", "mrr@10")

@@ -5,7 +5,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QTableWidgetItem
 
-from .read_only_table import ReadOnlyTable
+from llmrec_gui.widgets.read_only_table import ReadOnlyTable
 
 METRICS = ("ndcg@10", "recall@10", "hit_rate@10", "ild_genre@10", "coverage@10", "novelty@10")
 COLUMNS = ("Run", "Model", "Objective", "Device", "Seconds") + METRICS

@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QProgressBar,
                                QPushButton, QVBoxLayout, QWidget)
 
-from .. import workers
-from ..child_jobs import ChildJob
+from llmrec_gui import workers
+from llmrec_gui.child_jobs import ChildJob
 
 
 def catalogue_vectors(store, dataset_id: int, n_items: int):

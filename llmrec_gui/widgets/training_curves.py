@@ -5,7 +5,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from .plot_style import style_plot
+from llmrec_gui.widgets.plot_style import style_plot
 
 
 class TrainingCurves(QWidget):

@@ -8,11 +8,11 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QSplitter, QVBoxLayout, QWidget)
 
-from ..child_jobs import ChildJob
-from .run_comparison import BASELINES, RunComparison
-from .runs_table import RunsTable
-from .training_curves import TrainingCurves
-from .training_form import TrainingForm
+from llmrec_gui.child_jobs import ChildJob
+from llmrec_gui.widgets.run_comparison import BASELINES, RunComparison
+from llmrec_gui.widgets.runs_table import RunsTable
+from llmrec_gui.widgets.training_curves import TrainingCurves
+from llmrec_gui.widgets.training_form import TrainingForm
 
 
 def _eta(seconds: float | None) -> str:
@@ -134,14 +134,14 @@ class TrainingPanel(QWidget):
         self.compare.set_runs(run, self.state.runs)
         self.index_label.clear()
         if run is not None and self.state.store is not None:
-            from .. import workers
-            from ..queries import run_index_info
+            from llmrec_gui import workers
+            from llmrec_gui.queries import run_index_info
             run_id = run.id
             workers.run_async(run_index_info, self.state.store, run_id,
                               on_done=lambda info: self._show_index(run_id, info))
         if run is not None and (self.job is None or not self.job.running) and self.state.store is not None:
-            from .. import workers
-            from ..queries import run_epochs
+            from llmrec_gui import workers
+            from llmrec_gui.queries import run_epochs
             run_id = run.id
             workers.run_async(run_epochs, self.state.store, run_id,
                               on_done=lambda rows: self._show_epochs(run_id, rows))
@@ -339,7 +339,7 @@ class TrainingPanel(QWidget):
         `force`: the "Detect devices" button) a probe in a child process."""
         if self._probe is not None and self._probe.running:
             return
-        from ..device_cache import load_devices
+        from llmrec_gui.device_cache import load_devices
         cached = None if force else load_devices(self.settings)
         if cached is not None:
             self._devices(cached, save=False)
@@ -352,7 +352,7 @@ class TrainingPanel(QWidget):
 
     def show_cached_devices(self) -> None:
         """Show the cached probe answer, if any; never starts a probe."""
-        from ..device_cache import load_devices
+        from llmrec_gui.device_cache import load_devices
         cached = load_devices(self.settings)
         if cached is not None:
             self._devices(cached, save=False)
@@ -366,7 +366,7 @@ class TrainingPanel(QWidget):
     def _devices(self, devices: list, save: bool = True) -> None:
         self.devices = [tuple(d) for d in devices]
         if save:
-            from ..device_cache import save_devices
+            from llmrec_gui.device_cache import save_devices
             save_devices(self.settings, self.devices)
         self.form.set_devices(self.devices)
         gpus = [name for kind, name in devices if kind == "gpu"]

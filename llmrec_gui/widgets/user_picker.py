@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QListView, QVBo
 
 from engine.user_search import activity_order, id_order
 
-from .user_list_model import UserListModel
+from llmrec_gui.widgets.user_list_model import UserListModel
 
 SORTS = {"id": "Sort by id", "activity": "Most active first"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QVBoxLayout, QWizardPage
 
-from .. import workers
+from llmrec_gui import workers
 
 
 def summary_html(s) -> str:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWizard
 
-from .files_page import FilesPage
-from .import_page import ImportPage
-from .mapping_page import MappingPage
-from .preview_page import PreviewPage
-from .validate_page import ValidatePage
+from llmrec_gui.wizard.files_page import FilesPage
+from llmrec_gui.wizard.import_page import ImportPage
+from llmrec_gui.wizard.mapping_page import MappingPage
+from llmrec_gui.wizard.preview_page import PreviewPage
+from llmrec_gui.wizard.validate_page import ValidatePage
 
 
 class ImportWizard(QWizard):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWizardPage
 
-from .. import workers
-from .import_page import summary_html
+from llmrec_gui import workers
+from llmrec_gui.wizard.import_page import summary_html
 
 
 class ValidatePage(QWizardPage):

@@ -29,10 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ...data.dataset import Dataset
-from ...data.split import in_time_order, item_id_rank, time_order
-from ...errors import EngineError
-from .sequences import rating_feature
+from engine.data.dataset import Dataset
+from engine.data.split import in_time_order, item_id_rank, time_order
+from engine.errors import EngineError
+from engine.models.lstm.sequences import rating_feature
 
 FILES = ("items", "feats", "pos", "back", "id_index", "log_q")
 FORMAT = "examples-v1"

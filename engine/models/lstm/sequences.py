@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...data.dataset import Dataset
-from ...data.split import time_order
+from engine.data.dataset import Dataset
+from engine.data.split import time_order
 
 
 def rating_feature(ratings: np.ndarray, rating_min: float | None, rating_max: float | None) -> np.ndarray:

@@ -63,7 +63,7 @@ def build_towers(*, n_tokens: int, text_len: int, n_ids: int, dim: int, text_dim
 
 def export_user_tower(towers: Towers):
     """The user tower's weights as a NumpyUserTower (pure numpy inference)."""
-    from .numpy_tower import NumpyUserTower
+    from engine.models.lstm.numpy_tower import NumpyUserTower
     lstm = towers.user.get_layer("user_lstm")
     dense = towers.user.get_layer("user_dense")
     k, rk, b = (w.numpy() if hasattr(w, "numpy") else w for w in

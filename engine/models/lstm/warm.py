@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import EngineError
-from .examples import TrainingArrays
+from engine.errors import EngineError
+from engine.models.lstm.examples import TrainingArrays
 
 
 @dataclass
