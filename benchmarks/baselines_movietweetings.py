@@ -16,7 +16,7 @@ import numpy as np
 
 from engine.data.dataset import Dataset
 from engine.data.split import time_split, validation_split
-from engine.evaluation import evaluate
+from engine.evaluation.protocol import evaluate
 from engine.models.registry import get_model_class
 from engine.types import DatasetInfo
 

@@ -82,7 +82,7 @@ def semantic(ds: Dataset, name: str) -> np.ndarray:
 
 
 def tfidf(ds: Dataset) -> np.ndarray:
-    from engine.similarity import text_index
+    from engine.explore.similarity import text_index
     idx = text_index(ds)
     dense, cols = idx.dense_rows(np.arange(ds.n_items))
     return dense

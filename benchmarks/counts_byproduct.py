@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from engine.storage import open_store
+from engine.store import open_store
 from engine.data.dataset import load_dataset
 from engine.data import aggregates
 from engine.data.split import time_split
@@ -21,7 +21,7 @@ def hwm():
 
 
 store = open_store(sys.argv[1], artifacts=sys.argv[2])
-from engine.storage import repository as repo
+from engine.store import repository as repo
 with store.session() as s:
     infos = repo.list_datasets(s)
 info = max(infos, key=lambda i: i.n_interactions)

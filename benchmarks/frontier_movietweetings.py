@@ -16,9 +16,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from baselines_movietweetings import DEFAULT_DIR, load_movietweetings  # noqa: E402
 
 from engine.data.split import time_split  # noqa: E402
-from engine.frontier import frontier, to_csv, to_table  # noqa: E402
+from engine.explore.frontier import frontier, to_csv, to_table  # noqa: E402
 from engine.models.registry import get_model_class  # noqa: E402
-from engine.runs import LoadedRun  # noqa: E402
+from engine.runs.loaded import LoadedRun  # noqa: E402
 from engine.types import RunInfo  # noqa: E402
 
 

@@ -69,7 +69,7 @@ def main() -> int:
     args = ap.parse_args()
     from PySide6.QtWidgets import QApplication
     from engine.data.demo import DEMO_NAME, create_demo_dataset
-    from engine.storage import open_store
+    from engine.store import open_store
     from llmrec_gui.app import Controller, parse_args
     from llmrec_gui.bootstrap import ensure_baseline
     from llmrec_gui.settings import make_settings

@@ -39,12 +39,12 @@ def main() -> int:
         generate(csv, args.rows)
     for p in work.glob("lock.db*"):
         p.unlink()
-    subprocess.run([sys.executable, "-m", "engine.cli", "--db", str(db), "datasets"], check=True,
+    subprocess.run([sys.executable, "-m", "engine.cli.main", "--db", str(db), "datasets"], check=True,
                    capture_output=True)
     con = sqlite3.connect(db, timeout=600, isolation_level=None)
     con.execute("CREATE TABLE IF NOT EXISTS other_writer (t REAL)")
     t0 = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-m", "engine.cli", "--db", str(db), "import", str(csv),
+    child = subprocess.Popen([sys.executable, "-m", "engine.cli.main", "--db", str(db), "import", str(csv),
                               "--name", "big"], stdout=subprocess.DEVNULL)
     waits = []
     while child.poll() is None:

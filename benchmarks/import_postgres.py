@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.import_speed import generate  # noqa: E402
 from engine.ingest import import_files  # noqa: E402
-from engine.storage import open_store  # noqa: E402
+from engine.store import open_store  # noqa: E402
 
 
 def timed_import(url: str, files: Path, path: Path) -> tuple[float, int]:

@@ -86,7 +86,7 @@ def bench_llmrec(csv_path: Path, work: Path) -> dict:
     db = work / f"llmrec-{csv_path.stem}.db"
     for f in work.glob(db.name + "*"):
         f.unlink()
-    wall, cpu, rss, out = run_with_rusage([sys.executable, "-m", "engine.cli", "--db", str(db), "import",
+    wall, cpu, rss, out = run_with_rusage([sys.executable, "-m", "engine.cli.main", "--db", str(db), "import",
                                       str(csv_path), "--json", "--quiet"])
     summary = json.loads(out)
     return {"wall": wall, "cpu": cpu, "rss": rss, "engine_s": summary["seconds"], "n": summary["n_interactions"]}

@@ -84,16 +84,16 @@ def main() -> None:
     ap.add_argument("--text-encoder", default="minilm", choices=("minilm", "lstm"))
     ap.add_argument("--work")
     args = ap.parse_args()
-    from engine.foldin import fold_in_items
+    from engine.retrieval.foldin import fold_in_items
     from engine.ingest import import_files
     from engine.ingest.append import append_files
-    from engine.runs import load_run
-    from engine.storage import open_store
-    from engine.training import TrainConfig, run_training
+    from engine.runs.loaded import load_run
+    from engine.store import open_store
+    from engine.runs.training import TrainConfig, run_training
     work = Path(args.work or tempfile.mkdtemp(prefix="llmrec-incremental-"))
     first, add, test = split_files(work)
     store = open_store(str(work / "inc.db"))
-    from engine.storage import repository as repo
+    from engine.store import repository as repo
     with store.session() as s:                 # resume: reuse the 80 % dataset and run of an earlier try
         runs = repo.list_runs(s) if repo.dataset_exists(s, "MT-time") else []
         fresh = not runs and not repo.dataset_exists(s, "MT-time")

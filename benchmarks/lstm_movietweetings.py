@@ -20,7 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from baselines_movietweetings import DEFAULT_DIR, load_movietweetings  # noqa: E402
 
 from engine.data.split import time_split  # noqa: E402
-from engine.evaluation import list_metrics, rank_users  # noqa: E402
+from engine.evaluation.protocol import list_metrics, rank_users  # noqa: E402
 from engine.models.registry import get_model_class  # noqa: E402
 
 KEYS = ["recall@10", "ndcg@10", "hit_rate@10", "mrr@10", "recall@20", "ndcg@20", "ild_genre@10", "ild_model@10",

@@ -54,8 +54,8 @@ def open_benchmark_store(db: Path, which: list[str]):
     """The benchmark database with the requested datasets imported (each once)."""
     from engine.data.demo import create_demo_dataset
     from engine.ingest import import_files
-    from engine.storage import open_store
-    from engine.storage import repository as repo
+    from engine.store import open_store
+    from engine.store import repository as repo
     db.parent.mkdir(parents=True, exist_ok=True)
     store = open_store(str(db))
     for key in which:

@@ -1,4 +1,4 @@
-"""Re-ranking speed: engine.rerank (MMR, fast greedy DPP) beside straightforward textbook versions
+"""Re-ranking speed: engine.explore.rerank (MMR, fast greedy DPP) beside straightforward textbook versions
 timed in the same run, for the issue's two budgets:
 
     N = 1,000 candidates, k = 20, d = 128   median <= 2 ms
@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from engine.rerank import normalise_scores, rerank
+from engine.explore.rerank import normalise_scores, rerank
 
 CASES = ((1_000, 20, 128, 2.0), (10_000, 50, 128, 16.0))
 

@@ -81,7 +81,7 @@ REF_DEMO = """
 import json, resource, time, sys
 from engine.data.demo import generate_demo
 from engine.data.dataset import write_dataset
-from engine.storage import open_store
+from engine.store import open_store
 t = time.perf_counter(); s = open_store(sys.argv[1]); d = generate_demo()
 write_dataset(s, "ref", **d); print(json.dumps({"n": len(d["user_idx"]), "s": time.perf_counter() - t}))
 """
@@ -101,7 +101,7 @@ def section_demo(ks: list[int], work: Path) -> None:
     for k in ks:
         users, items = sizes_for(k)
         db = work / f"demo-{k}.db"
-        wall, cpu, rss, out = child([sys.executable, "-m", "engine.cli", "--db", str(db), "demo", "--users",
+        wall, cpu, rss, out = child([sys.executable, "-m", "engine.cli.main", "--db", str(db), "demo", "--users",
                                      str(users), "--items", str(items), "--interactions", str(k), "--json"])
         n = json.loads(out)["n_interactions"]
         print(f"{k:>11,} {users:>8,} {items:>9,} | {wall:>7.1f} {cpu:>6.1f} {n / wall:>9,.0f} "
@@ -140,7 +140,7 @@ def jittered(n: int, source: str, seed: int = 0, chunk: int = 200_000) -> np.nda
 
 def jitter_source(x: np.ndarray, path: Path) -> str:
     """Save the real vectors and the noise scale: median nearest-neighbour distance / sqrt(d)."""
-    from engine.index import exact_search
+    from engine.retrieval.index import exact_search
     sample = x[np.random.default_rng(0).choice(len(x), min(2000, len(x)), replace=False)]
     _, sims = exact_search(x, sample, 2)
     nn = np.sqrt(np.maximum(0.0, 2 - 2 * sims[:, 1]))
@@ -150,9 +150,9 @@ def jitter_source(x: np.ndarray, path: Path) -> str:
 
 def real_vectors(db: str, dataset: str = "movietweetings") -> tuple[np.ndarray, np.ndarray, str] | None:
     """(item vectors, 200 test users' query vectors, label) of a float32 LSTM run on `dataset`."""
-    from engine.runs import load_run
-    from engine.storage import open_store
-    from engine.storage import repository as repo
+    from engine.runs.loaded import load_run
+    from engine.store import open_store
+    from engine.store import repository as repo
     store = open_store(db)
     try:
         with store.session() as s:
@@ -201,8 +201,8 @@ def ann_row(label: str, x: np.ndarray, qs: np.ndarray, do_int8: bool) -> None:
 
     import faiss
 
-    from engine.index import ItemIndex, build_index, exact_search, recall
-    from engine.quantize import QuantizedVectors
+    from engine.retrieval.index import ItemIndex, build_index, exact_search, recall
+    from engine.retrieval.quantize import QuantizedVectors
     tune_q, test_q = qs[: len(qs) // 2], qs[len(qs) // 2:]
     exact_ids, _ = exact_search(x, test_q, 100)
     t = time.perf_counter()
@@ -272,13 +272,13 @@ import numpy as np
 sys.path.insert(0, sys.argv[2])
 from benchmarks.scale import clustered, jittered
 from engine.data.dataset import load_dataset
-from engine.feedback import UserRecommendations, prepare_run
-from engine.index import IndexParams, build_run_index, exact_search, index_info, recall
+from engine.explore.live_list import UserRecommendations, prepare_run
+from engine.retrieval.index import IndexParams, build_run_index, exact_search, index_info, recall
 from engine.models.lstm.model import LSTMRecommender
 from engine.models.lstm.numpy_tower import NumpyUserTower
-from engine.runs import load_run, open_explore_run, run_from_parts, run_path, save_and_register
-from engine.storage import open_store
-from engine.storage import repository as repo
+from engine.runs.loaded import load_run, open_explore_run, run_from_parts, run_path, save_and_register
+from engine.store import open_store
+from engine.store import repository as repo
 store = open_store(sys.argv[1]); with_index = sys.argv[3] == "index"
 moments = sys.argv[4] or None; reuse = sys.argv[5] == "reuse"; out = {}
 def rss(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -326,7 +326,7 @@ if with_index:
                       nprobe=run.index.params.nprobe, kind=run.index.params.kind,
                       tuning=run.index.tuning.get("recall_by_nprobe"))
 runs, lists = {"index": run, "exact": run}, {}
-if with_index:      # the app's way: the item vectors stay in model.npz, rows read per pick (engine.vector_rows)
+if with_index:      # the app's way: the item vectors stay in model.npz, rows read per pick (engine.data.vector_rows)
     t = time.perf_counter()
     runs["on demand"] = prepare_run(run_from_parts(run.info, run.dataset, run.directory, rows_on_demand=True))
     out["load_disk_s"] = time.perf_counter() - t
@@ -384,7 +384,7 @@ def section_explore(items: int, interactions: int, work: Path, moments: str | No
                 shutil.rmtree(f)
             else:
                 f.unlink()
-        wall, _, rss, _ = child([sys.executable, "-m", "engine.cli", "--db", str(db), "demo", "--users", str(users),
+        wall, _, rss, _ = child([sys.executable, "-m", "engine.cli.main", "--db", str(db), "demo", "--users", str(users),
                                  "--items", str(items), "--interactions", str(interactions), "--name",
                                  "scale-explore", "--json"])
         print(f"demo data written in {wall:.1f} s (peak RSS {rss:.0f} MiB)")
@@ -500,7 +500,7 @@ import json, sys, time
 sys.path.insert(0, sys.argv[2])
 from engine.data.dataset import load_dataset
 from engine.models.lstm.examples import training_arrays
-from engine.storage import open_store
+from engine.store import open_store
 store = open_store(sys.argv[1]); ds = load_dataset(store, sys.argv[3])
 t = time.perf_counter(); a = training_arrays(ds, sys.argv[4]); s = time.perf_counter() - t
 print(json.dumps({"folder": str(a.folder), "examples": len(a), "ids": int(a.id_index.max()), "s": s,
@@ -512,14 +512,14 @@ import json, sys, time
 sys.path.insert(0, sys.argv[2])
 import numpy as np
 from engine.errors import CancelledError
-from engine.jobs import CancelToken
+from engine.jobs.cancel import CancelToken
 from engine.models.lstm.examples import TrainingArrays, compute_examples
 from engine.models.lstm.model import LSTMConfig
 from engine.models.lstm.trainer import train_towers
 mode, skip, batches = sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 if mode == "memory":           # the reference: the same examples held in memory (no files)
     from engine.data.dataset import load_dataset
-    from engine.storage import open_store
+    from engine.store import open_store
     a = compute_examples(load_dataset(open_store(sys.argv[1]), sys.argv[6]))
 else:
     a = TrainingArrays.open(sys.argv[1])
@@ -562,7 +562,7 @@ def section_train(ks: list[int], work: Path, batches: int) -> None:
         name = f"train-{k}"
         db = work / f"{name}.db"
         if not db.exists():
-            child([sys.executable, "-m", "engine.cli", "--db", str(db), "--artifacts", str(work / "art"), "demo",
+            child([sys.executable, "-m", "engine.cli.main", "--db", str(db), "--artifacts", str(work / "art"), "demo",
                    "--users", str(users), "--items", str(TRAIN_ITEMS), "--interactions", str(k), "--name", name,
                    "--json"])
         cache = work / "examples" / name
@@ -635,10 +635,10 @@ def section_picker(n: int) -> None:
 # ---- real data: int8 vs float32 ------------------------------------------------------------------
 
 def section_real(db: str) -> None:
-    from engine.quantize import quantize_run
-    from engine.runs import load_run
-    from engine.storage import open_store
-    from engine.storage import repository as repo
+    from engine.retrieval.quantize import quantize_run
+    from engine.runs.loaded import load_run
+    from engine.store import open_store
+    from engine.store import repository as repo
     print(f"\n== int8 item vectors vs float32 on trained LSTM runs ({db}); target <= 0.5 % relative NDCG@10 loss ==")
     store = open_store(db)
     try:

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from engine.data.split import time_split  # noqa: E402
-from engine.evaluation import evaluate  # noqa: E402
+from engine.evaluation.protocol import evaluate  # noqa: E402
 
 
 def load(name: str):

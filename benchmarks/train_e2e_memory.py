@@ -1,4 +1,4 @@
-"""`llmrec train` end to end with its memory per phase: the real command (engine.cli), with each data
+"""`llmrec train` end to end with its memory per phase: the real command (engine.cli.main), with each data
 phase wrapped to print the peak RSS reached during it (VmHWM, reset through /proc/self/clear_refs at
 its start) and the RSS after it. For measurement only, each training epoch is cut after --batches
 batches (a full epoch at 25M interactions is hours on a CPU); everything else runs as it is.
@@ -48,10 +48,10 @@ def main() -> None:
 
     import engine.data.dataset as dataset_mod
     import engine.data.split as split_mod
-    import engine.evaluation as evaluation_mod
+    import engine.evaluation.protocol as evaluation_mod
     import engine.models.lstm.examples as examples_mod
     import engine.models.lstm.trainer as trainer_mod
-    import engine.runs as runs_mod
+    import engine.runs.loaded as runs_mod
 
     real_batches = examples_mod.TrainingArrays.batches
 
@@ -79,7 +79,7 @@ def main() -> None:
         _reset_peak()
     trainer_mod.ValidationSet.__init__ = vs_init
 
-    from engine.cli import main as cli_main
+    from engine.cli.main import main as cli_main
     _line("start")
     _reset_peak()
     try:

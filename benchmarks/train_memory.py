@@ -29,9 +29,8 @@ def main() -> None:
     from engine.data.split import time_split, validation_split
     from engine.models.lstm.examples import training_arrays
     from engine.models.lstm.trainer import ValidationSet
-    from engine.storage import open_store
-    from engine import training as training_mod
-
+    from engine.store import open_store
+    from engine.runs import training as training_mod
     store = open_store(args.db)
     gc.collect()
     rss, _, anon = _status()
@@ -54,7 +53,7 @@ def main() -> None:
     held["ds"] = phase("load", lambda: load_dataset(store, args.dataset))
     split = phase("time split", lambda: time_split(held["ds"]))
     train = split.train
-    if hasattr(training_mod, "training_data"):     # run_training keeps only the split (engine.training)
+    if hasattr(training_mod, "training_data"):     # run_training keeps only the split (engine.runs.training)
         del held["ds"]
         phase("whole dataset freed", lambda: None)
     val = phase("validation split", lambda: validation_split(train))

@@ -1,10 +1,10 @@
 """What the app does right after its window is shown (in a worker thread): start the store process
-that owns the database (the app's process holds no database connection: engine.storage.store_process),
+that owns the database (the app's process holds no database connection: engine.store.process),
 create the demo dataset on first launch, and fit a fast EASE baseline (numpy, no TensorFlow) so the
 explorer works before any training. Plain functions, no Qt."""
 from __future__ import annotations
 
-from engine.jobs import check
+from engine.jobs.cancel import check
 
 
 def _say(progress, text: str) -> None:
@@ -16,7 +16,7 @@ def open_and_prepare(db: str | None, *, demo: bool = True, artifacts: str | None
                      cancel=None):
     """Start the store process on `db` and return its handle (a StoreProcess), with the demo dataset
     and its baseline in place when `demo`. `artifacts`: the model files' folder (a reopen keeps the old one)."""
-    from engine.storage.store_process import StoreProcess
+    from engine.store.process import StoreProcess
     _say(progress, "Opening the database…")
     store = StoreProcess.open(db, artifacts=artifacts)
     try:
@@ -28,10 +28,10 @@ def open_and_prepare(db: str | None, *, demo: bool = True, artifacts: str | None
 
 
 def prepare(store, *, demo: bool = True, progress=None, cancel=None) -> None:
-    """In the store process: tidy what a killed job left behind (engine.maintenance), then the demo
+    """In the store process: tidy what a killed job left behind (engine.runs.maintenance), then the demo
     dataset and its baseline on first launch (when `demo`)."""
-    from engine.maintenance import tidy
-    from engine.storage import repository as repo
+    from engine.runs.maintenance import tidy
+    from engine.store import repository as repo
     tidy(store)
     with store.session() as s:
         datasets = repo.list_datasets(s)
@@ -50,8 +50,8 @@ def prepare(store, *, demo: bool = True, progress=None, cancel=None) -> None:
 def find_dataset_and_run(store, dataset: str | None, run: int | None) -> tuple[int, int | None]:
     """(dataset id, run id or None) for the app's --dataset / --run (a dataset may have no run yet)."""
     from engine.errors import NotFoundError
-    from engine.feedback import resolve_run
-    from engine.storage import repository as repo
+    from engine.explore.live_list import resolve_run
+    from engine.store import repository as repo
     try:
         info = resolve_run(store, dataset, run)
     except NotFoundError:
@@ -64,13 +64,13 @@ def find_dataset_and_run(store, dataset: str | None, run: int | None) -> tuple[i
 
 def ensure_baseline(store, dataset_name: str, model: str = "ease", *, progress=None, cancel=None) -> int | None:
     """Fit `model` on the dataset unless it already has a run; returns the new run id (None if none made)."""
-    from engine.storage import repository as repo
+    from engine.store import repository as repo
     with store.session() as s:
         info = repo.get_dataset(s, dataset_name)
         if repo.list_runs(s, info.id):
             return None
     try:
-        from engine.runs import fit_baseline
+        from engine.runs.loaded import fit_baseline
     except ImportError:  # the runs module is not there yet
         return None
     _say(progress, f"Fitting a {model.upper()} baseline on {dataset_name}…")

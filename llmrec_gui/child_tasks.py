@@ -21,7 +21,7 @@ def child_main(target: str, args: tuple, out: "mp.Queue", cancel_flag) -> None:
         except OSError:
             pass
     from engine.errors import CancelledError, EngineError
-    from engine.jobs import CancelToken
+    from engine.jobs.cancel import CancelToken
     token = CancelToken()
     stop = threading.Event()
 
@@ -50,9 +50,9 @@ def child_main(target: str, args: tuple, out: "mp.Queue", cancel_flag) -> None:
 
 
 def train_in_child(config, store_url: str, progress=None, cancel=None):
-    """The child's training entry: open our own Store, run engine.training.run_training."""
-    from engine.storage import open_store
-    from engine.training import run_training
+    """The child's training entry: open our own Store, run engine.runs.training.run_training."""
+    from engine.store import open_store
+    from engine.runs.training import run_training
     store = open_store(store_url)
     try:
         return run_training(config, store, progress=progress, cancel=cancel)
@@ -62,7 +62,7 @@ def train_in_child(config, store_url: str, progress=None, cancel=None):
 
 def probe_devices(progress=None, cancel=None) -> list[tuple[str, str]]:
     """The devices TensorFlow sees (imports TensorFlow: only ever in a child)."""
-    from engine.training import available_devices
+    from engine.runs.training import available_devices
     return available_devices()
 
 
@@ -70,7 +70,7 @@ def encode_in_child(store_url: str, dataset_id: int, progress=None, cancel=None)
     """The child's catalogue-encoding entry (Keras: TensorFlow stays out of the app's process)."""
     from engine.data.dataset import load_dataset
     from engine.encoder.catalogue import encode_catalogue
-    from engine.storage import open_store
+    from engine.store import open_store
     store = open_store(store_url)
     try:
         return encode_catalogue(store, load_dataset(store, int(dataset_id), with_interactions=False), progress=progress, cancel=cancel)
@@ -79,11 +79,11 @@ def encode_in_child(store_url: str, dataset_id: int, progress=None, cancel=None)
 
 
 def index_in_child(store_url: str, run_id: int, force: bool, progress=None, cancel=None) -> dict:
-    """The child's "Build index" entry (engine.index.build_run_index): a 1M-item build trains k-means and
+    """The child's "Build index" entry (engine.retrieval.index.build_run_index): a 1M-item build trains k-means and
     holds a second copy of the vectors for minutes, so it runs here, at the lowest priority, and its
     memory goes back to the system when it ends. Returns index_info's plain dict."""
-    from engine.index import build_run_index, index_info
-    from engine.storage import open_store
+    from engine.retrieval.index import build_run_index, index_info
+    from engine.store import open_store
     store = open_store(store_url)
     try:
         path = build_run_index(store, int(run_id), force=bool(force), progress=progress, cancel=cancel)

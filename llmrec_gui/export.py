@@ -1,5 +1,5 @@
 """Write the explorer's list (CSV) and metrics (JSON). Both start from the list record the CLI's
-`explore --json` prints (engine.feedback.list_record), so a file says which dataset, run, user,
+`explore --json` prints (engine.explore.live_list.list_record), so a file says which dataset, run, user,
 method and trade-off it shows. Plots are exported by their widgets (PNG and SVG)."""
 from __future__ import annotations
 

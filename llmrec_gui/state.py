@@ -8,7 +8,7 @@ from llmrec_gui import queries, workers
 
 
 class AppState(QObject):
-    store_changed = Signal(object)      # engine.storage.store_process.StoreProcess (or a Store in tests)
+    store_changed = Signal(object)      # engine.store.process.StoreProcess (or a Store in tests)
     datasets_changed = Signal(list)     # list[DatasetInfo]
     dataset_changed = Signal(object)    # DatasetInfo | None
     runs_changed = Signal(list)         # list[RunInfo] of the current dataset

@@ -1,7 +1,7 @@
 """Run engine functions off the GUI thread. Workers send plain data back through queued signals;
 they never touch widgets. TensorFlow work goes to a child process (see child_jobs.py).
 
-Database work: the app's store is an engine.storage.store_process.StoreProcess (the app's process
+Database work: the app's store is an engine.store.process.StoreProcess (the app's process
 holds no database connection, issue 8), so a job whose arguments include the store runs its function
 in the store process; the worker thread waits for the reply, progress and cancel are bridged."""
 from __future__ import annotations
@@ -26,7 +26,7 @@ class Job(QRunnable):
 
     def __init__(self, fn: Callable[..., Any], *args, engine_style: bool = False, **kwargs):
         super().__init__()
-        from engine.jobs import CancelToken
+        from engine.jobs.cancel import CancelToken
         self.fn, self.args, self.kwargs = fn, args, kwargs
         self.signals = JobSignals()
         self.cancel_token = CancelToken()
@@ -70,7 +70,7 @@ class Job(QRunnable):
 
 
 def _store_process_in(args: tuple, kwargs: dict):
-    from engine.storage.store_process import StoreProcess
+    from engine.store.process import StoreProcess
     return next((a for a in (*args, *kwargs.values()) if isinstance(a, StoreProcess)), None)
 
 

@@ -15,7 +15,7 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 @pytest.fixture
 def store(tmp_path):
-    from engine.storage import open_store
+    from engine.store import open_store
     s = open_store(str(tmp_path / "test.db"))
     yield s
     s.close()
@@ -64,7 +64,7 @@ def db_url(request, tmp_path):
 
 @pytest.fixture
 def any_store(db_url, tmp_path):
-    from engine.storage import open_store
+    from engine.store import open_store
     s = open_store(db_url, artifacts=None if "://" not in db_url else tmp_path / "artifacts")
     yield s
     s.close()
@@ -74,7 +74,7 @@ def any_store(db_url, tmp_path):
 def demo_store(tmp_path_factory):
     """One database with the full demo dataset, shared by the tests that only read it."""
     from engine.data.demo import create_demo_dataset
-    from engine.storage import open_store
+    from engine.store import open_store
     s = open_store(str(tmp_path_factory.mktemp("demo") / "demo.db"))
     create_demo_dataset(s)
     yield s

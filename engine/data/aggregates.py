@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.jobs import check
+from engine.jobs.cancel import check
 from engine.types import StepProgress
 from engine.data.dataset import Dataset, interaction_blocks
 from engine.data.split import item_id_rank, time_split
-from engine.ownership import database_folder
+from engine.store.ownership import database_folder
 
 BLOCK_ROWS = 200_000          # interactions per block: ~40 MB of row tuples while converting
 _STREAMING = threading.Lock()   # one stream at a time per process (the explorer's and the Datasets view's)
@@ -161,7 +161,7 @@ def dataset_counts(store, dataset_id: int, threshold: float | None, progress=Non
     for the same dataset (id, name, creation time and sizes: an append recounts); else streamed (users and
     item ids loaded, no texts) and saved there (a temporary name, then renamed). Under the stream lock, so a
     second caller waits for the first and reads its file instead of streaming again."""
-    from engine.storage import repository as repo
+    from engine.store import repository as repo
     from engine.data.dataset import load_dataset
     with store.session() as s:
         info = repo.get_dataset(s, dataset_id)
@@ -179,7 +179,7 @@ def dataset_counts(store, dataset_id: int, threshold: float | None, progress=Non
 
 def keep_loaded_counts(store, ds: Dataset, *, progress=None, cancel=None) -> bool:
     """Write `dataset_counts`' file from a dataset already loaded whole (a training run holds it anyway),
-    positives judged with its threshold (the one its runs record, which `engine.runs.run_counts` asks
+    positives judged with its threshold (the one its runs record, which `engine.runs.loaded.run_counts` asks
     for), when the file is absent or stale: the first explore open after a training reads it back instead
     of streaming the table. Counted over whole-user blocks of the loaded arrays (one block's temporaries).
     True when written. Interactions not in user order (never so when loaded by load_dataset): nothing."""

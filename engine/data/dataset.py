@@ -9,8 +9,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from engine.storage import Store
-from engine.storage import repository as repo
+from engine.store import Store
+from engine.store import repository as repo
 from engine.types import DatasetInfo
 
 NO_TIMESTAMP = np.iinfo(np.int64).min  # marks a missing timestamp in `Interactions.timestamp`
@@ -73,7 +73,7 @@ class Dataset:
         state = dict(self.__dict__)
         for name in ("titles", "descriptions", "item_ids", "user_ids"):
             state[name] = _pack_strings(state[name])
-        from engine.grouped_rows import distinct_codes
+        from engine.data.grouped_rows import distinct_codes
         distinct, codes = distinct_codes(self.genres, key=lambda g: g)
         state["genres"] = ("__genre_codes__", distinct, codes)
         return state
@@ -326,7 +326,7 @@ def write_dataset(store: Store, name: str, *, user_ids: Sequence[str], item_ids:
     """Write a whole in-memory dataset in one transaction (used by the demo generator and tests).
     (user, item) pairs must be unique. Returns the dataset id."""
     from engine.errors import EngineError
-    from engine.storage.bulk import bulk_writer
+    from engine.store.bulk import bulk_writer
     n = len(user_idx)
     with store.write_session() as s:   # waits while another program writes
         if repo.dataset_exists(s, name):

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.jobs import check
+from engine.jobs.cancel import check
 from engine.types import StepProgress
 from engine.data.demo import _DESC_SHAPES, _SETTINGS, _TITLE_SHAPES, DEMO_SEED, GENRES
 
@@ -199,8 +199,8 @@ def write_scaled_demo(store, name: str | None = None, *, n_users: int, n_items: 
     """Generate and write a demo dataset of the given size in one transaction, block by block in key
     order (bounded memory). Returns the dataset id; nothing is left behind on error or cancel."""
     from engine.errors import EngineError
-    from engine.storage import repository as repo
-    from engine.storage.bulk import bulk_writer
+    from engine.store import repository as repo
+    from engine.store.bulk import bulk_writer
     if min(n_users, n_items) < 1 or n_interactions < n_users:
         raise EngineError("the demo needs at least one user and one item, and at least one interaction per user")
     if n_interactions > n_users * max(1, n_items // 2):

@@ -15,7 +15,7 @@ from engine.errors import CancelledError, EngineError
 from engine.encoder.model import DIM, EncodeProgress, load_encoder
 from engine.encoder.static import STATIC_NAME
 from engine.encoder.weights import MODEL_NAME
-from engine.ownership import database_folder
+from engine.store.ownership import database_folder
 
 CHECKPOINT_ITEMS = 2048    # a cancelled or interrupted encode keeps at most this much less
 STATIC_THRESHOLD = 100_000  # "auto" uses the static encoder above this many items (the full one takes hours)
@@ -170,7 +170,7 @@ def cached_vectors(store, dataset, items, encoder: str = MODEL_NAME) -> np.ndarr
 def attach(store, dataset) -> np.ndarray:
     """Load the catalogue vectors and register them (and their encoder's name) as the dataset's
     ``semantic`` similarity space."""
-    from engine.similarity import set_semantic_vectors
+    from engine.explore.similarity import set_semantic_vectors
     name = catalogue_encoder(store, dataset)
     vectors = load_catalogue_vectors(store, dataset, name)
     set_semantic_vectors(dataset, vectors, encoder=name)

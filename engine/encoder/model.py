@@ -6,7 +6,7 @@ from typing import Sequence
 
 import numpy as np
 
-from engine.jobs import check
+from engine.jobs.cancel import check
 from engine.encoder.weights import MODEL_NAME, ensure_files, read_verified
 
 MAX_TOKENS = 256      # sentence-transformers' max_seq_length for this model

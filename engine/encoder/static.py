@@ -7,7 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
-from engine.jobs import check
+from engine.jobs.cancel import check
 from engine.encoder.weights import ensure_files, read_verified
 
 STATIC_NAME = "minilm-static"

@@ -70,7 +70,7 @@ def append_files(store, paths: Sequence, dataset: str | int, *, progress=None, c
     """Import `paths` and merge them into `dataset` (see the module docstring). Returns what changed."""
     from sqlalchemy import text
 
-    from engine.storage import repository as repo
+    from engine.store import repository as repo
     from engine.ingest.importer import import_files
     start = time.perf_counter()
     with store.session() as s:

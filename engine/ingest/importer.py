@@ -19,11 +19,11 @@ from typing import Callable, Sequence
 import numpy as np
 
 from engine.errors import CancelledError, EngineError, InputError, shorten
-from engine.jobs import CancelToken, check
-from engine.ownership import process_mark, writer_gone
-from engine.storage import Store
-from engine.storage.db import begin_write
-from engine.storage import repository as repo
+from engine.jobs.cancel import CancelToken, check
+from engine.store.ownership import process_mark, writer_gone
+from engine.store import Store
+from engine.store.db import begin_write
+from engine.store import repository as repo
 from engine.ingest.formats import DetectedFormat, Mapping, detect_format, guess_scale, with_mapping
 from engine.ingest.items import ItemFields, ItemTable, fold_tags, read_items
 from engine.ingest.reader import Chunk, ChunkSplitter, first_bad
@@ -464,8 +464,8 @@ class ImportLeftovers:
 
 def clean_abandoned_imports(store) -> ImportLeftovers:
     """Datasets left hidden by an import or an append that was killed: removed when their writer is
-    provably gone (engine.ownership.writer_gone); one written from another machine is left alone."""
-    from engine.storage.schema import DatasetRow
+    provably gone (engine.store.ownership.writer_gone); one written from another machine is left alone."""
+    from engine.store.schema import DatasetRow
     from sqlalchemy import select
     gone, kept = [], []
     with store.session() as s:
@@ -582,7 +582,7 @@ def _write(store, s, det: DetectedFormat, name: str, items: ItemTable | None, pa
                 import_report["duplicate_item_rows"] = items.duplicates
             if tag_rows:
                 import_report["tag_rows"] = tag_rows
-            from engine.storage.schema import DatasetRow
+            from engine.store.schema import DatasetRow
             begin_write(raw, cancel=cancel, progress=wait, where=str(store.display_name))
             row = s.get(DatasetRow, ds_id)   # 4. complete and visible, in one short step
             row.rating_min, row.rating_max, row.positive_threshold = rmin, rmax, thr

@@ -1,5 +1,5 @@
 """The import's write half on PostgreSQL: one transaction, the interactions streamed with binary COPY
-into a staging table and merged with one INSERT … SELECT DISTINCT ON (engine.storage.bulk).
+into a staging table and merged with one INSERT … SELECT DISTINCT ON (engine.store.bulk).
 
 SQLite's importer (importer._write) publishes in short write steps because SQLite has one writer at a
 time; PostgreSQL's MVCC lets other sessions read and write throughout, and nobody sees the dataset
@@ -9,11 +9,11 @@ from __future__ import annotations
 import time
 
 from engine.errors import EngineError
-from engine.jobs import check
-from engine.ownership import process_mark
-from engine.storage import repository as repo
-from engine.storage.bulk import bulk_writer
-from engine.storage.schema import DatasetRow
+from engine.jobs.cancel import check
+from engine.store.ownership import process_mark
+from engine.store import repository as repo
+from engine.store.bulk import bulk_writer
+from engine.store.schema import DatasetRow
 from engine.ingest.formats import DetectedFormat
 from engine.ingest import importer
 from engine.ingest.importer import ImportProgress, ImportSummary, _scale

@@ -6,13 +6,13 @@ factors are then solved from the history given at scoring time, exactly as one A
     u = (Y^T Y + reg I + (alpha - 1) Y_h^T Y_h)^-1 alpha Y_h^T 1      (implicit's confidence: alpha)
 
 Defaults (128 factors, reg 100, alpha 10, 15 iterations): the best point of the validation grid of
-engine/model_selection.py on X-Wines (validation NDCG@10 0.1353) and near the best on MovieTweetings
+engine/models/selection.py on X-Wines (validation NDCG@10 0.1353) and near the best on MovieTweetings
 (test 0.0870 against 0.0864 for PEERS.md's choice); benchmarks/quality.py searches the grid per dataset."""
 from __future__ import annotations
 
 import numpy as np
 
-from engine.metrics import l2_normalise
+from engine.evaluation.metrics import l2_normalise
 from engine.types import StepProgress
 from engine.models.base import NumpyRecommender, positive_pairs
 
@@ -38,7 +38,7 @@ class ALSRecommender(NumpyRecommender):
         import scipy.sparse as sp
         from implicit.cpu.als import AlternatingLeastSquares
 
-        from engine.jobs import check
+        from engine.jobs.cancel import check
         self._start_fit(train)
         report = progress or (lambda _u: None)
         users, items = positive_pairs(train)

@@ -10,7 +10,7 @@ from typing import ClassVar
 import numpy as np
 
 from engine.data.dataset import Dataset
-from engine.jobs import CancelToken
+from engine.jobs.cancel import CancelToken
 
 
 class Recommender(abc.ABC):
@@ -133,7 +133,7 @@ def check_dense_size(model_name: str, n_items: int) -> None:
 def cooccurrence(train: Dataset, cancel: CancelToken | None = None, dtype=np.float64) -> np.ndarray:
     """Dense item-item Gram matrix X^T X of the binary TRAIN positives (no scipy needed): built user
     by user, so the cost is the sum of squared history lengths, never users x items^2."""
-    from engine.jobs import check
+    from engine.jobs.cancel import check
     users, items = positive_pairs(train)
     n = train.n_items
     gram = np.zeros((n, n), dtype=dtype)

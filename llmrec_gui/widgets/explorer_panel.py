@@ -49,9 +49,9 @@ class ExplorerPanel(QWidget):
         super().__init__(parent)
         self.state = state
         self.app_actions = actions
-        self.run = None            # engine.runs.LoadedRun on screen
-        self.live = None           # engine.feedback.UserRecommendations of the current user
-        self.rec = None            # engine.feedback.RecList on screen
+        self.run = None            # engine.runs.loaded.LoadedRun on screen
+        self.live = None           # engine.explore.live_list.UserRecommendations of the current user
+        self.rec = None            # engine.explore.live_list.RecList on screen
         self._gen = 0              # bumps on every run/user change: late results are dropped
         self._jobs: list = []
         self._frontier_job = None
@@ -261,8 +261,8 @@ class ExplorerPanel(QWidget):
         # once per dataset over blocks of users, or kept by its training), never the interaction table;
         # each pick reads its user there. The model files are read here (no copy of the item vectors
         # between the processes), and the per-run caches are built before the first pick.
-        from engine.feedback import open_explore_run_for_live
-        from engine.runs import explore_parts
+        from engine.explore.live_list import open_explore_run_for_live
+        from engine.runs.loaded import explore_parts
         self._start(explore_parts, self.state.store, info.id, engine_style=True,
                     on_progress=lambda p, i=info: self._loading(i, p),
                     on_done=lambda parts: self._start(open_explore_run_for_live, *parts, on_done=self._run_loaded))
@@ -289,7 +289,7 @@ class ExplorerPanel(QWidget):
         if run is None or loaded.info.id != run.id:
             return
         import numpy as np
-        from engine.feedback import default_user
+        from engine.explore.live_list import default_user
         loaded.source.store = self.state.store       # each user's interactions: a store call (in workers)
         self.run = loaded
         ds = loaded.dataset
@@ -355,7 +355,7 @@ class ExplorerPanel(QWidget):
         """Read the user's feedback from the database and rebuild the live list (worker)."""
         if self.run is None or self.state.user is None:
             return
-        from engine.feedback import list_feedback
+        from engine.explore.live_list import list_feedback
         user, ds_id = self.state.user, self.run.info.dataset_id
         self._start(list_feedback, self.state.store, ds_id, user, on_done=self._apply_feedback)
 
@@ -367,7 +367,7 @@ class ExplorerPanel(QWidget):
         if self.live is not None and self.live.user == user:
             self._start(self.live.with_feedback, entries, on_done=self._live_ready)
         else:
-            from engine.feedback import live_list
+            from engine.explore.live_list import live_list
             self._start(live_list, run, user, entries, on_done=self._live_ready)
 
     def _live_ready(self, live) -> None:
@@ -442,7 +442,7 @@ class ExplorerPanel(QWidget):
             return
         self.list.select_position(row)
         self.heatmap.set_pair(row, col)
-        from engine.explain import explain_pair
+        from engine.explore.explain import explain_pair
         a, b = self.rec.rows[row].item, self.rec.rows[col].item
         self.detail.setPlainText(explain_pair(a, b, self.space.currentData(), dataset=self.run.dataset,
                                               model=self.run.model))
@@ -457,7 +457,7 @@ class ExplorerPanel(QWidget):
         """Store the feedback (store function, worker), then re-score the live list with it."""
         if self.live is None:
             return
-        from engine.feedback import give_feedback
+        from engine.explore.live_list import give_feedback
         title = self.run.dataset.titles[item]
         label = {"like": "Liked", "dislike": "Disliked", "not_interested": "Not interested in"}[kind]
         self.state.message.emit(f"{label} “{title}”; updating the list…")
@@ -469,7 +469,7 @@ class ExplorerPanel(QWidget):
         if self.live is None or not self.live.feedback:
             self.state.message.emit("Nothing to undo.")
             return
-        from engine.feedback import undo_and_list
+        from engine.explore.live_list import undo_and_list
         self.state.message.emit("Undoing feedback…")
         self._start(undo_and_list, self.state.store, self.run.info.dataset_id, self.live.user, feedback_id,
                     on_done=self._apply_feedback)
@@ -498,7 +498,7 @@ class ExplorerPanel(QWidget):
             return
         if self._frontier_job is not None:
             self._frontier_job.cancel()
-        from engine.frontier import frontier
+        from engine.explore.frontier import frontier
         method, run = self.method.currentData(), self.run
         self.frontier.set_message("Frontier: computing…")
         self._frontier_job = workers.run_async(frontier, run, method, 11, engine_style=True, max_users=400,
@@ -517,10 +517,10 @@ class ExplorerPanel(QWidget):
 
     # ---- what the window shows, as data ---------------------------------------------------------
     def snapshot(self) -> dict | None:
-        """The list on screen as the CLI's `explore --json` writes it (engine.feedback.list_record)."""
+        """The list on screen as the CLI's `explore --json` writes it (engine.explore.live_list.list_record)."""
         if self.rec is None or self.run is None:
             return None
-        from engine.feedback import list_record
+        from engine.explore.live_list import list_record
         ds = self.run.dataset
         return list_record(self.rec, dataset=ds.info.name, run=self.run.info.id,
                            user=str(ds.user_ids[self.live.user]), k=self.k.value(), space=self.rec_space,

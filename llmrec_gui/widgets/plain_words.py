@@ -1,6 +1,6 @@
 """Feedback in plain words, under the list in Explore: type "I don't like Inception", see what was
 understood ("Dislike: Inception (2010); demote 20 similar items"), then Apply (or Undo afterwards).
-Parsing and applying are the engine's (engine.plain_feedback); stored entries are ordinary feedback."""
+Parsing and applying are the engine's (engine.language.plain_words); stored entries are ordinary feedback."""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
@@ -14,11 +14,11 @@ def understand_words(dataset, text: str):
     encoder, no TensorFlow, no database). Items by meaning need the catalogue vectors the search box
     attaches; titles and genres work without them."""
     from engine.errors import EngineError
-    from engine.plain_feedback import understand
+    from engine.language.plain_words import understand
     encoder = None
     try:
         from engine.encoder.catalogue import encoder_by_name
-        from engine.similarity import semantic_encoder_name
+        from engine.explore.similarity import semantic_encoder_name
         encoder = encoder_by_name(semantic_encoder_name(dataset))     # the catalogue vectors' encoder
     except EngineError:
         pass
@@ -27,12 +27,12 @@ def understand_words(dataset, text: str):
 
 
 def record_words(store, dataset_id: int, user: int, pairs) -> list[int]:
-    from engine.plain_feedback import record
+    from engine.language.plain_words import record
     return record(store, dataset_id, user, pairs)
 
 
 def undo_words(store, ids) -> None:
-    from engine.plain_feedback import undo
+    from engine.language.plain_words import undo
     undo(store, ids)
 
 
@@ -97,7 +97,7 @@ class PlainWordsLine(QWidget):
     def apply(self) -> None:
         if self.understanding is None or self.user is None:
             return
-        from engine.plain_feedback import feedback_pairs
+        from engine.language.plain_words import feedback_pairs
         pairs = feedback_pairs(self.understanding, self.dataset, self.pool, self.shown)
         self.apply_button.setEnabled(False)
         if not pairs:

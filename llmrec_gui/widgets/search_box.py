@@ -1,4 +1,4 @@
-"""Free-text search in Explore: a line to type in, hits ranked by meaning and title (engine.search).
+"""Free-text search in Explore: a line to type in, hits ranked by meaning and title (engine.language.search).
 The catalogue's vectors are read once through the store process and attached to the explorer's
 dataset (so "more like this", explanations and plain words see them too); each query is then encoded
 by the numpy forward pass in a worker thread of the app (TensorFlow never enters the app's process).
@@ -31,13 +31,13 @@ def catalogue_vectors(store, dataset_id: int, n_items: int):
 
 def run_search(dataset, query: str, k: int):
     """Worker thread in the app: search the attached vectors (numpy query encoder, no database)."""
-    from engine.search import search_items
+    from engine.language.search import search_items
     return search_items(dataset, query, k)
 
 
 class SearchBox(QWidget):
     item_activated = Signal(int)      # an item index the user double-clicked
-    results_shown = Signal(object)    # engine.search.SearchResult
+    results_shown = Signal(object)    # engine.language.search.SearchResult
     encoded = Signal(object)          # EncodeSummary after a finished encoding
     vectors_ready = Signal(bool)      # the dataset's semantic vectors are attached (False: not encoded yet)
 
@@ -92,7 +92,7 @@ class SearchBox(QWidget):
             return
         done = vectors is not None
         if done:
-            from engine.similarity import set_semantic_vectors
+            from engine.explore.similarity import set_semantic_vectors
             set_semantic_vectors(dataset, vectors, encoder=encoder)
             self.status.setText(f"Search by meaning with {encoder} vectors.")
         self.encode_button.setVisible(not done)
@@ -104,7 +104,7 @@ class SearchBox(QWidget):
         text = self.line.text().strip()
         if not text or self.dataset is None:
             return
-        from engine.similarity import has_semantic
+        from engine.explore.similarity import has_semantic
         if not has_semantic(self.dataset):
             self.status.setText("Encode the catalogue first (the button on the right) to search by meaning.")
             return
@@ -120,7 +120,7 @@ class SearchBox(QWidget):
             it.setData(Qt.ItemDataRole.UserRole, h.item)
             self.hits.addItem(it)
         self.hits.setVisible(True)
-        from engine.similarity import semantic_encoder_name
+        from engine.explore.similarity import semantic_encoder_name
         self.status.setText(f"{len(result.hits)} items for “{result.query}” ({result.seconds * 1000:.0f} ms, "
                             f"{semantic_encoder_name(self.dataset)} vectors)")
         self.results_shown.emit(result)

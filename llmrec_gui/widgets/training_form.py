@@ -110,7 +110,7 @@ class TrainingForm(QGroupBox):
             w.setEnabled(self.model.currentData() == "lstm" and not warm)
 
     def _warm_changed(self) -> None:
-        from engine.training import WARM_START_EPOCHS
+        from engine.runs.training import WARM_START_EPOCHS
         epochs = self.params["epochs"]
         if self.warm.currentData() is not None:
             if self.model.currentData() != "lstm":
@@ -147,7 +147,7 @@ class TrainingForm(QGroupBox):
         self.device.setCurrentIndex(max(i, 0))
 
     def config(self, dataset: str):
-        from engine.training import TrainConfig
+        from engine.runs.training import TrainConfig
         if self.model.currentData() not in TF_MODELS:
             return TrainConfig(dataset=dataset, model=self.model.currentData(), holdout=self.holdout.isChecked())
         if self.warm.currentData() is not None:

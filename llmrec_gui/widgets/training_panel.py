@@ -185,7 +185,7 @@ class TrainingPanel(QWidget):
         return True
 
     def fit_baselines(self) -> None:
-        from engine.training import TrainConfig
+        from engine.runs.training import TrainConfig
         if self.state.dataset is None:
             return
         have = {r.model for r in self.state.runs if r.holdout}
@@ -281,7 +281,7 @@ class TrainingPanel(QWidget):
     def build_index(self, run=None, force: bool | None = None) -> bool:
         """Build `run`'s (default: the selected run's) ANN index in a child process. Below ANN_MIN_ITEMS
         items exact search is fast and exact: the user is asked first (`force` answers for them)."""
-        from engine.index import ANN_MIN_ITEMS
+        from engine.retrieval.index import ANN_MIN_ITEMS
         run = run or self.state.run
         if run is None or self.state.store is None or (self.job is not None and self.job.running):
             return False

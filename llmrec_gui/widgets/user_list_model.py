@@ -1,7 +1,7 @@
 """The user picker's model: a lazy list over numpy arrays, so a million users cost two arrays and one
 joined string, never a million Qt items. Rows are made only when the view asks for them (the
 visible ones); a search shows its first page of matches at once and fetches more as the list is
-scrolled (engine.user_search does the matching). An order (by id, by activity) is one permutation
+scrolled (engine.explore.user_search does the matching). An order (by id, by activity) is one permutation
 array; a search runs over the ids in that order, so matches come in the order the list shows."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Sequence
 import numpy as np
 from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt
 
-from engine.user_search import PAGE, UserSearch
+from engine.explore.user_search import PAGE, UserSearch
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1       # the external id (what the search matches)
 COUNT_ROLE = Qt.ItemDataRole.UserRole + 2    # the interaction count (what "activity" sorts by)

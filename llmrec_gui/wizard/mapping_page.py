@@ -322,7 +322,7 @@ class MappingPage(QWizardPage):
                                    text=text, genres_label=label, **scale)
 
     def _parse_rules(self):
-        from engine.commands.data import parse_exclude
+        from engine.cli.data import parse_exclude
         return tuple(parse_exclude(line.strip()) for line in self.rules.toPlainText().splitlines() if line.strip())
 
     def save_mapping_to(self, path: str) -> bool:

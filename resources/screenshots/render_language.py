@@ -54,7 +54,7 @@ def main() -> None:
         import numpy as np
         ctrl.state.select_user(int(np.flatnonzero(panel.run.dataset.user_ids == args.user)[0]))
         wait(app, lambda: panel.live is not None and panel.live.user == ctrl.state.user and panel.rec is not None)
-    from engine.similarity import has_semantic
+    from engine.explore.similarity import has_semantic
     wait(app, lambda: has_semantic(panel.run.dataset))         # the catalogue's vectors are attached
     shown = []
     panel.search.results_shown.connect(shown.append)

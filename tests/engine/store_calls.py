@@ -3,7 +3,7 @@ from __future__ import annotations
 
 
 def count_datasets(store) -> int:
-    from engine.storage import repository as repo
+    from engine.store import repository as repo
     with store.session() as s:
         return len(repo.list_datasets(s))
 

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from engine.cli import main
+from engine.cli.main import main
 from tests.conftest import db_dump
 
 
@@ -29,7 +29,7 @@ def base_db(tmp_path, capsys):
 
 def _ids(db):
     from engine.data.dataset import load_dataset
-    from engine.storage import open_store
+    from engine.store import open_store
     s = open_store(db)
     try:
         ds = load_dataset(s, "shop")
@@ -61,7 +61,7 @@ def test_append_keeps_ids_adds_new_ones_and_keeps_the_later_event(base_db, tmp_p
 
 
 def test_a_failed_append_changes_nothing(base_db, tmp_path, capsys):
-    from engine.storage import open_store
+    from engine.store import open_store
     s = open_store(base_db)
     before = db_dump(s)
     s.close()
@@ -87,11 +87,11 @@ TINY = dict(epochs=1, batch_size=64, embedding_dim=16, text_dim=8, text_units=16
 def test_fold_in_new_items_from_text_and_extend_the_index(store, tmp_path, monkeypatch):
     from engine.data.dataset import load_dataset
     from engine.data.demo_stream import write_scaled_demo
-    from engine.foldin import encode_item_texts, fold_in_items
-    from engine.index import ItemIndex, build_run_index
+    from engine.retrieval.foldin import encode_item_texts, fold_in_items
+    from engine.retrieval.index import ItemIndex, build_run_index
     from engine.ingest.append import append_files
-    from engine.runs import load_run, run_path
-    from engine.training import TrainConfig, run_training
+    from engine.runs.loaded import load_run, run_path
+    from engine.runs.training import TrainConfig, run_training
     write_scaled_demo(store, "grow", n_users=120, n_items=300, n_interactions=3000)
     run_id = run_training(TrainConfig(dataset="grow", **TINY), store).run_id
     build_run_index(store, run_id, force=True)
@@ -127,7 +127,7 @@ def test_fold_in_new_items_from_text_and_extend_the_index(store, tmp_path, monke
         m.setattr(ItemIndex, "save", full_disk)
         with pytest.raises(OSError, match="No space"):
             fold_in_items(store, run_id)
-    from engine.storage import repository as repo
+    from engine.store import repository as repo
     with store.session() as s:                             # no run without its index, no folder left
         assert [r.id for r in repo.list_runs(s)] == [run_id]
     assert sorted(p.name for p in (store.artifact_root / "runs").iterdir()) == runs_before

@@ -12,19 +12,19 @@ import time
 
 import pytest
 
-from engine.cli import main
+from engine.cli.main import main
 from engine.errors import NotFoundError
 from engine.ingest.importer import IMPORTING, import_files
-from engine.maintenance import tidy
-from engine.ownership import process_mark, writer_gone
-from engine.storage import repository as repo
-from engine.storage.schema import DatasetRow
+from engine.runs.maintenance import tidy
+from engine.store.ownership import process_mark, writer_gone
+from engine.store import repository as repo
+from engine.store.schema import DatasetRow
 
 APPENDER = """
 import pathlib, sys, time
 import engine.ingest.importer as importer
 from engine.ingest.append import append_files
-from engine.storage import open_store
+from engine.store import open_store
 real = importer.import_files
 def staged_then_hang(*a, **kw):
     summary = real(*a, **kw)                  # the staging dataset is written...

@@ -1,4 +1,4 @@
-"""`llmrec import`, `llmrec datasets`, `llmrec demo` through engine.cli.main: exit codes, one-line errors,
+"""`llmrec import`, `llmrec datasets`, `llmrec demo` through engine.cli.main.main: exit codes, one-line errors,
 JSON for scripts."""
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
-from engine.commands.data import parse_exclude
+from engine.cli.main import main
+from engine.cli.data import parse_exclude
 from engine.errors import InputError
 
 DATA = Path(__file__).resolve().parents[1] / "data"

@@ -12,15 +12,15 @@ import sqlite3
 
 import pytest
 
-from engine.cli import main
+from engine.cli.main import main
 from tests.conftest import db_dump
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
     from engine.ingest.importer import import_files
-    from engine.runs import fit_baseline
-    from engine.storage import open_store
+    from engine.runs.loaded import fit_baseline
+    from engine.store import open_store
     folder = tmp_path_factory.mktemp("clierr")
     csv = folder / "r.csv"
     csv.write_text("userId,movieId,rating,timestamp\n" + "".join(
@@ -79,7 +79,7 @@ def _setup(case, tmp, db, monkeypatch):
     elif case == "disk full: train":
         monkeypatch.setattr("engine.models.popularity.PopularityRecommender.save", _no_space)
     elif case == "disk full: feedback":
-        monkeypatch.setattr("engine.storage.repository.add_feedback", _disk_full)
+        monkeypatch.setattr("engine.store.repository.add_feedback", _disk_full)
     elif case == "corrupt model.npz":
         (_model_dir(db) / "model.npz").write_bytes(b"PK\x03\x04 not really")
     elif case == "swapped model.json":

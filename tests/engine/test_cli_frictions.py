@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from engine.cli import main
+from engine.cli.main import main
 from engine.tfquiet import is_native_log
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -49,7 +49,7 @@ def test_tensorflow_log_noise_only_with_verbose(tmp_path):
     env = {**os.environ}
     env.pop("TF_CPP_MIN_LOG_LEVEL", None)
     env.pop("LLMREC_VERBOSE", None)
-    quiet = subprocess.run([sys.executable, "-m", "engine.cli", "--db", str(tmp_path / "x.db"), "devices"],
+    quiet = subprocess.run([sys.executable, "-m", "engine.cli.main", "--db", str(tmp_path / "x.db"), "devices"],
                            capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
     assert quiet.returncode == 0, quiet.stderr[-2000:]
     assert quiet.stdout.startswith("cpu: ")
@@ -60,7 +60,7 @@ def test_tensorflow_log_noise_only_with_verbose(tmp_path):
 def test_cli_progress_names_the_training_phase():
     import io
 
-    from engine.commands.models import TextProgress
+    from engine.cli.models import TextProgress
     from engine.types import EpochStats
     out = io.StringIO()
     bar = TextProgress(out)

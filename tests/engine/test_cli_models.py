@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from engine.cli import main
+from engine.cli.main import main
 from engine.data.demo import create_demo_dataset
-from engine.storage import open_store
+from engine.store import open_store
 
 MINI = "mini"
 

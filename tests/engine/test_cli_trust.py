@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
+from engine.cli.main import main
 from engine.tfquiet import is_native_log
 from tests.conftest import db_dump
 
@@ -25,8 +25,8 @@ HUGE = "99999999999999999999999"            # > 2**63 - 1: no row can have it
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
     from engine.ingest.importer import import_files
-    from engine.runs import fit_baseline
-    from engine.storage import open_store
+    from engine.runs.loaded import fit_baseline
+    from engine.store import open_store
     folder = tmp_path_factory.mktemp("trust")
     csv = folder / "r.csv"
     csv.write_text("userId,movieId,rating,timestamp\n" + "".join(
@@ -139,7 +139,7 @@ def test_mapping_is_written_whole_or_not_at_all(tmp_path):
 ], ids=["frontier csv missing folder", "frontier csv folder", "recommend out missing folder", "recommend out empty"])
 def test_output_files_are_checked_before_the_work(env, capsys, monkeypatch, argv):
     tmp, db, _, run = env
-    monkeypatch.setattr("engine.runs.load_run", lambda *a, **k: pytest.fail("work started before the check"))
+    monkeypatch.setattr("engine.runs.loaded.load_run", lambda *a, **k: pytest.fail("work started before the check"))
     before = dump(db)
     code, _, err = cli(capsys, db, *[a.format(run=run, tmp=tmp) for a in argv])
     assert code == 2 and ("--csv" in one_error_line(err) or "--out" in err)
@@ -150,7 +150,7 @@ def test_frontier_csv_is_written_aside_then_renamed(env, capsys, monkeypatch):
     tmp, db, _, run = env
     out = tmp / "f.csv"
     out.write_text("old\n")
-    monkeypatch.setattr("engine.frontier.to_csv", lambda rows: "half \udcff")    # the write fails
+    monkeypatch.setattr("engine.explore.frontier.to_csv", lambda rows: "half \udcff")    # the write fails
     code, _, err = cli(capsys, db, "frontier", "--run", run, "--points", "2", "--csv", out)
     assert code == 1 and out.read_text() == "old\n" and not leftovers(tmp), err
     monkeypatch.undo()
@@ -174,8 +174,8 @@ def test_feedback_say_takes_back_what_it_recorded_when_it_fails(env, capsys, mon
         raise OSError(errno.ENOSPC, "No space left on device", "feedback")
 
     monkeypatch.setattr("engine.encoder.catalogue.encoder_by_name", lambda *a, **k: None)
-    monkeypatch.setattr("engine.plain_feedback.understand", lambda *a, **k: Understood())
-    monkeypatch.setattr("engine.plain_feedback.apply", apply)
+    monkeypatch.setattr("engine.language.plain_words.understand", lambda *a, **k: Understood())
+    monkeypatch.setattr("engine.language.plain_words.apply", apply)
     before = dump(db)
     code, _, err = cli(capsys, db, "feedback", "say", "--dataset", "r", "--user", "u1", "--run", run, "I like it")
     assert code == 1 and "No space" in one_error_line(err)
@@ -344,7 +344,7 @@ def test_options_out_of_range_are_usage_errors(env, capsys, argv, option, as_jso
 
 
 def test_points_bound_is_documented():
-    from engine.cli import build_parser
+    from engine.cli.main import build_parser
     text = build_parser()._subparsers._group_actions[0].choices["frontier"].format_help()
     assert "2 to 101" in " ".join(text.split())
 

@@ -12,9 +12,9 @@ import textwrap
 import pytest
 
 from engine.ingest.importer import import_files
-from engine.runs import fit_baseline
-from engine.storage import open_store
-from engine.storage import repository as repo
+from engine.runs.loaded import fit_baseline
+from engine.store import open_store
+from engine.store import repository as repo
 
 
 def _csv(path, users=30, items=12):
@@ -84,7 +84,7 @@ def test_finished_import_waits_for_a_busy_database(store, tmp_path):
 
 def test_cancel_while_waiting_for_the_database_writes_nothing(store, tmp_path):
     from engine.errors import CancelledError
-    from engine.jobs import CancelToken
+    from engine.jobs.cancel import CancelToken
     import_files(store, [str(_csv(tmp_path / "r.csv"))], name="r")
     con = sqlite3.connect(store.engine.url.database, timeout=0)
     con.execute("BEGIN IMMEDIATE")
@@ -106,7 +106,7 @@ def test_cancel_while_waiting_for_the_database_writes_nothing(store, tmp_path):
 
 OPENER = textwrap.dedent("""
     import os, sys, time
-    from engine.storage import open_store
+    from engine.store import open_store
     go = sys.argv[2]
     open(go + "." + str(os.getpid()), "w").close()   # imported and ready
     while not os.path.exists(go):
@@ -152,7 +152,7 @@ def test_import_writes_in_short_steps_and_shows_the_dataset_only_when_complete(s
 def test_a_cancel_between_write_steps_leaves_nothing(store, tmp_path, monkeypatch):
     import engine.ingest.importer as importer
     from engine.errors import CancelledError
-    from engine.jobs import CancelToken
+    from engine.jobs.cancel import CancelToken
     monkeypatch.setattr(importer, "MERGE_ROWS", 40)
     token = CancelToken()
 

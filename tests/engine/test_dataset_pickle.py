@@ -33,7 +33,7 @@ def test_dataset_round_trips_through_pickle_compactly():
 def test_load_dataset_without_text_keeps_everything_counts_need(tmp_path):
     from engine.data.dataset import load_dataset
     from engine.data.demo import DEMO_NAME, create_demo_dataset
-    from engine.storage import open_store
+    from engine.store import open_store
     store = open_store(str(tmp_path / "d.db"))
     try:
         create_demo_dataset(store, n_items=120, n_users=60)
@@ -52,7 +52,7 @@ def test_loaded_titles_and_descriptions_are_packed_and_read_as_the_written_strin
     the strings that were written (non-ASCII, empty and missing ones included)."""
     from engine.data.dataset import load_dataset, write_dataset
     from engine.data.packed_strings import PackedStrings
-    from engine.storage import open_store
+    from engine.store import open_store
     store = open_store(str(tmp_path / "p.db"))
     titles = ["Amélie", None, "", "東京物語", "Plain"]
     descs = ["d0", None, "ü" * 300, "", "last"]

@@ -8,11 +8,11 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from engine.cli import main
+from engine.cli.main import main
 from engine.data.dataset import load_dataset
 from engine.data.demo_stream import user_lengths, write_scaled_demo
 from engine.errors import CancelledError, EngineError
-from engine.jobs import CancelToken
+from engine.jobs.cancel import CancelToken
 
 
 def _rows(store, name):
@@ -21,7 +21,7 @@ def _rows(store, name):
 
 
 def test_same_arguments_same_dataset_and_sizes_hold(tmp_path, capsys):
-    from engine.storage import open_store
+    from engine.store import open_store
     dbs = [str(tmp_path / f"{n}.db") for n in ("a", "b")]
     for db in dbs:
         assert main(["--db", db, "demo", "--users", "300", "--items", "500", "--interactions", "6000",
@@ -63,7 +63,7 @@ def test_lengths_sum_exactly_and_ratings_follow_taste(store):
 
 def test_memory_does_not_grow_with_interactions(tmp_path):
     """Peak traced memory at 4x the interactions stays within 1.5x (blocks of a fixed size)."""
-    from engine.storage import open_store
+    from engine.store import open_store
     peaks = []
     for k, n in enumerate((20_000, 80_000)):
         s = open_store(str(tmp_path / f"m{k}.db"))
@@ -89,7 +89,7 @@ def test_cancel_and_name_clash_leave_nothing(store):
         write_scaled_demo(store, "d", n_users=10, n_items=20, n_interactions=101)
     with pytest.raises(EngineError, match="at least one interaction per user"):
         write_scaled_demo(store, "d", n_users=10, n_items=20, n_interactions=5)
-    from engine.storage import repository as repo
+    from engine.store import repository as repo
     with store.session() as s:
         assert [d.name for d in repo.list_datasets(s)] == ["c"]
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from engine.errors import EngineError
-from engine.training import TrainConfig, run_training
+from engine.runs.training import TrainConfig, run_training
 
 # patience 0: a fixed number of epochs and one training call, so the curves compare epoch by epoch
 SMALL = dict(epochs=4, batch_size=64, embedding_dim=16, text_dim=8, text_units=16, user_units=16, max_len=8,
@@ -37,7 +37,7 @@ def runs(tmp_path_factory):
     ray_or_fail()
     from engine.data.dataset import write_dataset
     from engine.data.demo import generate_demo
-    from engine.storage import open_store
+    from engine.store import open_store
     store = open_store(str(tmp_path_factory.mktemp("dist") / "dist.db"))
     write_dataset(store, "small demo", **generate_demo(n_items=200, n_users=150, seed=3))
     one = run_training(TrainConfig(dataset="small demo", **SMALL), store)
@@ -49,7 +49,7 @@ def runs(tmp_path_factory):
 
 def test_two_workers_read_different_shards_and_end_with_identical_weights(runs):
     store, one, two, _ = runs
-    from engine.storage import repository as repo
+    from engine.store import repository as repo
     with store.session() as s:
         info = repo.get_run(s, two.run_id)
     d = info.config["distributed"]
@@ -76,7 +76,7 @@ def test_loss_falls_like_the_one_machine_run(runs):
 
 def test_the_result_is_one_ordinary_run(runs):
     store, _, two, _ = runs
-    from engine.runs import load_run
+    from engine.runs.loaded import load_run
     assert two.metrics.get("ndcg@10") is not None and two.device == "cpu" and "2 Ray workers" in two.device_name
     run = load_run(store, two.run_id)
     scores = run.model.score(np.array([1, 2, 3]))
@@ -85,7 +85,7 @@ def test_the_result_is_one_ordinary_run(runs):
 
 
 def test_shards_are_a_disjoint_equal_partition():
-    from engine.distributed import shard_rows
+    from engine.runs.distributed import shard_rows
     parts = shard_rows(1001, 3, seed=1)
     assert [len(p) for p in parts] == [333, 333, 333]
     allrows = np.concatenate(parts)

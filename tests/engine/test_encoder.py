@@ -115,7 +115,7 @@ def test_catalogue_encoding_is_cached_and_incremental(store, encoder):
 def test_cancelled_encoding_keeps_finished_batches(store, encoder, monkeypatch):
     from engine.data.dataset import load_dataset
     from engine.encoder import catalogue
-    from engine.jobs import CancelToken
+    from engine.jobs.cancel import CancelToken
     from tests.engine.movies import write_films
     write_films(store)
     ds = load_dataset(store, "films")

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from engine.cli import main
-from engine.explain import explain
+from engine.cli.main import main
+from engine.explore.explain import explain
 from tests.engine.test_similarity import VectorModel, tiny_dataset
 
 
@@ -35,7 +35,7 @@ def test_explain_facts():
 
 
 def test_weak_similarity_is_not_given_as_a_reason():
-    from engine.explain import MIN_CONTRIBUTION
+    from engine.explore.explain import MIN_CONTRIBUTION
     ds = tiny_dataset(["A", "B", "C"], [("X",), ("Y",), ("Z",)])
     s = MIN_CONTRIBUTION / 2
     v = np.array([[1, 0], [s, np.sqrt(1 - s * s)], [0, 1]], dtype=np.float32)
@@ -46,8 +46,8 @@ def test_weak_similarity_is_not_given_as_a_reason():
 
 def test_explore_similar_feedback_cli(tmp_path, capsys):
     from engine.data.demo import create_demo_dataset
-    from engine.runs import fit_baseline, load_run
-    from engine.storage import open_store
+    from engine.runs.loaded import fit_baseline, load_run
+    from engine.store import open_store
     db = str(tmp_path / "cli.db")
     store = open_store(db)
     create_demo_dataset(store, "small", n_items=300, n_users=200)

@@ -8,7 +8,7 @@ import pickle
 import numpy as np
 
 from engine.data.dataset import Dataset, _item_columns, _pack_strings, _unpack_strings, load_dataset, write_dataset
-from engine.grouped_rows import distinct_codes
+from engine.data.grouped_rows import distinct_codes
 from engine.types import DatasetInfo
 
 EMPTY = tuple(np.zeros(0, t) for t in (np.int32, np.int32, np.float32, np.int64))
@@ -60,7 +60,7 @@ def test_distinct_codes_match_a_dict_over_the_values():
 
 
 def test_loaded_items_read_as_bytes_equal_the_decoded_read(tmp_path):
-    from engine.storage import open_store
+    from engine.store import open_store
     store = open_store(str(tmp_path / "b.db"))
     ids = ["i0", "ü1", "東2", "i3", "i4"]
     try:

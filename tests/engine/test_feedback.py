@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from engine.data.demo import create_demo_dataset
-from engine.feedback import UserRecommendations
-from engine.runs import fit_baseline, load_run
-from engine.similarity import nearest_items
-from engine.storage import open_store
+from engine.explore.live_list import UserRecommendations
+from engine.runs.loaded import fit_baseline, load_run
+from engine.explore.similarity import nearest_items
+from engine.store import open_store
 
 
 @pytest.fixture
@@ -119,7 +119,7 @@ def test_live_list_rows_and_metrics(small_run):
 def test_plain_data_live_list_matches_the_store_backed_one(small_run):
     """The app's path (store functions returning plain entries, a live list built from them) gives
     the CLI's list; undo of an older entry keeps the newer ones."""
-    from engine.feedback import give_feedback, list_feedback, live_list, undo_and_list
+    from engine.explore.live_list import give_feedback, list_feedback, live_list, undo_and_list
     reopen, run_id = small_run
     store = reopen()
     try:

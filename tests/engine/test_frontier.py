@@ -8,14 +8,14 @@ import json
 import numpy as np
 import pytest
 
-from engine.cli import main
+from engine.cli.main import main
 from engine.data.dataset import load_dataset
 from engine.data.demo import DEMO_NAME, create_demo_dataset
 from engine.data.split import time_split
-from engine.evaluation import list_metrics, rank_users
-from engine.frontier import frontier, to_table
+from engine.evaluation.protocol import list_metrics, rank_users
+from engine.explore.frontier import frontier, to_table
 from engine.models.ease import EASERecommender
-from engine.runs import LoadedRun, fit_baseline
+from engine.runs.loaded import LoadedRun, fit_baseline
 from engine.types import RunInfo
 
 USERS = 250
@@ -60,7 +60,7 @@ def test_frontier_needs_a_holdout(demo_run):
 
 
 def test_frontier_cli(tmp_path, capsys):
-    from engine.storage import open_store
+    from engine.store import open_store
     db = str(tmp_path / "cli.db")
     store = open_store(db)
     create_demo_dataset(store, "small", n_items=300, n_users=200)
@@ -81,7 +81,7 @@ def test_frontier_cli(tmp_path, capsys):
 def test_compact_keeps_cosines_and_skips_narrow_spaces(monkeypatch):
     """A wide space (TF-IDF, EASE) shrinks to N x N with the same Gram matrix; a model's 128 dimensions
     for 100 candidates are kept as they are (no N x N eigendecomposition on every pick)."""
-    from engine import frontier as fr
+    from engine.explore import frontier as fr
     rng = np.random.default_rng(0)
     wide = rng.normal(size=(30, 500)).astype(np.float32)
     small = fr.compact(wide)

@@ -16,7 +16,7 @@ import pytest
 import engine.ingest.importer as importer
 from engine.errors import CancelledError
 from engine.ingest.importer import import_files
-from engine.jobs import CancelToken
+from engine.jobs.cancel import CancelToken
 from tests.conftest import db_dump
 
 
@@ -58,7 +58,7 @@ BOUNDED_IMPORT = """
 import sqlite3, sys
 import engine.ingest.importer as importer
 from engine.ingest.importer import import_files
-from engine.storage import open_store
+from engine.store import open_store
 importer.MERGE_ROWS, importer.MERGE_PAUSE_S = 20_000, 0.0      # many write steps
 store = open_store(sys.argv[1])
 # SQLite's own memory (page caches and the sorter) capped for the whole import (the cap, process-wide,

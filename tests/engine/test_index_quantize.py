@@ -9,9 +9,9 @@ import json
 import numpy as np
 import pytest
 
-from engine.cli import main
-from engine.index import IndexParams, ItemIndex, auto_nlist, build_index, exact_search, index_info, recall
-from engine.quantize import QuantizedVectors
+from engine.cli.main import main
+from engine.retrieval.index import IndexParams, ItemIndex, auto_nlist, build_index, exact_search, index_info, recall
+from engine.retrieval.quantize import QuantizedVectors
 
 
 def numpy_lstm(n_items: int, d: int = 16, units: int = 8, seed: int = 0):
@@ -129,9 +129,9 @@ def run_db(tmp_path):
     from engine.data.dataset import load_dataset
     from engine.data.demo_stream import write_scaled_demo
     from engine.data.split import time_split
-    from engine.evaluation import evaluate
-    from engine.runs import save_and_register
-    from engine.storage import open_store
+    from engine.evaluation.protocol import evaluate
+    from engine.runs.loaded import save_and_register
+    from engine.store import open_store
     db = str(tmp_path / "scale.db")
     store = open_store(db)
     write_scaled_demo(store, "scaled", n_users=250, n_items=900, n_interactions=6000)
@@ -145,9 +145,9 @@ def run_db(tmp_path):
 
 
 def test_index_is_built_saved_and_used_by_recommend_and_explore(run_db, capsys, tmp_path):
-    from engine.feedback import UserRecommendations
-    from engine.runs import load_run
-    from engine.storage import open_store
+    from engine.explore.live_list import UserRecommendations
+    from engine.runs.loaded import load_run
+    from engine.store import open_store
     db, run_id = run_db
     assert main(["--db", db, "index", "--run", str(run_id)]) == 2     # small catalogue: exact unless --force
     assert "--force" in capsys.readouterr().err
@@ -187,8 +187,8 @@ def test_index_is_built_saved_and_used_by_recommend_and_explore(run_db, capsys, 
 
 
 def test_quantize_run_keeps_ndcg_in_a_quarter_of_the_memory(run_db, capsys):
-    from engine.runs import load_run, run_path
-    from engine.storage import open_store
+    from engine.runs.loaded import load_run, run_path
+    from engine.store import open_store
     db, run_id = run_db
     assert main(["--db", db, "quantize", "--run", str(run_id), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -205,7 +205,7 @@ def test_quantize_run_keeps_ndcg_in_a_quarter_of_the_memory(run_db, capsys):
             assert "item_codes" in z.files and "item_matrix" not in z.files
         u = int(q.split.test_users[0])
         assert len(np.intersect1d(q.recommend(u, 10)[0], f.recommend(u, 10)[0])) >= 8
-        from engine.similarity import nearest_items
+        from engine.explore.similarity import nearest_items
         idx, sims = nearest_items([0], "model", dataset=q.dataset, model=q.model, n=5)
         assert idx.shape == (1, 5) and 0 not in idx[0]
     finally:

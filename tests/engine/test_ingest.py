@@ -11,8 +11,8 @@ import pytest
 
 from engine.data.dataset import load_dataset
 from engine.ingest import Exclude, Mapping, detect_format, import_files, preview
-from engine.jobs import CancelToken
-from engine.storage import repository as repo
+from engine.jobs.cancel import CancelToken
+from engine.store import repository as repo
 from tests.conftest import db_dump
 
 DATA = Path(__file__).resolve().parents[1] / "data"

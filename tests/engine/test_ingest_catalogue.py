@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from engine.cli import main
+from engine.cli.main import main
 from engine.data.dataset import load_dataset
 from engine.errors import InputError
 from engine.ingest import detect_format, import_files
@@ -216,7 +216,7 @@ def test_cli_text_genres_and_mapping_files(tmp_path, capsys):
     assert code == 0 and f"interactions {n_rows}" in capsys.readouterr().out
     assert json.loads(saved.read_text())["text"] == ["Grapes", "ABV"]
     assert main(["--db", db, "import", str(ratings), str(wines), "--name", "b", "--mapping", str(saved)]) == 0
-    from engine.storage import open_store
+    from engine.store import open_store
     st = open_store(db)
     try:
         a, b = load_dataset(st, "a"), load_dataset(st, "b")

@@ -9,7 +9,7 @@ import pytest
 
 from engine.errors import CancelledError, EngineError, InputError
 from engine.ingest import detect_format, import_files
-from engine.jobs import CancelToken
+from engine.jobs.cancel import CancelToken
 from tests.conftest import db_dump as dump
 
 DATA = Path(__file__).resolve().parents[1] / "data"

@@ -65,7 +65,7 @@ def test_a_nul_byte_is_refused_wherever_it_is(store, tmp_path, where):
         import_files(store, [str(path)], name="n")
     assert err.value.line == where + 2
     with store.session() as s:
-        from engine.storage import repository as repo
+        from engine.store import repository as repo
         assert repo.list_datasets(s) == []
 
 

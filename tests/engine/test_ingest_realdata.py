@@ -46,8 +46,8 @@ def _xwines_csvs(tmp_path):
 
 def test_xwines_imports_with_no_options(tmp_path, capsys):
     """`llmrec import XWines_Slim_150K_ratings.csv XWines_Slim_1K_wines.csv --name xw`, as the issue has it."""
-    from engine.cli import main
-    from engine.storage import open_store
+    from engine.cli.main import main
+    from engine.store import open_store
     _, ratings, wines = _xwines_csvs(tmp_path)
     db = str(tmp_path / "xw.db")
     assert main(["--db", db, "import", str(ratings), str(wines), "--name", "xw"]) == 0

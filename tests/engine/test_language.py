@@ -14,8 +14,8 @@ def films(tmp_path_factory):
     """A database with the film catalogue encoded, an EASE run, and the loaded dataset."""
     from engine.data.dataset import load_dataset
     from engine.encoder.catalogue import attach, encode_catalogue
-    from engine.runs import fit_baseline
-    from engine.storage import open_store
+    from engine.runs.loaded import fit_baseline
+    from engine.store import open_store
     from tests.engine.movies import write_films
     path = tmp_path_factory.mktemp("films") / "films.db"
     store = open_store(str(path))
@@ -44,7 +44,7 @@ def titles(ds, items):
     ("scary haunted house", {"The Conjuring (2013)", "Hereditary (2018)"}),
 ])
 def test_search_ranks_by_meaning(films, query, expected):
-    from engine.search import search_items
+    from engine.language.search import search_items
     _, ds, _, _ = films
     res = search_items(ds, query, 3)
     assert res.hits[0].title in expected
@@ -53,7 +53,7 @@ def test_search_ranks_by_meaning(films, query, expected):
 
 
 def test_search_puts_an_exact_title_first(films):
-    from engine.search import search_items
+    from engine.language.search import search_items
     _, ds, _, _ = films
     for q in ("alien", "The Notebook", "amelie"):
         hit = search_items(ds, q, 5).hits[0]
@@ -88,7 +88,7 @@ UNDERSTOOD = [
 
 @pytest.mark.parametrize("text, kind, items, genres", UNDERSTOOD)
 def test_understand(films, encoder, text, kind, items, genres):
-    from engine.plain_feedback import understand
+    from engine.language.plain_words import understand
     _, ds, _, _ = films
     u = understand(text, ds, encoder=encoder)
     assert len(u.actions) == 1 and not u.not_understood, u
@@ -102,7 +102,7 @@ def test_understand(films, encoder, text, kind, items, genres):
 
 
 def test_understand_splits_clauses_and_reports_the_rest(films, encoder):
-    from engine.plain_feedback import understand
+    from engine.language.plain_words import understand
     _, ds, _, _ = films
     u = understand("I loved Star Wars and no horror. Blorp zzz.", ds, encoder=encoder)
     assert [a.kind for a in u.actions] == ["more_like", "avoid_genre"]
@@ -112,9 +112,9 @@ def test_understand_splits_clauses_and_reports_the_rest(films, encoder):
 
 
 def test_the_articles_dialogue_goes_through_the_feedback_engine_and_undoes(films, encoder):
-    from engine.feedback import UserRecommendations, list_feedback
-    from engine.plain_feedback import apply, understand
-    from engine.runs import load_run
+    from engine.explore.live_list import UserRecommendations, list_feedback
+    from engine.language.plain_words import apply, understand
+    from engine.runs.loaded import load_run
     store, ds, run_id, _ = films
     run = load_run(store, run_id)
     inception = ds.titles.index("Inception (2010)")
@@ -135,9 +135,9 @@ def test_the_articles_dialogue_goes_through_the_feedback_engine_and_undoes(films
 
 
 def test_no_genre_hides_that_genre_from_the_list(films, encoder):
-    from engine.feedback import UserRecommendations
-    from engine.plain_feedback import apply, understand
-    from engine.runs import load_run
+    from engine.explore.live_list import UserRecommendations
+    from engine.language.plain_words import apply, understand
+    from engine.runs.loaded import load_run
     _, ds, run_id, _ = films
     run = load_run(films[0], run_id)
     users = [u for u in range(ds.n_users)
@@ -148,8 +148,8 @@ def test_no_genre_hides_that_genre_from_the_list(films, encoder):
 
 
 def test_semantic_space_and_explanations(films):
-    from engine.explain import explain
-    from engine.similarity import nearest_items, similarity_matrix
+    from engine.explore.explain import explain
+    from engine.explore.similarity import nearest_items, similarity_matrix
     _, ds, _, _ = films
     toy = ds.titles.index("Toy Story (1995)")
     nb, sims = nearest_items([toy], "semantic", dataset=ds, n=3)
@@ -164,7 +164,7 @@ def test_semantic_space_and_explanations(films):
 
 
 def test_cli_search_and_say(films, capsys):
-    from engine.cli import main
+    from engine.cli.main import main
     _, ds, run_id, path = films
     assert main(["--db", path, "search", "--dataset", "films", "animated film for children", "--k", "3", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -183,7 +183,7 @@ def test_cli_search_and_say(films, capsys):
 
 
 def test_cli_encode_is_incremental(store, capsys):
-    from engine.cli import main
+    from engine.cli.main import main
     from tests.engine.movies import write_films
     write_films(store)
     db = store.engine.url.database
@@ -195,7 +195,7 @@ def test_cli_encode_is_incremental(store, capsys):
 
 
 def test_cli_encode_static_names_its_encoder_and_search_uses_it(store, capsys):
-    from engine.cli import main
+    from engine.cli.main import main
     from tests.engine.movies import write_films
     write_films(store)
     db = store.engine.url.database

@@ -1,4 +1,4 @@
-"""The explorer's lean run (engine.runs.open_explore_run: users and catalogue only, each user's
+"""The explorer's lean run (engine.runs.loaded.open_explore_run: users and catalogue only, each user's
 interactions read per pick, counts streamed over blocks of users) gives exactly what the whole-dataset
 run gives: histories, TEST items, novelty bits, default user, live lists, metrics and the frontier.
 Real SQLite file, a dataset built to hit the split's corner cases (timestamp ties broken by item id,
@@ -12,10 +12,10 @@ from engine.data import aggregates
 from engine.data.aggregates import counts_path, dataset_counts, interaction_counts
 from engine.data.dataset import load_dataset, write_dataset
 from engine.data.split import time_split
-from engine.feedback import UserRecommendations, default_user, run_item_bits
-from engine.frontier import frontier
-from engine.runs import fit_baseline, load_run, open_explore_run
-from engine.storage import open_store
+from engine.explore.live_list import UserRecommendations, default_user, run_item_bits
+from engine.explore.frontier import frontier
+from engine.runs.loaded import fit_baseline, load_run, open_explore_run
+from engine.store import open_store
 
 
 def _write(store, name="lean", n_users=120, n_items=90, seed=3) -> None:
@@ -152,7 +152,7 @@ def test_counts_are_counted_once_and_shared(runs, monkeypatch):
 
 def test_a_cancelled_count_writes_nothing(runs):
     from engine.errors import CancelledError
-    from engine.jobs import CancelToken
+    from engine.jobs.cancel import CancelToken
     store, _, _ = runs
     ds = load_dataset(store, "lean", with_interactions=False)
     counts_path(store, ds.info.id, ds.positive_threshold).unlink()      # written by the fixture's fits
@@ -189,7 +189,7 @@ def test_training_keeps_the_counts_the_stream_would_write(tmp_path, monkeypatch)
     """A baseline fit (what the app runs after an import) writes the explorer's counts from the loaded
     table, block by block (many blocks here), field for field what the stream writes; the explore open
     after it reads them back and does not stream; a later threshold change of the dataset keeps the run's."""
-    from engine.storage import repository as repo
+    from engine.store import repository as repo
     store = open_store(str(tmp_path / "lean.db"), artifacts=tmp_path / "artifacts")
     _write(store)
     monkeypatch.setattr(aggregates, "BLOCK_ROWS", 37)
@@ -214,7 +214,7 @@ def test_training_keeps_the_counts_the_stream_would_write(tmp_path, monkeypatch)
         assert kept[k].dtype == again[k].dtype and np.array_equal(kept[k], again[k]), k
     assert streamed.split_stats == time_split(ds).stats and 0 < streamed.split_stats["dropped"]
     # the new threshold: written by the next training (run_training's data path), without a split
-    from engine.training import training_data
+    from engine.runs.training import training_data
     training_data(store, "lean", holdout=False)
     file45 = counts_path(store, ds.info.id, 4.5)
     assert file45.exists() and len(calls) == 1

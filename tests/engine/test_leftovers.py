@@ -8,12 +8,12 @@ import os
 import numpy as np
 import pytest
 
-from engine.cli import main
+from engine.cli.main import main
 from engine.errors import DataError
 from engine.ingest.importer import import_files
-from engine.ownership import claim
-from engine.runs import RUNS_DIR, _own, _release, clean_leftovers, fit_baseline, load_run
-from engine.storage import repository as repo
+from engine.store.ownership import claim
+from engine.runs.loaded import RUNS_DIR, _own, _release, clean_leftovers, fit_baseline, load_run
+from engine.store import repository as repo
 
 
 @pytest.fixture
@@ -100,7 +100,7 @@ def test_a_damaged_model_is_refused_when_loaded(store, dataset, damage):
 
 
 def test_recommend_out_never_leaves_a_partial_file(store, dataset, tmp_path, monkeypatch, capsys):
-    import engine.commands.models as models
+    import engine.cli.models as models
     run_id = fit_baseline(store, dataset, "popularity", holdout=False)
     db = store.engine.url.database
 
@@ -123,8 +123,8 @@ def test_recommend_out_never_leaves_a_partial_file(store, dataset, tmp_path, mon
 SAVER = """
 import sys, time, pathlib
 from engine.models.popularity import PopularityRecommender
-from engine.runs import fit_baseline
-from engine.storage import open_store
+from engine.runs.loaded import fit_baseline
+from engine.store import open_store
 def slow_save(self, directory):
     (pathlib.Path(directory) / "model.npz").write_bytes(b"")   # a half-written model, as at a kill
     pathlib.Path(sys.argv[2]).write_text("saving")

@@ -10,7 +10,7 @@ def test_lstm_beats_most_popular_on_demo(demo_store):
     from engine.data.dataset import load_dataset
     from engine.data.demo import DEMO_NAME
     from engine.data.split import time_split
-    from engine.evaluation import evaluate
+    from engine.evaluation.protocol import evaluate
     from engine.models.lstm.model import LSTMRecommender
     from engine.models.popularity import PopularityRecommender
 

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from engine import metrics as M
+from engine.evaluation import metrics as M
 from tests.engine.test_split import make_dataset
 
 

@@ -6,8 +6,8 @@ import pytest
 
 from engine.data.split import time_split
 from engine.errors import CancelledError
-from engine.evaluation import evaluate, rank_users, topk_rows
-from engine.jobs import CancelToken
+from engine.evaluation.protocol import evaluate, rank_users, topk_rows
+from engine.jobs.cancel import CancelToken
 from engine.models.base import Recommender
 from tests.engine.test_split import make_dataset
 

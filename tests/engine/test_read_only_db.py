@@ -9,9 +9,9 @@ import stat
 
 import pytest
 
-import engine.storage.db as db
-from engine.cli import main
-from engine.storage import open_store
+import engine.store.db as db
+from engine.cli.main import main
+from engine.store import open_store
 
 
 def _digest(path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.rerank import METHODS, normalise_scores, rerank
+from engine.explore.rerank import METHODS, normalise_scores, rerank
 
 
 def _unit(rng, n, d, dtype=np.float64):

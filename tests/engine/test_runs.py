@@ -7,9 +7,9 @@ import pytest
 
 from engine.data.demo import create_demo_dataset
 from engine.errors import CancelledError
-from engine.jobs import CancelToken
-from engine.runs import fit_baseline, load_run
-from engine.storage import repository as repo
+from engine.jobs.cancel import CancelToken
+from engine.runs.loaded import fit_baseline, load_run
+from engine.store import repository as repo
 from engine.types import StepProgress
 
 MINI = "mini"

@@ -10,16 +10,16 @@ import time
 
 import pytest
 
-from engine.cli import main
+from engine.cli.main import main
 from engine.data.aggregates import counts_path
 from engine.encoder.catalogue import cache_path
 from engine.ingest.importer import import_files
-from engine.maintenance import tidy
-from engine.ownership import OWNER_FILE, claim, is_own, owner_of
-from engine.runs import RUNS_DIR, fit_baseline, load_run
-from engine.storage import open_store
-from engine.storage import repository as repo
-from engine.training import examples_folder
+from engine.runs.maintenance import tidy
+from engine.store.ownership import OWNER_FILE, claim, is_own, owner_of
+from engine.runs.loaded import RUNS_DIR, fit_baseline, load_run
+from engine.store import open_store
+from engine.store import repository as repo
+from engine.runs.training import examples_folder
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

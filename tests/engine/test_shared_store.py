@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from engine.cli import main
+from engine.cli.main import main
 from engine.errors import DatabaseVersionError, EngineError
-from engine.storage import open_store
-from engine.storage import repository as repo
-from engine.storage.db import head_revision
+from engine.store import open_store
+from engine.store import repository as repo
+from engine.store.db import head_revision
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -54,7 +54,7 @@ def test_cli_on_the_database_url_with_artifacts_folder(db_url, tmp_path, capsys)
     # a second instance (another engine, as another app would open) sees the dataset and the run
     other = open_store(db_url, artifacts=files)
     try:
-        from engine.runs import load_run
+        from engine.runs.loaded import load_run
         with other.session() as s:
             assert [d.name for d in repo.list_datasets(s)] == ["team"]
         assert load_run(other, run_id).model is not None

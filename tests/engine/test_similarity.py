@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from engine.data.dataset import Dataset
-from engine.similarity import (genre_matrix, ild, mean_pairwise_similarity, nearest_items, similarity_matrix,
+from engine.explore.similarity import (genre_matrix, ild, mean_pairwise_similarity, nearest_items, similarity_matrix,
                                similarity_to_all, text_index)
 from engine.types import DatasetInfo
 
@@ -92,7 +92,7 @@ def test_genre_matrix_and_errors(ds):
 
 def test_genre_index_gathered_from_distinct_sets_equals_the_item_by_item_build():
     """genre_index indexes each distinct genre set once and gathers: the same CSR/CSC as row by row."""
-    from engine.similarity import SparseRows, genre_index
+    from engine.explore.similarity import SparseRows, genre_index
 
     class SimpleNamespace:           # weak-referencable (the cache lives as long as the dataset)
         def __init__(self, **kw):
@@ -114,10 +114,10 @@ def test_genre_matrix_held_grouped_gives_the_dense_rows_ild_and_calibration():
     """genre_matrix keeps one row per distinct genre set plus a code per item: every way the engine reads
     it (row gathers, [rows, cols], np.asarray, ILD, calibration re-rank) gives what the dense multi-hot
     matrix gives."""
-    from engine import metrics as M
-    from engine.grouped_rows import GroupedRows
-    from engine.rerank import rerank
-    from engine.similarity import genre_mix
+    from engine.evaluation import metrics as M
+    from engine.data.grouped_rows import GroupedRows
+    from engine.explore.rerank import rerank
+    from engine.explore.similarity import genre_mix
     rng = np.random.default_rng(5)
     pool = ["Drama", "Comedy", "War", "Red", "Sport", "Noir"]
     genres = [tuple(rng.choice(pool, rng.integers(0, 4))) for _ in range(300)]   # duplicates inside too

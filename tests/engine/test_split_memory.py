@@ -244,7 +244,7 @@ def test_in_time_order_checks_across_block_edges(monkeypatch):
 def test_training_data_keeps_the_split_not_the_whole_dataset(monkeypatch):
     import engine.data.dataset as dataset_mod
     from engine.data.split import time_split
-    from engine.training import training_data
+    from engine.runs.training import training_data
     loaded = []
 
     def fake_load(store, name):
@@ -304,8 +304,8 @@ def test_validation_metrics_identical_to_before(monkeypatch):
 
 def test_genre_ild_in_blocks_equals_all_rows_at_once(monkeypatch):
     """list_metrics computes the genre ILD block by block (memory): the same values as all rows at once."""
-    import engine.evaluation as ev
-    from engine import metrics as M
+    import engine.evaluation.protocol as ev
+    from engine.evaluation import metrics as M
     rng = np.random.default_rng(1)
     gv = (rng.random((300, 7)) < 0.3).astype(np.float32)
     gv[:20] = 0                                                # items without genres: NaN rows

@@ -7,7 +7,7 @@ import pytest
 
 from engine.data.dataset import load_dataset
 from engine.data.split import time_split, validation_split
-from engine.evaluation import evaluate
+from engine.evaluation.protocol import evaluate
 from engine.models.popularity import PopularityRecommender
 from tests.conftest import shared_data_or_skip
 
@@ -16,7 +16,7 @@ from tests.conftest import shared_data_or_skip
 def mt_dataset(tmp_path_factory):
     root = shared_data_or_skip("movietweetings-100k")
     from engine.ingest import import_files
-    from engine.storage import open_store
+    from engine.store import open_store
     store = open_store(str(tmp_path_factory.mktemp("mt") / "mt.db"))
     try:
         summary = import_files(store, [root / "ratings.dat", root / "movies.dat"], name="mt")

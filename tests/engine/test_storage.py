@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from engine.errors import DatabaseVersionError, NotFoundError
-from engine.storage import open_store
-from engine.storage import repository as repo
+from engine.store import open_store
+from engine.store import repository as repo
 
 
 def test_open_creates_schema_with_wal_and_foreign_keys(tmp_path):

@@ -1,4 +1,4 @@
-"""The store process (engine.storage.store_process): calls run there with the real Store; errors keep
+"""The store process (engine.store.process): calls run there with the real Store; errors keep
 their type; progress and cancel cross the pipe; what cannot run there is refused clearly."""
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from engine.errors import CancelledError, NotFoundError
-from engine.jobs import CancelToken
-from engine.storage.store_process import StoreProcess, StoreProcessGone
+from engine.jobs.cancel import CancelToken
+from engine.store.process import StoreProcess, StoreProcessGone
 from tests.engine import store_calls
 
 

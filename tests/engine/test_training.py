@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from engine.errors import CancelledError, EngineError
-from engine.jobs import CancelToken
-from engine.storage import repository as repo
-from engine.training import RunSummary, TrainConfig, available_devices, resolve_device, run_training
+from engine.jobs.cancel import CancelToken
+from engine.store import repository as repo
+from engine.runs.training import RunSummary, TrainConfig, available_devices, resolve_device, run_training
 from engine.types import EpochStats
 
 TINY = dict(epochs=2, batch_size=64, embedding_dim=16, text_dim=8, text_units=16, user_units=16, max_len=8,
@@ -40,7 +40,7 @@ def run_files(store):
 
 def test_run_training_registers_a_reloadable_run(tiny_any_store):
     tiny_store = tiny_any_store
-    from engine.runs import load_run
+    from engine.runs.loaded import load_run
     updates = []
     summary = run_training(TrainConfig(dataset="tiny", **TINY), tiny_store, progress=updates.append)
     assert isinstance(summary, RunSummary) and summary.model == "lstm" and summary.device == "cpu"

@@ -1,4 +1,4 @@
-"""Item vectors read on demand (engine.vector_rows.NpyRows) give exactly what the in-memory matrix
+"""Item vectors read on demand (engine.data.vector_rows.NpyRows) give exactly what the in-memory matrix
 gives, on a tiny really trained LSTM run: rows, scores, candidates through the ANN index, live lists,
 heatmaps, dislikes, evaluation; old and compressed model files still load; and a pick reads only the
 rows it uses (counted on the reader)."""
@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.vector_rows import NpyRows, npz_nonfinite
+from engine.data.vector_rows import NpyRows, npz_nonfinite
 
 
 @pytest.fixture(scope="module")
@@ -15,9 +15,9 @@ def trained(tmp_path_factory):
     """A store with a tiny demo dataset and a really trained LSTM run (holdout), with a forced index."""
     from engine.data.dataset import write_dataset
     from engine.data.demo import generate_demo
-    from engine.index import build_run_index
-    from engine.storage import open_store
-    from engine.training import TrainConfig, run_training
+    from engine.retrieval.index import build_run_index
+    from engine.store import open_store
+    from engine.runs.training import TrainConfig, run_training
     store = open_store(str(tmp_path_factory.mktemp("rows") / "rows.db"))
     write_dataset(store, "tiny", **generate_demo(n_items=120, n_users=80, seed=3))
     cfg = TrainConfig(dataset="tiny", epochs=2, batch_size=64, embedding_dim=16, text_dim=8, text_units=16,
@@ -31,7 +31,7 @@ def trained(tmp_path_factory):
 
 def both(store, run_id):
     """The run loaded as before (vectors in memory) and with its vectors read on demand."""
-    from engine.runs import load_run, run_from_parts, run_parts
+    from engine.runs.loaded import load_run, run_from_parts, run_parts
     mem = load_run(store, run_id)
     disk = run_from_parts(*run_parts(store, run_id), rows_on_demand=True)
     assert isinstance(mem.model.item_vectors(), np.ndarray)
@@ -40,7 +40,7 @@ def both(store, run_id):
 
 
 def test_rows_and_products_equal_the_in_memory_matrix(trained, monkeypatch):
-    import engine.vector_rows as vr
+    import engine.data.vector_rows as vr
     mem, disk = both(*trained)
     x, r = mem.model.item_vectors(), disk.model.item_vectors()
     assert r.shape == x.shape and len(r) == len(x) and r.dtype == np.float32 and r.ndim == 2 and r.nbytes == 0
@@ -66,8 +66,8 @@ def test_rows_and_products_equal_the_in_memory_matrix(trained, monkeypatch):
 
 
 def test_scores_candidates_lists_and_heatmaps_are_the_same(trained):
-    from engine.evaluation import evaluate
-    from engine.feedback import UserRecommendations
+    from engine.evaluation.protocol import evaluate
+    from engine.explore.live_list import UserRecommendations
     mem, disk = both(*trained)
     assert mem.index is not None and disk.index is not None and disk.index.vectors is disk.model.item_vectors()
     users = [int(u) for u in mem.split.test_users[:8]]
@@ -99,9 +99,9 @@ def test_scores_candidates_lists_and_heatmaps_are_the_same(trained):
 
 
 def test_the_app_path_reads_rows_on_demand_only_for_a_large_indexed_catalogue(trained, monkeypatch):
-    import engine.index as index_mod
-    from engine.feedback import open_run_for_live
-    from engine.runs import run_parts
+    import engine.retrieval.index as index_mod
+    from engine.explore.live_list import open_run_for_live
+    from engine.runs.loaded import run_parts
     store, run_id = trained
     small = open_run_for_live(*run_parts(store, run_id))           # 120 items: below ANN_MIN_ITEMS
     assert isinstance(small.model.item_vectors(), np.ndarray)
@@ -119,7 +119,7 @@ def test_old_and_compressed_model_files_still_load(trained, tmp_path):
     import shutil
 
     from engine.models.lstm.model import LSTMRecommender
-    from engine.runs import load_run
+    from engine.runs.loaded import load_run
     store, run_id = trained
     run = load_run(store, run_id)
     x = run.model.item_vectors()
@@ -142,7 +142,7 @@ def test_old_and_compressed_model_files_still_load(trained, tmp_path):
 
 
 def test_non_finite_values_are_found_block_by_block(tmp_path, monkeypatch):
-    import engine.vector_rows as vr
+    import engine.data.vector_rows as vr
     monkeypatch.setattr(vr, "BLOCK", 16)
     x = np.ones((100, 8), np.float32)
     np.savez(tmp_path / "ok.npz", item_matrix=x, other=np.arange(3.0))
@@ -158,10 +158,10 @@ def test_a_pick_through_the_index_reads_a_few_hundred_rows(tmp_path):
     """20,000 items: a pick reads the history, the index's short list and the listed rows, each once."""
     from engine.data.dataset import load_dataset
     from engine.data.demo_stream import write_scaled_demo
-    from engine.feedback import UserRecommendations
-    from engine.index import IndexParams, build_run_index
-    from engine.runs import run_from_parts, run_parts, save_and_register
-    from engine.storage import open_store
+    from engine.explore.live_list import UserRecommendations
+    from engine.retrieval.index import IndexParams, build_run_index
+    from engine.runs.loaded import run_from_parts, run_parts, save_and_register
+    from engine.store import open_store
     from tests.engine.test_index_quantize import numpy_lstm
     store = open_store(str(tmp_path / "big.db"))
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.cli import main
+from engine.cli.main import main
 
 TINY = dict(epochs=1, batch_size=64, embedding_dim=16, text_dim=8, text_units=16, user_units=16, max_len=8,
             learning_rate=0.01, temperature=0.1, device="cpu", patience=0, refit=False, tune=False)
@@ -19,8 +19,8 @@ def grown(request, tmp_path_factory):
     from engine.data.dataset import load_dataset
     from engine.data.demo_stream import write_scaled_demo
     from engine.ingest.append import append_files
-    from engine.storage import open_store
-    from engine.training import TrainConfig, run_training
+    from engine.store import open_store
+    from engine.runs.training import TrainConfig, run_training
     tmp = tmp_path_factory.mktemp(f"grow-{request.param}")
     db = str(tmp / "grow.db")
     store = open_store(db)
@@ -44,10 +44,10 @@ def test_warm_start_begins_exactly_where_the_parent_and_fold_in_leave_off(grown)
     """Before any step, the warm-started towers give every old item the parent's vector and every new
     item its fold-in vector (new id rows start as the cold-start row)."""
     from engine.data.split import time_split
-    from engine.foldin import encode_item_texts
+    from engine.retrieval.foldin import encode_item_texts
     from engine.models.lstm.model import LSTMRecommender
     from engine.models.lstm.warm import WarmStart
-    from engine.runs import load_run, run_path
+    from engine.runs.loaded import load_run, run_path
     store, run_id, _, _ = grown
     parent = load_run(store, run_id)
     directory = run_path(store, parent.info)
@@ -66,7 +66,7 @@ def test_warm_start_begins_exactly_where_the_parent_and_fold_in_leave_off(grown)
 def test_train_warm_start_from_the_cli_is_a_new_run_pointing_at_its_parent(grown, capsys):
     import json
 
-    from engine.runs import load_run
+    from engine.runs.loaded import load_run
     store, run_id, db, encoder = grown
     assert main(["--db", db, "train", "--warm-start", str(run_id), "--epochs", "1", "--device", "cpu",
                  "--json"]) == 0
@@ -92,8 +92,8 @@ def test_fold_in_of_a_minilm_run_projects_the_encoder_vectors(grown, tmp_path):
     from engine.encoder import load_encoder
     from engine.encoder.catalogue import _write_cache, cache_path, text_hashes
     from engine.encoder.static import load_static_encoder
-    from engine.foldin import encode_item_texts, fold_in_items
-    from engine.runs import load_run, run_path
+    from engine.retrieval.foldin import encode_item_texts, fold_in_items
+    from engine.runs.loaded import load_run, run_path
     old = load_run(store, run_id)
     ds, directory = old.dataset, run_path(store, old.info)
     # a cold item of the run (no id row) gets exactly its trained vector from the text alone

@@ -15,7 +15,7 @@ TINY = dict(n_items=200, n_users=150)
 def tiny_db_template(tmp_path_factory):
     """A tiny demo dataset (and its EASE baseline when the runs module exists), built once."""
     from engine.data.demo import DEMO_NAME, create_demo_dataset
-    from engine.storage import open_store
+    from engine.store import open_store
     from llmrec_gui.bootstrap import ensure_baseline
     path = tmp_path_factory.mktemp("tinydb") / "tiny.db"
     s = open_store(str(path))

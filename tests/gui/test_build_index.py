@@ -11,8 +11,8 @@ from tests.gui.conftest import make_controller
 
 
 def test_build_index_from_the_app(qtbot, run_db, tmp_path):  # noqa: F811
-    from engine.runs import run_path
-    from engine.storage import open_store
+    from engine.runs.loaded import run_path
+    from engine.store import open_store
     db, run_id = run_db
     ctrl = make_controller(qtbot, db, tmp_path)
     panel, explorer = ctrl.training_panel, ctrl.explorer_panel
@@ -23,7 +23,7 @@ def test_build_index_from_the_app(qtbot, run_db, tmp_path):  # noqa: F811
     qtbot.waitUntil(lambda: "no ANN index" in panel.index_label.text(), timeout=30000)
     store = open_store(db)
     with store.session() as s:
-        from engine.storage import repository as repo
+        from engine.store import repository as repo
         folder = run_path(store, repo.get_run(s, run_id))
     store.close()
 

@@ -9,15 +9,15 @@ from tests.gui.conftest import make_controller
 
 
 def _full_run(db, run_id):
-    from engine.runs import load_run
-    from engine.storage import open_store
+    from engine.runs.loaded import load_run
+    from engine.store import open_store
     store = open_store(str(db))
     return store, load_run(store, run_id)
 
 
 def test_explorer_runs_lean_and_shows_what_the_whole_run_gives(qtbot, tiny_db, tmp_path):
-    from engine.feedback import UserRecommendations, default_user
-    from engine.frontier import frontier
+    from engine.explore.live_list import UserRecommendations, default_user
+    from engine.explore.frontier import frontier
     ctrl = make_controller(qtbot, tiny_db, tmp_path, "--view", "explore", auto_frontier=True)
     panel = ctrl.explorer_panel
     qtbot.waitUntil(lambda: panel.rec is not None and bool(panel.frontier.rows), timeout=120000)
@@ -50,7 +50,7 @@ def test_explorer_runs_lean_and_shows_what_the_whole_run_gives(qtbot, tiny_db, t
 def test_dataset_figures_from_streamed_counts_match_the_whole_dataset(tiny_db):
     from engine.data.dataset import load_dataset
     from engine.data.split import time_split
-    from engine.storage import open_store
+    from engine.store import open_store
     from llmrec_gui.dataset_stats import compute_stats
     store = open_store(str(tiny_db))
     try:

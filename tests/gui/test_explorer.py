@@ -79,7 +79,7 @@ def test_heatmap_click_selects_item_and_list_selection_highlights(qtbot, explore
 
 
 def test_like_and_dislike_apply_at_once_and_persist(qtbot, explorer, controller):
-    from engine.feedback import list_feedback
+    from engine.explore.live_list import list_feedback
     from PySide6.QtWidgets import QToolButton
     first = items(explorer.rec)[0]
     button = explorer.list.findChild(QToolButton, "dislike-0")
@@ -133,7 +133,7 @@ def test_frontier_plot_and_exports(qtbot, explorer, tmp_path):
 
 
 def test_model_without_item_vectors_uses_the_text_space(qtbot, explorer, controller):
-    from engine.runs import fit_baseline
+    from engine.runs.loaded import fit_baseline
     store = controller.state.store
     run_id = store.call(fit_baseline, controller.state.dataset.name, "popularity")
     controller.state.refresh_runs(select=run_id)

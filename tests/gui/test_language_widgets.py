@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 
 @pytest.fixture
 def films_db(tmp_path):
-    from engine.storage import open_store
+    from engine.store import open_store
     from tests.engine.movies import write_films
     path = tmp_path / "films.db"
     s = open_store(str(path))
@@ -22,7 +22,7 @@ def films_db(tmp_path):
 
 def test_search_box_encodes_in_the_child_then_finds_by_meaning(qtbot, films_db):
     from engine.data.dataset import load_dataset
-    from engine.storage import open_store
+    from engine.store import open_store
     from llmrec_gui.widgets.search_box import SearchBox
     store = open_store(str(films_db))
     ds = load_dataset(store, "films")
@@ -33,7 +33,7 @@ def test_search_box_encodes_in_the_child_then_finds_by_meaning(qtbot, films_db):
         box.set_context(store, ds)
     assert ready.args == [False] and "0% of the catalogue" in box.status.text()
     assert box.encode_button.isVisible()
-    from engine.similarity import has_semantic
+    from engine.explore.similarity import has_semantic
     with qtbot.waitSignal(box.encoded, timeout=300000) as done:
         box.start_encoding()
     assert done.args[0].encoded == 16
@@ -51,7 +51,7 @@ def test_search_box_encodes_in_the_child_then_finds_by_meaning(qtbot, films_db):
 
 
 def test_plain_words_dislike_applies_and_undoes_in_explore(qtbot, controller):
-    from engine.feedback import list_feedback
+    from engine.explore.live_list import list_feedback
     panel = controller.explorer_panel
     controller.window.show_view("explore")
     qtbot.waitUntil(lambda: panel.rec is not None and len(panel.rec.rows) == 10, timeout=60000)
@@ -80,10 +80,10 @@ def test_the_apps_language_path_never_imports_tensorflow(films_db):
     """Search and plain words run in the app's process: only the numpy encoder may load there."""
     code = f"""
 import sys
-from engine.storage import open_store
+from engine.store import open_store
 from engine.data.dataset import load_dataset
 from engine.encoder.catalogue import encode_catalogue
-from engine.similarity import set_semantic_vectors
+from engine.explore.similarity import set_semantic_vectors
 from llmrec_gui.widgets.search_box import catalogue_vectors, run_search
 from llmrec_gui.widgets.plain_words import understand_words
 store = open_store({str(films_db)!r})
@@ -106,7 +106,7 @@ print("ok")
 
 def test_heatmap_offers_the_semantic_space_once_the_catalogue_vectors_are_attached(qtbot, controller):
     import numpy as np
-    from engine.similarity import set_semantic_vectors
+    from engine.explore.similarity import set_semantic_vectors
     panel = controller.explorer_panel
     controller.window.show_view("explore")
     qtbot.waitUntil(lambda: panel.rec is not None and len(panel.rec.rows) == 10, timeout=60000)

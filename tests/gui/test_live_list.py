@@ -32,7 +32,7 @@ def copy_db(template: Path, dst: Path) -> Path:
 
 
 def cli(capsys, *argv) -> str:
-    from engine.cli import main
+    from engine.cli.main import main
     capsys.readouterr()
     code = main(list(argv))
     out = capsys.readouterr()
@@ -100,7 +100,7 @@ def test_same_feedback_through_cli_and_app_gives_the_identical_list(qtbot, explo
     assert doc["items"] == panel.snapshot()["items"]
     assert doc["metrics"] == panel.snapshot()["metrics"]
     # and the dislike demoted the disliked item's nearest neighbours in the app (not only hid it)
-    from engine.similarity import nearest_items
+    from engine.explore.similarity import nearest_items
     disliked = int(np.flatnonzero(ds.item_ids == steps[0][1])[0])
     nb, sims = nearest_items([disliked], panel.live.candidates().space, dataset=ds, model=panel.run.model, n=20)
     cand = panel.live.candidates()
@@ -186,7 +186,7 @@ def test_user_search_matches_ids_only_and_sorts_by_id_or_activity(qtbot, explore
     u = shown()
     key = lambda x: (0, int(x), "") if x.isdigit() else (1, 0, x)  # noqa: E731
     assert u == sorted(u, key=key)
-    from engine.user_search import id_order
+    from engine.explore.user_search import id_order
     assert id_order(["10", "2", "b", "a", "1"]).tolist() == [4, 1, 0, 3, 2]   # 1, 2, 10, a, b
     assert id_order(["1", "2", "10"]) is None                                # already in order: no copy
 
@@ -272,8 +272,8 @@ def test_closing_cancels_running_workers(qtbot, controller):
 
 
 def test_screenshot_json_matches_cli_explore_json(tiny_db, tmp_path, capsys):
-    from engine.storage import open_store
-    from engine.storage import repository as repo
+    from engine.store import open_store
+    from engine.store import repository as repo
     from llmrec_gui.settings import make_settings
     store = open_store(str(tiny_db))
     with store.session() as s:

@@ -1,7 +1,7 @@
 """Issue 8, section 1: nothing in the app's process that opens and closes the database file (Qt's
 QMimeDatabase sniffing it for a QFileDialog, say) can cost a write or damage the database.
 
-The app's process holds no SQLite connection at all (engine.storage.store_process): the sequence
+The app's process holds no SQLite connection at all (engine.store.process): the sequence
 that lost every later write of the app before (sniff -> another process opens and closes the
 database, deleting the -wal file -> the app writes) must leave every write visible to a third
 process while the app still runs, and the database intact."""
@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from engine.feedback import record_feedback
+from engine.explore.live_list import record_feedback
 from engine.ingest.importer import import_files
-from engine.runs import fit_baseline
-from engine.storage.store_process import StoreProcess
+from engine.runs.loaded import fit_baseline
+from engine.store.process import StoreProcess
 
 READER = r"""
 import json, sqlite3, sys
-from engine.storage import open_store
+from engine.store import open_store
 store = open_store(sys.argv[1])            # opens (as `llmrec datasets` would) and closes
 store.close()
 if len(sys.argv) > 2:

@@ -131,7 +131,7 @@ def test_tuning_trials_are_listed_with_the_chosen_one(qtbot, panel):
 
 
 def test_job_error_is_a_message_not_a_crash(qtbot, panel, controller):
-    from engine.training import TrainConfig
+    from engine.runs.training import TrainConfig
     errors = []
     controller.state.error.connect(errors.append)
     with qtbot.waitSignal(panel.job_finished, timeout=60000) as sig:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from engine.user_search import PAGE, UserSearch
+from engine.explore.user_search import PAGE, UserSearch
 from llmrec_gui.widgets.user_picker import UserPicker
 
 N = 1_000_000

@@ -11,7 +11,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def _datasets(store):
-    from engine.storage import repository as repo
+    from engine.store import repository as repo
     with store.session() as s:
         return repo.list_datasets(s)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.data.dataset import Dataset
-from engine.jobs import CancelToken, no_progress
+from engine.jobs.cancel import CancelToken, no_progress
 from engine.models.base import Recommender
 from engine.models.lstm.numpy_tower import NumpyUserTower
 from engine.models.lstm.sequences import user_inputs, window
@@ -87,7 +87,7 @@ class LSTMRecommender(Recommender):
         self.keras_model = None
         self.trials: list[dict] = []          # tuning trials (TrialStats as dicts), when tuned
         self.validation_fit = None            # towers trained on the validation split's TRAIN (not saved)
-        self.tower_trainer = None         # None: train_towers here; engine.distributed sets a Ray one
+        self.tower_trainer = None         # None: train_towers here; engine.runs.distributed sets a Ray one
         self.example_cache = None         # folder for the exported training examples (None: in memory)
         self.id_index: np.ndarray | None = None   # item -> id-embedding row of the trained towers
         self.warm_start = None            # a warm.WarmStart: fine-tune its towers instead of fresh ones
@@ -218,8 +218,8 @@ class LSTMRecommender(Recommender):
         return (self.scale * (u @ self.item_matrix.T) + self.offset).astype(np.float32)
 
     def quantize(self) -> None:
-        """Keep the item vectors as int8 with a per-vector scale (engine.quantize): 4x less memory."""
-        from engine.quantize import QuantizedVectors
+        """Keep the item vectors as int8 with a per-vector scale (engine.retrieval.quantize): 4x less memory."""
+        from engine.retrieval.quantize import QuantizedVectors
         if not isinstance(self.item_matrix, QuantizedVectors):
             self.item_matrix = QuantizedVectors.from_float(self.item_matrix)
 
@@ -237,7 +237,7 @@ class LSTMRecommender(Recommender):
         """model.npz (item matrix + user-tower weights), model.json, vocabulary.json, model.keras."""
         directory = pathlib.Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        from engine.quantize import QuantizedVectors
+        from engine.retrieval.quantize import QuantizedVectors
         if isinstance(self.item_matrix, QuantizedVectors):
             items = dict(item_codes=self.item_matrix.codes, item_scales=self.item_matrix.scales)
         else:      # read whole before the file is opened: on-demand rows may come from this very folder
@@ -253,13 +253,13 @@ class LSTMRecommender(Recommender):
         if self.keras_model is not None:
             self.keras_model.save(directory / "model.keras")
 
-    loads_rows_on_demand = True     # load(..., rows_on_demand=True) is understood (engine.runs.run_from_parts)
+    loads_rows_on_demand = True     # load(..., rows_on_demand=True) is understood (engine.runs.loaded.run_from_parts)
 
     @classmethod
     def load(cls, directory: pathlib.Path, *, rows_on_demand: bool = False) -> "LSTMRecommender":
         """Numpy only: never imports TensorFlow (load model.keras yourself to train further).
         `rows_on_demand`: the float32 item vectors stay in model.npz and rows are read when asked for
-        (engine.vector_rows.NpyRows): for a large catalogue served by an ANN index, where a pick reads a
+        (engine.data.vector_rows.NpyRows): for a large catalogue served by an ANN index, where a pick reads a
         few hundred rows. Full scoring then streams the file block by block. Int8 runs and arrays that
         cannot be read in place (a compressed file) are loaded whole as before."""
         directory = pathlib.Path(directory)
@@ -271,10 +271,10 @@ class LSTMRecommender(Recommender):
         model.trials = list(meta.get("trials", []))
         with np.load(directory / "model.npz", allow_pickle=False) as z:
             if "item_codes" in z.files:
-                from engine.quantize import QuantizedVectors
+                from engine.retrieval.quantize import QuantizedVectors
                 model.item_matrix = QuantizedVectors(z["item_codes"], z["item_scales"])
             else:
-                from engine.vector_rows import NpyRows
+                from engine.data.vector_rows import NpyRows
                 rows = NpyRows.open(directory / "model.npz", "item_matrix") if rows_on_demand else None
                 model.item_matrix = rows if rows is not None else np.asarray(z["item_matrix"], np.float32)
             model.user_tower = NumpyUserTower.from_arrays(z)

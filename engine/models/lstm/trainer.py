@@ -11,7 +11,7 @@ import numpy as np
 
 from engine.data.dataset import Dataset
 from engine.errors import CancelledError
-from engine.jobs import CancelToken
+from engine.jobs.cancel import CancelToken
 from engine.types import EpochStats
 from engine.models.lstm.numpy_tower import NumpyUserTower
 from engine.models.lstm.examples import TrainingArrays, training_arrays

@@ -1,0 +1,2 @@
+"""The `llmrec` command: main.py parses and runs one command; each other module registers one group of
+subcommands."""

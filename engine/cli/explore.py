@@ -1,0 +1,184 @@
+"""`llmrec frontier`, `similar`, `feedback`, `explore`: diversity and similarity headless."""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from engine.cli.main import FRACTION, PendingFile, add_common, at_least, emit_json, name_text, record_id
+from engine.errors import EngineError, NotFoundError, shorten
+
+MAX_POINTS = 101   # trade-off steps of 0.01: finer says nothing new, and each point costs a full pass
+
+
+def register(sub) -> None:
+    p = sub.add_parser("frontier", help="accuracy vs diversity as the re-ranking trade-off goes from 0 to 1")
+    p.add_argument("--run", type=record_id("run"), required=True)
+    p.add_argument("--method", default="mmr", choices=("mmr", "dpp", "calibration"))
+    p.add_argument("--points", type=at_least(2, MAX_POINTS), default=11,
+                   help=f"trade-off values from 0 to 1, 2 to {MAX_POINTS} (default 11; each point re-ranks "
+                        "every user's list once)")
+    p.add_argument("--k", type=at_least(1), default=10)
+    p.add_argument("--candidates", type=at_least(1), default=100, help="candidates per user re-ranked (default 100)")
+    p.add_argument("--max-users", type=at_least(1), help="only the first N evaluated users (quick look)")
+    p.add_argument("--csv", metavar="FILE", help="also write the table as CSV")
+    add_common(p)
+    p.set_defaults(func=cmd_frontier)
+
+    p = sub.add_parser("similar", help="items most like an item, in the model, text or genre space")
+    p.add_argument("--run", type=record_id("run"), required=True)
+    p.add_argument("--item", required=True, help="external item id")
+    p.add_argument("--space", default="model", choices=("model", "text", "genres", "semantic"))
+    p.add_argument("--n", type=at_least(1), default=10)
+    add_common(p)
+    p.set_defaults(func=cmd_similar)
+
+    p = sub.add_parser("explore", help="one user's re-ranked list with explanations and list metrics "
+                                       "(the same list as the app's Explore view)")
+    p.add_argument("--dataset", type=name_text, help="dataset name (default: the run's); with no --run, its latest run")
+    p.add_argument("--run", type=record_id("run"), help="run id (default: the dataset's latest run)")
+    p.add_argument("--user", help="external user id (default: the app's default user)")
+    p.add_argument("--tradeoff", "--diversity", dest="diversity", type=FRACTION, default=0.0,
+                   help="diversity trade-off 0-1 (default 0)")
+    p.add_argument("--method", default="mmr", choices=("mmr", "dpp", "calibration"))
+    p.add_argument("--space", default="model", choices=("model", "text", "genres", "semantic"),
+                   help="similarity space of the list's heatmap matrix (JSON 'similarity'); semantic also "
+                        "measures the re-ranker's diversity by meaning")
+    p.add_argument("--k", type=at_least(1), default=10)
+    add_common(p)
+    p.set_defaults(func=cmd_explore)
+
+    p = sub.add_parser("feedback", help="like / dislike / not-interested an item for a user, list or undo; "
+                                        "or say it in plain words (say \"I don't like Inception\")")
+    p.add_argument("action", choices=("like", "dislike", "not_interested", "list", "undo", "say"))
+    p.add_argument("text", nargs="?", help="with say: what you want, in plain words")
+    p.add_argument("--run", type=record_id("run"), help="with say: the run whose list to change (default: the latest)")
+    p.add_argument("--dry-run", action="store_true", help="with say: only show what was understood")
+    p.add_argument("--dataset", required=True, type=name_text)
+    p.add_argument("--user", required=True, help="external user id")
+    p.add_argument("--item", help="external item id (like, dislike, not_interested)")
+    p.add_argument("--id", type=record_id("feedback"), nargs="+", help="feedback id(s) to undo (default: the latest)")
+    add_common(p)
+    p.set_defaults(func=cmd_feedback)
+
+
+def _index(ids: np.ndarray, external: str, what: str, dataset_name: str) -> int:
+    hit = np.flatnonzero(ids == str(external))
+    if len(hit) == 0:
+        raise NotFoundError(f"no {what} {shorten(str(external))} in dataset {dataset_name!r}")
+    return int(hit[0])
+
+
+def cmd_frontier(args, store) -> int:
+    from engine.explore.frontier import frontier, to_csv, to_table
+    from engine.runs.loaded import load_run
+    from engine.cli.models import TextProgress
+    out = PendingFile(args.csv, "--csv") if args.csv is not None else None    # checked before the work
+    run = load_run(store, args.run)
+    rows = frontier(run, args.method, args.points, progress=None if args.json else TextProgress(),
+                    k=args.k, n_candidates=args.candidates, max_users=args.max_users)
+    if out is not None:
+        with out:
+            out.write_text(to_csv(rows))
+    if args.json:
+        emit_json({"run": args.run, "model": run.info.model, "method": args.method, "rows": rows})
+    else:
+        print(f"run {args.run} ({run.info.model}) on {run.info.dataset_name}, {args.method}, "
+              f"{rows[0]['n_users'] if rows else 0} users, top-{args.candidates} candidates re-ranked to {args.k}")
+        print(to_table(rows))
+    return 0
+
+
+def cmd_similar(args, store) -> int:
+    from engine.runs.loaded import load_run
+    from engine.explore.similarity import nearest_items
+    run = load_run(store, args.run)
+    ds = run.dataset
+    if args.space == "semantic":
+        from engine.encoder.catalogue import attach
+        attach(store, ds)
+    item = _index(ds.item_ids, args.item, "item", ds.info.name)
+    idx, sims = nearest_items([item], args.space, dataset=ds, model=run.model, n=args.n)
+    rows = [{"item": str(ds.item_ids[i]), "title": ds.titles[i], "genres": list(ds.genres[i]),
+             "similarity": round(float(s), 4)} for i, s in zip(idx[0], sims[0])]
+    if args.json:
+        emit_json({"item": args.item, "title": ds.titles[item], "space": args.space, "similar": rows})
+    else:
+        print(f"items most like {ds.titles[item]} ({args.space} space):")
+        for r in rows:
+            print(f"  {r['similarity']:.3f}  {r['item']}  {r['title']}  [{', '.join(r['genres'])}]")
+    return 0
+
+
+def cmd_explore(args, store) -> int:
+    from engine.explore.live_list import UserRecommendations, default_user, list_record, resolve_run
+    from engine.runs.loaded import load_run
+    run = load_run(store, resolve_run(store, args.dataset, args.run).id)
+    ds = run.dataset
+    if args.space == "semantic":        # meaning: the heatmap, and the re-ranker's diversity too
+        from engine.encoder.catalogue import attach
+        attach(store, ds)
+    user = default_user(run) if args.user is None else _index(ds.user_ids, args.user, "user", ds.info.name)
+    view = UserRecommendations(run, user, store, space="semantic" if args.space == "semantic" else None)
+    lst = view.rerank(args.diversity, args.method, args.k)
+    m = lst.metrics
+    if args.json:
+        doc = list_record(lst, dataset=ds.info.name, run=run.info.id, user=str(ds.user_ids[user]), k=args.k,
+                          space=args.space, similarity=view.similarity([r.item for r in lst.rows], args.space))
+        doc["rows"] = [dict(r.__dict__, because=[c.__dict__ for c in r.because]) for r in lst.rows]
+        emit_json(doc)
+        return 0
+    for r in lst.rows:
+        flag = " (promoted)" if r.promoted else ""
+        print(f"{r.rank:3d}. {r.title} [{', '.join(r.genres)}] score {r.score:.4f}{flag}")
+        print(f"     {r.explanation}")
+    print(f"ILD {m.space} {m.ild_model:.3f}, ILD genres {m.ild_genre:.3f}, mean pairwise cosine "
+          f"{m.mean_cosine:.3f}, novelty {m.novelty:.2f} bits")
+    return 0
+
+
+def cmd_feedback(args, store) -> int:
+    from engine.data.dataset import load_dataset
+    from engine.explore.live_list import list_feedback, record_feedback, undo_and_list
+    if args.action == "say":
+        from engine.cli.language import cmd_say
+        return cmd_say(args, store)
+    if args.text:
+        raise EngineError(f"feedback {args.action} takes no words ({shorten(args.text)}); did you mean `feedback say`?")
+    ds = load_dataset(store, args.dataset)
+    user = _index(ds.user_ids, args.user, "user", ds.info.name)
+    if args.action in ("like", "dislike", "not_interested"):
+        if not args.item:
+            raise EngineError(f"{args.action} needs --item")
+        item = _index(ds.item_ids, args.item, "item", ds.info.name)
+        fid = record_feedback(store, ds.info.id, user, item, args.action)
+        if args.json:
+            emit_json({"id": fid, "kind": args.action, "item": args.item})
+        else:
+            print(f"recorded {args.action} on {ds.titles[item]} (feedback {fid})")
+        return 0
+    entries = list_feedback(store, ds.info.id, user)
+    if args.action == "undo":
+        if not entries:
+            raise NotFoundError(f"user {args.user} has no feedback to undo")
+        fids = args.id if args.id is not None else [entries[-1].id]
+        for fid in fids:
+            if not any(e.id == fid for e in entries):
+                raise NotFoundError(f"no active feedback {fid} for user {args.user}")
+        for fid in fids:
+            undo_and_list(store, ds.info.id, user, fid)
+        if args.json:
+            emit_json({"undone": fids[0] if len(fids) == 1 else fids})
+        else:
+            print(f"undid feedback {', '.join(map(str, fids))}")
+        return 0
+    rows = [{"id": e.id, "kind": e.kind, "item": str(ds.item_ids[e.item]), "title": ds.titles[e.item],
+             "when": e.created_at} for e in entries]
+    if args.json:
+        emit_json(rows)
+    else:
+        for r in rows:
+            print(f"{r['id']:6d}  {r['when']}  {r['kind']:<15} {r['item']}  {r['title']}")
+        if not rows:
+            print("no feedback", file=sys.stderr)
+    return 0

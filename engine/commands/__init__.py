@@ -1,1 +1,0 @@
-"""Subcommand groups of the `llmrec` CLI, one module per group."""

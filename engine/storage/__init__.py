@@ -1,4 +1,0 @@
-"""SQLite (or any SQLAlchemy URL) storage: schema, migrations, sessions, repository functions."""
-from engine.storage.db import Store, open_store
-
-__all__ = ["Store", "open_store"]
