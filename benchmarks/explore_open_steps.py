@@ -2,7 +2,7 @@
 store process and the app do, run_from_explore_parts, prepare_run) on run 1 of DB. argv: DB [PROFILE_OUT]"""
 import sys, time, pickle, cProfile, pstats
 from engine.store import open_store
-from engine.runs.loaded import explore_parts, run_from_explore_parts
+from engine.runs.lean import explore_parts, run_from_explore_parts
 from engine.explore.live_list import prepare_run
 from engine.retrieval.index import index_serves
 import engine; print(engine.__file__)   # which tree ran

@@ -84,7 +84,7 @@ def main() -> None:
     ap.add_argument("--text-encoder", default="minilm", choices=("minilm", "lstm"))
     ap.add_argument("--work")
     args = ap.parse_args()
-    from engine.retrieval.foldin import fold_in_items
+    from engine.runs.foldin import fold_in_items
     from engine.ingest import import_files
     from engine.ingest.append import append_files
     from engine.runs.loaded import load_run

@@ -273,10 +273,13 @@ sys.path.insert(0, sys.argv[2])
 from benchmarks.scale import clustered, jittered
 from engine.data.dataset import load_dataset
 from engine.explore.live_list import UserRecommendations, prepare_run
-from engine.retrieval.index import IndexParams, build_run_index, exact_search, index_info, recall
+from engine.retrieval.index import IndexParams, exact_search, index_info, recall
+from engine.runs.indexing import build_run_index
 from engine.models.lstm.model import LSTMRecommender
 from engine.models.lstm.numpy_tower import NumpyUserTower
-from engine.runs.loaded import load_run, open_explore_run, run_from_parts, run_path, save_and_register
+from engine.runs.loaded import load_run, run_from_parts, run_path
+from engine.runs.saving import save_and_register
+from engine.runs.lean import open_explore_run
 from engine.store import open_store
 from engine.store import repository as repo
 store = open_store(sys.argv[1]); with_index = sys.argv[3] == "index"
@@ -326,7 +329,7 @@ if with_index:
                       nprobe=run.index.params.nprobe, kind=run.index.params.kind,
                       tuning=run.index.tuning.get("recall_by_nprobe"))
 runs, lists = {"index": run, "exact": run}, {}
-if with_index:      # the app's way: the item vectors stay in model.npz, rows read per pick (engine.data.vector_rows)
+if with_index:      # the app's way: the item vectors stay in model.npz, rows read per pick (engine.retrieval.vector_rows)
     t = time.perf_counter()
     runs["on demand"] = prepare_run(run_from_parts(run.info, run.dataset, run.directory, rows_on_demand=True))
     out["load_disk_s"] = time.perf_counter() - t
@@ -635,7 +638,7 @@ def section_picker(n: int) -> None:
 # ---- real data: int8 vs float32 ------------------------------------------------------------------
 
 def section_real(db: str) -> None:
-    from engine.retrieval.quantize import quantize_run
+    from engine.runs.quantize import quantize_run
     from engine.runs.loaded import load_run
     from engine.store import open_store
     from engine.store import repository as repo

@@ -51,7 +51,7 @@ def main() -> None:
     import engine.evaluation.protocol as evaluation_mod
     import engine.models.lstm.examples as examples_mod
     import engine.models.lstm.trainer as trainer_mod
-    import engine.runs.loaded as runs_mod
+    import engine.runs.saving as runs_mod
 
     real_batches = examples_mod.TrainingArrays.batches
 

@@ -70,7 +70,7 @@ def ensure_baseline(store, dataset_name: str, model: str = "ease", *, progress=N
         if repo.list_runs(s, info.id):
             return None
     try:
-        from engine.runs.loaded import fit_baseline
+        from engine.runs.baselines import fit_baseline
     except ImportError:  # the runs module is not there yet
         return None
     _say(progress, f"Fitting a {model.upper()} baseline on {dataset_name}…")

@@ -82,7 +82,8 @@ def index_in_child(store_url: str, run_id: int, force: bool, progress=None, canc
     """The child's "Build index" entry (engine.retrieval.index.build_run_index): a 1M-item build trains k-means and
     holds a second copy of the vectors for minutes, so it runs here, at the lowest priority, and its
     memory goes back to the system when it ends. Returns index_info's plain dict."""
-    from engine.retrieval.index import build_run_index, index_info
+    from engine.retrieval.index import index_info
+    from engine.runs.indexing import build_run_index
     from engine.store import open_store
     store = open_store(store_url)
     try:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import sys
 
-import numpy as np
 
+from engine.data.dataset import index_of
 from engine.cli.main import FRACTION, PendingFile, add_common, at_least, emit_json, name_text, record_id
 from engine.errors import EngineError, NotFoundError, shorten
 
@@ -62,13 +62,6 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_feedback)
 
 
-def _index(ids: np.ndarray, external: str, what: str, dataset_name: str) -> int:
-    hit = np.flatnonzero(ids == str(external))
-    if len(hit) == 0:
-        raise NotFoundError(f"no {what} {shorten(str(external))} in dataset {dataset_name!r}")
-    return int(hit[0])
-
-
 def cmd_frontier(args, store) -> int:
     from engine.explore.frontier import frontier, to_csv, to_table
     from engine.runs.loaded import load_run
@@ -95,9 +88,9 @@ def cmd_similar(args, store) -> int:
     run = load_run(store, args.run)
     ds = run.dataset
     if args.space == "semantic":
-        from engine.encoder.catalogue import attach
-        attach(store, ds)
-    item = _index(ds.item_ids, args.item, "item", ds.info.name)
+        from engine.explore.similarity import attach_semantic
+        attach_semantic(store, ds)
+    item = index_of(ds.item_ids, args.item, "item", ds.info.name)
     idx, sims = nearest_items([item], args.space, dataset=ds, model=run.model, n=args.n)
     rows = [{"item": str(ds.item_ids[i]), "title": ds.titles[i], "genres": list(ds.genres[i]),
              "similarity": round(float(s), 4)} for i, s in zip(idx[0], sims[0])]
@@ -116,9 +109,9 @@ def cmd_explore(args, store) -> int:
     run = load_run(store, resolve_run(store, args.dataset, args.run).id)
     ds = run.dataset
     if args.space == "semantic":        # meaning: the heatmap, and the re-ranker's diversity too
-        from engine.encoder.catalogue import attach
-        attach(store, ds)
-    user = default_user(run) if args.user is None else _index(ds.user_ids, args.user, "user", ds.info.name)
+        from engine.explore.similarity import attach_semantic
+        attach_semantic(store, ds)
+    user = default_user(run) if args.user is None else index_of(ds.user_ids, args.user, "user", ds.info.name)
     view = UserRecommendations(run, user, store, space="semantic" if args.space == "semantic" else None)
     lst = view.rerank(args.diversity, args.method, args.k)
     m = lst.metrics
@@ -146,11 +139,11 @@ def cmd_feedback(args, store) -> int:
     if args.text:
         raise EngineError(f"feedback {args.action} takes no words ({shorten(args.text)}); did you mean `feedback say`?")
     ds = load_dataset(store, args.dataset)
-    user = _index(ds.user_ids, args.user, "user", ds.info.name)
+    user = index_of(ds.user_ids, args.user, "user", ds.info.name)
     if args.action in ("like", "dislike", "not_interested"):
         if not args.item:
             raise EngineError(f"{args.action} needs --item")
-        item = _index(ds.item_ids, args.item, "item", ds.info.name)
+        item = index_of(ds.item_ids, args.item, "item", ds.info.name)
         fid = record_feedback(store, ds.info.id, user, item, args.action)
         if args.json:
             emit_json({"id": fid, "kind": args.action, "item": args.item})

@@ -1,6 +1,7 @@
 """`llmrec encode`, `llmrec search` and `llmrec feedback say`: the pretrained language encoder."""
 from __future__ import annotations
 
+from engine.data.dataset import index_of
 from engine.cli.main import add_common, at_least, emit_json, name_text
 from engine.errors import EngineError, NotFoundError
 
@@ -43,10 +44,10 @@ def cmd_encode(args, store) -> int:
 
 def cmd_search(args, store) -> int:
     from engine.data.dataset import load_dataset
-    from engine.encoder.catalogue import attach
+    from engine.explore.similarity import attach_semantic
     from engine.language.search import search_items
     ds = load_dataset(store, args.dataset)
-    attach(store, ds)
+    attach_semantic(store, ds)
     res = search_items(ds, args.query, args.k)
     from engine.explore.similarity import semantic_encoder_name
     if args.json:
@@ -71,11 +72,11 @@ def cmd_say(args, store) -> int:
     """`llmrec feedback say --dataset D --user U "..."`: show what was understood, then apply it
     through the feedback engine (unless --dry-run) and show the re-ranked list."""
     from engine.data.dataset import load_dataset
-    from engine.encoder.catalogue import attach, encoder_by_name
+    from engine.encoder.catalogue import encoder_by_name
+    from engine.explore.similarity import attach_semantic
     from engine.explore.live_list import UserRecommendations
     from engine.language.plain_words import apply, understand
     from engine.runs.loaded import load_run
-    from engine.cli.explore import _index
     if not args.text:
         raise EngineError('feedback say needs the words, e.g. llmrec feedback say --dataset D --user U "no horror"')
     run_id = args.run if args.run is not None else latest_run(store, load_dataset(store, args.dataset).info.id)
@@ -84,10 +85,10 @@ def cmd_say(args, store) -> int:
     run = load_run(store, run_id)
     ds = run.dataset
     try:
-        attach(store, ds)               # items by meaning need the encoded catalogue; titles and genres do not
+        attach_semantic(store, ds)               # items by meaning need the encoded catalogue; titles and genres do not
     except EngineError:
         pass
-    user = _index(ds.user_ids, args.user, "user", ds.info.name)
+    user = index_of(ds.user_ids, args.user, "user", ds.info.name)
     from engine.explore.similarity import semantic_encoder_name
     u = understand(args.text, ds, encoder=encoder_by_name(semantic_encoder_name(ds)))
     lines = u.describe(ds)

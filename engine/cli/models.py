@@ -1,7 +1,6 @@
 """`llmrec train`, `runs`, `evaluate`, `recommend`: models headless."""
 from __future__ import annotations
 
-import argparse
 import csv
 import sys
 import time
@@ -156,7 +155,7 @@ def _train(args, store, progress) -> dict:
                     seconds=s.seconds, metrics=s.metrics)
     if args.model in ("lstm", "lstm_ease"):
         raise EngineError("the LSTM trainer (engine.runs.training) is not available in this build")
-    from engine.runs.loaded import fit_baseline
+    from engine.runs.baselines import fit_baseline
     run_id = fit_baseline(store, args.dataset, args.model, holdout=args.holdout, progress=progress)
     with store.session() as s:
         info = repo.get_run(s, run_id)
@@ -204,7 +203,7 @@ def baseline_metrics(store, info, progress=None) -> dict[str, dict]:
     baseline run fitted with the same positive threshold when there is one (the runs table is the
     cache), fit and register one otherwise."""
     from engine.models.registry import BASELINES
-    from engine.runs.loaded import fit_baseline
+    from engine.runs.baselines import fit_baseline
     threshold = info.config.get("positive_threshold")
     out = {}
     with store.session() as s:

@@ -46,7 +46,9 @@ def register(sub) -> None:
 def cmd_index(args, store) -> int:
     import time
 
-    from engine.retrieval.index import IndexParams, build_run_index, index_info
+    from engine.retrieval.index import IndexParams, index_info
+
+    from engine.runs.indexing import build_run_index
     from engine.cli.models import TextProgress
     start = time.perf_counter()
     show = not args.json and sys.stderr.isatty()
@@ -65,7 +67,7 @@ def cmd_index(args, store) -> int:
 
 
 def cmd_quantize(args, store) -> int:
-    from engine.retrieval.quantize import quantize_run
+    from engine.runs.quantize import quantize_run
     from engine.store import repository as repo
     from engine.cli.models import TextProgress
     new_id = quantize_run(store, args.run, progress=None if args.json else TextProgress())
@@ -84,7 +86,7 @@ def cmd_quantize(args, store) -> int:
 def cmd_fold_in(args, store) -> int:
     import time
 
-    from engine.retrieval.foldin import fold_in_items
+    from engine.runs.foldin import fold_in_items
     from engine.store import repository as repo
     from engine.cli.models import TextProgress
     start = time.perf_counter()

@@ -179,7 +179,7 @@ def dataset_counts(store, dataset_id: int, threshold: float | None, progress=Non
 
 def keep_loaded_counts(store, ds: Dataset, *, progress=None, cancel=None) -> bool:
     """Write `dataset_counts`' file from a dataset already loaded whole (a training run holds it anyway),
-    positives judged with its threshold (the one its runs record, which `engine.runs.loaded.run_counts` asks
+    positives judged with its threshold (the one its runs record, which `engine.runs.lean.run_counts` asks
     for), when the file is absent or stale: the first explore open after a training reads it back instead
     of streaming the table. Counted over whole-user blocks of the loaded arrays (one block's temporaries).
     True when written. Interactions not in user order (never so when loaded by load_dataset): nothing."""

@@ -9,6 +9,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from engine.errors import NotFoundError, shorten
 from engine.store import Store
 from engine.store import repository as repo
 from engine.types import DatasetInfo
@@ -347,3 +348,12 @@ def write_dataset(store: Store, name: str, *, user_ids: Sequence[str], item_ids:
         repo.update_dataset_counts(s, ds_id, n_users=len(user_ids), n_items=len(item_ids), n_interactions=n,
                                    import_report=import_report or {})
     return ds_id
+
+
+def index_of(ids: np.ndarray, external: str, what: str, dataset_name: str) -> int:
+    """The internal index of the user or item whose external id is `external` (a one-line error naming
+    the dataset when there is none): how the CLI turns `--user` / `--item` into a row."""
+    hit = np.flatnonzero(ids == str(external))
+    if len(hit) == 0:
+        raise NotFoundError(f"no {what} {shorten(str(external))} in dataset {dataset_name!r}")
+    return int(hit[0])

@@ -165,13 +165,3 @@ def cached_vectors(store, dataset, items, encoder: str = MODEL_NAME) -> np.ndarr
     if not keys or not all(k in known for k in keys):
         return None
     return np.stack([known[k] for k in keys]).astype(np.float32)
-
-
-def attach(store, dataset) -> np.ndarray:
-    """Load the catalogue vectors and register them (and their encoder's name) as the dataset's
-    ``semantic`` similarity space."""
-    from engine.explore.similarity import set_semantic_vectors
-    name = catalogue_encoder(store, dataset)
-    vectors = load_catalogue_vectors(store, dataset, name)
-    set_semantic_vectors(dataset, vectors, encoder=name)
-    return vectors

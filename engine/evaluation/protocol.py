@@ -135,17 +135,3 @@ def evaluate(model, split: Split, ks=(10, 20), progress=None, cancel=None, batch
     like "ndcg@10", plus "n_users", "by_activity" and the split's statistics under "split")."""
     lists = rank_users(model, split, max(ks), progress=progress, cancel=cancel, batch_users=batch_users)
     return list_metrics(lists, split, ks, model_vectors=model.item_vectors())
-
-
-def evaluate_baselines(split: Split, ks=(10, 20), progress=None, cancel=None,
-                       names: tuple[str, ...] | None = None) -> dict[str, dict]:
-    """Fit each baseline on the split's TRAIN and evaluate it: {name: metrics}."""
-    from engine.models.registry import BASELINES, get_model_class
-    out = {}
-    for name in names or BASELINES:
-        model = get_model_class(name)()
-        if progress is not None:
-            progress(StepProgress(f"fitting {name}", 0, 1))
-        model.fit(split.train, progress=progress, cancel=cancel)
-        out[name] = evaluate(model, split, ks, progress=progress, cancel=cancel)
-    return out

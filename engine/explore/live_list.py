@@ -250,7 +250,7 @@ def open_explore_run_for_live(info, dataset, path, counts):
     table; the caller sets `run.source.store`) then `prepare_run`. A large catalogue served by its ANN index
     keeps its item vectors in the model file (rows read per pick)."""
     from engine.retrieval.index import index_serves
-    from engine.runs.loaded import run_from_explore_parts
+    from engine.runs.lean import run_from_explore_parts
     return prepare_run(run_from_explore_parts(info, dataset, path, counts, rows_on_demand=index_serves(path)))
 
 

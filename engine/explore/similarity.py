@@ -7,7 +7,7 @@ Spaces
             once per dataset with numpy and cached.
 ``semantic`` cosine of the pretrained sentence encoder's vectors of the item text (all-MiniLM-L6-v2,
             ``engine.encoder``): "close in meaning". Available once the catalogue is encoded and
-            attached (``engine.encoder.catalogue.attach(store, dataset)``).
+            attached (``attach_semantic(store, dataset)``).
 ``genres``  Jaccard similarity ``|A n B| / |A u B|`` of the genre/tag sets. The source article's
             "Jaccard diversity index" ``|A u B| / |A n B|`` is undefined for disjoint sets, so we use
             the Jaccard *distance* ``1 - J`` wherever a diversity is needed. Pairs involving an item
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.encoder.catalogue import catalogue_encoder, load_catalogue_vectors
 from engine.errors import EngineError
 
 SPACES = ("model", "text", "genres", "semantic")
@@ -180,7 +181,7 @@ def model_vectors(model) -> np.ndarray:
         v = model.item_vectors() if model is not None else None
         if v is None:
             raise EngineError("this model has no item embeddings; use the text or genre space instead")
-        from engine.data.vector_rows import VectorRows
+        from engine.retrieval.vector_rows import VectorRows
         if isinstance(v, VectorRows):
             return v            # int8 or on-disk rows of unit vectors: used as they are, read on demand
         v = np.asarray(v, dtype=np.float32)
@@ -337,3 +338,12 @@ def cosine_matrix(vectors: np.ndarray) -> np.ndarray:
 def _check_space(space: str) -> None:
     if space not in SPACES:
         raise ValueError(f"unknown similarity space {space!r}; choose one of {', '.join(SPACES)}")
+
+
+def attach_semantic(store, dataset) -> np.ndarray:
+    """Load the catalogue's encoded vectors (engine.encoder.catalogue) and register them, with their
+    encoder's name, as the dataset's ``semantic`` similarity space."""
+    name = catalogue_encoder(store, dataset)
+    vectors = load_catalogue_vectors(store, dataset, name)
+    set_semantic_vectors(dataset, vectors, encoder=name)
+    return vectors

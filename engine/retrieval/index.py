@@ -245,7 +245,7 @@ def index_info(directory: Path) -> dict | None:
 def index_serves(directory: Path) -> bool:
     """True when the run in `directory` has an ANN index over all of its items and at least
     ANN_MIN_ITEMS of them: its picks then read a few hundred item vectors, so a model can leave the
-    rest in its file (`rows_on_demand`, engine.data.vector_rows). Exact scoring would read them all per pick."""
+    rest in its file (`rows_on_demand`, engine.retrieval.vector_rows). Exact scoring would read them all per pick."""
     import json
     info = index_info(directory)
     if info is None or (info.get("n_items") or 0) < ANN_MIN_ITEMS:
@@ -327,31 +327,3 @@ def recall(approx_ids: np.ndarray, exact_ids: np.ndarray) -> float:
     """Mean over queries of |approx ∩ exact| / |exact| (recall@k against exact search)."""
     hits = [len(np.intersect1d(a[a >= 0], e)) / max(1, len(e)) for a, e in zip(approx_ids, exact_ids)]
     return float(np.mean(hits)) if hits else float("nan")
-
-
-def build_run_index(store, run_id: int, *, params: IndexParams | None = None, force: bool = False,
-                    progress=None, cancel=None) -> Path:
-    """The background job behind `llmrec index` and the app's "Build index": index a run's item vectors
-    and save the index beside its files. Below ANN_MIN_ITEMS exact search is used unless `force`."""
-    from engine.runs.loaded import load_run
-    run = load_run(store, run_id)
-    model = run.model
-    vectors = model.item_vectors()
-    if vectors is None or not hasattr(model, "query_vectors") or model.query_vectors([np.zeros(0, np.int64)]) is None:
-        raise EngineError(f"run {run_id} ({run.info.model}) has no item and user vectors to index; "
-                          "exact scoring is used for it")
-    if len(vectors) < ANN_MIN_ITEMS and not force:
-        raise EngineError(f"run {run_id} has {len(vectors):,} items: below {ANN_MIN_ITEMS:,} exact search is "
-                          "used (fast and exact); pass --force to build an index anyway")
-    index = build_index(vectors, params, queries=user_queries(run), progress=progress, cancel=cancel)
-    check(cancel)
-    return index.save(run.directory)
-
-
-def user_queries(run, n: int = 200, seed: int = 0) -> np.ndarray | None:
-    """The query vectors of up to n random users of the run's dataset (what nprobe is tuned on)."""
-    users = np.random.default_rng(seed).permutation(run.dataset.n_users)
-    hs = [h for h in (run.history(int(u)) for u in users[:4 * n]) if len(h[0])][:n]
-    if not hs:
-        return None
-    return np.asarray(run.model.query_vectors([h[0] for h in hs], [h[1] for h in hs]), np.float32)

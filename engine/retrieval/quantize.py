@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.data.vector_rows import BLOCK, VectorRows
+from engine.retrieval.vector_rows import BLOCK, VectorRows
 
 
 class QuantizedVectors(VectorRows):
-    """(n, d) int8 codes + (n,) float32 scales, standing in for a float32 matrix (engine.data.vector_rows)."""
+    """(n, d) int8 codes + (n,) float32 scales, standing in for a float32 matrix (engine.retrieval.vector_rows)."""
 
     def __init__(self, codes: np.ndarray, scales: np.ndarray):
         self.codes = np.ascontiguousarray(codes, dtype=np.int8)
@@ -61,26 +61,3 @@ class QuantizedVectors(VectorRows):
             b = min(len(self), a + BLOCK)
             out[:, a:b] = (x @ self.codes[a:b].T.astype(np.float32)) * self.scales[a:b]
         return out
-
-
-def quantize_run(store, run_id: int, *, progress=None, cancel=None) -> int:
-    """A new run: `run_id`'s model with int8 item vectors, evaluated on the same holdout. Returns its id."""
-    import time
-
-    from engine.errors import EngineError
-    from engine.evaluation.protocol import evaluate
-    from engine.jobs.cancel import check
-    from engine.runs.loaded import load_run, save_and_register
-    loaded = load_run(store, run_id)
-    model = loaded.model
-    if not hasattr(model, "quantize"):
-        raise EngineError(f"run {run_id} ({loaded.info.model}) has no item vectors to quantise")
-    start = time.perf_counter()
-    model.quantize()
-    check(cancel)
-    metrics = evaluate(model, loaded.split, progress=progress, cancel=cancel) if loaded.split is not None else {}
-    config = dict(loaded.info.config, item_vectors="int8", quantized_from=run_id)
-    return save_and_register(store, dataset=loaded.dataset, model=model, objective=loaded.info.objective,
-                             config=config, holdout=loaded.info.holdout, device="cpu",
-                             device_name="CPU (numpy)", seconds=time.perf_counter() - start, metrics=metrics,
-                             epochs=None)

@@ -4,27 +4,23 @@ cancel never leaves a registered run without files, nor a half-written folder un
 from __future__ import annotations
 
 import dataclasses
-import os
-import shutil
-import threading
-import time
-import uuid
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from engine.data.dataset import Dataset, load_dataset
-from engine.data.split import Split, UserHistories, item_id_rank, time_split
-from engine.evaluation.protocol import evaluate, topk_rows
-from engine.jobs.cancel import check
+from engine.data.split import Split, UserHistories, time_split
+from engine.evaluation.protocol import topk_rows
 from engine.models.base import Recommender
 from engine.models.registry import get_model_class
-from engine.store.ownership import claim, is_own, why_not_own
 from engine.store import Store
 from engine.store import repository as repo
-from engine.types import RunInfo, StepProgress
+from engine.types import RunInfo
+
+if TYPE_CHECKING:   # the lean source is set by engine.runs.lean, which builds on this module
+    from engine.runs.lean import StoredInteractions
 
 RUNS_DIR = "runs"
 
@@ -190,7 +186,7 @@ def run_parts(store: Store, run_id: int) -> tuple[RunInfo, Dataset, Path]:
 def run_from_parts(info: RunInfo, ds: Dataset, path: Path, *, rows_on_demand: bool = False) -> LoadedRun:
     """The loaded run from `run_parts`: the model read from its files (no database needed).
     `rows_on_demand`: a model that can leaves its item vectors in its file and reads rows when asked
-    (engine.data.vector_rows; for a large catalogue served by its ANN index)."""
+    (engine.retrieval.vector_rows; for a large catalogue served by its ANN index)."""
     ds = _run_view(info, ds)
     model = _load_model(info, path, rows_on_demand)
     split = time_split(ds) if info.holdout else None
@@ -220,181 +216,12 @@ def _load_model(info: RunInfo, path: Path, rows_on_demand: bool = False) -> Reco
     return model
 
 
-# ---- lean runs: the explorer's view of a run, without the interaction table ------------------------
-
-@dataclass(frozen=True)
-class RunCounts:
-    """What the explorer needs of a run's whole interaction table: a few small arrays."""
-    per_user: np.ndarray      # (n_users,) interactions per user (the picker; a run without holdout's default user)
-    item_counts: np.ndarray   # (n_items,) TRAIN positives per item (holdout run), else positives: novelty bits
-    test_users: np.ndarray    # evaluated users of a holdout run, ascending (empty otherwise)
-    item_rank: np.ndarray | None = None   # item_id_rank, counted with the rest (the app need not convert 1M ids)
-
-
-def run_counts(store: Store, info: RunInfo, progress=None, cancel=None) -> RunCounts:
-    """The run's counts (engine.data.aggregates.dataset_counts: streamed over blocks of users in bounded
-    memory the first time, then read back from a small file), positives judged with the run's threshold."""
-    from engine.data.aggregates import dataset_counts
-    with store.session() as s:
-        ds_info = repo.get_dataset(s, info.dataset_id)
-    t = info.config["positive_threshold"] if "positive_threshold" in info.config else ds_info.positive_threshold
-    c = dataset_counts(store, info.dataset_id, t, progress=progress, cancel=cancel)
-    return RunCounts(c.per_user.astype(np.int32), c.item_train_positives if info.holdout else c.item_positives,
-                     c.test_users if info.holdout else np.zeros(0, np.int32), c.item_rank)
-
-
-def explore_parts(store: Store, run_id: int, progress=None, cancel=None) -> tuple[RunInfo, Dataset, Path, RunCounts]:
-    """What the explorer reads of a run from the database (the app runs it in its store process): the run's
-    row, its dataset's users and catalogue WITHOUT the interactions, the folder of its files, and its counts
-    (`run_counts`). With `run_from_explore_parts` neither process holds the interaction table."""
-    from engine.data.dataset import load_dataset as _load
-    with store.session() as s:
-        info = repo.get_run(s, run_id)
-    path = run_path(store, info)
-    counts = run_counts(store, info, progress=progress, cancel=cancel)   # before the texts are loaded
-    return info, _load(store, info.dataset_id, with_interactions=False), path, counts
-
-
-def run_from_explore_parts(info: RunInfo, ds: Dataset, path: Path, counts: RunCounts, store=None, *,
-                           rows_on_demand: bool = False) -> LoadedRun:
-    """A lean run from `explore_parts`: the model from its files (`rows_on_demand` as in `run_from_parts`);
-    each user's interactions read from `store` when asked for (`StoredInteractions`; the app sets
-    `run.source.store` to its store handle)."""
-    ds = _run_view(info, ds)
-    loaded = LoadedRun(info=info, dataset=ds, model=_load_model(info, path, rows_on_demand), split=None)
-    loaded.directory = Path(path)
-    loaded.source = StoredInteractions(ds, counts, bool(info.holdout), store)
-    return loaded
-
-
-def open_explore_run(store: Store, run_id: int, *, rows_on_demand: bool = False) -> LoadedRun:
-    """`explore_parts` then `run_from_explore_parts` in one process (tests, benchmarks)."""
-    return run_from_explore_parts(*explore_parts(store, run_id), store=store, rows_on_demand=rows_on_demand)
-
-
-@dataclass(frozen=True)
-class UserView:
-    """One user of a lean run: the interactions as stored and the histories the run reads."""
-    items: np.ndarray
-    ratings: np.ndarray
-    timestamps: np.ndarray
-    whole: tuple[np.ndarray, np.ndarray]                 # time order
-    train: tuple[np.ndarray, np.ndarray] | None          # the holdout's TRAIN history (holdout runs)
-    test_items: np.ndarray | None                        # the holdout's TEST positives (evaluated users)
-
-
-class StoredInteractions:
-    """A lean run's interactions: each user's read from the store on demand (a primary-key range) and split
-    by the holdout rule for that user alone (engine.data.split is per user), the last CACHE users kept."""
-
-    CACHE = 64
-
-    def __init__(self, dataset: Dataset, counts: RunCounts, holdout: bool, store=None):
-        self.dataset, self.counts, self.holdout, self.store = dataset, counts, holdout, store
-        self.rank = item_id_rank(dataset) if counts.item_rank is None else counts.item_rank
-        self._lock = threading.Lock()
-        self._users: OrderedDict[int, UserView] = OrderedDict()
-
-    def _block(self, users, rows) -> Dataset:
-        """The given users' interactions as a Dataset over the whole catalogue and user range."""
-        ds = self.dataset
-        sizes = [len(r[0]) for r in rows]
-        cat = (lambda k, dt: np.concatenate([r[k] for r in rows]).astype(dt) if rows else np.zeros(0, dt))
-        return Dataset(ds.info, ds.user_ids, ds.item_ids, (), (), (),
-                       np.repeat(np.asarray(users, np.int32), sizes), cat(0, np.int32), cat(1, np.float32),
-                       cat(2, np.int64), ds.positive_threshold)
-
-    def _read(self, users) -> list:
-        from engine.data.dataset import user_interactions
-        from engine.store.process import StoreProcess
-        if self.store is None:
-            raise RuntimeError("this lean run has no store to read users from")
-        ds_id = self.dataset.info.id
-        if isinstance(self.store, StoreProcess):
-            return self.store.run(user_interactions, self.store, ds_id, list(users))
-        return user_interactions(self.store, ds_id, users)
-
-    def user(self, user: int) -> UserView:
-        with self._lock:
-            hit = self._users.get(user)
-            if hit is not None:
-                self._users.move_to_end(user)
-                return hit
-        rows = self._read([user])
-        items, ratings, times = rows[0]
-        one = Dataset(self.dataset.info, np.empty(1, dtype=object), self.dataset.item_ids, (), (), (),
-                      np.zeros(len(items), np.int32), items, ratings, times, self.dataset.positive_threshold)
-        whole = UserHistories.from_dataset(one, self.rank)(0)
-        train = test = None
-        if self.holdout:
-            sp = time_split(one, rank=self.rank)
-            train = sp.history(0)
-            test = sp.test_items[0] if len(sp.test_users) else np.zeros(0, np.int32)
-        view = UserView(items, ratings, times, whole, train, test)
-        with self._lock:
-            self._users[user] = view
-            while len(self._users) > self.CACHE:
-                self._users.popitem(last=False)
-        return view
-
-    def split_for(self, users: np.ndarray) -> Split:
-        """The holdout split of just these users (one read for all): what the frontier measures."""
-        users = np.asarray(users, dtype=np.int64)
-        return time_split(self._block(users, self._read(users.tolist())), rank=self.rank)
-
-    def item_bits(self) -> np.ndarray:
-        """-log2 p_i under the run's TRAIN positives (engine.explore.live_list.item_bits from the counts)."""
-        from engine.evaluation import metrics as M
-        if getattr(self, "_bits", None) is None:
-            self._bits = -np.log2(M.item_probabilities(self.counts.item_counts))
-        return self._bits
-
-
-def save_and_register(store: Store, *, dataset: Dataset, model: Recommender, objective: str | None, config: dict,
-                      holdout: bool, device: str | None, device_name: str | None, seconds: float | None,
-                      metrics: dict, epochs: list[dict] | None, progress=None, cancel=None,
-                      also_write=None) -> int:
-    """Write the model's files to a temp folder, rename it into place, then register the run in one
-    transaction; on any failure nothing is left behind. `also_write(folder)`: more files of the run
-    (an ANN index), written into the same temp folder, so the run is never registered without them. Returns the run id. While another program
-    writes to the database, it waits (reporting progress) instead of throwing the finished model away."""
-    root = Path(store.artifact_root) / RUNS_DIR
-    root.mkdir(parents=True, exist_ok=True)
-    token = f"{model.name}-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
-    tmp = root / f".tmp-{token}"
-    final = root / token
-    config = dict(config)
-    config.setdefault("positive_threshold", dataset.positive_threshold)
-    tmp.mkdir()
-    owner = _own(tmp)   # held until the run is registered: cleanup never touches a folder in use
-    try:
-        claim(tmp, store)   # before any model bytes: a tidy-up removes only its own database's folders
-        model.save(tmp)
-        if also_write is not None:
-            also_write(tmp)
-        check_model_files(tmp)
-        tmp.rename(final)
-        with store.write_session(progress=progress, cancel=cancel) as s:
-            return repo.register_run(s, dataset_id=dataset.info.id, model=model.name, objective=objective,
-                                     config=config, holdout=holdout, device=device, device_name=device_name,
-                                     seconds=seconds, metrics=metrics, artifact_dir=f"{RUNS_DIR}/{token}",
-                                     epochs=epochs or [])
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.rmtree(final, ignore_errors=True)
-        raise
-    finally:
-        _release(owner)
-
-
-# ---- model files: validation and leftovers -------------------------------------------------------
-
 def check_model_files(directory: Path) -> None:
     """Refuse a model whose arrays hold NaN or infinite values (a diverged fit, a damaged file):
     checked when a run is saved and when it is loaded, so no 'done' run recommends nothing. Large
-    float32 arrays are checked block by block (engine.data.vector_rows), never read whole."""
+    float32 arrays are checked block by block (engine.retrieval.vector_rows), never read whole."""
     from engine.errors import DataError
-    from engine.data.vector_rows import npz_nonfinite
+    from engine.retrieval.vector_rows import npz_nonfinite
     path = Path(directory) / "model.npz"
     try:
         key = npz_nonfinite(path)
@@ -408,115 +235,3 @@ def check_model_files(directory: Path) -> None:
     except Exception as exc:  # noqa: BLE001 - a truncated or foreign file: zipfile, ValueError, OSError...
         raise DataError(f"{path}: the model file is damaged ({type(exc).__name__}: {exc}); "
                         "train the model again") from None
-
-
-def _own(folder: Path):
-    """An exclusive lock on `folder` for as long as this process holds it (released by the kernel if
-    the process dies): how cleanup tells a folder being written from a leftover. POSIX only."""
-    try:
-        import fcntl
-    except ImportError:   # no flock: cleanup then only removes old leftovers
-        return None
-    fd = os.open(folder, os.O_RDONLY)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    return fd
-
-
-def _try_own(folder: Path):
-    try:
-        import fcntl
-    except ImportError:
-        return "unlocked" if time.time() - folder.stat().st_mtime > 86400 else None
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return fd
-    except OSError:
-        os.close(fd)
-        return None
-
-
-def _release(fd) -> None:
-    if isinstance(fd, int):
-        os.close(fd)
-
-
-@dataclass(frozen=True)
-class Leftovers:
-    """What a tidy-up of the runs folder did: folders removed, and unreferenced folders it left alone
-    because it cannot prove they are its own (name, why)."""
-    removed: list[str]
-    kept: list[tuple[str, str]]
-
-
-def clean_leftovers(store: Store, *, min_age_s: float = 60.0) -> Leftovers:
-    """Remove what a killed save of THIS database left under the runs folder: `.tmp-*` folders and
-    complete folders that no run references (killed between the rename and the registration). Only a
-    folder whose owner record names this database is removed (engine.store.ownership): the artifacts folder
-    may be shared with other databases, whose runs this one does not reference. A folder whose writer
-    still runs is locked by it and skipped, and so is one younger than `min_age_s` (a save that has
-    just made its folder and not yet written its owner record); a folder is removed only after a
-    second look at the runs table under its lock."""
-    root = Path(store.artifact_root) / RUNS_DIR
-    if not root.is_dir():
-        return Leftovers([], [])
-
-    def referenced() -> set[str]:
-        with store.session() as s:
-            return {Path(r.artifact_dir or "").name for r in repo.list_runs(s)}
-
-    used = referenced()
-    removed, kept = [], []
-    for folder in sorted(root.iterdir()):
-        if not folder.is_dir() or folder.name in used:
-            continue
-        try:
-            if time.time() - folder.stat().st_mtime < min_age_s:
-                continue
-        except OSError:
-            continue
-        if not is_own(folder, store):
-            kept.append((folder.name, why_not_own(folder, store)))
-            continue
-        fd = _try_own(folder)
-        if fd is None:
-            continue       # in use by a running save
-        try:
-            if folder.name.startswith(".tmp-") or folder.name not in referenced():
-                shutil.rmtree(folder, ignore_errors=True)
-                removed.append(folder.name)
-        finally:
-            _release(fd)
-    return Leftovers(removed, kept)
-
-
-def fit_baseline(store: Store, dataset_name, model_name: str, *, holdout: bool = True, progress=None,
-                 cancel=None, params: dict | None = None) -> int:
-    """Fit a numpy baseline (no TensorFlow), evaluate it on the holdout, save and register it.
-    Returns the run id. With holdout=False it learns from all interactions and has no metrics."""
-    from engine.models.registry import BASELINES
-    from engine.errors import EngineError
-    if model_name not in BASELINES:
-        raise EngineError(f"{model_name!r} is not a baseline; choose one of {', '.join(BASELINES)}")
-    from engine.data.aggregates import keep_loaded_counts
-    ds = load_dataset(store, dataset_name)
-    keep_loaded_counts(store, ds, progress=progress, cancel=cancel)   # the explorer's counts, while loaded
-    start = time.perf_counter()
-    split = time_split(ds) if holdout else None
-    model = get_model_class(model_name)(**(params or {}))
-    if progress is not None:
-        progress(StepProgress(f"fitting {model_name}", 0, 1))
-    model.fit(split.train if split is not None else ds, progress=progress, cancel=cancel)
-    check(cancel)
-    if progress is not None:
-        progress(StepProgress(f"fitting {model_name}", 1, 1))
-    metrics = evaluate(model, split, progress=progress, cancel=cancel) if split is not None else {}
-    check(cancel)
-    seconds = time.perf_counter() - start
-    config = {"dataset": ds.info.name, "model": model_name, **model.params()}
-    return save_and_register(store, dataset=ds, model=model, objective=None, config=config, holdout=holdout,
-                             device="cpu", device_name="CPU (numpy)", seconds=seconds, metrics=metrics, epochs=[],
-                             progress=progress, cancel=cancel)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from engine.ingest.importer import ImportLeftovers, clean_abandoned_imports
-from engine.runs.loaded import Leftovers, clean_leftovers
+from engine.runs.saving import Leftovers, clean_leftovers
 
 
 @dataclass(frozen=True)

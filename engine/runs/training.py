@@ -1,9 +1,9 @@
 """The training job: `run_training(config, store, progress, cancel)` fits a model on the time-aware
-holdout, evaluates it on TEST, and saves + registers it atomically (engine.runs.loaded.save_and_register).
+holdout, evaluates it on TEST, and saves + registers it atomically (engine.runs.saving.save_and_register).
 
 A plain function with plain-data inputs and outputs, so the GUI can run it in a `spawn` child process
 (TrainConfig is a plain dataclass; progress receives engine.types.EpochStats / StepProgress). For a
-baseline model it delegates to engine.runs.loaded.fit_baseline."""
+baseline model it delegates to engine.runs.baselines.fit_baseline."""
 from __future__ import annotations
 
 import dataclasses
@@ -180,7 +180,7 @@ def run_training(config: TrainConfig, store: Store, progress=None, cancel: Cance
             raise EngineError(f"--workers applies to the LSTM; {config.model} is fitted on one machine")
         require_ray()
     if config.model not in TF_MODELS:
-        from engine.runs.loaded import fit_baseline
+        from engine.runs.baselines import fit_baseline
         run_id = fit_baseline(store, config.dataset, config.model, holdout=config.holdout, progress=progress,
                               cancel=cancel)
         with store.session() as s:
@@ -191,7 +191,7 @@ def run_training(config: TrainConfig, store: Store, progress=None, cancel: Cance
 
     from engine.evaluation.protocol import evaluate
     from engine.models.registry import get_model_class
-    from engine.runs.loaded import save_and_register
+    from engine.runs.saving import save_and_register
 
     kind, device_name, tf_device = resolve_device("cpu" if distributed else config.device)
     start = time.perf_counter()

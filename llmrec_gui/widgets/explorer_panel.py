@@ -262,7 +262,7 @@ class ExplorerPanel(QWidget):
         # each pick reads its user there. The model files are read here (no copy of the item vectors
         # between the processes), and the per-run caches are built before the first pick.
         from engine.explore.live_list import open_explore_run_for_live
-        from engine.runs.loaded import explore_parts
+        from engine.runs.lean import explore_parts
         self._start(explore_parts, self.state.store, info.id, engine_style=True,
                     on_progress=lambda p, i=info: self._loading(i, p),
                     on_done=lambda parts: self._start(open_explore_run_for_live, *parts, on_done=self._run_loaded))

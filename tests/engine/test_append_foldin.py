@@ -87,8 +87,9 @@ TINY = dict(epochs=1, batch_size=64, embedding_dim=16, text_dim=8, text_units=16
 def test_fold_in_new_items_from_text_and_extend_the_index(store, tmp_path, monkeypatch):
     from engine.data.dataset import load_dataset
     from engine.data.demo_stream import write_scaled_demo
-    from engine.retrieval.foldin import encode_item_texts, fold_in_items
-    from engine.retrieval.index import ItemIndex, build_run_index
+    from engine.runs.foldin import encode_item_texts, fold_in_items
+    from engine.retrieval.index import ItemIndex
+    from engine.runs.indexing import build_run_index
     from engine.ingest.append import append_files
     from engine.runs.loaded import load_run, run_path
     from engine.runs.training import TrainConfig, run_training

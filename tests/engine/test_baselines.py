@@ -7,7 +7,8 @@ import pytest
 from engine.data.dataset import load_dataset
 from engine.data.demo import DEMO_NAME
 from engine.data.split import time_split
-from engine.evaluation.protocol import evaluate, evaluate_baselines
+from engine.evaluation.protocol import evaluate
+from engine.runs.baselines import evaluate_baselines
 from engine.models.ease import EASERecommender
 from engine.models.itemknn import ItemKNNRecommender
 from engine.models.popularity import PopularityRecommender

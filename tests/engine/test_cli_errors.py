@@ -19,7 +19,7 @@ from tests.conftest import db_dump
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
     from engine.ingest.importer import import_files
-    from engine.runs.loaded import fit_baseline
+    from engine.runs.baselines import fit_baseline
     from engine.store import open_store
     folder = tmp_path_factory.mktemp("clierr")
     csv = folder / "r.csv"

@@ -25,7 +25,7 @@ HUGE = "99999999999999999999999"            # > 2**63 - 1: no row can have it
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
     from engine.ingest.importer import import_files
-    from engine.runs.loaded import fit_baseline
+    from engine.runs.baselines import fit_baseline
     from engine.store import open_store
     folder = tmp_path_factory.mktemp("trust")
     csv = folder / "r.csv"

@@ -12,7 +12,7 @@ import textwrap
 import pytest
 
 from engine.ingest.importer import import_files
-from engine.runs.loaded import fit_baseline
+from engine.runs.baselines import fit_baseline
 from engine.store import open_store
 from engine.store import repository as repo
 

@@ -8,7 +8,8 @@ import pytest
 
 from engine.data.demo import create_demo_dataset
 from engine.explore.live_list import UserRecommendations
-from engine.runs.loaded import fit_baseline, load_run
+from engine.runs.loaded import load_run
+from engine.runs.baselines import fit_baseline
 from engine.explore.similarity import nearest_items
 from engine.store import open_store
 

@@ -130,7 +130,7 @@ def run_db(tmp_path):
     from engine.data.demo_stream import write_scaled_demo
     from engine.data.split import time_split
     from engine.evaluation.protocol import evaluate
-    from engine.runs.loaded import save_and_register
+    from engine.runs.saving import save_and_register
     from engine.store import open_store
     db = str(tmp_path / "scale.db")
     store = open_store(db)

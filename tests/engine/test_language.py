@@ -13,8 +13,9 @@ from engine.errors import EngineError
 def films(tmp_path_factory):
     """A database with the film catalogue encoded, an EASE run, and the loaded dataset."""
     from engine.data.dataset import load_dataset
-    from engine.encoder.catalogue import attach, encode_catalogue
-    from engine.runs.loaded import fit_baseline
+    from engine.encoder.catalogue import encode_catalogue
+    from engine.explore.similarity import attach_semantic
+    from engine.runs.baselines import fit_baseline
     from engine.store import open_store
     from tests.engine.movies import write_films
     path = tmp_path_factory.mktemp("films") / "films.db"
@@ -22,7 +23,7 @@ def films(tmp_path_factory):
     write_films(store)
     ds = load_dataset(store, "films")
     encode_catalogue(store, ds, backend="numpy")
-    attach(store, ds)
+    attach_semantic(store, ds)
     run_id = fit_baseline(store, "films", "ease", holdout=False)
     yield store, ds, run_id, str(path)
     store.close()
@@ -62,12 +63,12 @@ def test_search_puts_an_exact_title_first(films):
 
 def test_search_needs_an_encoded_catalogue(store):
     from engine.data.dataset import load_dataset
-    from engine.encoder.catalogue import attach
+    from engine.explore.similarity import attach_semantic
     from tests.engine.movies import write_films
     write_films(store)
     ds = load_dataset(store, "films")
     with pytest.raises(EngineError, match="llmrec encode --dataset films"):
-        attach(store, ds)
+        attach_semantic(store, ds)
 
 
 UNDERSTOOD = [

@@ -1,4 +1,4 @@
-"""The explorer's lean run (engine.runs.loaded.open_explore_run: users and catalogue only, each user's
+"""The explorer's lean run (engine.runs.lean.open_explore_run: users and catalogue only, each user's
 interactions read per pick, counts streamed over blocks of users) gives exactly what the whole-dataset
 run gives: histories, TEST items, novelty bits, default user, live lists, metrics and the frontier.
 Real SQLite file, a dataset built to hit the split's corner cases (timestamp ties broken by item id,
@@ -14,7 +14,9 @@ from engine.data.dataset import load_dataset, write_dataset
 from engine.data.split import time_split
 from engine.explore.live_list import UserRecommendations, default_user, run_item_bits
 from engine.explore.frontier import frontier
-from engine.runs.loaded import fit_baseline, load_run, open_explore_run
+from engine.runs.loaded import load_run
+from engine.runs.baselines import fit_baseline
+from engine.runs.lean import open_explore_run
 from engine.store import open_store
 
 

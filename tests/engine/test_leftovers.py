@@ -12,7 +12,9 @@ from engine.cli.main import main
 from engine.errors import DataError
 from engine.ingest.importer import import_files
 from engine.store.ownership import claim
-from engine.runs.loaded import RUNS_DIR, _own, _release, clean_leftovers, fit_baseline, load_run
+from engine.runs.loaded import load_run
+from engine.runs.baselines import fit_baseline
+from engine.runs.saving import RUNS_DIR, _own, _release, clean_leftovers
 from engine.store import repository as repo
 
 
@@ -123,7 +125,7 @@ def test_recommend_out_never_leaves_a_partial_file(store, dataset, tmp_path, mon
 SAVER = """
 import sys, time, pathlib
 from engine.models.popularity import PopularityRecommender
-from engine.runs.loaded import fit_baseline
+from engine.runs.baselines import fit_baseline
 from engine.store import open_store
 def slow_save(self, directory):
     (pathlib.Path(directory) / "model.npz").write_bytes(b"")   # a half-written model, as at a kill

@@ -16,7 +16,9 @@ from engine.encoder.catalogue import cache_path
 from engine.ingest.importer import import_files
 from engine.runs.maintenance import tidy
 from engine.store.ownership import OWNER_FILE, claim, is_own, owner_of
-from engine.runs.loaded import RUNS_DIR, fit_baseline, load_run
+from engine.runs.loaded import load_run
+from engine.runs.baselines import fit_baseline
+from engine.runs.saving import RUNS_DIR
 from engine.store import open_store
 from engine.store import repository as repo
 from engine.runs.training import examples_folder

@@ -48,7 +48,8 @@ def test_auto_picks_the_static_encoder_above_the_threshold_and_search_uses_it(st
     assert any("minilm-static" in st for st in stages)
     assert not catalogue.cache_path(store, ds.info.id, "all-MiniLM-L6-v2").exists()
     assert catalogue.encoded_fraction(store, ds) == 1.0
-    vectors = catalogue.attach(store, ds)
+    from engine.explore.similarity import attach_semantic
+    vectors = attach_semantic(store, ds)
     assert semantic_encoder_name(ds) == "minilm-static"
     np.testing.assert_allclose(vectors[3], catalogue.encoder_by_name("minilm-static").encode([ds.item_text(3)])[0],
                                atol=1e-6)

@@ -1,4 +1,4 @@
-"""Item vectors read on demand (engine.data.vector_rows.NpyRows) give exactly what the in-memory matrix
+"""Item vectors read on demand (engine.retrieval.vector_rows.NpyRows) give exactly what the in-memory matrix
 gives, on a tiny really trained LSTM run: rows, scores, candidates through the ANN index, live lists,
 heatmaps, dislikes, evaluation; old and compressed model files still load; and a pick reads only the
 rows it uses (counted on the reader)."""
@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.data.vector_rows import NpyRows, npz_nonfinite
+from engine.retrieval.vector_rows import NpyRows, npz_nonfinite
 
 
 @pytest.fixture(scope="module")
@@ -15,7 +15,7 @@ def trained(tmp_path_factory):
     """A store with a tiny demo dataset and a really trained LSTM run (holdout), with a forced index."""
     from engine.data.dataset import write_dataset
     from engine.data.demo import generate_demo
-    from engine.retrieval.index import build_run_index
+    from engine.runs.indexing import build_run_index
     from engine.store import open_store
     from engine.runs.training import TrainConfig, run_training
     store = open_store(str(tmp_path_factory.mktemp("rows") / "rows.db"))
@@ -40,7 +40,7 @@ def both(store, run_id):
 
 
 def test_rows_and_products_equal_the_in_memory_matrix(trained, monkeypatch):
-    import engine.data.vector_rows as vr
+    import engine.retrieval.vector_rows as vr
     mem, disk = both(*trained)
     x, r = mem.model.item_vectors(), disk.model.item_vectors()
     assert r.shape == x.shape and len(r) == len(x) and r.dtype == np.float32 and r.ndim == 2 and r.nbytes == 0
@@ -142,7 +142,7 @@ def test_old_and_compressed_model_files_still_load(trained, tmp_path):
 
 
 def test_non_finite_values_are_found_block_by_block(tmp_path, monkeypatch):
-    import engine.data.vector_rows as vr
+    import engine.retrieval.vector_rows as vr
     monkeypatch.setattr(vr, "BLOCK", 16)
     x = np.ones((100, 8), np.float32)
     np.savez(tmp_path / "ok.npz", item_matrix=x, other=np.arange(3.0))
@@ -159,8 +159,10 @@ def test_a_pick_through_the_index_reads_a_few_hundred_rows(tmp_path):
     from engine.data.dataset import load_dataset
     from engine.data.demo_stream import write_scaled_demo
     from engine.explore.live_list import UserRecommendations
-    from engine.retrieval.index import IndexParams, build_run_index
-    from engine.runs.loaded import run_from_parts, run_parts, save_and_register
+    from engine.retrieval.index import IndexParams
+    from engine.runs.indexing import build_run_index
+    from engine.runs.loaded import run_from_parts, run_parts
+    from engine.runs.saving import save_and_register
     from engine.store import open_store
     from tests.engine.test_index_quantize import numpy_lstm
     store = open_store(str(tmp_path / "big.db"))

@@ -44,7 +44,7 @@ def test_warm_start_begins_exactly_where_the_parent_and_fold_in_leave_off(grown)
     """Before any step, the warm-started towers give every old item the parent's vector and every new
     item its fold-in vector (new id rows start as the cold-start row)."""
     from engine.data.split import time_split
-    from engine.retrieval.foldin import encode_item_texts
+    from engine.runs.foldin import encode_item_texts
     from engine.models.lstm.model import LSTMRecommender
     from engine.models.lstm.warm import WarmStart
     from engine.runs.loaded import load_run, run_path
@@ -92,7 +92,7 @@ def test_fold_in_of_a_minilm_run_projects_the_encoder_vectors(grown, tmp_path):
     from engine.encoder import load_encoder
     from engine.encoder.catalogue import _write_cache, cache_path, text_hashes
     from engine.encoder.static import load_static_encoder
-    from engine.retrieval.foldin import encode_item_texts, fold_in_items
+    from engine.runs.foldin import encode_item_texts, fold_in_items
     from engine.runs.loaded import load_run, run_path
     old = load_run(store, run_id)
     ds, directory = old.dataset, run_path(store, old.info)

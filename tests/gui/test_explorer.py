@@ -133,7 +133,7 @@ def test_frontier_plot_and_exports(qtbot, explorer, tmp_path):
 
 
 def test_model_without_item_vectors_uses_the_text_space(qtbot, explorer, controller):
-    from engine.runs.loaded import fit_baseline
+    from engine.runs.baselines import fit_baseline
     store = controller.state.store
     run_id = store.call(fit_baseline, controller.state.dataset.name, "popularity")
     controller.state.refresh_runs(select=run_id)

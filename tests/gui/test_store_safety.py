@@ -17,7 +17,7 @@ import pytest
 
 from engine.explore.live_list import record_feedback
 from engine.ingest.importer import import_files
-from engine.runs.loaded import fit_baseline
+from engine.runs.baselines import fit_baseline
 from engine.store.process import StoreProcess
 
 READER = r"""

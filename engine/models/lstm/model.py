@@ -259,7 +259,7 @@ class LSTMRecommender(Recommender):
     def load(cls, directory: pathlib.Path, *, rows_on_demand: bool = False) -> "LSTMRecommender":
         """Numpy only: never imports TensorFlow (load model.keras yourself to train further).
         `rows_on_demand`: the float32 item vectors stay in model.npz and rows are read when asked for
-        (engine.data.vector_rows.NpyRows): for a large catalogue served by an ANN index, where a pick reads a
+        (engine.retrieval.vector_rows.NpyRows): for a large catalogue served by an ANN index, where a pick reads a
         few hundred rows. Full scoring then streams the file block by block. Int8 runs and arrays that
         cannot be read in place (a compressed file) are loaded whole as before."""
         directory = pathlib.Path(directory)
@@ -274,7 +274,7 @@ class LSTMRecommender(Recommender):
                 from engine.retrieval.quantize import QuantizedVectors
                 model.item_matrix = QuantizedVectors(z["item_codes"], z["item_scales"])
             else:
-                from engine.data.vector_rows import NpyRows
+                from engine.retrieval.vector_rows import NpyRows
                 rows = NpyRows.open(directory / "model.npz", "item_matrix") if rows_on_demand else None
                 model.item_matrix = rows if rows is not None else np.asarray(z["item_matrix"], np.float32)
             model.user_tower = NumpyUserTower.from_arrays(z)

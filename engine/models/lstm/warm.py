@@ -3,7 +3,7 @@
 The new towers start from the parent's saved weights. Items keep their id-embedding row; items that
 have a TRAIN positive now but had no row (new items, or old ones first liked since) get new rows
 initialised as a copy of the cold-start row 0, so before the first step a new item's vector is
-exactly its fold-in vector (engine.retrieval.foldin). New users need nothing: the user tower reads histories.
+exactly its fold-in vector (engine.runs.foldin). New users need nothing: the user tower reads histories.
 The text LSTM keeps the parent's vocabulary; MiniLM runs read the encoder's vectors as before."""
 from __future__ import annotations
 

@@ -61,7 +61,8 @@ def fold_in_items(store, run_id: int, *, progress=None, cancel=None) -> int:
     from engine.evaluation.protocol import evaluate
     from engine.retrieval.index import ItemIndex
     from engine.retrieval.quantize import QuantizedVectors
-    from engine.runs.loaded import load_run, run_path, save_and_register
+    from engine.runs.loaded import load_run, run_path
+    from engine.runs.saving import save_and_register
     start = time.perf_counter()
     loaded = load_run(store, run_id)
     model, ds = loaded.model, loaded.dataset
