@@ -24,7 +24,10 @@ from engine.store.ownership import process_mark, writer_gone
 from engine.store import Store
 from engine.store.db import begin_write
 from engine.store import repository as repo
-from engine.ingest.formats import DetectedFormat, Mapping, detect_format, guess_scale, with_mapping
+from engine.ingest.detected import DetectedFormat
+from engine.ingest.formats import detect_format, with_mapping
+from engine.ingest.mapping import Mapping
+from engine.ingest.scales import guess_scale
 from engine.ingest.items import ItemFields, ItemTable, fold_tags, read_items
 from engine.ingest.reader import Chunk, ChunkSplitter, first_bad
 from engine.ingest.textio import CSV_DELIMITERS, FALLBACK, iter_chunks, open_source

@@ -14,7 +14,7 @@ from engine.store.ownership import process_mark
 from engine.store import repository as repo
 from engine.store.bulk import bulk_writer
 from engine.store.schema import DatasetRow
-from engine.ingest.formats import DetectedFormat
+from engine.ingest.detected import DetectedFormat
 from engine.ingest import importer
 from engine.ingest.importer import ImportProgress, ImportSummary, _scale
 from engine.ingest.items import ItemTable
