@@ -5,7 +5,7 @@ Generates a MovieLens-like ratings CSV (default 3M rows, the generator of import
 every 50 ms the way any other llmrec writer does (one transaction, waiting on SQLite's busy timeout).
 Prints the import's wall time, the longest time one of those writes waited, and how many writes
 went through during the import. Since issue 8 the import reads, parses and stages its rows without
-holding the write lock, then writes them in short steps (engine.ingest.importer.MERGE_ROWS rows
+holding the write lock, then writes them in short steps (engine.ingest.sqlite_import.MERGE_ROWS rows
 each), so the longest wait is about one step. Measured (busy 2-core box): 2.07 s longest, 12 ms
 median, during a 90 s import of 3M rows; with one merge step for all rows it was 46 s, and before
 issue 8 the import held the lock from its first row to its commit.

@@ -18,7 +18,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Sequence
 
+from sqlalchemy import text
+
 from engine.errors import EngineError
+from engine.store import repository as repo
+from engine.ingest.importer import import_files
 
 
 @dataclass(frozen=True)
@@ -68,10 +72,6 @@ WHERE excluded.timestamp IS NULL OR interactions.timestamp IS NULL OR excluded.t
 
 def append_files(store, paths: Sequence, dataset: str | int, *, progress=None, cancel=None, **import_options) -> AppendSummary:
     """Import `paths` and merge them into `dataset` (see the module docstring). Returns what changed."""
-    from sqlalchemy import text
-
-    from engine.store import repository as repo
-    from engine.ingest.importer import import_files
     start = time.perf_counter()
     with store.session() as s:
         target = repo.get_dataset(s, dataset)

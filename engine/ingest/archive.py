@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import DataError, InputError
+from engine.ingest.known_files import FOLDER_ORDER, KNOWN_NAMES, SIDE_FILES, base_name
 
 MAX_MEMBERS = 1000
 MAX_TOTAL_BYTES = 16 << 30
@@ -98,7 +99,6 @@ class _Member:
 def _plan(zf: zipfile.ZipFile, path: Path) -> tuple[list[_Member], list[_Member]]:
     """(the files the import uses, in order; every member to unpack), or InputError naming what would
     be dropped. Decided from the directory alone."""
-    from engine.ingest.formats import FOLDER_ORDER, KNOWN_NAMES, SIDE_FILES, _base
     infos = zf.infolist()
     if len(infos) > MAX_MEMBERS:
         raise InputError(f"the archive holds {len(infos):,} members, more than the limit of {MAX_MEMBERS:,}; "
@@ -109,7 +109,7 @@ def _plan(zf: zipfile.ZipFile, path: Path) -> tuple[list[_Member], list[_Member]
     if nested:
         raise InputError(f"the archive holds another archive, {_listing(nested)}; unpack it first and give "
                          "the data files inside to import", path=str(path))
-    kept = [m for m in members if _holds_data(m.name) or _base(Path(m.name)) in KNOWN_NAMES]
+    kept = [m for m in members if _holds_data(m.name) or base_name(Path(m.name)) in KNOWN_NAMES]
     seen: dict[str, _Member] = {}
     for m in kept:
         other = seen.setdefault(m.name.lower(), m)
@@ -122,15 +122,15 @@ def _plan(zf: zipfile.ZipFile, path: Path) -> tuple[list[_Member], list[_Member]
         what = f"; it holds {_listing([m.path for m in members])}" if members else ""
         raise InputError("the zip archive holds no data file llmrec reads (" + ", ".join(DATA_SUFFIXES)
                          + f"){what}", path=str(path))
-    known = [m for m in data if _base(Path(m.name)) in KNOWN_NAMES]
-    recognised = (bool(known) and any(_base(Path(m.name)) in ("u.data", "ratings.dat") for m in known)
+    known = [m for m in data if base_name(Path(m.name)) in KNOWN_NAMES]
+    recognised = (bool(known) and any(base_name(Path(m.name)) in ("u.data", "ratings.dat") for m in known)
                   or len(known) > 1)
     if recognised:             # MovieLens-like: the known files, in their usual order (as for a folder)
-        used = sorted((m for m in known if _base(Path(m.name)) in FOLDER_ORDER),
-                      key=lambda m: FOLDER_ORDER.index(_base(Path(m.name))))
+        used = sorted((m for m in known if base_name(Path(m.name)) in FOLDER_ORDER),
+                      key=lambda m: FOLDER_ORDER.index(base_name(Path(m.name))))
         side = set(SIDE_FILES) | KNOWN_NAMES | SIDE_EXTRA
-        unused = [m for m in kept if m not in used and _base(Path(m.name)) not in side]
-        extract = [m for m in kept if m in used or _base(Path(m.name)) in KNOWN_NAMES]   # u.genre too
+        unused = [m for m in kept if m not in used and base_name(Path(m.name)) not in side]
+        extract = [m for m in kept if m in used or base_name(Path(m.name)) in KNOWN_NAMES]   # u.genre too
     else:
         used = data[:2]        # interactions (nearly always the largest), then the items
         unused = [m for m in kept if m not in used]

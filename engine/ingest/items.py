@@ -9,7 +9,8 @@ from typing import Callable
 
 from engine.errors import InputError
 from engine.jobs.cancel import CancelToken, check
-from engine.ingest.formats import NO_GENRES, USUAL, FileSniff, Mapping, norm
+from engine.ingest.detected import FileSniff
+from engine.ingest.mapping import NO_GENRES, USUAL, Mapping, norm
 from engine.ingest.roles import humanize, profile_column, split_list
 from engine.ingest.textio import CSV_DELIMITERS, decode, iter_chunks, open_source, split_rows
 

@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 
 from engine.errors import InputError, shorten
-from engine.ingest.formats import Exclude, Mapping
+from engine.ingest.mapping import Exclude, Mapping
 
 FIELDS = {f.name for f in dataclasses.fields(Mapping)}
 TUPLES = ("text", "genre_flags", "exclude")

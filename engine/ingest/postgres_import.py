@@ -1,7 +1,7 @@
 """The import's write half on PostgreSQL: one transaction, the interactions streamed with binary COPY
 into a staging table and merged with one INSERT … SELECT DISTINCT ON (engine.store.bulk).
 
-SQLite's importer (importer._write) publishes in short write steps because SQLite has one writer at a
+SQLite's importer (engine.ingest.sqlite_import) publishes in short write steps because SQLite has one writer at a
 time; PostgreSQL's MVCC lets other sessions read and write throughout, and nobody sees the dataset
 before the commit, so one transaction is all it needs. A cancel or an error rolls everything back."""
 from __future__ import annotations
@@ -14,10 +14,11 @@ from engine.store.ownership import process_mark
 from engine.store import repository as repo
 from engine.store.bulk import bulk_writer
 from engine.store.schema import DatasetRow
-from engine.ingest.formats import DetectedFormat
-from engine.ingest import importer
-from engine.ingest.importer import ImportProgress, ImportSummary, _scale
+from engine.ingest.detected import DetectedFormat
 from engine.ingest.items import ItemTable
+from engine.ingest.scales import rating_scale
+from engine.ingest.staging import (IMPORTING, ITEM_COLUMNS, ImportProgress, ImportSummary, item_rows,
+                                   stage_interactions, user_rows)
 
 
 def write_postgres(store, s, det: DetectedFormat, name: str, items: ItemTable | None, parser,
@@ -31,21 +32,21 @@ def write_postgres(store, s, det: DetectedFormat, name: str, items: ItemTable | 
     source = {"files": det.paths, "format": det.name, "mapping": det.mapping.to_dict(),
               "on_unknown_item": parser.on_unknown}
     if staging:   # hidden until engine.ingest.append merges it; a tidy-up removes it if this process dies
-        source[importer.IMPORTING] = process_mark()
+        source[IMPORTING] = process_mark()
     ds_id = repo.create_dataset(s, stored_name, source=source, rating_min=None, rating_max=None, positive_threshold=None)
     bulk = bulk_writer(s, cancel)
     bulk.start_stage()
     path = det.interactions.path
-    staged, total = importer.stage_interactions(det, parser, bulk.stage, report, cancel)
+    staged, total = stage_interactions(det, parser, bulk.stage, report, cancel)
     report(ImportProgress("writing", parser.rows_read, total, total, path))
     n_inter = bulk.merge(ds_id)
     enc = det.interactions.encoding
-    bulk.insert("users", ("dataset_id", "idx", "external_id"), importer.user_rows(ds_id, parser, enc))
-    bulk.insert("items", importer.ITEM_COLUMNS, importer.item_rows(ds_id, parser, items, enc))
+    bulk.insert("users", ("dataset_id", "idx", "external_id"), user_rows(ds_id, parser, enc))
+    bulk.insert("items", ITEM_COLUMNS, item_rows(ds_id, parser, items, enc))
     n_items = len(items.ids) if items is not None else len(parser.imap)
     bulk.close()
     check(cancel)
-    rmin, rmax, thr = _scale(det, parser.rmin, parser.rmax)
+    rmin, rmax, thr = rating_scale(det, parser.rmin, parser.rmax)
     row = s.get(DatasetRow, ds_id)
     row.rating_min, row.rating_max, row.positive_threshold = rmin, rmax, thr
     row.genres_label = det.mapping.genres_label if det.mapping.genre_columns or det.mapping.genre_flags else None

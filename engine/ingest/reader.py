@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from engine.errors import InputError
-from engine.ingest.formats import FileSniff
+from engine.ingest.detected import FileSniff
 from engine.ingest.textio import CSV_DELIMITERS, WHITESPACE, split_rows_bulk
 
 

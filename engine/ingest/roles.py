@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from engine.ingest.formats import USUAL, FileSniff, norm
+from engine.ingest.detected import FileSniff
+from engine.ingest.mapping import USUAL, norm
 
 # whole-name ids (normalised: lower case, no '_', '-', ' ')
 ID_NAMES = {"id", "code", "sku", "asin", "isbn", "isbn10", "isbn13", "upc", "ean", "gtin", "stockcode", "uuid", "guid"}

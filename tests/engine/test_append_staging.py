@@ -14,7 +14,8 @@ import pytest
 
 from engine.cli.main import main
 from engine.errors import NotFoundError
-from engine.ingest.importer import IMPORTING, import_files
+from engine.ingest.importer import import_files
+from engine.ingest.staging import IMPORTING
 from engine.runs.maintenance import tidy
 from engine.store.ownership import process_mark, writer_gone
 from engine.store import repository as repo
@@ -22,16 +23,15 @@ from engine.store.schema import DatasetRow
 
 APPENDER = """
 import pathlib, sys, time
-import engine.ingest.importer as importer
-from engine.ingest.append import append_files
+import engine.ingest.append as append
 from engine.store import open_store
-real = importer.import_files
+real = append.import_files
 def staged_then_hang(*a, **kw):
     summary = real(*a, **kw)                  # the staging dataset is written...
     pathlib.Path(sys.argv[3]).write_text(summary.name)
     time.sleep(600)                           # ...and the process is killed before the merge
-importer.import_files = staged_then_hang
-append_files(open_store(sys.argv[1]), [sys.argv[2]], "r")
+append.import_files = staged_then_hang
+append.append_files(open_store(sys.argv[1]), [sys.argv[2]], "r")
 """
 
 

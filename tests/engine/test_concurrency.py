@@ -130,9 +130,9 @@ def test_many_processes_create_a_new_database_at_once(tmp_path):
 
 
 def test_import_writes_in_short_steps_and_shows_the_dataset_only_when_complete(store, tmp_path, monkeypatch):
-    import engine.ingest.importer as importer
-    monkeypatch.setattr(importer, "MERGE_ROWS", 40)
-    monkeypatch.setattr(importer, "MERGE_PAUSE_S", 0.0)
+    import engine.ingest.sqlite_import as sqlite_import
+    monkeypatch.setattr(sqlite_import, "MERGE_ROWS", 40)
+    monkeypatch.setattr(sqlite_import, "MERGE_PAUSE_S", 0.0)
     db = store.engine.url.database
     between = []
 
@@ -150,10 +150,10 @@ def test_import_writes_in_short_steps_and_shows_the_dataset_only_when_complete(s
 
 
 def test_a_cancel_between_write_steps_leaves_nothing(store, tmp_path, monkeypatch):
-    import engine.ingest.importer as importer
+    import engine.ingest.sqlite_import as sqlite_import
     from engine.errors import CancelledError
     from engine.jobs.cancel import CancelToken
-    monkeypatch.setattr(importer, "MERGE_ROWS", 40)
+    monkeypatch.setattr(sqlite_import, "MERGE_ROWS", 40)
     token = CancelToken()
 
     def progress(u):
@@ -168,7 +168,8 @@ def test_a_cancel_between_write_steps_leaves_nothing(store, tmp_path, monkeypatc
 
 
 def test_an_import_killed_midway_is_cleaned_up(store, tmp_path):
-    from engine.ingest.importer import IMPORTING, clean_abandoned_imports
+    from engine.ingest.importer import clean_abandoned_imports
+    from engine.ingest.staging import IMPORTING
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     with store.session() as s:

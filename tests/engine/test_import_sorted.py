@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import engine.ingest.importer as importer
+import engine.ingest.sqlite_import as sqlite_import
 from engine.errors import CancelledError
 from engine.ingest.importer import import_files
 from engine.jobs.cancel import CancelToken
@@ -56,10 +56,10 @@ def _stored(store, ds_id):
 
 BOUNDED_IMPORT = """
 import sqlite3, sys
-import engine.ingest.importer as importer
+import engine.ingest.sqlite_import as sqlite_import
 from engine.ingest.importer import import_files
 from engine.store import open_store
-importer.MERGE_ROWS, importer.MERGE_PAUSE_S = 20_000, 0.0      # many write steps
+sqlite_import.MERGE_ROWS, sqlite_import.MERGE_PAUSE_S = 20_000, 0.0      # many write steps
 store = open_store(sys.argv[1])
 # SQLite's own memory (page caches and the sorter) capped for the whole import (the cap, process-wide,
 # can only be lowered: hence this child process)
@@ -93,8 +93,8 @@ def test_a_shuffled_file_is_stored_exactly_inserted_in_key_order_in_bounded_memo
 def test_ties_are_settled_by_file_order_across_the_whole_file(store, tmp_path, monkeypatch):
     """The same (user, item, timestamp) at both ends of the file, with other rows between them: the later
     row wins however far apart the two are (the sort keeps the file order among equal keys)."""
-    monkeypatch.setattr(importer, "MERGE_ROWS", 7)
-    monkeypatch.setattr(importer, "MERGE_PAUSE_S", 0.0)
+    monkeypatch.setattr(sqlite_import, "MERGE_ROWS", 7)
+    monkeypatch.setattr(sqlite_import, "MERGE_PAUSE_S", 0.0)
     filler = "".join(f"u{k % 13},i{k % 17},3,{k}\n" for k in range(200))
     path = tmp_path / "ties.csv"
     path.write_text("user,item,rating,timestamp\nu5,i5,1,999\n" + filler + "u5,i5,4.5,999\nu5,i5,2,998\n")
@@ -107,8 +107,8 @@ def test_ties_are_settled_by_file_order_across_the_whole_file(store, tmp_path, m
 @pytest.mark.parametrize("when", ["sorting", "writing"])
 def test_a_cancel_while_sorting_or_between_write_steps_leaves_the_database_as_it_was(store, tmp_path, monkeypatch,
                                                                                   when):
-    monkeypatch.setattr(importer, "MERGE_ROWS", 5_000)
-    monkeypatch.setattr(importer, "MERGE_PAUSE_S", 0.0)
+    monkeypatch.setattr(sqlite_import, "MERGE_ROWS", 5_000)
+    monkeypatch.setattr(sqlite_import, "MERGE_PAUSE_S", 0.0)
     path = tmp_path / "r.csv"
     rows = _shuffled_file(path, 60_000)
     import_files(store, [path], name="before")

@@ -163,8 +163,8 @@ def test_latin1_interactions_file_fallback(store, tmp_path):
 
 
 def test_large_file_streams_in_chunks_with_progress_and_fast_path(store, tmp_path, monkeypatch):
-    import engine.ingest.importer as imp
-    monkeypatch.setattr(imp, "CHUNK_BYTES", 256)     # many chunks from a small file
+    import engine.ingest.staging as staging
+    monkeypatch.setattr(staging, "CHUNK_BYTES", 256)     # many chunks from a small file
     f = tmp_path / "big.csv"
     rows = [(u, (u * 7 + k) % 50, 1 + (u + k) % 5, 1_600_000_000 + u * 100 + k) for u in range(40) for k in range(10)]
     f.write_text("user,item,rating,timestamp\n" + "".join(f"{u},{i},{r},{t}\n" for u, i, r, t in rows))
@@ -250,8 +250,8 @@ def test_memory_does_not_grow_with_the_file(store, tmp_path, monkeypatch):
     rows are streamed in chunks, never held all at once."""
     import tracemalloc
 
-    import engine.ingest.importer as imp
-    monkeypatch.setattr(imp, "CHUNK_BYTES", 1 << 14)
+    import engine.ingest.staging as staging
+    monkeypatch.setattr(staging, "CHUNK_BYTES", 1 << 14)
 
     def peak(n: int) -> int:
         f = tmp_path / f"m{n}.csv"

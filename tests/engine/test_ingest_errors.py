@@ -88,8 +88,8 @@ def test_non_finite_rating(seeded, tmp_path):
 
 
 def test_non_numeric_rating_in_a_later_fast_chunk(seeded, tmp_path, monkeypatch):
-    import engine.ingest.importer as imp
-    monkeypatch.setattr(imp, "CHUNK_BYTES", 64)
+    import engine.ingest.staging as staging
+    monkeypatch.setattr(staging, "CHUNK_BYTES", 64)
     lines = [f"{u}\t{u + 1}\t4\t{1000 + u}" for u in range(60)]
     lines[47] = "47\t48\tx\t1047"
     p = write(tmp_path, "later.tsv", "\n".join(lines) + "\n")
@@ -161,16 +161,16 @@ def test_unknown_format_and_option(seeded):
 
 
 def test_failure_after_many_chunks_leaves_database_unchanged(seeded, tmp_path, monkeypatch):
-    import engine.ingest.importer as imp
-    monkeypatch.setattr(imp, "CHUNK_BYTES", 128)
+    import engine.ingest.staging as staging
+    monkeypatch.setattr(staging, "CHUNK_BYTES", 128)
     lines = [f"{u},{u % 7},{1 + u % 5}" for u in range(300)] + ["300,1,oops"]
     p = write(tmp_path, "late.csv", "user,item,rating\n" + "\n".join(lines) + "\n")
     fails(seeded, p, "expected a number", line=302, column="rating")
 
 
 def test_cancel_mid_import_leaves_database_unchanged(seeded, tmp_path, monkeypatch):
-    import engine.ingest.importer as imp
-    monkeypatch.setattr(imp, "CHUNK_BYTES", 128)
+    import engine.ingest.staging as staging
+    monkeypatch.setattr(staging, "CHUNK_BYTES", 128)
     p = write(tmp_path, "c.csv", "user,item\n" + "".join(f"{u},{u % 11}\n" for u in range(400)))
     token = CancelToken()
     seen = []

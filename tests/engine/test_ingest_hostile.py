@@ -124,7 +124,7 @@ def test_a_header_with_too_many_columns_says_so_with_the_limit(store, tmp_path):
 
 
 def test_a_header_longer_than_the_sniffed_sample_is_read_whole(tmp_path):
-    from engine.ingest.formats import sniff_file
+    from engine.ingest.sniff import sniff_file
     names = [f"feature_column_{k:06d}" for k in range(5000)]     # ~110 KB: beyond the 64 KB sample
     path = tmp_path / "wide.csv"
     path.write_text("user,item," + ",".join(names) + "\n" + ("1,2," + ",".join("0" * 5000) + "\n") * 3)
