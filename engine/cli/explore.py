@@ -104,14 +104,14 @@ def cmd_similar(args, store) -> int:
 
 
 def cmd_explore(args, store) -> int:
-    from engine.explore.live_list import UserRecommendations, default_user, list_record, resolve_run
+    from engine.explore.live_list import UserRecommendations, list_record, resolve_run
     from engine.runs.loaded import load_run
     run = load_run(store, resolve_run(store, args.dataset, args.run).id)
     ds = run.dataset
     if args.space == "semantic":        # meaning: the heatmap, and the re-ranker's diversity too
         from engine.explore.similarity import attach_semantic
         attach_semantic(store, ds)
-    user = default_user(run) if args.user is None else index_of(ds.user_ids, args.user, "user", ds.info.name)
+    user = run.default_user() if args.user is None else index_of(ds.user_ids, args.user, "user", ds.info.name)
     view = UserRecommendations(run, user, store, space="semantic" if args.space == "semantic" else None)
     lst = view.rerank(args.diversity, args.method, args.k)
     m = lst.metrics
@@ -132,7 +132,7 @@ def cmd_explore(args, store) -> int:
 
 def cmd_feedback(args, store) -> int:
     from engine.data.dataset import load_dataset
-    from engine.explore.live_list import list_feedback, record_feedback, undo_and_list
+    from engine.explore.feedback import list_feedback, record_feedback, undo_and_list
     if args.action == "say":
         from engine.cli.language import cmd_say
         return cmd_say(args, store)

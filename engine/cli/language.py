@@ -117,7 +117,7 @@ def _apply_all_or_nothing(store, dataset_id: int, user: int, do_apply, recs):
     """(feedback ids, re-ranked rows): a sentence records several likes one by one, so when a later
     one (or the re-ranking after them) fails, the ones already recorded are removed again: a failed
     command leaves the user's feedback as it was."""
-    from engine.explore.live_list import list_feedback
+    from engine.explore.feedback import list_feedback
     from engine.store import repository as repo
     before = {e.id for e in list_feedback(store, dataset_id, user)}
     try:

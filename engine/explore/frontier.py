@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 
+from engine.runs.loaded import LoadedRun
 from engine.errors import EngineError
 from engine.evaluation.protocol import list_metrics, topk_rows
 from engine.jobs.cancel import check
@@ -65,23 +66,19 @@ def compact(v: np.ndarray) -> np.ndarray:
     return (q * np.sqrt(np.clip(w, 0.0, None))).astype(np.float32)
 
 
-def frontier(run, method: str = "mmr", points: int = 11, progress=None, cancel=None, *, k: int = 10,
+def frontier(run: LoadedRun, method: str = "mmr", points: int = 11, progress=None, cancel=None, *, k: int = 10,
              n_candidates: int = 100, max_users: int | None = None, window: int | None = None) -> list[dict]:
     """One row per trade-off value in linspace(0, 1, points): accuracy and beyond-accuracy at k."""
     if method not in METHODS:
         raise EngineError(f"unknown re-ranking method {method!r}; choose one of {', '.join(METHODS)}")
     if points < 2:
         raise EngineError("the frontier needs at least 2 points")
-    if hasattr(run, "evaluation_split"):     # a LoadedRun; a lean one reads just these users
-        split = run.evaluation_split(max_users)
-    else:
-        split = getattr(run, "split", None)
-        split = split.first_users(max_users) if split is not None else None
+    split = run.evaluation_split(max_users)    # a lean run reads just these users
     if split is None:
         raise EngineError("this run was trained without a holdout, so it has no evaluation split; "
                           "train it with a holdout to draw its frontier")
     # a lean run's split holds only the measured users: novelty needs the whole TRAIN part's counts
-    bits = run.source.item_bits() if getattr(run, "source", None) is not None else None
+    bits = run.item_bits()
     model, ds = run.model, run.dataset
     users = split.test_users
     cand, cand_scores = candidate_pool(model, split, users, n_candidates, cancel=cancel, progress=progress)

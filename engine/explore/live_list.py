@@ -35,20 +35,13 @@ from engine.evaluation.protocol import topk_rows
 from engine.explore.explain import Contributor, contributor_matrix, explain
 from engine.explore.frontier import compact
 from engine.explore.rerank import METHODS, rerank
-from engine.explore.similarity import _cached, genre_matrix, genre_mix, model_vectors, nearest_items, semantic_vectors, text_index
+from engine.explore.similarity import genre_matrix, genre_mix, model_vectors, nearest_items, semantic_vectors, text_index
+from engine.explore.feedback import FeedbackEntry, list_feedback, record_feedback, undo_feedback
+from engine.runs.loaded import LoadedRun
 from engine.store import repository as repo
 
-KINDS = ("like", "dislike", "not_interested")
 DEMOTE_NEIGHBOURS = 20
 DEMOTE_STRENGTH = 1.0
-
-
-@dataclass(frozen=True)
-class FeedbackEntry:
-    id: int
-    item: int
-    kind: str
-    created_at: str = ""    # ISO time (UTC) the feedback was given; "" for in-memory entries
 
 
 @dataclass(frozen=True)
@@ -101,43 +94,6 @@ class Candidates:
     extra: dict = field(default_factory=dict)
 
 
-# ---- persistence: thin wrappers the CLI and the GUI share ---------------------------------------
-
-def record_feedback(store, dataset_id: int, user: int, item: int, kind: str) -> int:
-    if kind not in KINDS:
-        raise EngineError(f"unknown feedback {kind!r}; use one of {', '.join(KINDS)}")
-    with store.write_session() as s:   # waits while another program writes
-        return repo.add_feedback(s, dataset_id, int(user), int(item), kind)
-
-
-def list_feedback(store, dataset_id: int, user: int) -> list[FeedbackEntry]:
-    with store.session() as s:
-        return [FeedbackEntry(*row) for row in repo.active_feedback(s, dataset_id, int(user))]
-
-
-def undo_feedback(store, feedback_id: int) -> None:
-    with store.write_session() as s:
-        repo.undo_feedback(s, int(feedback_id))
-
-
-def give_feedback(store, dataset_id: int, user: int, item: int, kind: str) -> list[FeedbackEntry]:
-    """Record one feedback and return the user's active feedback (what a live list applies)."""
-    record_feedback(store, dataset_id, user, item, kind)
-    return list_feedback(store, dataset_id, user)
-
-
-def undo_and_list(store, dataset_id: int, user: int, feedback_id: int | None = None) -> list[FeedbackEntry]:
-    """Undo one of the user's active feedback entries (default: the latest); return what stays active."""
-    entries = list_feedback(store, dataset_id, user)
-    if not entries:
-        raise NotFoundError("there is no feedback to undo")
-    fid = entries[-1].id if feedback_id is None else int(feedback_id)
-    if not any(e.id == fid for e in entries):
-        raise NotFoundError(f"no active feedback {fid} for this user")
-    undo_feedback(store, fid)
-    return [e for e in entries if e.id != fid]
-
-
 def _now() -> str:
     from datetime import datetime, timezone
     return datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
@@ -185,55 +141,14 @@ def resolve_run(store, dataset: str | None, run: int | None):
         return runs[-1]
 
 
-def default_user(run) -> int:
-    """The user a list view opens on: the first test user of a holdout run, else the most active."""
-    source = getattr(run, "source", None)
-    if source is not None:          # a lean run: from its counts
-        c = source.counts
-        return int(c.test_users[0]) if len(c.test_users) else int(np.argmax(c.per_user))
-    split = getattr(run, "split", None)
-    if split is not None and len(split.test_users):
-        return int(split.test_users[0])
-    return int(np.argmax(np.bincount(run.dataset.user_idx, minlength=run.dataset.n_users)))
-
-
-def item_bits(train) -> np.ndarray:
-    """(n_items,) self-information -log2 p_i of each item under TRAIN positives (for novelty)."""
-    def build():
-        pos = train.positive_mask()
-        counts = np.bincount(train.item_idx[pos], minlength=train.n_items)
-        return -np.log2(M.item_probabilities(counts))
-    return _cached(train, "item_bits", build)
-
-
-def run_item_bits(run) -> np.ndarray:
-    """`item_bits` of the run's TRAIN part (holdout run) or its whole dataset; a lean run has them from
-    its counts (the same counts, streamed once)."""
-    source = getattr(run, "source", None)
-    if source is not None:
-        return source.item_bits()
-    return item_bits(run.split.train if getattr(run, "split", None) is not None else run.dataset)
-
-
-def user_events(run, user: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """All the user's interactions (items, ratings, timestamps): the run's `user_events`, or a slice of
-    its dataset (sorted by user) for run-like objects without it."""
-    if hasattr(run, "user_events"):
-        return run.user_events(int(user))
-    return run.dataset.user_events(int(user))
-
-
-def prepare_run(run) -> "object":
-    """Build, once, what every user's live list of `run` reads: the run's index, the users' histories,
-    the genre matrix and the items' novelty bits (cached for the run's lifetime). Run it where the run
-    is loaded (a worker), so the first pick costs what every later pick costs (at 1M items the genre
-    matrix alone took seconds). Returns the run. A lean run has no histories to build (each pick reads
-    its user)."""
-    _ = run.index
-    if run.dataset.n_users and getattr(run, "source", None) is None:
-        run.history(0)
+def prepare_run(run: LoadedRun) -> LoadedRun:
+    """Build, once, what every user's live list of `run` reads: the run's index, the users' histories
+    (a full run; a lean one reads each pick's user), the genre matrix and the items' novelty bits (cached
+    for the run's lifetime). Run it where the run is loaded (a worker), so the first pick costs what
+    every later pick costs (at 1M items the genre matrix alone took seconds). Returns the run."""
+    run.prepare()
     genre_matrix(run.dataset)
-    run_item_bits(run)
+    run.item_bits()
     return run
 
 
@@ -279,8 +194,8 @@ class UserRecommendations:
             self._feedback = list_feedback(store, run.info.dataset_id, self.user) if store is not None else []
         self._next_local_id = -1          # ids for feedback kept in memory when there is no store
         self._cand: Candidates | None = None
-        self._events = user_events(run, self.user)    # read now (a worker): the views ask on the GUI thread
-        self._bits = run_item_bits(run)
+        self._events = run.user_events(self.user)    # read now (a worker): the views ask on the GUI thread
+        self._bits = run.item_bits()
 
     # ---- feedback -------------------------------------------------------------------------------
     @property
@@ -389,7 +304,7 @@ class UserRecommendations:
         state = self._state()
         excluded = np.concatenate([self.base_items, np.fromiter(state, dtype=np.int64, count=len(state))])
         dislikes = [i for i, k in state.items() if k == "dislike"]
-        if getattr(self.run, "index", None) is not None:
+        if self.run.index is not None:
             # large catalogue: only an ANN pool is scored (wide enough for the dislike demotion)
             pool, pool_scores = self.run.top_candidates(items, ratings, 2 * n + DEMOTE_NEIGHBOURS * len(dislikes),
                                                         exclude=excluded)

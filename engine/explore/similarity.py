@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.data.grouped_rows import GroupedRows, distinct_codes
 from engine.encoder.catalogue import catalogue_encoder, load_catalogue_vectors
 from engine.errors import EngineError
 
@@ -157,7 +158,6 @@ def genre_matrix(dataset) -> "GroupedRows":
 
 def genre_rows(genres) -> "GroupedRows":
     """GroupedRows of a sequence of genre tuples (sorted genre names as columns)."""
-    from engine.data.grouped_rows import GroupedRows, distinct_codes
     distinct, codes = distinct_codes(genres)
     names = sorted({g for gs in distinct for g in gs})
     pos = {g: j for j, g in enumerate(names)}

@@ -239,12 +239,12 @@ def apply(understanding: Understanding, recs, k: int = 10) -> list[int]:
 
 def record(store, dataset_id: int, user: int, pairs) -> list[int]:
     """Store (item, kind) entries for a user (the app's path: its list re-reads them); returns the ids."""
-    from engine.explore.live_list import record_feedback
+    from engine.explore.feedback import record_feedback
     return [record_feedback(store, dataset_id, user, item, kind) for item, kind in pairs]
 
 
 def undo(store, feedback_ids) -> None:
     """Take a whole sentence back."""
-    from engine.explore.live_list import undo_feedback
+    from engine.explore.feedback import undo_feedback
     for fid in feedback_ids:
         undo_feedback(store, fid)

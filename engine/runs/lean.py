@@ -9,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.data.dataset import Dataset
+from engine.data.dataset import Dataset, user_interactions
 from engine.data.split import Split, UserHistories, item_id_rank, time_split
+from engine.evaluation import metrics as M
 from engine.store import Store
 from engine.store import repository as repo
 from engine.types import RunInfo
@@ -92,6 +93,7 @@ class StoredInteractions:
         self.rank = item_id_rank(dataset) if counts.item_rank is None else counts.item_rank
         self._lock = threading.Lock()
         self._users: OrderedDict[int, UserView] = OrderedDict()
+        self._bits: np.ndarray | None = None
 
     def _block(self, users, rows) -> Dataset:
         """The given users' interactions as a Dataset over the whole catalogue and user range."""
@@ -103,14 +105,11 @@ class StoredInteractions:
                        cat(2, np.int64), ds.positive_threshold)
 
     def _read(self, users) -> list:
-        from engine.data.dataset import user_interactions
-        from engine.store.process import StoreProcess
+        """The users' interactions, read where the store is (`store.call`: this process for a Store, the
+        store process for the app's handle)."""
         if self.store is None:
             raise RuntimeError("this lean run has no store to read users from")
-        ds_id = self.dataset.info.id
-        if isinstance(self.store, StoreProcess):
-            return self.store.run(user_interactions, self.store, ds_id, list(users))
-        return user_interactions(self.store, ds_id, users)
+        return self.store.call(user_interactions, self.dataset.info.id, list(users))
 
     def user(self, user: int) -> UserView:
         with self._lock:
@@ -141,8 +140,29 @@ class StoredInteractions:
         return time_split(self._block(users, self._read(users.tolist())), rank=self.rank)
 
     def item_bits(self) -> np.ndarray:
-        """-log2 p_i under the run's TRAIN positives (engine.explore.live_list.item_bits from the counts)."""
-        from engine.evaluation import metrics as M
-        if getattr(self, "_bits", None) is None:
+        """-log2 p_i under the run's TRAIN positives, from the counts (the same counts, streamed once)."""
+        if self._bits is None:
             self._bits = -np.log2(M.item_probabilities(self.counts.item_counts))
         return self._bits
+
+    # ---- the rest of engine.runs.loaded.Interactions ------------------------------------------------
+    def history(self, user: int, whole: bool) -> tuple[np.ndarray, np.ndarray]:
+        view = self.user(user)
+        return view.whole if whole or view.train is None else view.train
+
+    def user_events(self, user: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        v = self.user(user)
+        return v.items, v.ratings, v.timestamps
+
+    def evaluation_split(self, max_users: int | None) -> Split | None:
+        if not self.holdout:
+            return None
+        users = self.counts.test_users
+        return self.split_for(users if max_users is None else users[:max_users])
+
+    def default_user(self) -> int:
+        c = self.counts
+        return int(c.test_users[0]) if len(c.test_users) else int(np.argmax(c.per_user))
+
+    def prepare(self) -> None:
+        """Nothing to build: each pick reads its user."""

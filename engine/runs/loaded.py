@@ -6,12 +6,13 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
 from engine.data.dataset import Dataset, load_dataset
 from engine.data.split import Split, UserHistories, time_split
+from engine.evaluation import metrics as M
 from engine.evaluation.protocol import topk_rows
 from engine.models.base import Recommender
 from engine.models.registry import get_model_class
@@ -19,8 +20,6 @@ from engine.store import Store
 from engine.store import repository as repo
 from engine.types import RunInfo
 
-if TYPE_CHECKING:   # the lean source is set by engine.runs.lean, which builds on this module
-    from engine.runs.lean import StoredInteractions
 
 RUNS_DIR = "runs"
 
@@ -28,6 +27,67 @@ RUNS_DIR = "runs"
 def with_threshold(ds: Dataset, threshold: float | None) -> Dataset:
     """The dataset as a run saw it: positives judged with the threshold in force at training time."""
     return dataclasses.replace(ds, _positive_threshold=threshold)
+
+
+class Interactions(Protocol):
+    """Where a run reads its users' interactions from (see LoadedRun.source)."""
+    store: object | None
+
+    @property
+    def holdout(self) -> bool: ...
+    def history(self, user: int, whole: bool) -> tuple[np.ndarray, np.ndarray]: ...
+    def user_events(self, user: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
+    def evaluation_split(self, max_users: int | None) -> Split | None: ...
+    def item_bits(self) -> np.ndarray: ...
+    def default_user(self) -> int: ...
+    def prepare(self) -> None: ...
+
+
+class InMemoryInteractions:
+    """A full run's interactions: the loaded table (and its holdout split, when the run has one)."""
+    store = None
+
+    def __init__(self, dataset: Dataset, split: Split | None):
+        self.dataset, self.split = dataset, split
+        self._whole: UserHistories | None = None
+        self._bits: np.ndarray | None = None
+
+    @property
+    def holdout(self) -> bool:
+        return self.split is not None
+
+    def whole_histories(self) -> UserHistories:
+        if self._whole is None:
+            self._whole = UserHistories.from_dataset(self.dataset)
+        return self._whole
+
+    def history(self, user: int, whole: bool) -> tuple[np.ndarray, np.ndarray]:
+        if self.split is not None and not whole:
+            return self.split.history(user)
+        return self.whole_histories()(user)
+
+    def user_events(self, user: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.dataset.user_events(user)
+
+    def evaluation_split(self, max_users: int | None) -> Split | None:
+        return None if self.split is None else self.split.first_users(max_users)
+
+    def item_bits(self) -> np.ndarray:
+        if self._bits is None:
+            train = self.split.train if self.split is not None else self.dataset
+            pos = train.positive_mask()
+            counts = np.bincount(train.item_idx[pos], minlength=train.n_items)
+            self._bits = -np.log2(M.item_probabilities(counts))
+        return self._bits
+
+    def default_user(self) -> int:
+        if self.split is not None and len(self.split.test_users):
+            return int(self.split.test_users[0])
+        return int(np.argmax(np.bincount(self.dataset.user_idx, minlength=self.dataset.n_users)))
+
+    def prepare(self) -> None:
+        if self.dataset.n_users:
+            self.history(0, False)
 
 
 @dataclass
@@ -38,11 +98,12 @@ class LoadedRun:
     split: Split | None   # None when the run was trained without a holdout
 
     def __post_init__(self) -> None:
-        self._whole: UserHistories | None = None
         self._index = False             # not looked for yet
         self.directory: Path | None = None
         self.use_index = True           # False: always exact scoring (evaluation, comparisons)
-        self.source: StoredInteractions | None = None   # set: a lean run (`open_explore_run`)
+        # where the users' interactions come from: the loaded table, or (a lean run, engine.runs.lean)
+        # one user at a time from the store; the only difference between a full and a lean run
+        self.source: Interactions = InMemoryInteractions(self.dataset, self.split)
 
     @property
     def index(self):
@@ -86,44 +147,37 @@ class LoadedRun:
         return top, s[top]
 
     @property
-    def whole_histories(self) -> UserHistories:
-        if self.source is not None:
-            raise RuntimeError("a lean run holds no histories: use history(user)")
-        if self._whole is None:
-            self._whole = UserHistories.from_dataset(self.dataset)
-        return self._whole
-
-    @property
     def holdout(self) -> bool:
         """The run was trained on the holdout's TRAIN part (so it has an evaluation split)."""
-        return self.split is not None or (self.source is not None and bool(self.info.holdout))
+        return self.source.holdout
 
     def history(self, user: int, *, whole: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """The input used at recommendation time: the user's TRAIN history for a holdout run (so the
         held-out items can show up as hits), the whole history otherwise or when `whole`."""
-        if self.source is not None:
-            view = self.source.user(int(user))
-            return view.whole if whole or view.train is None else view.train
-        if self.split is not None and not whole:
-            return self.split.history(user)
-        return self.whole_histories(int(user))
+        return self.source.history(int(user), whole)
 
     def user_events(self, user: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """All the user's interactions as (items, ratings, timestamps), in no particular order."""
-        if self.source is not None:
-            v = self.source.user(int(user))
-            return v.items, v.ratings, v.timestamps
-        return self.dataset.user_events(int(user))
+        return self.source.user_events(int(user))
 
     def evaluation_split(self, max_users: int | None = None) -> Split | None:
         """The holdout split for the first `max_users` evaluated users (all: None); None without a holdout.
         A lean run reads just those users and splits them (the rule is per user: the same split)."""
-        if self.split is not None:
-            return self.split.first_users(max_users)
-        if self.source is None or not self.info.holdout:
-            return None
-        users = self.source.counts.test_users
-        return self.source.split_for(users if max_users is None else users[:max_users])
+        return self.source.evaluation_split(max_users)
+
+    def item_bits(self) -> np.ndarray:
+        """(n_items,) -log2 p_i of each item under the run's TRAIN positives (novelty)."""
+        return self.source.item_bits()
+
+    def default_user(self) -> int:
+        """The user a list view opens on: the first test user of a holdout run, else the most active."""
+        return self.source.default_user()
+
+    def prepare(self) -> "LoadedRun":
+        """Build, once, what every pick reads (the index, the users' histories of a full run)."""
+        _ = self.index
+        self.source.prepare()
+        return self
 
     def scores(self, user: int, *, whole: bool = False) -> np.ndarray:
         items, ratings = self.history(user, whole=whole)

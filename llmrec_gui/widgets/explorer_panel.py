@@ -355,7 +355,7 @@ class ExplorerPanel(QWidget):
         """Read the user's feedback from the database and rebuild the live list (worker)."""
         if self.run is None or self.state.user is None:
             return
-        from engine.explore.live_list import list_feedback
+        from engine.explore.feedback import list_feedback
         user, ds_id = self.state.user, self.run.info.dataset_id
         self._start(list_feedback, self.state.store, ds_id, user, on_done=self._apply_feedback)
 
@@ -457,7 +457,7 @@ class ExplorerPanel(QWidget):
         """Store the feedback (store function, worker), then re-score the live list with it."""
         if self.live is None:
             return
-        from engine.explore.live_list import give_feedback
+        from engine.explore.feedback import give_feedback
         title = self.run.dataset.titles[item]
         label = {"like": "Liked", "dislike": "Disliked", "not_interested": "Not interested in"}[kind]
         self.state.message.emit(f"{label} “{title}”; updating the list…")
@@ -469,7 +469,7 @@ class ExplorerPanel(QWidget):
         if self.live is None or not self.live.feedback:
             self.state.message.emit("Nothing to undo.")
             return
-        from engine.explore.live_list import undo_and_list
+        from engine.explore.feedback import undo_and_list
         self.state.message.emit("Undoing feedback…")
         self._start(undo_and_list, self.state.store, self.run.info.dataset_id, self.live.user, feedback_id,
                     on_done=self._apply_feedback)

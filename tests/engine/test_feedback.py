@@ -120,7 +120,8 @@ def test_live_list_rows_and_metrics(small_run):
 def test_plain_data_live_list_matches_the_store_backed_one(small_run):
     """The app's path (store functions returning plain entries, a live list built from them) gives
     the CLI's list; undo of an older entry keeps the newer ones."""
-    from engine.explore.live_list import give_feedback, list_feedback, live_list, undo_and_list
+    from engine.explore.live_list import live_list
+    from engine.explore.feedback import give_feedback, list_feedback, undo_and_list
     reopen, run_id = small_run
     store = reopen()
     try:

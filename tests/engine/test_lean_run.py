@@ -12,7 +12,7 @@ from engine.data import aggregates
 from engine.data.aggregates import counts_path, dataset_counts, interaction_counts
 from engine.data.dataset import load_dataset, write_dataset
 from engine.data.split import time_split
-from engine.explore.live_list import UserRecommendations, default_user, run_item_bits
+from engine.explore.live_list import UserRecommendations
 from engine.explore.frontier import frontier
 from engine.runs.loaded import load_run
 from engine.runs.baselines import fit_baseline
@@ -102,11 +102,11 @@ def test_lean_run_matches_whole_dataset_run(runs, which):
     if full.split is not None:
         for u, t in zip(full.split.test_users, full.split.test_items):
             assert np.array_equal(lean.source.user(int(u)).test_items, t)
-    assert np.array_equal(run_item_bits(full), run_item_bits(lean))
-    assert default_user(full) == default_user(lean)
+    assert np.array_equal(full.item_bits(), lean.item_bits())
+    assert full.default_user() == lean.default_user()
     assert np.array_equal(lean.source.counts.per_user, np.bincount(full.dataset.user_idx,
                                                                     minlength=full.dataset.n_users))
-    for u in [default_user(full), 0, 7, 55]:
+    for u in [full.default_user(), 0, 7, 55]:
         va, vb = UserRecommendations(full, u), UserRecommendations(lean, u)
         for method, t in (("mmr", 0.0), ("mmr", 0.6), ("dpp", 0.5), ("calibration", 0.7)):
             ra, rb = va.rerank(t, method, 10), vb.rerank(t, method, 10)

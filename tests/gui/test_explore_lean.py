@@ -16,7 +16,7 @@ def _full_run(db, run_id):
 
 
 def test_explorer_runs_lean_and_shows_what_the_whole_run_gives(qtbot, tiny_db, tmp_path):
-    from engine.explore.live_list import UserRecommendations, default_user
+    from engine.explore.live_list import UserRecommendations
     from engine.explore.frontier import frontier
     ctrl = make_controller(qtbot, tiny_db, tmp_path, "--view", "explore", auto_frontier=True)
     panel = ctrl.explorer_panel
@@ -25,7 +25,7 @@ def test_explorer_runs_lean_and_shows_what_the_whole_run_gives(qtbot, tiny_db, t
     assert run.source is not None and run.dataset.n_interactions == 0 and run.split is None
     store, full = _full_run(tiny_db, run.info.id)
     try:
-        assert panel.live.user == default_user(full)
+        assert panel.live.user == full.default_user()
         assert np.array_equal(panel.users.model._counts, np.bincount(full.dataset.user_idx,
                                                                       minlength=full.dataset.n_users))
         strip = (lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows])

@@ -51,7 +51,7 @@ def test_search_box_encodes_in_the_child_then_finds_by_meaning(qtbot, films_db):
 
 
 def test_plain_words_dislike_applies_and_undoes_in_explore(qtbot, controller):
-    from engine.explore.live_list import list_feedback
+    from engine.explore.feedback import list_feedback
     panel = controller.explorer_panel
     controller.window.show_view("explore")
     qtbot.waitUntil(lambda: panel.rec is not None and len(panel.rec.rows) == 10, timeout=60000)

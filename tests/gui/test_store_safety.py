@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.explore.live_list import record_feedback
+from engine.explore.feedback import record_feedback
 from engine.ingest.importer import import_files
 from engine.runs.baselines import fit_baseline
 from engine.store.process import StoreProcess
