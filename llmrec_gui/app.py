@@ -114,7 +114,7 @@ class Controller:
         """After the first show: build the panels, then open the database in a worker."""
         self.build_panels()
         from llmrec_gui import workers
-        from llmrec_gui.bootstrap import open_and_prepare
+        from engine.runs.first_launch import open_and_prepare
         db = self.args.db or self.settings.value("db") or None
         self.window.set_database("opening…")
         self.state.message.emit("Opening the database…")
@@ -129,7 +129,7 @@ class Controller:
         self.state.message.emit(f"Opened {store.display_name}")
         if self.args.dataset is not None or self.args.run is not None:
             from llmrec_gui import workers
-            from llmrec_gui.bootstrap import find_dataset_and_run
+            from engine.runs.first_launch import find_dataset_and_run
             workers.run_async(find_dataset_and_run, store, self.args.dataset, self.args.run,
                               on_done=self._open_asked, on_error=self._open_failed)
         else:
@@ -170,7 +170,7 @@ class Controller:
         """Select the new dataset and fit the fast EASE baseline in the background, so Explore works
         at once (as the demo does on first launch); the empty state says it is coming."""
         from llmrec_gui import workers
-        from llmrec_gui.bootstrap import ensure_baseline
+        from engine.runs.first_launch import ensure_baseline
         ds_id = summary.dataset_id
         self.state.fitting_baseline = ds_id
         self.state.refresh_datasets(select=ds_id)
@@ -200,7 +200,7 @@ class Controller:
 
     def open_db(self, path: str) -> None:
         from llmrec_gui import workers
-        from llmrec_gui.bootstrap import open_and_prepare
+        from engine.runs.first_launch import open_and_prepare
         workers.run_async(open_and_prepare, path, demo=False, engine_style=True,
                           on_done=self._booted, on_error=self._show_error)
 
@@ -218,7 +218,7 @@ class Controller:
         if store is None or self.state.store_lost is None or self._reopen_job is not None:
             return
         from llmrec_gui import workers
-        from llmrec_gui.bootstrap import open_and_prepare
+        from engine.runs.first_launch import open_and_prepare
         self.window.store_banner.show_reopening()
         self.state.message.emit(f"Reopening {store.display_name}…")
         self._reopen_job = workers.run_async(

@@ -12,7 +12,7 @@ import queue as queue_mod
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from llmrec_gui.child_tasks import CHILD_NICE, child_main
+from engine.runs.child_tasks import CHILD_NICE, child_main
 
 POLL_MS = 50
 GRACE_MS = 15000   # after Cancel, how long the child gets to stop by itself before terminate()

@@ -135,7 +135,7 @@ class SearchBox(QWidget):
     def start_encoding(self) -> ChildJob | None:
         if self.dataset is None:
             return None
-        self.job = ChildJob("llmrec_gui.child_tasks:encode_in_child", self.store.url, self.dataset.info.id, parent=self)
+        self.job = ChildJob("engine.runs.child_tasks:encode_in_child", self.store.url, self.dataset.info.id, parent=self)
         self.job.progress.connect(self._progress)
         self.job.finished.connect(self._encoded)
         self.job.failed.connect(lambda m: self.status.setText(f"Encoding failed: {m}"))

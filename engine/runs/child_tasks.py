@@ -1,4 +1,4 @@
-"""What runs in the child process (no Qt here: the child should import as little as possible).
+"""What runs in a child process (the engine: no Qt, the child should import as little as possible).
 `child_main` reports over a multiprocessing queue and turns the parent's cancel flag (shared memory,
 polled by a thread here) into the engine's CancelToken."""
 from __future__ import annotations

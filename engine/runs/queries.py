@@ -1,6 +1,6 @@
-"""The app's small database reads, as module-level functions `fn(store, ...)` with no Qt import: the
-app runs them through `workers.run_async(fn, store, ...)` in the store process (the app's own process
-holds no database connection), which unpickles them by name without loading Qt there."""
+"""The app's small database reads, as module-level functions `fn(store, ...)`: the app runs them in its
+store process (its own process holds no database connection), which unpickles them by name; being in
+the engine, loading them there never loads Qt."""
 from __future__ import annotations
 
 
