@@ -99,6 +99,16 @@ def run_async(fn: Callable[..., Any], *args, on_done: Callable[[Any], None] | No
     return start(job)
 
 
+def is_running(job: Job) -> bool:
+    """True until the job's `done` has been delivered (in the GUI thread)."""
+    return job in _live
+
+
+def running() -> list[Job]:
+    """The jobs started and not yet done."""
+    return list(_live)
+
+
 def cancel_all() -> None:
     """Ask every running job to stop (on close): none reports back after this."""
     for job in list(_live):
