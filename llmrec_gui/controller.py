@@ -68,7 +68,7 @@ class Controller:
         self.window.set_database("opening…")
         self.state.message.emit("Opening the database…")
         self._boot_job = workers.run_async(
-            open_and_prepare, db, demo=not self.args.no_demo, engine_style=True,
+            workers.here(), open_and_prepare, db, demo=not self.args.no_demo, engine_style=True,
             on_progress=lambda m: isinstance(m, str) and self.state.message.emit(m),
             on_done=self._booted, on_error=self._boot_failed)
 
@@ -79,7 +79,7 @@ class Controller:
         if self.args.dataset is not None or self.args.run is not None:
             from llmrec_gui import workers
             from engine.runs.first_launch import find_dataset_and_run
-            workers.run_async(find_dataset_and_run, store, self.args.dataset, self.args.run,
+            workers.run_async(workers.on_store(store), find_dataset_and_run, self.args.dataset, self.args.run,
                               on_done=self._open_asked, on_error=self._open_failed)
         else:
             self.state.refresh_datasets()
@@ -125,7 +125,7 @@ class Controller:
         self.state.refresh_datasets(select=ds_id)
         self.state.message.emit("Imported; fitting the EASE baseline in the background…")
         self.baseline_job = workers.run_async(
-            ensure_baseline, self.state.store, ds_id,
+            workers.on_store(self.state.store), ensure_baseline, ds_id,
             on_done=lambda run_id: self._baseline_ready(ds_id, run_id),
             on_error=lambda m: self._baseline_ready(ds_id, None, m))
 
@@ -150,7 +150,7 @@ class Controller:
     def open_db(self, path: str) -> None:
         from llmrec_gui import workers
         from engine.runs.first_launch import open_and_prepare
-        workers.run_async(open_and_prepare, path, demo=False, engine_style=True,
+        workers.run_async(workers.here(), open_and_prepare, path, demo=False, engine_style=True,
                           on_done=self._booted, on_error=self._show_error)
 
     # ---- the store process stopped -----------------------------------------------------
@@ -171,7 +171,7 @@ class Controller:
         self.window.store_banner.show_reopening()
         self.state.message.emit(f"Reopening {store.display_name}…")
         self._reopen_job = workers.run_async(
-            open_and_prepare, store.url, demo=False, artifacts=store.artifact_root, engine_style=True,
+            workers.here(), open_and_prepare, store.url, demo=False, artifacts=store.artifact_root, engine_style=True,
             on_done=self._reopened, on_error=self._reopen_failed)
 
     def _reopened(self, store) -> None:

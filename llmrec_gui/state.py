@@ -77,7 +77,7 @@ class AppState(QObject):
         if self.store is None:
             return
         from engine.runs import queries
-        workers.run_async(queries.list_datasets, self.store,
+        workers.run_async(workers.on_store(self.store), queries.list_datasets,
                           on_done=lambda ds: self.set_datasets(ds, select), on_error=self.error.emit)
 
     def select_dataset(self, info, force: bool = False) -> None:
@@ -102,7 +102,7 @@ class AppState(QObject):
             return
         ds_id = self.dataset.id
         from engine.runs import queries
-        workers.run_async(queries.list_runs, self.store, ds_id,
+        workers.run_async(workers.on_store(self.store), queries.list_runs, ds_id,
                           on_done=lambda runs: self._set_runs(ds_id, runs, select), on_error=self.error.emit)
 
     def _set_runs(self, ds_id: int, runs: list, select: int | None) -> None:

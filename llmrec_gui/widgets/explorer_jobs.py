@@ -13,10 +13,10 @@ class ExplorerJobs:
         self.jobs: list = []
         self.frontier_job = None
 
-    def start(self, fn, *args, on_done, **kwargs):
-        """Run `fn` in a worker; its result reaches `on_done` only if nothing changed meanwhile."""
+    def start(self, executor, fn, *args, on_done, **kwargs):
+        """`executor.submit(fn, *args)` in a worker; its result reaches `on_done` only if nothing changed meanwhile."""
         gen = self.generation
-        job = workers.run_async(fn, *args, on_done=lambda r: gen == self.generation and on_done(r),
+        job = workers.run_async(executor, fn, *args, on_done=lambda r: gen == self.generation and on_done(r),
                                 on_error=lambda m: gen == self.generation and self.on_error(m), **kwargs)
         self.jobs = [j for j in self.jobs if workers.is_running(j)] + [job]
         return job
@@ -32,9 +32,9 @@ class ExplorerJobs:
                 job.cancel()
         self.jobs = []
 
-    def start_frontier(self, fn, *args, on_done, on_error, **kwargs):
+    def start_frontier(self, executor, fn, *args, on_done, on_error, **kwargs):
         """The frontier sweep: a newer one cancels the one before."""
         if self.frontier_job is not None:
             self.frontier_job.cancel()
-        self.frontier_job = workers.run_async(fn, *args, on_done=on_done, on_error=on_error, **kwargs)
+        self.frontier_job = workers.run_async(executor, fn, *args, on_done=on_done, on_error=on_error, **kwargs)
         return self.frontier_job

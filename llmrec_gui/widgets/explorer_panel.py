@@ -13,6 +13,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 from superqt.utils import qthrottled
 
+from llmrec_gui import workers
 from llmrec_gui.widgets import explorer_export
 from llmrec_gui.widgets.empty_state import EmptyState
 from llmrec_gui.widgets.explorer_controls import METHODS, SPACES, ExplorerControls  # noqa: F401 (re-exported)
@@ -97,11 +98,13 @@ class ExplorerPanel(QWidget):
     def _frontier_job(self):
         return self.jobs.frontier_job
 
-    def _start(self, fn, *args, on_done, **kwargs):
-        return self.jobs.start(fn, *args, on_done=on_done, **kwargs)
+    def _here(self, fn, *args, on_done, **kwargs):
+        """`fn` in a worker of this process (results for the current run and user only)."""
+        return self.jobs.start(workers.here(), fn, *args, on_done=on_done, **kwargs)
 
-    def _cancel_jobs(self) -> None:
-        self.jobs.cancel_all()
+    def _on_store(self, fn, *args, on_done, **kwargs):
+        """`fn(store, *args)` in the store process (results for the current run and user only)."""
+        return self.jobs.start(workers.on_store(self.state.store), fn, *args, on_done=on_done, **kwargs)
 
     # ---- empty and stale states --------------------------------------------------------------
     def _show_empty(self, text: str, actions: bool) -> None:
@@ -115,13 +118,13 @@ class ExplorerPanel(QWidget):
     def _dataset_changed(self, info) -> None:
         if self.run is not None and info is not None and self.run.info.dataset_id == info.id:
             return    # the same dataset re-read (F5): keep the view until its run is known
-        self._cancel_jobs()
+        self.jobs.cancel_all()
         self._show_empty("Loading…" if info is not None else "No dataset yet: import one (File ▸ Import data…).",
                          actions=False)
 
     def _run_changed(self, info) -> None:
         if info is None:
-            self._cancel_jobs()
+            self.jobs.cancel_all()
             ds = self.state.dataset
             if ds is None:
                 self._show_empty("No dataset yet: import one (File ▸ Import data…).", actions=False)
@@ -139,7 +142,7 @@ class ExplorerPanel(QWidget):
                 self.state.user = None
                 self.state.select_user(user)
             return
-        self._cancel_jobs()
+        self.jobs.cancel_all()
         self._show_empty(f"Loading run {info.id} ({info.model})…", actions=False)
         # a lean run: the store process sends the users, the catalogue and the run's counts (streamed
         # once per dataset over blocks of users, or kept by its training), never the interaction table;
@@ -147,9 +150,9 @@ class ExplorerPanel(QWidget):
         # between the processes), and the per-run caches are built before the first pick.
         from engine.explore.live_list import open_explore_run_for_live
         from engine.runs.loaded import explore_parts
-        self._start(explore_parts, self.state.store, info.id, engine_style=True,
+        self._on_store(explore_parts, info.id, engine_style=True,
                     on_progress=lambda p, i=info: self._loading(i, p),
-                    on_done=lambda parts: self._start(open_explore_run_for_live, *parts, on_done=self._run_loaded))
+                    on_done=lambda parts: self._here(open_explore_run_for_live, *parts, on_done=self._run_loaded))
 
     def _loading(self, info, p) -> None:
         """A dataset's first open counts its interactions (streamed once, then kept in a file)."""
@@ -241,7 +244,7 @@ class ExplorerPanel(QWidget):
             return
         from engine.explore.live_list import list_feedback
         user, ds_id = self.state.user, self.run.info.dataset_id
-        self._start(list_feedback, self.state.store, ds_id, user, on_done=self._apply_feedback)
+        self._on_store(list_feedback, ds_id, user, on_done=self._apply_feedback)
 
     def _apply_feedback(self, entries) -> None:
         """Re-score the live list with `entries` in force (worker), then show it."""
@@ -249,10 +252,10 @@ class ExplorerPanel(QWidget):
         if run is None or user is None:
             return
         if self.live is not None and self.live.user == user:
-            self._start(self.live.with_feedback, entries, on_done=self._live_ready)
+            self._here(self.live.with_feedback, entries, on_done=self._live_ready)
         else:
             from engine.explore.live_list import live_list
-            self._start(live_list, run, user, entries, on_done=self._live_ready)
+            self._here(live_list, run, user, entries, on_done=self._live_ready)
 
     def _live_ready(self, live) -> None:
         if self.run is None or live.user != self.state.user or live.run is not self.run:
@@ -323,7 +326,7 @@ class ExplorerPanel(QWidget):
         title = self.run.dataset.titles[item]
         label = {"like": "Liked", "dislike": "Disliked", "not_interested": "Not interested in"}[kind]
         self.state.message.emit(f"{label} “{title}”; updating the list…")
-        self._start(give_feedback, self.state.store, self.run.info.dataset_id, self.live.user, int(item), kind,
+        self._on_store(give_feedback, self.run.info.dataset_id, self.live.user, int(item), kind,
                     on_done=self._apply_feedback)
 
     def undo(self, feedback_id: int | None = None) -> None:
@@ -333,7 +336,7 @@ class ExplorerPanel(QWidget):
             return
         from engine.explore.live_list import undo_and_list
         self.state.message.emit("Undoing feedback…")
-        self._start(undo_and_list, self.state.store, self.run.info.dataset_id, self.live.user, feedback_id,
+        self._on_store(undo_and_list, self.run.info.dataset_id, self.live.user, feedback_id,
                     on_done=self._apply_feedback)
 
     def _feedback_selected(self, kind: str) -> None:
@@ -361,7 +364,7 @@ class ExplorerPanel(QWidget):
         from engine.explore.frontier import frontier
         method, run = self.method.currentData(), self.run
         self.frontier.set_message("Frontier: computing…")
-        self.jobs.start_frontier(frontier, run, method, 11, engine_style=True, max_users=400,
+        self.jobs.start_frontier(workers.here(), frontier, run, method, 11, engine_style=True, max_users=400,
                                  on_done=lambda rows: self._frontier_ready(run, method, rows),
                                  on_error=lambda m: self.frontier.set_message("Frontier failed"))
 
@@ -396,4 +399,4 @@ class ExplorerPanel(QWidget):
 
     def shutdown(self) -> None:
         self.search.shutdown()
-        self._cancel_jobs()
+        self.jobs.cancel_all()
