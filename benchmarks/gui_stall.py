@@ -71,7 +71,7 @@ def main() -> int:
     from engine.data.demo import DEMO_NAME, create_demo_dataset
     from engine.store import open_store
     from llmrec_gui.app import Controller, parse_args
-    from llmrec_gui.bootstrap import ensure_baseline
+    from engine.runs.first_launch import ensure_baseline
     from llmrec_gui.settings import make_settings
     from llmrec_gui.state import close_store
     work = Path(tempfile.mkdtemp(prefix="llmrec-stall-"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from llmrec_gui import queries, workers
+from llmrec_gui import workers
 
 
 class AppState(QObject):
@@ -76,7 +76,8 @@ class AppState(QObject):
         """Re-read the dataset list (worker) and keep or change the selection."""
         if self.store is None:
             return
-        workers.run_async(queries.list_datasets, self.store,
+        from engine.runs import queries
+        workers.run_async(workers.on_store(self.store), queries.list_datasets,
                           on_done=lambda ds: self.set_datasets(ds, select), on_error=self.error.emit)
 
     def select_dataset(self, info, force: bool = False) -> None:
@@ -100,7 +101,8 @@ class AppState(QObject):
             self.run_changed.emit(None)
             return
         ds_id = self.dataset.id
-        workers.run_async(queries.list_runs, self.store, ds_id,
+        from engine.runs import queries
+        workers.run_async(workers.on_store(self.store), queries.list_runs, ds_id,
                           on_done=lambda runs: self._set_runs(ds_id, runs, select), on_error=self.error.emit)
 
     def _set_runs(self, ds_id: int, runs: list, select: int | None) -> None:

@@ -1,9 +1,9 @@
-"""Run engine functions off the GUI thread. Workers send plain data back through queued signals;
-they never touch widgets. TensorFlow work goes to a child process (see child_jobs.py).
-
-Database work: the app's store is an engine.store.process.StoreProcess (the app's process
-holds no database connection, issue 8), so a job whose arguments include the store runs its function
-in the store process; the worker thread waits for the reply, progress and cancel are bridged."""
+"""Run engine functions off the GUI thread: `Job(executor, fn, *args)` calls `executor.submit(fn, *args)`
+(engine.jobs.executor) in a pool thread; the call site names where the work runs: `here()` (this
+process), `on_store(store)` (the store process, the app's process holding no database connection, issue
+8; the Store is passed first), or engine.jobs.executor.ChildProcess. Results come back as plain data
+through queued signals (JobSignals, shared with child_jobs.ChildJob); workers never touch widgets.
+Long TensorFlow work is watched from the GUI thread instead (child_jobs.py): it would hold a pool thread for hours."""
 from __future__ import annotations
 
 import traceback
@@ -13,7 +13,8 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 
 class JobSignals(QObject):
-    """Signals of one job. Emitted from the worker thread, delivered queued in the GUI thread."""
+    """The five signals of any job (a worker's, a child process's). A worker's are emitted from its thread
+    and delivered queued in the GUI thread."""
     progress = Signal(object)
     finished = Signal(object)
     failed = Signal(str)
@@ -22,12 +23,13 @@ class JobSignals(QObject):
 
 
 class Job(QRunnable):
-    """A function call in the thread pool. `fn` gets `progress=` and `cancel=` when `engine_style`."""
+    """`executor.submit(fn, *args, **kwargs)` in the thread pool. `fn` gets `progress=` and `cancel=` when
+    `engine_style` (the executor bridges them to wherever it runs); the token also silences a cancelled job."""
 
-    def __init__(self, fn: Callable[..., Any], *args, engine_style: bool = False, **kwargs):
+    def __init__(self, executor, fn: Callable[..., Any], *args, engine_style: bool = False, **kwargs):
         super().__init__()
         from engine.jobs.cancel import CancelToken
-        self.fn, self.args, self.kwargs = fn, args, kwargs
+        self.executor, self.fn, self.args, self.kwargs = executor, fn, args, kwargs
         self.signals = JobSignals()
         self.cancel_token = CancelToken()
         self.engine_style = engine_style
@@ -42,8 +44,7 @@ class Job(QRunnable):
         if self.engine_style:
             kwargs.update(progress=self._progress, cancel=self.cancel_token)
         try:
-            remote = _store_process_in(self.args, kwargs)
-            result = remote.run(self.fn, *self.args, **kwargs) if remote is not None else self.fn(*self.args, **kwargs)
+            result = self.executor.submit(self.fn, *self.args, **kwargs)
         except CancelledError:
             self._emit("cancelled")
         except EngineError as exc:
@@ -69,9 +70,16 @@ class Job(QRunnable):
             pass
 
 
-def _store_process_in(args: tuple, kwargs: dict):
-    from engine.store.process import StoreProcess
-    return next((a for a in (*args, *kwargs.values()) if isinstance(a, StoreProcess)), None)
+def here():
+    """Runs a job's function in this process (its pool thread)."""
+    from engine.jobs.executor import InProcess
+    return InProcess()
+
+
+def on_store(store):
+    """Runs a job's function on `store` (the store process's handle, or a Store in tests), the Store first."""
+    from engine.jobs.executor import on_store as executor_for
+    return executor_for(store)
 
 
 _live: set[Job] = set()
@@ -85,11 +93,11 @@ def start(job: Job) -> Job:
     return job
 
 
-def run_async(fn: Callable[..., Any], *args, on_done: Callable[[Any], None] | None = None,
+def run_async(executor, fn: Callable[..., Any], *args, on_done: Callable[[Any], None] | None = None,
               on_error: Callable[[str], None] | None = None, on_progress: Callable[[Any], None] | None = None,
               engine_style: bool = False, **kwargs) -> Job:
-    """Convenience: run `fn(*args, **kwargs)` in a worker and call back in the GUI thread."""
-    job = Job(fn, *args, engine_style=engine_style, **kwargs)
+    """Convenience: `executor.submit(fn, *args, **kwargs)` in a worker; call back in the GUI thread."""
+    job = Job(executor, fn, *args, engine_style=engine_style, **kwargs)
     if on_done is not None:
         job.signals.finished.connect(on_done)
     if on_error is not None:
@@ -97,6 +105,16 @@ def run_async(fn: Callable[..., Any], *args, on_done: Callable[[Any], None] | No
     if on_progress is not None:
         job.signals.progress.connect(on_progress)
     return start(job)
+
+
+def is_running(job: Job) -> bool:
+    """True until the job's `done` has been delivered (in the GUI thread)."""
+    return job in _live
+
+
+def running() -> list[Job]:
+    """The jobs started and not yet done."""
+    return list(_live)
 
 
 def cancel_all() -> None:

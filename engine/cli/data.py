@@ -1,4 +1,4 @@
-"""`llmrec import`, `llmrec datasets`, `llmrec demo`: getting data in and seeing what is there."""
+"""`llmrec import`, `llmrec datasets`, `llmrec stats`, `llmrec demo`: getting data in and seeing what is there."""
 from __future__ import annotations
 
 import re
@@ -69,6 +69,12 @@ def register(sub) -> None:
     p = sub.add_parser("datasets", help="list the datasets with their counts")
     add_common(p)
     p.set_defaults(func=cmd_datasets)
+
+    p = sub.add_parser("stats", help="one dataset's figures: counts, rating histogram, long tails, top "
+                                     "categories and the evaluation split (the app's Datasets view)")
+    p.add_argument("--dataset", required=True, type=name_text, help="dataset name (or id)")
+    add_common(p)
+    p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("demo", help="create the bundled demo dataset, or one of the demo's kind at any size",
                        description="Without options: the bundled demo (2,500 users, 3,000 items). With --users, "
@@ -259,6 +265,33 @@ def cmd_datasets(args, store) -> int:
     for d in infos:
         scale = "implicit" if d.rating_min is None else f"{d.rating_min:g}-{d.rating_max:g} (>= {d.positive_threshold:g})"
         print(f"{d.id:>4}  {d.name:<28} {d.n_users:>9,} {d.n_items:>9,} {d.n_interactions:>13,}  {scale}")
+    return 0
+
+
+def cmd_stats(args, store) -> int:
+    from engine.data.stats import compute_stats, stats_record
+    from engine.store import repository as repo
+    with store.session() as s:
+        ds_id = repo.get_dataset(s, args.dataset).id
+    doc = stats_record(compute_stats(store, ds_id))
+    if args.json:
+        emit_json(doc)
+        return 0
+    print(f"{doc['name']} (id {doc['id']}): users {doc['n_users']:,}  items {doc['n_items']:,}  "
+          f"interactions {doc['n_interactions']:,}  positives {doc['n_positives']:,}")
+    hist = doc["rating_histogram"]
+    print("ratings: " + ("implicit (no ratings)" if not hist else
+                         "  ".join(f"{h['rating']:g}: {h['count']:,}" for h in hist)))
+    for who in ("item", "user"):
+        t = doc[f"per_{who}"]
+        print(f"interactions per {who}: most {t['max']:,}, median {t['median']:g}, fewest {t['min']:,}; "
+              f"the busiest 20% hold {t['top_20pct_share']:.0%}")
+    cats = doc["top_categories"]
+    print(f"{doc['genres_label']}: " + (", ".join(f"{c['name']} ({c['items']:,})" for c in cats) if cats else "none"))
+    split = doc["split"]
+    if split:
+        print("evaluation split: " + ", ".join(f"{k} {v:,}" for k, v in split.items() if isinstance(v, int)))
+        print(f"  ({split.get('rule', '')})")
     return 0
 
 

@@ -104,7 +104,8 @@ def cmd_similar(args, store) -> int:
 
 
 def cmd_explore(args, store) -> int:
-    from engine.explore.live_list import UserRecommendations, list_record, resolve_run
+    from engine.explore.live_list import UserRecommendations, list_record
+    from engine.runs.queries import resolve_run
     from engine.runs.loaded import load_run
     run = load_run(store, resolve_run(store, args.dataset, args.run).id)
     ds = run.dataset

@@ -38,7 +38,6 @@ from engine.explore.rerank import METHODS, rerank
 from engine.explore.similarity import genre_matrix, genre_mix, model_vectors, nearest_items, semantic_vectors, text_index
 from engine.explore.feedback import FeedbackEntry, list_feedback, record_feedback, undo_feedback
 from engine.runs.loaded import LoadedRun
-from engine.store import repository as repo
 
 DEMOTE_NEIGHBOURS = 20
 DEMOTE_STRENGTH = 1.0
@@ -122,23 +121,6 @@ def live_list(run, user: int, feedback: list[FeedbackEntry]) -> UserRecommendati
     view = UserRecommendations(run, user, feedback=feedback)
     view.candidates()
     return view
-
-
-def resolve_run(store, dataset: str | None, run: int | None):
-    """The RunInfo both front ends open: `run` (checked against `dataset`), else the dataset's latest."""
-    with store.session() as s:
-        if run is not None:
-            info = repo.get_run(s, int(run))
-            if dataset is not None and repo.get_dataset(s, dataset).id != info.dataset_id:
-                raise EngineError(f"run {run} is not a run of dataset {dataset!r} (it is of {info.dataset_name!r})")
-            return info
-        if dataset is None:
-            raise EngineError("give --run or --dataset")
-        runs = repo.list_runs(s, repo.get_dataset(s, dataset).id)
-        if not runs:
-            raise NotFoundError(f"dataset {dataset!r} has no model yet: fit one with "
-                                f"`llmrec train --dataset {dataset!r} --model ease`")
-        return runs[-1]
 
 
 def prepare_run(run: LoadedRun) -> LoadedRun:

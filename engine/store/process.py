@@ -10,10 +10,11 @@ writes, later a corrupt database. Here nothing that runs in the app's process ca
 that matters, because the app's process holds none: the store process opens no file dialogs and
 runs only engine code.
 
-Use: `store = StoreProcess.open(path)`; `store.run(fn, *args, **kwargs)` runs `fn` in the store
-process with this handle replaced there by the real Store (fn must be a module-level function so it
-pickles); `store.call(fn, *args)` is `run(fn, store, *args)`. A `progress` callable and a `cancel`
-token in the kwargs are bridged. The caller's thread blocks on the reply (never call it on a GUI
+Use: `store = StoreProcess.open(path)`; `store.submit(fn, *args, progress=None, cancel=None, **kwargs)` runs
+`fn(store, *args, **kwargs)` in the store process, the real Store passed FIRST (the handle is an executor:
+engine.jobs.executor; fn must be a module-level function so it pickles); `store.call` is the same call.
+A `progress` callable and a `cancel` token are bridged (here and nowhere else). `store.run(fn, *args)`,
+which replaces this handle wherever it appears among the arguments, stays for engine.runs.loaded. The caller's thread blocks on the reply (never call it on a GUI
 thread). Results and errors come back as plain data; exceptions keep their type where they pickle.
 
 When the store process dies (killed, crashed) the handle's reader thread sees it at once, idle or not: it
@@ -153,12 +154,24 @@ class StoreProcess:
         return self._gone_event.wait(timeout)
 
     # ---- calls -----------------------------------------------------------------------
+    def submit(self, fn: Callable[..., Any], *args, progress=None, cancel=None, **kwargs) -> Any:
+        """`fn(store, *args, **kwargs)` in the store process, the real Store first (the Executor interface);
+        `progress` and `cancel` reach `fn` when given."""
+        from engine.jobs.executor import engine_kwargs
+        return self._request(fn, args, engine_kwargs(kwargs, progress, cancel), with_store=True)
+
     def call(self, fn: Callable[..., Any], *args, **kwargs) -> Any:
-        """`fn(store, *args, **kwargs)` in the store process."""
-        return self.run(fn, self, *args, **kwargs)
+        """`fn(store, *args, **kwargs)` in the store process (`submit`)."""
+        return self._request(fn, args, kwargs, with_store=True)
 
     def run(self, fn: Callable[..., Any], *args, **kwargs) -> Any:
-        """`fn(*args, **kwargs)` in the store process, this handle replaced by the real Store."""
+        """`fn(*args, **kwargs)` in the store process, this handle replaced by the real Store wherever it is
+        an argument (engine.runs.loaded; new code uses `submit`)."""
+        args = tuple(_STORE if a is self else a for a in args)
+        kwargs = {k: (_STORE if v is self else v) for k, v in kwargs.items()}
+        return self._request(fn, args, kwargs, with_store=False)
+
+    def _request(self, fn, args: tuple, kwargs: dict, with_store: bool) -> Any:
         self._check_open()
         progress = kwargs.get("progress")
         cancel = kwargs.get("cancel")
@@ -166,10 +179,8 @@ class StoreProcess:
             kwargs["progress"] = _PROGRESS
         if cancel is not None:
             kwargs["cancel"] = _CANCEL
-        args = tuple(_STORE if a is self else a for a in args)
-        kwargs = {k: (_STORE if v is self else v) for k, v in kwargs.items()}
         try:
-            message = pickle.dumps((fn, args, kwargs))
+            message = pickle.dumps((fn, args, kwargs, with_store))
         except Exception as exc:
             raise TypeError(f"{getattr(fn, '__qualname__', fn)!r} cannot run in the store process: it and "
                             f"its arguments must pickle (a module-level function): {exc}") from None
@@ -330,8 +341,10 @@ def serve(conn, path_or_url: str | None, artifacts: str | None = None) -> None:
 
     def run_call(call_id: int, message: bytes) -> None:
         try:
-            fn, args, kwargs = pickle.loads(message)
+            fn, args, kwargs, with_store = pickle.loads(message)
             args = tuple(store if _is(a, _STORE) else a for a in args)
+            if with_store:
+                args = (store, *args)
             kwargs = {k: (store if _is(v, _STORE) else v) for k, v in kwargs.items()}
             if _is(kwargs.get("progress"), _PROGRESS):
                 kwargs["progress"] = lambda update: send(("progress", call_id, pickle.dumps(update)))

@@ -5,7 +5,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget)
 
 from llmrec_gui import workers
-from llmrec_gui.dataset_stats import compute_stats
+from engine.data.stats import compute_stats
 from llmrec_gui.widgets.dataset_list import DatasetList
 from llmrec_gui.widgets.dataset_plots import DatasetPlots
 
@@ -59,7 +59,7 @@ class DatasetsPanel(QWidget):
             self._job.cancel()
         # engine_style: the cancel above reaches the counting stream in the store process (a 25M-row
         # stream for a dataset no longer selected would hold up the next one's), and its progress shows
-        self._job = workers.run_async(compute_stats, self.state.store, info.id, engine_style=True,
+        self._job = workers.run_async(workers.on_store(self.state.store), compute_stats, info.id, engine_style=True,
                                       on_progress=lambda p, i=info: self._counting(i, p),
                                       on_done=self._show, on_error=self._failed)
 

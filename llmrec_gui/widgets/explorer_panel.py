@@ -8,35 +8,17 @@ module-level engine functions that return the user's active feedback; the live l
 re-scored in a worker and swapped in whole. The panel keeps no feedback state of its own."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QSpinBox, QSplitter,
-                               QStackedWidget, QTextBrowser, QVBoxLayout, QWidget)
-from superqt import QLabeledDoubleSlider
+from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 from superqt.utils import qthrottled
 
 from llmrec_gui import workers
+from llmrec_gui.widgets import explorer_export
 from llmrec_gui.widgets.empty_state import EmptyState
-from llmrec_gui.widgets.feedback_history import FeedbackHistory
-from llmrec_gui.widgets.frontier_plot import FrontierPlot
-from llmrec_gui.widgets.heatmap_view import HeatmapView, short_title
-from llmrec_gui.widgets.history_view import HistoryView
-from llmrec_gui.widgets.metrics_view import MetricsView
-from llmrec_gui.widgets.plain_words import PlainWordsLine
-from llmrec_gui.widgets.rec_list import RecList
-from llmrec_gui.widgets.search_box import SearchBox
-from llmrec_gui.widgets.user_picker import UserPicker
-
-SPACES = ("model", "text", "genres")
-METHODS = {"mmr": "MMR", "dpp": "DPP", "calibration": "Calibrated"}
-METHOD_TIPS = ("MMR: maximal marginal relevance; DPP: determinantal point process (greedy MAP); "
-               "Calibrated: match the user's genre mix (Steck 2018)")
-
-
-def metrics_dict(m) -> dict:
-    """The engine's ListMetrics as the rows the metrics box shows."""
-    return {"ILD (genres)": m.ild_genre, f"ILD ({m.space})": m.ild_model,
-            "mean pairwise cosine": m.mean_cosine, "novelty": m.novelty}
+from llmrec_gui.widgets.explorer_controls import METHODS, SPACES, ExplorerControls  # noqa: F401 (re-exported)
+from llmrec_gui.widgets.explorer_jobs import ExplorerJobs
+from llmrec_gui.widgets.explorer_view import ExplorerView, metrics_dict  # noqa: F401 (re-exported)
 
 
 class ExplorerPanel(QWidget):
@@ -52,96 +34,28 @@ class ExplorerPanel(QWidget):
         self.run = None            # engine.runs.loaded.LoadedRun on screen
         self.live = None           # engine.explore.live_list.UserRecommendations of the current user
         self.rec = None            # engine.explore.live_list.RecList on screen
-        self._gen = 0              # bumps on every run/user change: late results are dropped
-        self._jobs: list = []
-        self._frontier_job = None
+        self.jobs = ExplorerJobs(self._failed)
         settings = getattr(state, "settings", None)
         self.settings = settings
         self.auto_frontier = settings is None or str(settings.value("explore/auto_frontier", "true")) == "true"
 
-        # controls
-        self.slider = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
-        self.slider.setRange(0.0, 1.0)
-        self.slider.setSingleStep(0.05)
-        self.slider.setValue(0.0)
-        self.slider.setToolTip("Diversity trade-off: 0 = the model's order, 1 = the most diverse list")
-        self.method = QComboBox()
-        for m, label in METHODS.items():
-            self.method.addItem(label, m)
-        self.method.setToolTip(METHOD_TIPS)
-        self.space = QComboBox()
-        for s in SPACES:
-            self.space.addItem(s, s)
-        self.space.setToolTip("Similarity space of the heatmap: the model's item vectors, item text (TF-IDF), "
-                              "genres (Jaccard), or semantic (the language model; once the catalogue is encoded)")
-        self.k = QSpinBox()
-        self.k.setRange(5, 30)
-        self.k.setValue(10)
-        self.k.setToolTip("List length")
-        controls = QHBoxLayout()
-        for label, w, stretch in (("Diversity:", self.slider, 3), ("Method:", self.method, 0),
-                                  ("Heatmap space:", self.space, 0), ("k:", self.k, 0)):
-            controls.addWidget(QLabel(label))
-            controls.addWidget(w, stretch)
-
-        self.users = UserPicker()
-        self.history = HistoryView()
-        self.feedback_view = FeedbackHistory()
-        self.list = RecList()
-        self.detail = QTextBrowser()
-        self.detail.setMaximumHeight(90)
-        self.detail.setPlaceholderText("Select an item to see why it is recommended.")
-        self.heatmap = HeatmapView()
-        self.metrics = MetricsView()
-        self.frontier = FrontierPlot()
-        self.search = SearchBox()
-        self.plain_words = PlainWordsLine()
+        self.controls = ExplorerControls()
+        self.slider, self.method, self.space, self.k = (self.controls.slider, self.controls.method,
+                                                        self.controls.space, self.controls.k)
+        self.view = v = ExplorerView()
+        self.users, self.history, self.feedback_view, self.list = v.users, v.history, v.feedback_view, v.list
+        self.detail, self.heatmap, self.metrics, self.frontier = v.detail, v.heatmap, v.metrics, v.frontier
+        self.search, self.plain_words = v.search, v.plain_words
         self.status = QLabel("No run selected.")
         self.status.setWordWrap(True)
         self.empty = EmptyState()
         self.empty.fit_requested.connect(self.fit_requested.emit)
         self.empty.train_requested.connect(self.train_requested.emit)
-
-        left = QSplitter(Qt.Orientation.Vertical)
-        left.addWidget(self._titled("Users", self.users))
-        left.addWidget(self._titled("History (most recent first)", self.history))
-        left.addWidget(self._titled("Your feedback (Ctrl+Z undoes the latest)", self.feedback_view))
-        left.setStretchFactor(0, 3)
-        left.setStretchFactor(1, 3)
-        left.setStretchFactor(2, 1)
-        middle = QWidget()
-        ml = QVBoxLayout(middle)
-        ml.setContentsMargins(0, 0, 0, 0)
-        ml.addWidget(self.search)
-        ml.addWidget(QLabel("<b>Recommendations</b> (◆ = promoted for diversity; hover for why; right-click "
-                            "for more)"))
-        ml.addWidget(self.list, 1)
-        ml.addWidget(self.plain_words)
-        ml.addWidget(self.detail)
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.heatmap)
-        bottom = QWidget()
-        bl = QHBoxLayout(bottom)
-        bl.setContentsMargins(0, 0, 0, 0)
-        bl.addWidget(self.metrics)
-        bl.addWidget(self.frontier, 1)
-        right.addWidget(bottom)
-        right.setStretchFactor(0, 3)
-        right.setStretchFactor(1, 2)
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(left)
-        split.addWidget(middle)
-        split.addWidget(right)
-        split.setStretchFactor(0, 2)
-        split.setStretchFactor(1, 5)
-        split.setStretchFactor(2, 4)
-        split.setSizes([300, 500, 460])
-        split.setChildrenCollapsible(False)
         main = QWidget()
         mlay = QVBoxLayout(main)
         mlay.setContentsMargins(0, 0, 0, 0)
-        mlay.addLayout(controls)
-        mlay.addWidget(split, 1)
+        mlay.addWidget(self.controls)
+        mlay.addWidget(self.view, 1)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(main)
@@ -149,14 +63,8 @@ class ExplorerPanel(QWidget):
         lay.addWidget(self.stack, 1)
         lay.addWidget(self.status)
         self._show_empty("No run selected.", actions=False)
-
         if settings is not None:
-            try:
-                self.slider.setValue(min(1.0, max(0.0, float(settings.value("explore/tradeoff", 0.0)))))
-            except (TypeError, ValueError):
-                pass
-            i = self.method.findData(settings.value("explore/method", "mmr"))
-            self.method.setCurrentIndex(max(i, 0))
+            self.controls.restore(settings)
 
         # wiring
         self._throttled_update = qthrottled(self.update_list, timeout=40, leading=True)
@@ -171,7 +79,7 @@ class ExplorerPanel(QWidget):
         self.feedback_view.undo_requested.connect(self.undo)
         self.heatmap.cell_clicked.connect(self._cell_clicked)
         state.dataset_changed.connect(self._dataset_changed)
-        self.search.vectors_ready.connect(self._semantic_ready)
+        self.search.vectors_ready.connect(self.controls.offer_semantic)
         self.plain_words.feedback_changed.connect(lambda u: self.reload_user() if u == self.state.user else None)
         state.run_changed.connect(self._run_changed)
         state.store_changed.connect(self._store_changed)
@@ -183,46 +91,25 @@ class ExplorerPanel(QWidget):
             actions.dislike.triggered.connect(lambda: self._feedback_selected("dislike"))
             actions.not_interested.triggered.connect(lambda: self._feedback_selected("not_interested"))
             actions.undo.triggered.connect(lambda: self.undo())
-            actions.export_list.triggered.connect(lambda: self._export("list"))
-            actions.export_metrics.triggered.connect(lambda: self._export("metrics"))
-            actions.export_heatmap.triggered.connect(lambda: self._export("heatmap"))
-            actions.export_frontier.triggered.connect(lambda: self._export("frontier"))
+            for what in ("list", "metrics", "heatmap", "frontier"):
+                getattr(actions, f"export_{what}").triggered.connect(lambda _c=False, w=what: self._export(w))
 
-    @staticmethod
-    def _titled(title: str, w: QWidget) -> QWidget:
-        box = QWidget()
-        lay = QVBoxLayout(box)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(QLabel(f"<b>{title}</b>"))
-        lay.addWidget(w)
-        return box
+    @property
+    def _frontier_job(self):
+        return self.jobs.frontier_job
 
-    # ---- jobs --------------------------------------------------------------------------
-    def _start(self, fn, *args, on_done, **kwargs):
-        """Run `fn` in a worker; its result reaches `on_done` only if nothing changed meanwhile."""
-        gen = self._gen
-        job = workers.run_async(fn, *args, on_done=lambda r: gen == self._gen and on_done(r),
-                                on_error=lambda m: gen == self._gen and self._failed(m), **kwargs)
-        self._jobs = [j for j in self._jobs if j in workers._live] + [job]
-        return job
+    def _here(self, fn, *args, on_done, **kwargs):
+        """`fn` in a worker of this process (results for the current run and user only)."""
+        return self.jobs.start(workers.here(), fn, *args, on_done=on_done, **kwargs)
 
-    def _cancel_jobs(self) -> None:
-        self._gen += 1
-        for job in self._jobs + [self._frontier_job]:
-            if job is not None:
-                job.cancel()
-        self._jobs = []
+    def _on_store(self, fn, *args, on_done, **kwargs):
+        """`fn(store, *args)` in the store process (results for the current run and user only)."""
+        return self.jobs.start(workers.on_store(self.state.store), fn, *args, on_done=on_done, **kwargs)
 
     # ---- empty and stale states --------------------------------------------------------------
     def _show_empty(self, text: str, actions: bool) -> None:
         self.run, self.live, self.rec = None, None, None
-        self.list.setRowCount(0)
-        self.list.items = []
-        self.history.setRowCount(0)
-        self.feedback_view.set_entries([], [])
-        self.users.set_users([])
-        self.heatmap.clear()
-        self.frontier.set_message("Frontier: no run")
+        self.view.clear()
         self.empty.show_message(text, actions)
         self.stack.setCurrentWidget(self.empty)
         self.status.setText(text)
@@ -231,13 +118,13 @@ class ExplorerPanel(QWidget):
     def _dataset_changed(self, info) -> None:
         if self.run is not None and info is not None and self.run.info.dataset_id == info.id:
             return    # the same dataset re-read (F5): keep the view until its run is known
-        self._cancel_jobs()
+        self.jobs.cancel_all()
         self._show_empty("Loading…" if info is not None else "No dataset yet: import one (File ▸ Import data…).",
                          actions=False)
 
     def _run_changed(self, info) -> None:
         if info is None:
-            self._cancel_jobs()
+            self.jobs.cancel_all()
             ds = self.state.dataset
             if ds is None:
                 self._show_empty("No dataset yet: import one (File ▸ Import data…).", actions=False)
@@ -255,7 +142,7 @@ class ExplorerPanel(QWidget):
                 self.state.user = None
                 self.state.select_user(user)
             return
-        self._cancel_jobs()
+        self.jobs.cancel_all()
         self._show_empty(f"Loading run {info.id} ({info.model})…", actions=False)
         # a lean run: the store process sends the users, the catalogue and the run's counts (streamed
         # once per dataset over blocks of users, or kept by its training), never the interaction table;
@@ -263,9 +150,9 @@ class ExplorerPanel(QWidget):
         # between the processes), and the per-run caches are built before the first pick.
         from engine.explore.live_list import open_explore_run_for_live
         from engine.runs.lean import explore_parts
-        self._start(explore_parts, self.state.store, info.id, engine_style=True,
+        self._on_store(explore_parts, info.id, engine_style=True,
                     on_progress=lambda p, i=info: self._loading(i, p),
-                    on_done=lambda parts: self._start(open_explore_run_for_live, *parts, on_done=self._run_loaded))
+                    on_done=lambda parts: self._here(open_explore_run_for_live, *parts, on_done=self._run_loaded))
 
     def _loading(self, info, p) -> None:
         """A dataset's first open counts its interactions (streamed once, then kept in a file)."""
@@ -289,7 +176,6 @@ class ExplorerPanel(QWidget):
         if run is None or loaded.info.id != run.id:
             return
         import numpy as np
-        from engine.explore.live_list import default_user
         loaded.source.store = self.state.store       # each user's interactions: a store call (in workers)
         self.run = loaded
         ds = loaded.dataset
@@ -308,7 +194,7 @@ class ExplorerPanel(QWidget):
                 self._failed(f"no user {want!r} in dataset {ds.info.name!r}")
         if user is None:
             saved = self.state.saved_user()
-            user = saved if saved is not None and 0 <= saved < ds.n_users else default_user(loaded)
+            user = saved if saved is not None and 0 <= saved < ds.n_users else loaded.default_user()
         self._show_status()
         self.state.user = None
         self.state.select_user(user)
@@ -332,7 +218,7 @@ class ExplorerPanel(QWidget):
             return
         self.run.forget_index()
         self._show_status()
-        self._gen += 1
+        self.jobs.invalidate()
         self.live = None
         self.reload_user()
 
@@ -347,7 +233,7 @@ class ExplorerPanel(QWidget):
         if self.run is None:
             return
         self.users.select(user)
-        self._gen += 1
+        self.jobs.invalidate()
         self.live = None
         self.reload_user()
 
@@ -357,7 +243,7 @@ class ExplorerPanel(QWidget):
             return
         from engine.explore.feedback import list_feedback
         user, ds_id = self.state.user, self.run.info.dataset_id
-        self._start(list_feedback, self.state.store, ds_id, user, on_done=self._apply_feedback)
+        self._on_store(list_feedback, ds_id, user, on_done=self._apply_feedback)
 
     def _apply_feedback(self, entries) -> None:
         """Re-score the live list with `entries` in force (worker), then show it."""
@@ -365,10 +251,10 @@ class ExplorerPanel(QWidget):
         if run is None or user is None:
             return
         if self.live is not None and self.live.user == user:
-            self._start(self.live.with_feedback, entries, on_done=self._live_ready)
+            self._here(self.live.with_feedback, entries, on_done=self._live_ready)
         else:
             from engine.explore.live_list import live_list
-            self._start(live_list, run, user, entries, on_done=self._live_ready)
+            self._here(live_list, run, user, entries, on_done=self._live_ready)
 
     def _live_ready(self, live) -> None:
         if self.run is None or live.user != self.state.user or live.run is not self.run:
@@ -383,21 +269,11 @@ class ExplorerPanel(QWidget):
         self.update_list()
 
     # ---- the list (live) -------------------------------------------------------------
-    def _semantic_ready(self, ready: bool) -> None:
-        """Offer the language model's space in the heatmap menu only while the catalogue's vectors are attached."""
-        at = self.space.findData("semantic")
-        if ready and at < 0:
-            self.space.addItem("semantic", "semantic")
-        elif not ready and at >= 0:
-            if self.space.currentIndex() == at:
-                self.space.setCurrentIndex(0)
-            self.space.removeItem(at)
-
     def update_list(self) -> None:
         """Re-rank the cached candidates and update list, heatmap, metrics and frontier mark together."""
         if self.live is None:
             return
-        t = round(float(self.slider.value()), 4)     # no float noise (0.7992, not 0.7992277992277992)
+        t = self.controls.tradeoff()
         try:
             rec = self.live.rerank(t, self.method.currentData(), self.k.value())
             items = [r.item for r in rec.rows]
@@ -409,22 +285,10 @@ class ExplorerPanel(QWidget):
         self.rec_space = self.space.currentData()
         self.rec_similarity = sim
         if self.settings is not None:
-            self.settings.setValue("explore/tradeoff", t)
-            self.settings.setValue("explore/method", rec.method)
-        self.list.set_list(rec)
+            self.controls.save(self.settings, t, rec.method)
+        self.view.show_list(rec, sim, self.space.currentData(), t)
         self.plain_words.set_context(self.state.store, self.run.dataset, self.live.user,
                                      self.live.candidates().items, [r.item for r in rec.rows])
-        titles = [r.title for r in rec.rows]
-        space = self.space.currentData()
-        if space == "model":
-            space = rec.metrics.space
-        self.heatmap.set_matrix(sim, titles, [short_title(x, 12 if len(titles) > 15 else 18) for x in titles],
-                                space)
-        self.metrics.set_metrics(metrics_dict(rec.metrics))
-        self.frontier.mark(t)
-        if self.list.current_row() < 0 and rec.rows:
-            self.list.select_position(0)
-        self.heatmap.set_selected(self.list.current_row())
         self._row_selected(self.list.current_row())
         self._update_actions()
         self.list_updated.emit(rec)
@@ -461,7 +325,7 @@ class ExplorerPanel(QWidget):
         title = self.run.dataset.titles[item]
         label = {"like": "Liked", "dislike": "Disliked", "not_interested": "Not interested in"}[kind]
         self.state.message.emit(f"{label} “{title}”; updating the list…")
-        self._start(give_feedback, self.state.store, self.run.info.dataset_id, self.live.user, int(item), kind,
+        self._on_store(give_feedback, self.run.info.dataset_id, self.live.user, int(item), kind,
                     on_done=self._apply_feedback)
 
     def undo(self, feedback_id: int | None = None) -> None:
@@ -471,7 +335,7 @@ class ExplorerPanel(QWidget):
             return
         from engine.explore.feedback import undo_and_list
         self.state.message.emit("Undoing feedback…")
-        self._start(undo_and_list, self.state.store, self.run.info.dataset_id, self.live.user, feedback_id,
+        self._on_store(undo_and_list, self.run.info.dataset_id, self.live.user, feedback_id,
                     on_done=self._apply_feedback)
 
     def _feedback_selected(self, kind: str) -> None:
@@ -496,68 +360,28 @@ class ExplorerPanel(QWidget):
         if not self.run.holdout:
             self.frontier.set_message("Frontier: needs a run with a holdout")
             return
-        if self._frontier_job is not None:
-            self._frontier_job.cancel()
         from engine.explore.frontier import frontier
         method, run = self.method.currentData(), self.run
         self.frontier.set_message("Frontier: computing…")
-        self._frontier_job = workers.run_async(frontier, run, method, 11, engine_style=True, max_users=400,
-                                               on_done=lambda rows: self._frontier_ready(run, method, rows),
-                                               on_error=lambda m: self.frontier.set_message("Frontier failed"))
+        self.jobs.start_frontier(workers.here(), frontier, run, method, 11, engine_style=True, max_users=400,
+                                 on_done=lambda rows: self._frontier_ready(run, method, rows),
+                                 on_error=lambda m: self.frontier.set_message("Frontier failed"))
 
     def _frontier_ready(self, run, method, rows) -> None:
         if run is not self.run or method != self.method.currentData() or not rows:
             return
-        ild_key = next((k for k in rows[0] if k.startswith("ild") and k.endswith("@10")), None)
-        if ild_key is None:
-            self.frontier.set_message("Frontier: no ILD in the sweep")
-            return
-        self.frontier.set_rows(rows, ild_key)
-        self.frontier.mark(float(self.slider.value()))
+        self.view.show_frontier(rows, float(self.slider.value()))
 
-    # ---- what the window shows, as data ---------------------------------------------------------
+    # ---- what the window shows, as data, and exports -------------------------------------
     def snapshot(self) -> dict | None:
-        """The list on screen as the CLI's `explore --json` writes it (engine.explore.live_list.list_record)."""
-        if self.rec is None or self.run is None:
-            return None
-        from engine.explore.live_list import list_record
-        ds = self.run.dataset
-        return list_record(self.rec, dataset=ds.info.name, run=self.run.info.id,
-                           user=str(ds.user_ids[self.live.user]), k=self.k.value(), space=self.rec_space,
-                           similarity=self.rec_similarity)
+        """The list on screen as the CLI's `explore --json` writes it."""
+        return explorer_export.snapshot(self)
 
     def export_name(self, what: str) -> str:
-        """A file name that says what was exported: dataset, run, user, method and trade-off."""
-        import re
-        if self.rec is None:
-            return what
-        ds = self.run.dataset
-        parts = [ds.info.name, f"run{self.run.info.id}", f"user{ds.user_ids[self.live.user]}", self.rec.method,
-                 f"t{self.rec.tradeoff:.2f}", what]
-        return re.sub(r"[^A-Za-z0-9_.-]+", "-", "_".join(str(p) for p in parts))
+        return explorer_export.export_name(self, what)
 
-    # ---- export ----------------------------------------------------------------------
     def _export(self, what: str, path: str | None = None) -> str | None:
-        if self.rec is None:
-            return None
-        filters = {"list": "CSV (*.csv)", "metrics": "JSON (*.json)", "heatmap": "PNG (*.png);;SVG (*.svg)",
-                   "frontier": "PNG (*.png);;SVG (*.svg)"}[what]
-        if path is None:
-            ext = {"list": ".csv", "metrics": ".json"}.get(what, ".png")
-            path, _ = QFileDialog.getSaveFileName(self, f"Export {what}", self.export_name(what) + ext, filters)
-            if not path:
-                return None
-        from llmrec_gui import export
-        if what == "list":
-            export.write_list_csv(path, self.snapshot(), self.rec)
-        elif what == "metrics":
-            export.write_metrics_json(path, self.snapshot())
-        elif what == "heatmap":
-            self.heatmap.export(path)
-        else:
-            self.frontier.export(path)
-        self.state.message.emit(f"Saved {path}")
-        return path
+        return explorer_export.export(self, what, path)
 
     def _failed(self, msg: str) -> None:
         self.status.setText(f"Error: {msg}")
@@ -574,4 +398,4 @@ class ExplorerPanel(QWidget):
 
     def shutdown(self) -> None:
         self.search.shutdown()
-        self._cancel_jobs()
+        self.jobs.cancel_all()

@@ -83,7 +83,7 @@ class PlainWordsLine(QWidget):
         if not text or self.dataset is None:
             return
         self.understood.setText("Reading…")
-        workers.run_async(understand_words, self.dataset, text,
+        workers.run_async(workers.here(), understand_words, self.dataset, text,
                           on_done=self._understood, on_error=self.understood.setText)
 
     def _understood(self, result) -> None:
@@ -104,7 +104,7 @@ class PlainWordsLine(QWidget):
             self.understood.setText(self.understood.text() + "<br>Nothing in your list matched; nothing changed.")
             return
         user = self.user
-        workers.run_async(record_words, self.store, self.dataset.info.id, user, pairs,
+        workers.run_async(workers.on_store(self.store), record_words, self.dataset.info.id, user, pairs,
                           on_done=lambda ids: self._applied(user, ids), on_error=self.understood.setText)
 
     def _applied(self, user: int, ids: list) -> None:
@@ -121,7 +121,7 @@ class PlainWordsLine(QWidget):
         ids, user = self.applied, self.user
         self.applied = []
         self.undo_button.setEnabled(False)
-        workers.run_async(undo_words, self.store, ids, on_done=lambda _r: self._undone(user),
+        workers.run_async(workers.on_store(self.store), undo_words, ids, on_done=lambda _r: self._undone(user),
                           on_error=self.understood.setText)
 
     def _undone(self, user: int) -> None:

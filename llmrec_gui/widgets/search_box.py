@@ -84,7 +84,7 @@ class SearchBox(QWidget):
 
     def _load_vectors(self) -> None:
         dataset = self.dataset
-        workers.run_async(catalogue_vectors, self.store, dataset.info.id, dataset.n_items,
+        workers.run_async(workers.on_store(self.store), catalogue_vectors, dataset.info.id, dataset.n_items,
                           on_done=lambda r, d=dataset: self._vectors_loaded(d, *r), on_error=self.status.setText)
 
     def _vectors_loaded(self, dataset, fraction: float, vectors, encoder: str = "all-MiniLM-L6-v2") -> None:
@@ -109,7 +109,7 @@ class SearchBox(QWidget):
             self.status.setText("Encode the catalogue first (the button on the right) to search by meaning.")
             return
         self.status.setText("Searching…")
-        self._search_job = workers.run_async(run_search, self.dataset, text, self.k,
+        self._search_job = workers.run_async(workers.here(), run_search, self.dataset, text, self.k,
                                              on_done=self._show, on_error=self.status.setText)
 
     def _show(self, result) -> None:
@@ -135,7 +135,8 @@ class SearchBox(QWidget):
     def start_encoding(self) -> ChildJob | None:
         if self.dataset is None:
             return None
-        self.job = ChildJob("llmrec_gui.child_tasks:encode_in_child", self.store.url, self.dataset.info.id, parent=self)
+        from engine.runs.child_tasks import encode_in_child
+        self.job = ChildJob(encode_in_child, self.store.url, self.dataset.info.id, parent=self)
         self.job.progress.connect(self._progress)
         self.job.finished.connect(self._encoded)
         self.job.failed.connect(lambda m: self.status.setText(f"Encoding failed: {m}"))

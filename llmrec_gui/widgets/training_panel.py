@@ -135,15 +135,15 @@ class TrainingPanel(QWidget):
         self.index_label.clear()
         if run is not None and self.state.store is not None:
             from llmrec_gui import workers
-            from llmrec_gui.queries import run_index_info
+            from engine.runs.queries import run_index_info
             run_id = run.id
-            workers.run_async(run_index_info, self.state.store, run_id,
+            workers.run_async(workers.on_store(self.state.store), run_index_info, run_id,
                               on_done=lambda info: self._show_index(run_id, info))
         if run is not None and (self.job is None or not self.job.running) and self.state.store is not None:
             from llmrec_gui import workers
-            from llmrec_gui.queries import run_epochs
+            from engine.runs.queries import run_epochs
             run_id = run.id
-            workers.run_async(run_epochs, self.state.store, run_id,
+            workers.run_async(workers.on_store(self.state.store), run_epochs, run_id,
                               on_done=lambda rows: self._show_epochs(run_id, rows))
 
     def _show_index(self, run_id: int, info: dict | None) -> None:
@@ -174,7 +174,8 @@ class TrainingPanel(QWidget):
             if getattr(config, "warm_start", None) is not None else
             f"Starting {config.model} (loading TensorFlow in a separate process)…"
             if config.model == "lstm" else f"Fitting {config.model}…")
-        self.job = ChildJob("llmrec_gui.child_tasks:train_in_child", config, self.state.store.url, parent=self)
+        from engine.runs.child_tasks import train_in_child
+        self.job = ChildJob(train_in_child, config, self.state.store.url, parent=self)
         self.job.progress.connect(self._progress)
         self.job.finished.connect(self._finished)
         self.job.failed.connect(self._failed)
@@ -292,7 +293,8 @@ class TrainingPanel(QWidget):
                 return False
         self.progress.setValue(0)
         self.progress_label.setText(f"Building the ANN index of run {run.id} ({n_items:,} items)…")
-        self.job = ChildJob("llmrec_gui.child_tasks:index_in_child", self.state.store.url, run.id, bool(force),
+        from engine.runs.child_tasks import index_in_child
+        self.job = ChildJob(index_in_child, self.state.store.url, run.id, bool(force),
                             parent=self)
         self.job.progress.connect(self._progress)
         self.job.finished.connect(self._index_done)
@@ -345,7 +347,8 @@ class TrainingPanel(QWidget):
             self._devices(cached, save=False)
             return
         self.state.device_changed.emit("probing TensorFlow…")
-        self._probe = ChildJob("llmrec_gui.child_tasks:probe_devices", parent=self)
+        from engine.runs.child_tasks import probe_devices
+        self._probe = ChildJob(probe_devices, parent=self)
         self._probe.finished.connect(self._devices)
         self._probe.failed.connect(self._probe_failed)
         self._probe.start()

@@ -50,7 +50,7 @@ class ImportPage(QWizardPage):
         self.done = False
         self.cancel_button.setEnabled(True)
         self.result.clear()
-        self._job = workers.run_async(import_files, wiz.store, wiz.detected.paths, engine_style=True,
+        self._job = workers.run_async(workers.on_store(wiz.store), import_files, wiz.detected.paths, engine_style=True,
                                       **wiz.import_kwargs(), on_progress=self._progress, on_done=self._done,
                                       on_error=self._failed)
         self._job.signals.cancelled.connect(self._cancelled)

@@ -34,7 +34,7 @@ class ValidatePage(QWizardPage):
         self.completeChanged.emit()
         self.result.setText("Checking…")
         self.result.setStyleSheet("")
-        self._job = workers.run_async(import_files, wiz.store, wiz.detected.paths, dry_run=True, engine_style=True,
+        self._job = workers.run_async(workers.on_store(wiz.store), import_files, wiz.detected.paths, dry_run=True, engine_style=True,
                                       **wiz.import_kwargs(), on_progress=self._progress, on_done=self._done,
                                       on_error=self._failed)
 

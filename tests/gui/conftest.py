@@ -13,10 +13,10 @@ TINY = dict(n_items=200, n_users=150)
 
 @pytest.fixture(scope="session")
 def tiny_db_template(tmp_path_factory):
-    """A tiny demo dataset (and its EASE baseline when the runs module exists), built once."""
+    """A tiny demo dataset and its EASE baseline, built once."""
     from engine.data.demo import DEMO_NAME, create_demo_dataset
     from engine.store import open_store
-    from llmrec_gui.bootstrap import ensure_baseline
+    from engine.runs.first_launch import ensure_baseline
     path = tmp_path_factory.mktemp("tinydb") / "tiny.db"
     s = open_store(str(path))
     create_demo_dataset(s, **TINY)
@@ -91,10 +91,7 @@ def controller(qtbot, tiny_db, tmp_path):
     ctrl = make_controller(qtbot, tiny_db, tmp_path)
     yield ctrl
     from llmrec_gui import workers
-    for p in ("training_panel", "explorer_panel"):
-        panel = getattr(ctrl, p, None)
-        if panel is not None and hasattr(panel, "shutdown"):
-            panel.shutdown()
+    ctrl.shutdown()            # the panels' jobs and child processes, as on close
     workers.wait_all(30000)
 
 

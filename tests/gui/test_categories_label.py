@@ -6,7 +6,7 @@ from tests.engine.test_ingest_catalogue import write_wines
 
 
 def test_plots_and_list_name_the_categories(qtbot, store, tmp_path):
-    from llmrec_gui.dataset_stats import compute_stats
+    from engine.data.stats import compute_stats
     from llmrec_gui.widgets.dataset_plots import DatasetPlots
     from llmrec_gui.widgets.rec_list import COLUMNS, RecList
     ratings, wines, _ = write_wines(tmp_path)

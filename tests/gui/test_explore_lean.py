@@ -51,7 +51,7 @@ def test_dataset_figures_from_streamed_counts_match_the_whole_dataset(tiny_db):
     from engine.data.dataset import load_dataset
     from engine.data.split import time_split
     from engine.store import open_store
-    from llmrec_gui.dataset_stats import compute_stats
+    from engine.data.stats import compute_stats
     store = open_store(str(tiny_db))
     try:
         ds = load_dataset(store, 1)

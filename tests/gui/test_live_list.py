@@ -261,13 +261,13 @@ def test_closing_cancels_running_workers(qtbot, controller):
     qtbot.waitUntil(lambda: panel.rec is not None, timeout=60000)
     panel.start_frontier()
     job = panel._frontier_job
-    assert job in workers._live
+    assert workers.is_running(job)
     seen = []
     job.signals.finished.connect(lambda _r: seen.append("finished"))
     job.signals.cancelled.connect(lambda: seen.append("cancelled"))
     with qtbot.waitSignal(job.signals.done, timeout=120000):
         controller.window.close()
-        assert job.cancel_token.cancelled and all(j.cancel_token.cancelled for j in workers._live)
+        assert job.cancel_token.cancelled and all(j.cancel_token.cancelled for j in workers.running())
     assert seen == ["cancelled"]       # the sweep stopped; nothing reported to a closing window
 
 

@@ -90,7 +90,7 @@ def test_a_store_process_killed_during_a_call_is_reported_too(qtbot, tiny_db, tm
     qtbot.waitUntil(lambda: panel.stats is not None, timeout=60000)
     ds, pid = st.dataset.id, st.store.pid
     started, failed = [], []
-    job = workers.run_async(store_calls.report_then_wait_for_cancel, st.store, engine_style=True,
+    job = workers.run_async(workers.on_store(st.store), store_calls.report_then_wait_for_cancel, engine_style=True,
                             on_progress=started.append, on_error=lambda m: failed.append((m, st.store_lost)))
     qtbot.waitUntil(lambda: bool(started), timeout=30000)             # it runs there now
     with qtbot.waitSignal(job.signals.done, timeout=30000):

@@ -13,7 +13,7 @@ TINY = dict(epochs=2, batch_size=64, embedding_dim=16, max_len=8, learning_rate=
 
 
 def _runs(store):
-    from llmrec_gui.queries import list_runs
+    from engine.runs.queries import list_runs
     return store.call(list_runs)   # in the app's store process
 
 

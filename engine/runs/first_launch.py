@@ -1,7 +1,8 @@
-"""What the app does right after its window is shown (in a worker thread): start the store process
-that owns the database (the app's process holds no database connection: engine.store.process),
-create the demo dataset on first launch, and fit a fast EASE baseline (numpy, no TensorFlow) so the
-explorer works before any training. Plain functions, no Qt."""
+"""What the app does right after its window is shown (in a worker thread of the app): start the store
+process that owns the database (the app's process holds no database connection: engine.store.process),
+tidy what a killed job left, create the demo dataset on first launch, and fit a fast EASE baseline
+(numpy, no TensorFlow) so the explorer works before any training. Plain functions, no Qt: the GUI
+only chooses where each runs."""
 from __future__ import annotations
 
 from engine.jobs.cancel import check
@@ -50,7 +51,7 @@ def prepare(store, *, demo: bool = True, progress=None, cancel=None) -> None:
 def find_dataset_and_run(store, dataset: str | None, run: int | None) -> tuple[int, int | None]:
     """(dataset id, run id or None) for the app's --dataset / --run (a dataset may have no run yet)."""
     from engine.errors import NotFoundError
-    from engine.explore.live_list import resolve_run
+    from engine.runs.queries import resolve_run
     from engine.store import repository as repo
     try:
         info = resolve_run(store, dataset, run)
@@ -69,9 +70,6 @@ def ensure_baseline(store, dataset_name: str, model: str = "ease", *, progress=N
         info = repo.get_dataset(s, dataset_name)
         if repo.list_runs(s, info.id):
             return None
-    try:
-        from engine.runs.baselines import fit_baseline
-    except ImportError:  # the runs module is not there yet
-        return None
+    from engine.runs.baselines import fit_baseline
     _say(progress, f"Fitting a {model.upper()} baseline on {dataset_name}…")
     return fit_baseline(store, dataset_name, model, holdout=True, cancel=cancel)

@@ -1,4 +1,4 @@
-"""Summary figures of one dataset for the Datasets view (plain numpy, runs in a worker)."""
+"""Summary figures of one dataset: the app's Datasets view and `llmrec stats` (plain numpy; streamed)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -42,3 +42,34 @@ def split_summary(stats: dict) -> dict:
     return {"evaluated users": int(stats["evaluated_users"]), "train interactions": int(stats["train_rows"]),
             "test positives": int(stats["test_positives"]),
             "rule": "per user: last 20% of positives (time order) to TEST; users with < 5 positives not evaluated"}
+
+
+def long_tail(counts: np.ndarray) -> dict:
+    """The long tail of per-item (or per-user) counts in a few numbers: the plot's shape, said in words
+    for the CLI (most, median, fewest, and how much of the total the busiest fifth holds)."""
+    c = np.sort(np.asarray(counts, dtype=np.int64))[::-1]
+    if not len(c):
+        return {"max": 0, "median": 0.0, "min": 0, "top_20pct_share": 0.0}
+    top = c[:max(1, int(np.ceil(0.2 * len(c))))].sum()
+    return {"max": int(c[0]), "median": float(np.median(c)), "min": int(c[-1]),
+            "top_20pct_share": round(float(top / c.sum()), 4) if c.sum() else 0.0}
+
+
+def top_categories(genres: list[tuple[str, int]], limit: int = 10) -> list[tuple[str, int]]:
+    """The most frequent genres (categories) first; past `limit`, the rest folded into one entry that
+    says how many (never dropped silently)."""
+    if len(genres) <= limit:
+        return list(genres)
+    rest = genres[limit - 1:]
+    return list(genres[:limit - 1]) + [(f"{len(rest)} others", sum(c for _, c in rest))]
+
+
+def stats_record(st: DatasetStats, categories: int = 10) -> dict:
+    """The figures of the Datasets view as plain data (`llmrec stats --json`)."""
+    histogram = [{"rating": float(v), "count": int(n)} for v, n in zip(st.rating_values, st.rating_counts)]
+    return {"id": st.dataset_id, "name": st.name, "n_users": st.n_users, "n_items": st.n_items,
+            "n_interactions": st.n_interactions, "n_positives": st.n_positives, "rating_histogram": histogram,
+            "per_item": long_tail(st.per_item), "per_user": long_tail(st.per_user),
+            "genres_label": st.genres_label,
+            "top_categories": [{"name": g, "items": int(n)} for g, n in top_categories(st.genres, categories)],
+            "split": dict(st.split)}

@@ -1,52 +1,6 @@
-"""What runs in the child process (no Qt here: the child should import as little as possible).
-`child_main` reports over a multiprocessing queue and turns the parent's cancel flag (shared memory,
-polled by a thread here) into the engine's CancelToken."""
+"""The app's TensorFlow work, as module-level functions for engine.jobs.executor.ChildProcess (no Qt: the
+child should import as little as possible). Each child opens its own Store from the URL it is given."""
 from __future__ import annotations
-
-import threading
-import traceback
-
-# The child runs at the lowest CPU priority, so the window gets the CPU first whenever it needs it
-# (measured on a busy 2-core box: at nice 0 a starting TensorFlow child stalled the GUI thread ~2 s).
-CHILD_NICE = 19
-
-
-def child_main(target: str, args: tuple, out: "mp.Queue", cancel_flag) -> None:
-    import importlib
-    import os
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if hasattr(os, "setpriority"):
-        try:  # the parent sets it right after the start too; this covers platforms where it cannot
-            os.setpriority(os.PRIO_PROCESS, 0, max(CHILD_NICE, os.getpriority(os.PRIO_PROCESS, 0)))
-        except OSError:
-            pass
-    from engine.errors import CancelledError, EngineError
-    from engine.jobs.cancel import CancelToken
-    token = CancelToken()
-    stop = threading.Event()
-
-    def watch():
-        while not stop.wait(0.1):
-            if cancel_flag.value:
-                token.cancel()
-                return
-
-    threading.Thread(target=watch, daemon=True).start()
-    module, name = target.split(":")
-    fn = getattr(importlib.import_module(module), name)
-    try:
-        result = fn(*args, progress=lambda u: out.put(("progress", u)), cancel=token)
-    except CancelledError:
-        out.put(("cancelled", None))
-    except EngineError as exc:
-        out.put(("error", str(exc)))
-    except BaseException as exc:  # noqa: BLE001 - reported to the GUI, never a silent death
-        traceback.print_exc()
-        out.put(("error", f"{type(exc).__name__}: {exc}"))
-    else:
-        out.put(("done", result))
-    finally:
-        stop.set()
 
 
 def train_in_child(config, store_url: str, progress=None, cancel=None):

@@ -1,0 +1,117 @@
+"""The Explore view's working area: users, history and feedback on the left; search, the list and
+its explanations in the middle; heatmap, metrics and frontier on the right. Layout and display only:
+the panel decides what to show."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QTextBrowser, QVBoxLayout, QWidget
+
+from llmrec_gui.widgets.feedback_history import FeedbackHistory
+from llmrec_gui.widgets.frontier_plot import FrontierPlot
+from llmrec_gui.widgets.heatmap_view import HeatmapView, short_title
+from llmrec_gui.widgets.history_view import HistoryView
+from llmrec_gui.widgets.metrics_view import MetricsView
+from llmrec_gui.widgets.plain_words import PlainWordsLine
+from llmrec_gui.widgets.rec_list import RecList
+from llmrec_gui.widgets.search_box import SearchBox
+from llmrec_gui.widgets.user_picker import UserPicker
+
+
+def metrics_dict(m) -> dict:
+    """The engine's ListMetrics as the rows the metrics box shows."""
+    return {"ILD (genres)": m.ild_genre, f"ILD ({m.space})": m.ild_model,
+            "mean pairwise cosine": m.mean_cosine, "novelty": m.novelty}
+
+
+def titled(title: str, w: QWidget) -> QWidget:
+    box = QWidget()
+    lay = QVBoxLayout(box)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.addWidget(QLabel(f"<b>{title}</b>"))
+    lay.addWidget(w)
+    return box
+
+
+class ExplorerView(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.users = UserPicker()
+        self.history = HistoryView()
+        self.feedback_view = FeedbackHistory()
+        self.list = RecList()
+        self.detail = QTextBrowser()
+        self.detail.setMaximumHeight(90)
+        self.detail.setPlaceholderText("Select an item to see why it is recommended.")
+        self.heatmap = HeatmapView()
+        self.metrics = MetricsView()
+        self.frontier = FrontierPlot()
+        self.search = SearchBox()
+        self.plain_words = PlainWordsLine()
+
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(titled("Users", self.users))
+        left.addWidget(titled("History (most recent first)", self.history))
+        left.addWidget(titled("Your feedback (Ctrl+Z undoes the latest)", self.feedback_view))
+        for i, stretch in enumerate((3, 3, 1)):
+            left.setStretchFactor(i, stretch)
+        middle = QWidget()
+        ml = QVBoxLayout(middle)
+        ml.setContentsMargins(0, 0, 0, 0)
+        ml.addWidget(self.search)
+        ml.addWidget(QLabel("<b>Recommendations</b> (◆ = promoted for diversity; hover for why; right-click "
+                            "for more)"))
+        ml.addWidget(self.list, 1)
+        ml.addWidget(self.plain_words)
+        ml.addWidget(self.detail)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.heatmap)
+        bottom = QWidget()
+        bl = QHBoxLayout(bottom)
+        bl.setContentsMargins(0, 0, 0, 0)
+        bl.addWidget(self.metrics)
+        bl.addWidget(self.frontier, 1)
+        right.addWidget(bottom)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 2)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        for w, stretch in ((left, 2), (middle, 5), (right, 4)):
+            split.addWidget(w)
+            split.setStretchFactor(split.count() - 1, stretch)
+        split.setSizes([300, 500, 460])
+        split.setChildrenCollapsible(False)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(split)
+
+    def clear(self) -> None:
+        """Nothing loaded: empty every part."""
+        self.list.setRowCount(0)
+        self.list.items = []
+        self.history.setRowCount(0)
+        self.feedback_view.set_entries([], [])
+        self.users.set_users([])
+        self.heatmap.clear()
+        self.frontier.set_message("Frontier: no run")
+
+    def show_list(self, rec, sim, space: str, tradeoff: float) -> None:
+        """List, heatmap, metrics and the frontier's mark of one re-ranked list, together."""
+        self.list.set_list(rec)
+        titles = [r.title for r in rec.rows]
+        if space == "model":
+            space = rec.metrics.space
+        self.heatmap.set_matrix(sim, titles, [short_title(x, 12 if len(titles) > 15 else 18) for x in titles],
+                                space)
+        self.metrics.set_metrics(metrics_dict(rec.metrics))
+        self.frontier.mark(tradeoff)
+        if self.list.current_row() < 0 and rec.rows:
+            self.list.select_position(0)
+        self.heatmap.set_selected(self.list.current_row())
+
+    def show_frontier(self, rows, tradeoff: float) -> None:
+        """A frontier sweep's rows (dicts of metrics by trade-off), or why there is none."""
+        ild_key = next((k for k in rows[0] if k.startswith("ild") and k.endswith("@10")), None)
+        if ild_key is None:
+            self.frontier.set_message("Frontier: no ILD in the sweep")
+            return
+        self.frontier.set_rows(rows, ild_key)
+        self.frontier.mark(tradeoff)
