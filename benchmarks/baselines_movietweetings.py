@@ -1,4 +1,4 @@
-"""Baselines on MovieTweetings-100k under EVALUATION.md, to compare with ../shared/data/PEERS.md.
+"""Baselines on MovieTweetings-100k under docs/evaluation.md, to compare with ../shared/data/PEERS.md.
 
 Parses the `::` files directly into an in-memory Dataset (nothing written to a database), prints
 the split statistics (PEERS.md says they must match exactly), optionally tunes EASE lambda and

@@ -1,6 +1,6 @@
 """Cold start: how well items nobody has rated yet are ranked from their text alone.
 
-On each real dataset's time-aware holdout (EVALUATION.md), a "cold" item has no TRAIN interaction.
+On each real dataset's time-aware holdout (docs/evaluation.md), a "cold" item has no TRAIN interaction.
 For every evaluated user with at least one TEST positive on a cold item, the cold items are ranked
 by the similarity of their text to the user's TRAIN positives (the mean of their vectors), and
 NDCG@10 is computed with those cold TEST positives as the relevant set. Spaces compared, in one run:

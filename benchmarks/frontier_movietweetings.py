@@ -1,4 +1,4 @@
-"""The accuracy-diversity frontier on MovieTweetings-100k (EVALUATION.md split, 2,711 users), for
+"""The accuracy-diversity frontier on MovieTweetings-100k (docs/evaluation.md split, 2,711 users), for
 MMR and DPP, with EASE (the strongest baseline in ../shared/data/PEERS.md) or any registry model
 that fits without TensorFlow. Prints one table per method; nothing is written to a database.
 

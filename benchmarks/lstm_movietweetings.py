@@ -1,5 +1,5 @@
 """The LSTM two-tower model (both objectives) beside MostPopular, ItemKNN and EASE on MovieTweetings-100k,
-under EVALUATION.md (time-aware holdout, full ranking), in one run; compare with ../shared/data/PEERS.md.
+under docs/evaluation.md (time-aware holdout, full ranking), in one run; compare with ../shared/data/PEERS.md.
 Also prints each model's paired per-user NDCG@10 difference to EASE (mean ± 1.96·SE) and fit seconds.
 
     .venv/bin/python benchmarks/lstm_movietweetings.py [--data DIR] [--objectives softmax,paper]

@@ -2,7 +2,7 @@
 validation split from a small grid), the LSTM two-tower exactly as `llmrec train --model lstm` trains it
 (its settings chosen on validation with Optuna within the default budget), and "LSTM + EASE" (blend
 weight chosen on validation), on MovieTweetings-100k, X-Wines Slim and the demo data. Test figures under
-EVALUATION.md (time-aware holdout, full ranking); nothing is chosen on TEST.
+docs/evaluation.md (time-aware holdout, full ranking); nothing is chosen on TEST.
 
     .venv/bin/python benchmarks/quality.py [--datasets movietweetings,xwines,demo] [--budget SECONDS]
         [--db .bench/quality.db] [--out quality.md]

@@ -1,7 +1,7 @@
 """The LSTM two-tower with its text read by a text LSTM trained from scratch ("lstm") or by the
 pretrained encoder's frozen vectors under a trainable projection ("minilm"), in one run, same budget:
 validation NDCG@10 (the early-stopping split carved from TRAIN; best epoch) and test NDCG@10
-(EVALUATION.md holdout), per dataset.
+(docs/evaluation.md holdout), per dataset.
 
     nice -n 10 .venv/bin/python benchmarks/text_encoder_compare.py [--datasets demo,movietweetings,x-wines] [--epochs 6]
 """

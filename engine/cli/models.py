@@ -244,7 +244,7 @@ def cmd_evaluate(args, store) -> int:
     table = {f"run {info.id} ({info.model})": metrics, **baseline_metrics(store, info, progress)}
     if args.json:
         emit_json({"run_id": info.id, "dataset": info.dataset_name, "model": info.model,
-                   "protocol": "time-aware holdout, full ranking (EVALUATION.md)", "metrics": table})
+                   "protocol": "time-aware holdout, full ranking (docs/evaluation.md)", "metrics": table})
         return 0
     split = metrics.get("split", {})
     print(f"dataset {info.dataset_name}: {metrics.get('n_users')} users evaluated, "

@@ -50,7 +50,7 @@ class Dataset:
         return self._positive_threshold
 
     def positive_mask(self, threshold: float | None = None) -> np.ndarray:
-        """Positives per EVALUATION.md: rating >= threshold; every interaction when unrated."""
+        """Positives per docs/evaluation.md: rating >= threshold; every interaction when unrated."""
         return self.is_positive(self.rating, threshold)
 
     def is_positive(self, ratings: np.ndarray, threshold: float | None = None) -> np.ndarray:

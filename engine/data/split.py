@@ -1,4 +1,4 @@
-"""The time-aware holdout of EVALUATION.md: deterministic, per user, no randomness.
+"""The time-aware holdout of docs/evaluation.md: deterministic, per user, no randomness.
 
 For each user the positives are sorted by (timestamp, item id). A user with at least
 `min_positives` positives gives the last max(1, floor(test_fraction * n)) to TEST; t_c is the
@@ -122,7 +122,7 @@ class Split:
 
 def time_split(ds: Dataset, min_positives: int = 5, test_fraction: float = 0.2, *,
                rank: np.ndarray | None = None) -> Split:
-    """The holdout of EVALUATION.md (see the module docstring). The rule is per user, so a dataset holding
+    """The holdout of docs/evaluation.md (see the module docstring). The rule is per user, so a dataset holding
     only some users' interactions splits those users exactly as the whole dataset does (how the explorer
     splits one user, and the streamed aggregates a block of users); `rank` (item_id_rank) saves
     recomputing the catalogue's order for each such piece."""

@@ -38,7 +38,7 @@ def compute_stats(store, dataset_id: int, progress=None, cancel=None) -> Dataset
 
 
 def split_summary(stats: dict) -> dict:
-    """The EVALUATION.md holdout in numbers (time_split's stats, as summed by the streamed counts)."""
+    """The docs/evaluation.md holdout in numbers (time_split's stats, as summed by the streamed counts)."""
     return {"evaluated users": int(stats["evaluated_users"]), "train interactions": int(stats["train_rows"]),
             "test positives": int(stats["test_positives"]),
             "rule": "per user: last 20% of positives (time order) to TEST; users with < 5 positives not evaluated"}

@@ -1,4 +1,4 @@
-"""Accuracy and beyond-accuracy metrics exactly as EVALUATION.md defines them.
+"""Accuracy and beyond-accuracy metrics exactly as docs/evaluation.md defines them.
 
 Per-list functions take one ranked list (item indices, best first) so they can be checked by
 hand; the batch helpers (`*_rows`) compute the same numbers for many users at once."""

@@ -1,9 +1,9 @@
-"""Evaluation per EVALUATION.md: full ranking over the catalogue minus each user's TRAIN items,
+"""Evaluation per docs/evaluation.md: full ranking over the catalogue minus each user's TRAIN items,
 users scored in batches (memory bounded by batch_users x n_items), top-K by np.argpartition.
 
 `rank_users` produces the lists, `list_metrics` measures any lists (re-ranked ones too), and
-`evaluate` is the two together; `evaluate_baselines` fits MostPopular, ItemKNN and EASE on the
-same TRAIN so every report can put a model beside them.
+`evaluate` is the two together (engine.runs.baselines.evaluate_baselines fits the baselines on the
+same TRAIN so every report can put a model beside them).
 
 Activity groups count a user's TRAIN interactions (positives and non-positives). Lists with no
 pair of items that both have genres are left out of the ILD average; NaN becomes None so the
@@ -79,7 +79,7 @@ def _ild_model_rows(lists: np.ndarray, vectors: np.ndarray, chunk: int = 16) -> 
 
 def list_metrics(lists: np.ndarray, split: Split, ks=(10, 20), *, model_vectors: np.ndarray | None = None,
                  genre_vectors: np.ndarray | None = None, item_bits: np.ndarray | None = None) -> dict:
-    """Every EVALUATION.md metric for ranked lists of `split.test_users` (row r = test user r).
+    """Every docs/evaluation.md metric for ranked lists of `split.test_users` (row r = test user r).
     `item_bits`: the novelty bits when `split.train` is not the whole TRAIN part (a lean run's split of
     a few users); by default they come from `split.train`'s positives."""
     train = split.train

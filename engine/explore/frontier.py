@@ -1,5 +1,5 @@
 """The accuracy-diversity frontier: how NDCG@10 trades against ILD@10 as the re-ranker's slider
-moves, measured on a run's evaluation split (EVALUATION.md).
+moves, measured on a run's evaluation split (docs/evaluation.md).
 
 Each evaluated user's top-N candidates (N = 100) are scored once, with TRAIN items excluded; then
 for every trade-off value the candidates are re-ranked into a list of k and the lists are measured

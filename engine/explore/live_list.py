@@ -65,7 +65,7 @@ class ListMetrics:
     ild_model: float        # mean (1 - cos) over pairs in `space` (the model's item space, or text)
     ild_genre: float        # the same over genre/tag multi-hot vectors (pairs without genres skipped)
     mean_cosine: float      # the source article's diversity figure: mean pairwise cosine in `space`
-    novelty: float          # mean -log2 p_i (bits), p_i from TRAIN positives (EVALUATION.md)
+    novelty: float          # mean -log2 p_i (bits), p_i from TRAIN positives (docs/evaluation.md)
     space: str
 
 

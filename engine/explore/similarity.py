@@ -147,7 +147,7 @@ def genre_index(dataset) -> tuple[SparseRows, list[str]]:
 
 
 def genre_matrix(dataset) -> "GroupedRows":
-    """(n_items, n_genres) multi-hot float32, the genre space of ILD (EVALUATION.md), held as the
+    """(n_items, n_genres) multi-hot float32, the genre space of ILD (docs/evaluation.md), held as the
     catalogue's distinct genre rows plus one code per item (``engine.data.grouped_rows``): ``gm[rows]`` gives
     the dense rows. A million items with a few hundred distinct genre sets is ~4 MiB, not a dense
     ~100 MiB matrix (nor the CSR/CSC index, built only for the ``genres`` similarity space)."""

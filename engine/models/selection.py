@@ -1,4 +1,4 @@
-"""Choosing a model's settings on the dataset's own validation split (EVALUATION.md: carved out of TRAIN
+"""Choosing a model's settings on the dataset's own validation split (docs/evaluation.md: carved out of TRAIN
 by the same rule), never on TEST. Baselines get a small fixed grid, searched in order (the first best
 point wins ties), like PEERS.md's peers; the LSTM is tuned with Optuna (engine.models.lstm.tuning)."""
 from __future__ import annotations
@@ -24,7 +24,7 @@ BASELINE_GRIDS: dict[str, list[dict]] = {
 
 
 def ndcg_rows(lists: np.ndarray, split: Split, k: int = 10) -> np.ndarray:
-    """Per-user NDCG@k of ranked lists of `split.test_users` (binary gains, EVALUATION.md)."""
+    """Per-user NDCG@k of ranked lists of `split.test_users` (binary gains, docs/evaluation.md)."""
     hits = np.zeros(lists[:, :k].shape, dtype=bool)
     for r, t in enumerate(split.test_items):
         hits[r] = np.isin(lists[r, :k], t)

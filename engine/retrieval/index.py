@@ -7,7 +7,7 @@ vectors are unit length, so inner product is cosine and the LSTM's score scale *
 the same way). Spherical k-means cuts the catalogue into nlist ~ 4 sqrt(N) lists; a query scans the
 nprobe lists whose centres are nearest, on 8-bit scalar-quantised codes (a quarter of the bytes of the
 float32 vectors), and the `refine` x k best of them are re-ranked exactly against the run's own item
-vectors, which are in memory anyway. Measured at 1M items (README, "Scale"): the same recall@100 as
+vectors, which are in memory anyway. Measured at 1M items (docs/scale.md): the same recall@100 as
 IVF-Flat at the same nprobe, a faster scan, and an index of 130 MiB instead of 496 MiB (IVF-Flat
 keeps a second float32 copy of every vector). nprobe is tuned at build time: the smallest power of two
 whose recall@100 against exact search, on a sample of the run's own user vectors, reaches
@@ -26,7 +26,7 @@ anyway, and a parallel region only adds start-up and a barrier that can wait on 
 of a loaded box (measured at load 5-8: no difference either way; kept as the safer setting).
 
 Exact search stays the default below `ANN_MIN_ITEMS` items (numpy over 50k x 128 is a few ms) and is
-always what evaluation uses (EVALUATION.md: full ranking). `exact_search` is the reference for recall.
+always what evaluation uses (docs/evaluation.md: full ranking). `exact_search` is the reference for recall.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Runs: a fitted model's files plus its row in the database. Files are written to a temporary
-folder and renamed into place before the run is registered (one transaction), so a crash or a
-cancel never leaves a registered run without files, nor a half-written folder under a real name."""
+"""A run loaded for use: its row, its dataset, its model from the run's folder (checked: no NaN, nothing
+missing), its split, and where its users' interactions come from (`Interactions`: the loaded table, or
+one user at a time in a lean run, engine.runs.lean). LoadedRun is the one run type every front end uses."""
 from __future__ import annotations
 
 import dataclasses

@@ -1,5 +1,5 @@
 """Tidying a database after a crash or kill -9: what `llmrec doctor` does, and what the app does
-each time it opens a database. Never touches what a running job still owns (see engine.runs.loaded
+each time it opens a database. Never touches what a running job still owns (see engine.runs.saving
 clean_leftovers and engine.ingest.importer clean_abandoned_imports)."""
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Bulk loading through the DB-API, one path per dialect: SQLite's `executemany`, PostgreSQL's `COPY`
 (psycopg 3 `cursor.copy`), inside the caller's transaction, so a failure or a cancel rolls everything
 back. `write_dataset` uses `insert` on both; the PostgreSQL importer also stages and merges here
-(SQLite's importer keeps its own short-write-step merge, engine/ingest/importer.py)."""
+(SQLite's importer keeps its own short-write-step merge, engine/ingest/sqlite_import.py)."""
 from __future__ import annotations
 
 import struct
@@ -16,7 +16,7 @@ from engine.jobs.cancel import CancelToken
 # Staged interactions (u, i, r, t) in file order, which `n` keeps.
 _PG_STAGE = ("CREATE TEMP TABLE llmrec_stage (n BIGINT GENERATED ALWAYS AS IDENTITY, u INTEGER, i INTEGER, "
              "r DOUBLE PRECISION, t BIGINT) ON COMMIT DROP")
-# The same rule as SQLite's upsert (importer.MERGE_SQL): per (user, item) the latest timestamp wins,
+# The same rule as SQLite's upsert (engine.ingest.sqlite_import.MERGE_SQL): per (user, item) the latest timestamp wins,
 # on a tie (or without timestamps) the row that comes later in the file.
 _PG_MERGE = ("INSERT INTO interactions (dataset_id, user_idx, item_idx, rating, timestamp) "
              "SELECT DISTINCT ON (u, i) %s, u, i, r, t FROM llmrec_stage ORDER BY u, i, t DESC NULLS FIRST, n DESC")

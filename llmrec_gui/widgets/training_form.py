@@ -72,7 +72,7 @@ class TrainingForm(QGroupBox):
         form.addRow("Tuning budget:", self.budget)
         self.holdout = QCheckBox("Hold out the test split (evaluate)")
         self.holdout.setChecked(True)
-        self.holdout.setToolTip("Train on TRAIN and report metrics on TEST (EVALUATION.md); off: learn from all data")
+        self.holdout.setToolTip("Train on TRAIN and report metrics on TEST (docs/evaluation.md); off: learn from all data")
         form.addRow(self.holdout)
         self.device = QComboBox()
         self.device.addItem("auto (GPU if TensorFlow sees one)", "auto")

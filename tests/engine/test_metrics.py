@@ -1,4 +1,4 @@
-"""Metric functions against hand-computed cases (EVALUATION.md definitions)."""
+"""Metric functions against hand-computed cases (docs/evaluation.md definitions)."""
 from __future__ import annotations
 
 import math

@@ -1,4 +1,4 @@
-"""The time-aware split of EVALUATION.md on hand-made tiny datasets, one rule per test."""
+"""The time-aware split of docs/evaluation.md on hand-made tiny datasets, one rule per test."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,6 +1,6 @@
 """On real data: importing MovieTweetings-100k with the app's importer and splitting it must
 reproduce PEERS.md's split statistics exactly, and MostPopular (no tuning, no randomness) its
-figures; both come from an independent implementation of EVALUATION.md. Skips without ../shared/data."""
+figures; both come from an independent implementation of docs/evaluation.md. Skips without ../shared/data."""
 from __future__ import annotations
 
 import pytest

@@ -59,7 +59,7 @@ class ValidationSet:
 
     def metrics(self, item_matrix: np.ndarray, tower: NumpyUserTower, k: int = 10, batch: int = 512,
                 cancel: CancelToken | None = None) -> tuple[float, float]:
-        """(Recall@k, NDCG@k) with full ranking, seen items excluded (EVALUATION.md)."""
+        """(Recall@k, NDCG@k) with full ranking, seen items excluded (docs/evaluation.md)."""
         rec, ndcg, n = self.sums(item_matrix, tower, k, batch, cancel)
         return rec / max(n, 1), ndcg / max(n, 1)
 
