@@ -8,10 +8,10 @@ import time
 
 import numpy as np
 
-from engine.store import open_store
-from engine.data.dataset import load_dataset
 from engine.data import aggregates
+from engine.data.dataset import load_dataset
 from engine.data.split import time_split
+from engine.store import open_store
 
 
 def hwm():
@@ -22,6 +22,7 @@ def hwm():
 
 store = open_store(sys.argv[1], artifacts=sys.argv[2])
 from engine.store import repository as repo
+
 with store.session() as s:
     infos = repo.list_datasets(s)
 info = max(infos, key=lambda i: i.n_interactions)

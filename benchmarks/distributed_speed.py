@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT))
 
 from engine.data.dataset import load_dataset, write_dataset  # noqa: E402
 from engine.data.demo import generate_demo  # noqa: E402
-from engine.runs.distributed import train_distributed  # noqa: E402
 from engine.models.lstm.model import LSTMRecommender  # noqa: E402
+from engine.runs.distributed import train_distributed  # noqa: E402
 from engine.store import open_store  # noqa: E402
 
 

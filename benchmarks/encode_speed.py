@@ -54,6 +54,7 @@ def child(backend: str, batch: int, n: int) -> None:
 
 def search_latency(n_queries: int) -> None:
     from baselines_movietweetings import DEFAULT_DIR, load_movietweetings
+
     from engine.encoder import load_encoder
     from engine.language.search import search_items
     ds = load_movietweetings(DEFAULT_DIR)

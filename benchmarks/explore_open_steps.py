@@ -1,11 +1,18 @@
 """CPU s of each step of the app's explore open in one process (explore_parts, the pickle round trip the
 store process and the app do, run_from_explore_parts, prepare_run) on run 1 of DB. argv: DB [PROFILE_OUT]"""
-import sys, time, pickle, cProfile, pstats
-from engine.store import open_store
-from engine.runs.lean import explore_parts, run_from_explore_parts
+import cProfile
+import pickle
+import pstats
+import sys
+import time
+
+import engine
 from engine.explore.live_list import prepare_run
 from engine.retrieval.index import index_serves
-import engine; print(engine.__file__)   # which tree ran
+from engine.runs.lean import explore_parts, run_from_explore_parts
+from engine.store import open_store
+
+print(engine.__file__)   # which tree ran
 store = open_store(sys.argv[1])
 prof = cProfile.Profile() if len(sys.argv) > 2 else None
 def step(name, f, *a, **k):

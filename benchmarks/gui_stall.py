@@ -68,10 +68,11 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=1, help="training runs measured")
     args = ap.parse_args()
     from PySide6.QtWidgets import QApplication
+
     from engine.data.demo import DEMO_NAME, create_demo_dataset
+    from engine.runs.first_launch import ensure_baseline
     from engine.store import open_store
     from llmrec_gui.app import Controller, parse_args
-    from engine.runs.first_launch import ensure_baseline
     from llmrec_gui.settings import make_settings
     from llmrec_gui.state import close_store
     work = Path(tempfile.mkdtemp(prefix="llmrec-stall-"))

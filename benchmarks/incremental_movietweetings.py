@@ -84,12 +84,12 @@ def main() -> None:
     ap.add_argument("--text-encoder", default="minilm", choices=("minilm", "lstm"))
     ap.add_argument("--work")
     args = ap.parse_args()
-    from engine.runs.foldin import fold_in_items
     from engine.ingest import import_files
     from engine.ingest.append import append_files
+    from engine.runs.foldin import fold_in_items
     from engine.runs.loaded import load_run
-    from engine.store import open_store
     from engine.runs.training import TrainConfig, run_training
+    from engine.store import open_store
     work = Path(args.work or tempfile.mkdtemp(prefix="llmrec-incremental-"))
     first, add, test = split_files(work)
     store = open_store(str(work / "inc.db"))

@@ -31,8 +31,8 @@ from quality_data import NAMES, open_benchmark_store  # noqa: E402
 from engine.data.dataset import load_dataset  # noqa: E402
 from engine.data.split import time_split, validation_split  # noqa: E402
 from engine.evaluation.protocol import list_metrics, rank_users  # noqa: E402
-from engine.models.selection import ndcg_rows, tune_baseline  # noqa: E402
 from engine.models.registry import get_model_class  # noqa: E402
+from engine.models.selection import ndcg_rows, tune_baseline  # noqa: E402
 from engine.runs.training import TrainConfig  # noqa: E402
 from engine.types import EpochStats, TrialStats  # noqa: E402
 

@@ -638,8 +638,8 @@ def section_picker(n: int) -> None:
 # ---- real data: int8 vs float32 ------------------------------------------------------------------
 
 def section_real(db: str) -> None:
-    from engine.runs.quantize import quantize_run
     from engine.runs.loaded import load_run
+    from engine.runs.quantize import quantize_run
     from engine.store import open_store
     from engine.store import repository as repo
     print(f"\n== int8 item vectors vs float32 on trained LSTM runs ({db}); target <= 0.5 % relative NDCG@10 loss ==")

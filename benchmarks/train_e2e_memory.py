@@ -13,8 +13,8 @@ import functools
 import sys
 import time
 
-from proc_memory import reset_peak as _reset_peak, status as _status
-
+from proc_memory import reset_peak as _reset_peak
+from proc_memory import status as _status
 
 T0 = time.perf_counter()
 

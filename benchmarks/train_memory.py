@@ -13,7 +13,8 @@ import argparse
 import gc
 import time
 
-from proc_memory import reset_peak as _reset_peak, status as _status
+from proc_memory import reset_peak as _reset_peak
+from proc_memory import status as _status
 
 
 def main() -> None:
@@ -29,8 +30,8 @@ def main() -> None:
     from engine.data.split import time_split, validation_split
     from engine.models.lstm.examples import training_arrays
     from engine.models.lstm.trainer import ValidationSet
-    from engine.store import open_store
     from engine.runs import training as training_mod
+    from engine.store import open_store
     store = open_store(args.db)
     gc.collect()
     rss, _, anon = _status()

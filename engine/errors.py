@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 
-def shorten(value, limit: int = 80, *, quote: bool | None = None) -> str:
+def shorten(value: object, limit: int = 80, *, quote: bool | None = None) -> str:
     """A user-given value as quoted in an error message (repr for text, unless `quote` is False), cut
     to `limit` characters with its length: a 50 MB column name must not become a 50 MB error line."""
     text = value if isinstance(value, str) else str(value)

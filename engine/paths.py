@@ -6,6 +6,8 @@ from pathlib import Path
 
 import platformdirs
 
+from engine.errors import DataError
+
 APP_NAME = "llmrec"
 
 
@@ -33,10 +35,8 @@ def to_url(path_or_url: str) -> str:
     try:
         path = Path(path_or_url).expanduser().resolve()
     except (RuntimeError, OSError) as exc:   # a symlink loop, an unreadable folder
-        from engine.errors import DataError
         raise DataError(f"{path_or_url}: cannot be used as the database ({exc})") from None
     if path.is_dir():
-        from engine.errors import DataError
         raise DataError(f"{path_or_url}: is a folder; expected a database file (e.g. {path / 'llmrec.db'})")
     return "sqlite:///" + str(path)
 
@@ -46,7 +46,6 @@ def _file_uri(uri: str) -> str:
     otherwise make an empty database (or llmrec a folder named `file:`) and report "no datasets"."""
     from urllib.parse import unquote, urlsplit
 
-    from engine.errors import DataError
     parts = urlsplit(uri)
     if parts.netloc not in ("", "localhost"):
         raise DataError(f"{uri}: a file: URI must name a file on this machine (file:/path/to/llmrec.db)")

@@ -11,8 +11,14 @@ import sys
 import time
 
 from llmrec_gui.controller import Controller  # noqa: F401 (tests and scripts import it from here)
-from llmrec_gui.qt_platform import (IGNORED_QT_MESSAGES, QT_XCB_LIBRARIES, apt_line,  # noqa: F401
-                                    install_message_filter, missing_platform_libraries, qt_help)
+from llmrec_gui.qt_platform import (  # noqa: F401
+    IGNORED_QT_MESSAGES,
+    QT_XCB_LIBRARIES,
+    apt_line,
+    install_message_filter,
+    missing_platform_libraries,
+    qt_help,
+)
 
 _T0 = time.perf_counter()
 

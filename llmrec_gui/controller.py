@@ -62,8 +62,8 @@ class Controller:
     def start(self) -> None:
         """After the first show: build the panels, then open the database in a worker."""
         self.build_panels()
-        from llmrec_gui import workers
         from engine.runs.first_launch import open_and_prepare
+        from llmrec_gui import workers
         db = self.args.db or self.settings.value("db") or None
         self.window.set_database("opening…")
         self.state.message.emit("Opening the database…")
@@ -77,8 +77,8 @@ class Controller:
         self.state.set_store(store)
         self.state.message.emit(f"Opened {store.display_name}")
         if self.args.dataset is not None or self.args.run is not None:
-            from llmrec_gui import workers
             from engine.runs.first_launch import find_dataset_and_run
+            from llmrec_gui import workers
             workers.run_async(workers.on_store(store), find_dataset_and_run, self.args.dataset, self.args.run,
                               on_done=self._open_asked, on_error=self._open_failed)
         else:
@@ -118,8 +118,8 @@ class Controller:
     def _imported(self, summary) -> None:
         """Select the new dataset and fit the fast EASE baseline in the background, so Explore works
         at once (as the demo does on first launch); the empty state says it is coming."""
-        from llmrec_gui import workers
         from engine.runs.first_launch import ensure_baseline
+        from llmrec_gui import workers
         ds_id = summary.dataset_id
         self.state.fitting_baseline = ds_id
         self.state.refresh_datasets(select=ds_id)
@@ -148,8 +148,8 @@ class Controller:
             self.open_db(path)
 
     def open_db(self, path: str) -> None:
-        from llmrec_gui import workers
         from engine.runs.first_launch import open_and_prepare
+        from llmrec_gui import workers
         workers.run_async(workers.here(), open_and_prepare, path, demo=False, engine_style=True,
                           on_done=self._booted, on_error=self._show_error)
 
@@ -166,8 +166,8 @@ class Controller:
         store = self.state.store
         if store is None or self.state.store_lost is None or self._reopen_job is not None:
             return
-        from llmrec_gui import workers
         from engine.runs.first_launch import open_and_prepare
+        from llmrec_gui import workers
         self.window.store_banner.show_reopening()
         self.state.message.emit(f"Reopening {store.display_name}…")
         self._reopen_job = workers.run_async(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 def build_panels(ctrl) -> None:
     from PySide6.QtWidgets import QApplication  # noqa: F401  (PySide6 first, then pyqtgraph)
+
     from llmrec_gui.widgets.datasets_panel import DatasetsPanel
     ctrl.datasets_panel = DatasetsPanel(ctrl.state)
     ctrl.datasets_panel.import_requested.connect(lambda: ctrl.open_import_wizard())

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 
-
 # What Qt's xcb platform plugin loads on Linux (PySide6 wheels bring Qt, not these): soname -> Debian package.
 QT_XCB_LIBRARIES = {
     "libxcb-cursor.so.0": "libxcb-cursor0", "libxcb-icccm.so.4": "libxcb-icccm4",

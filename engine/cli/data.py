@@ -4,8 +4,17 @@ from __future__ import annotations
 import re
 import sys
 
-from engine.cli.main import PendingFile, SEED, add_common, at_least, emit_json, name_text, number
+from engine.cli.main import SEED, PendingFile, add_common, at_least, emit_json, name_text, number
+from engine.cli.models import TextProgress
+from engine.data.demo import DEMO_NAME, DEMO_SEED, create_demo_dataset
+from engine.data.demo_stream import write_scaled_demo
+from engine.data.stats import compute_stats, stats_record
 from engine.errors import InputError, UsageError, shorten
+from engine.ingest import Exclude, detect_format, import_files
+from engine.ingest.append import append_files
+from engine.ingest.formats import with_mapping
+from engine.ingest.mapping_file import check_scale, load_mapping, mapping_json
+from engine.store import repository as repo
 
 EXCLUDE_HELP = ("skip rows matching a rule and count them: [REASON:]COLUMN^=PREFIX (starts with), "
                 "COLUMN==VALUE, or COLUMN<NUMBER; e.g. 'cancellation:InvoiceNo^=C'")
@@ -99,7 +108,6 @@ def _col(value: str | None):
 
 def parse_exclude(rule: str):
     """'[REASON:]COLUMN^=PREFIX' | 'COLUMN==VALUE' | 'COLUMN<NUMBER' -> Exclude."""
-    from engine.ingest import Exclude
     m = re.fullmatch(r"(?:([^:]+):)?(.+?)(\^=|==|<)(.*)", rule)
     if m is None or not m.group(2):
         raise InputError(f"cannot read the exclude rule {shorten(rule)}; {EXCLUDE_HELP}")
@@ -118,7 +126,6 @@ def parse_exclude(rule: str):
 def mapping_overrides(args) -> dict:
     over: dict = {}
     if getattr(args, "mapping", None):
-        from engine.ingest.mapping_file import load_mapping
         over.update(load_mapping(args.mapping))
     for key in ("user", "item", "rating", "timestamp", "item_id", "title", "description"):
         v = _col(getattr(args, key))
@@ -143,7 +150,6 @@ def mapping_overrides(args) -> dict:
         over["skip_missing_user"] = True
     if args.exclude:
         over["exclude"] = tuple(parse_exclude(r) for r in args.exclude)
-    from engine.ingest.mapping_file import check_scale
     given = [getattr(args, a) for a in ("rating_min", "rating_max", "threshold")]
     try:
         check_scale(*given, names=("--rating-min", "--rating-max", "--threshold"))
@@ -175,7 +181,6 @@ DELIMITER_WORDS = {"tab": "\t", "\\t": "\t", "space": " ", "whitespace": " ", "c
 
 
 def cmd_import(args, store) -> int:
-    from engine.ingest import detect_format, import_files
     if args.append and (args.dry_run or args.name):
         raise UsageError("--append adds to an existing dataset: it takes neither --name nor --dry-run")
     show = _progress_printer(not args.quiet and not args.json and sys.stderr.isatty())
@@ -187,8 +192,6 @@ def cmd_import(args, store) -> int:
     over = mapping_overrides(args)
     mapping_file = None
     if args.save_mapping:   # checked and written aside first; put in place only once the import succeeded
-        from engine.ingest.formats import with_mapping
-        from engine.ingest.mapping_file import mapping_json
         mapping_file = PendingFile(args.save_mapping, "--save-mapping")
         detected = with_mapping(detected or detect_format(args.paths, args.format), over or None)
         over = {}
@@ -231,7 +234,6 @@ def cmd_import(args, store) -> int:
 
 
 def _append(args, store, detected, over, show):
-    from engine.ingest.append import append_files
     return append_files(store, args.paths, args.append, format=args.format, detected=detected, mapping=over or None,
                         on_unknown_item=args.on_unknown_item, progress=show)
 
@@ -248,7 +250,6 @@ def _report_append(args, a) -> None:
 
 
 def cmd_datasets(args, store) -> int:
-    from engine.store import repository as repo
     with store.session() as s:
         infos = repo.list_datasets(s)
     if args.json:
@@ -269,8 +270,6 @@ def cmd_datasets(args, store) -> int:
 
 
 def cmd_stats(args, store) -> int:
-    from engine.data.stats import compute_stats, stats_record
-    from engine.store import repository as repo
     with store.session() as s:
         ds_id = repo.get_dataset(s, args.dataset).id
     doc = stats_record(compute_stats(store, ds_id))
@@ -298,8 +297,6 @@ def cmd_stats(args, store) -> int:
 def cmd_demo(args, store) -> int:
     if any(getattr(args, k) is not None for k in ("users", "items", "interactions", "name", "seed")):
         return cmd_scaled_demo(args, store)
-    from engine.data.demo import DEMO_NAME, create_demo_dataset
-    from engine.store import repository as repo
     with store.session() as s:
         existed = repo.dataset_exists(s, DEMO_NAME)
     ds_id = create_demo_dataset(store)
@@ -318,10 +315,6 @@ def cmd_demo(args, store) -> int:
 def cmd_scaled_demo(args, store) -> int:
     import time
 
-    from engine.data.demo import DEMO_SEED
-    from engine.data.demo_stream import write_scaled_demo
-    from engine.store import repository as repo
-    from engine.cli.models import TextProgress
     n_users = args.users or 2500
     n_items = args.items or 3000
     n_inter = args.interactions or 37 * n_users

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from engine.cli.main import add_common, emit_json
+from engine.runs.maintenance import tidy
 
 
 def register(sub) -> None:
@@ -13,7 +14,6 @@ def register(sub) -> None:
 
 
 def cmd_doctor(args, store) -> int:
-    from engine.runs.maintenance import tidy
     report = tidy(store, check_integrity=True)
     if args.json:
         emit_json({"integrity": report.integrity, "removed_run_folders": report.removed_run_folders,

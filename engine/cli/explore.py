@@ -3,10 +3,17 @@ from __future__ import annotations
 
 import sys
 
-
-from engine.data.dataset import index_of
+from engine.cli.language import cmd_say
 from engine.cli.main import FRACTION, PendingFile, add_common, at_least, emit_json, name_text, record_id
+from engine.cli.models import TextProgress
+from engine.data.dataset import index_of, load_dataset
 from engine.errors import EngineError, NotFoundError, shorten
+from engine.explore.feedback import list_feedback, record_feedback, undo_and_list
+from engine.explore.frontier import frontier, to_csv, to_table
+from engine.explore.live_list import UserRecommendations, list_record
+from engine.explore.similarity import attach_semantic, nearest_items
+from engine.runs.loaded import load_run
+from engine.runs.queries import resolve_run
 
 MAX_POINTS = 101   # trade-off steps of 0.01: finer says nothing new, and each point costs a full pass
 
@@ -63,9 +70,6 @@ def register(sub) -> None:
 
 
 def cmd_frontier(args, store) -> int:
-    from engine.explore.frontier import frontier, to_csv, to_table
-    from engine.runs.loaded import load_run
-    from engine.cli.models import TextProgress
     out = PendingFile(args.csv, "--csv") if args.csv is not None else None    # checked before the work
     run = load_run(store, args.run)
     rows = frontier(run, args.method, args.points, progress=None if args.json else TextProgress(),
@@ -83,12 +87,9 @@ def cmd_frontier(args, store) -> int:
 
 
 def cmd_similar(args, store) -> int:
-    from engine.runs.loaded import load_run
-    from engine.explore.similarity import nearest_items
     run = load_run(store, args.run)
     ds = run.dataset
     if args.space == "semantic":
-        from engine.explore.similarity import attach_semantic
         attach_semantic(store, ds)
     item = index_of(ds.item_ids, args.item, "item", ds.info.name)
     idx, sims = nearest_items([item], args.space, dataset=ds, model=run.model, n=args.n)
@@ -104,13 +105,9 @@ def cmd_similar(args, store) -> int:
 
 
 def cmd_explore(args, store) -> int:
-    from engine.explore.live_list import UserRecommendations, list_record
-    from engine.runs.queries import resolve_run
-    from engine.runs.loaded import load_run
     run = load_run(store, resolve_run(store, args.dataset, args.run).id)
     ds = run.dataset
     if args.space == "semantic":        # meaning: the heatmap, and the re-ranker's diversity too
-        from engine.explore.similarity import attach_semantic
         attach_semantic(store, ds)
     user = run.default_user() if args.user is None else index_of(ds.user_ids, args.user, "user", ds.info.name)
     view = UserRecommendations(run, user, store, space="semantic" if args.space == "semantic" else None)
@@ -132,10 +129,7 @@ def cmd_explore(args, store) -> int:
 
 
 def cmd_feedback(args, store) -> int:
-    from engine.data.dataset import load_dataset
-    from engine.explore.feedback import list_feedback, record_feedback, undo_and_list
     if args.action == "say":
-        from engine.cli.language import cmd_say
         return cmd_say(args, store)
     if args.text:
         raise EngineError(f"feedback {args.action} takes no words ({shorten(args.text)}); did you mean `feedback say`?")

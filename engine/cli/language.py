@@ -1,9 +1,18 @@
 """`llmrec encode`, `llmrec search` and `llmrec feedback say`: the pretrained language encoder."""
 from __future__ import annotations
 
-from engine.data.dataset import index_of
 from engine.cli.main import add_common, at_least, emit_json, name_text
+from engine.cli.models import TextProgress
+from engine.data.dataset import index_of, load_dataset
+from engine.encoder.catalogue import encode_catalogue, encoder_by_name
 from engine.errors import EngineError, NotFoundError
+from engine.explore.feedback import list_feedback
+from engine.explore.live_list import UserRecommendations
+from engine.explore.similarity import attach_semantic, semantic_encoder_name
+from engine.language.plain_words import apply, understand
+from engine.language.search import search_items
+from engine.runs.loaded import load_run
+from engine.store import repository as repo
 
 
 def register(sub) -> None:
@@ -27,9 +36,6 @@ def register(sub) -> None:
 
 
 def cmd_encode(args, store) -> int:
-    from engine.data.dataset import load_dataset
-    from engine.encoder.catalogue import encode_catalogue
-    from engine.cli.models import TextProgress
     ds = load_dataset(store, args.dataset)
     s = encode_catalogue(store, ds, backend=args.backend, batch_size=args.batch_size, encoder=args.encoder,
                          progress=None if args.json else TextProgress())
@@ -43,13 +49,9 @@ def cmd_encode(args, store) -> int:
 
 
 def cmd_search(args, store) -> int:
-    from engine.data.dataset import load_dataset
-    from engine.explore.similarity import attach_semantic
-    from engine.language.search import search_items
     ds = load_dataset(store, args.dataset)
     attach_semantic(store, ds)
     res = search_items(ds, args.query, args.k)
-    from engine.explore.similarity import semantic_encoder_name
     if args.json:
         emit_json({"query": res.query, "seconds": res.seconds, "encoder": semantic_encoder_name(ds),
                    "hits": [h.__dict__ for h in res.hits]})
@@ -62,7 +64,6 @@ def cmd_search(args, store) -> int:
 
 
 def latest_run(store, dataset_id: int) -> int | None:
-    from engine.store import repository as repo
     with store.session() as s:
         runs = repo.list_runs(s, dataset_id)
     return runs[-1].id if runs else None
@@ -71,12 +72,6 @@ def latest_run(store, dataset_id: int) -> int | None:
 def cmd_say(args, store) -> int:
     """`llmrec feedback say --dataset D --user U "..."`: show what was understood, then apply it
     through the feedback engine (unless --dry-run) and show the re-ranked list."""
-    from engine.data.dataset import load_dataset
-    from engine.encoder.catalogue import encoder_by_name
-    from engine.explore.similarity import attach_semantic
-    from engine.explore.live_list import UserRecommendations
-    from engine.language.plain_words import apply, understand
-    from engine.runs.loaded import load_run
     if not args.text:
         raise EngineError('feedback say needs the words, e.g. llmrec feedback say --dataset D --user U "no horror"')
     run_id = args.run if args.run is not None else latest_run(store, load_dataset(store, args.dataset).info.id)
@@ -89,7 +84,6 @@ def cmd_say(args, store) -> int:
     except EngineError:
         pass
     user = index_of(ds.user_ids, args.user, "user", ds.info.name)
-    from engine.explore.similarity import semantic_encoder_name
     u = understand(args.text, ds, encoder=encoder_by_name(semantic_encoder_name(ds)))
     lines = u.describe(ds)
     recs = UserRecommendations(run, user, store)
@@ -117,8 +111,6 @@ def _apply_all_or_nothing(store, dataset_id: int, user: int, do_apply, recs):
     """(feedback ids, re-ranked rows): a sentence records several likes one by one, so when a later
     one (or the re-ranking after them) fails, the ones already recorded are removed again: a failed
     command leaves the user's feedback as it was."""
-    from engine.explore.feedback import list_feedback
-    from engine.store import repository as repo
     before = {e.id for e in list_feedback(store, dataset_id, user)}
     try:
         ids = do_apply()

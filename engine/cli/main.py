@@ -14,7 +14,8 @@ import sys
 import traceback
 from pathlib import Path
 
-from engine.errors import EngineError, UsageError, shorten
+from engine.errors import DataError, EngineError, UsageError, shorten
+from engine.store import open_store
 
 COMMAND_MODULES = ("engine.cli.data", "engine.cli.models", "engine.cli.explore",
                    "engine.cli.doctor", "engine.cli.retrieval", "engine.cli.language")
@@ -221,14 +222,12 @@ def main(argv: list[str] | None = None) -> int:
         return code
     if args.verbose:
         os.environ["LLMREC_VERBOSE"] = "1"
-    from engine.store import open_store
     try:
         if args.db is not None and not args.db.strip():
             raise UsageError("--db is empty; give a database file or URL (or leave --db out for the default)")
         store = open_store(args.db, artifacts=args.artifacts)
         try:
             if store.read_only and writes(args):
-                from engine.errors import DataError
                 raise DataError(f"{store.display_name}: is read-only (the file, its folder or its disk), and "
                                 f"`{args.command}` writes to it; nothing was done (read-only commands work)")
             return int(args.func(args, store) or 0)

@@ -4,6 +4,12 @@ from __future__ import annotations
 import sys
 
 from engine.cli.main import add_common, at_least, emit_json, number, record_id
+from engine.cli.models import TextProgress
+from engine.retrieval.index import IndexParams, index_info
+from engine.runs.foldin import fold_in_items
+from engine.runs.indexing import build_run_index
+from engine.runs.quantize import quantize_run
+from engine.store import repository as repo
 
 
 def register(sub) -> None:
@@ -46,10 +52,7 @@ def register(sub) -> None:
 def cmd_index(args, store) -> int:
     import time
 
-    from engine.retrieval.index import IndexParams, index_info
 
-    from engine.runs.indexing import build_run_index
-    from engine.cli.models import TextProgress
     start = time.perf_counter()
     show = not args.json and sys.stderr.isatty()
     path = build_run_index(store, args.run, force=args.force,
@@ -67,9 +70,6 @@ def cmd_index(args, store) -> int:
 
 
 def cmd_quantize(args, store) -> int:
-    from engine.runs.quantize import quantize_run
-    from engine.store import repository as repo
-    from engine.cli.models import TextProgress
     new_id = quantize_run(store, args.run, progress=None if args.json else TextProgress())
     with store.session() as s:
         old, new = repo.get_run(s, args.run), repo.get_run(s, new_id)
@@ -86,9 +86,6 @@ def cmd_quantize(args, store) -> int:
 def cmd_fold_in(args, store) -> int:
     import time
 
-    from engine.runs.foldin import fold_in_items
-    from engine.store import repository as repo
-    from engine.cli.models import TextProgress
     start = time.perf_counter()
     new_id = fold_in_items(store, args.run, progress=None if args.json else TextProgress())
     with store.session() as s:

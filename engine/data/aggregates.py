@@ -8,16 +8,17 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-from engine.jobs.cancel import check
-from engine.types import StepProgress
-from engine.data.dataset import Dataset, interaction_blocks
+from engine.data.dataset import Dataset, _select, interaction_blocks, load_dataset
 from engine.data.split import item_id_rank, time_split
+from engine.jobs.cancel import check
+from engine.store import repository as repo
 from engine.store.ownership import database_folder
+from engine.types import StepProgress
 
 BLOCK_ROWS = 200_000          # interactions per block: ~40 MB of row tuples while converting
 _STREAMING = threading.Lock()   # one stream at a time per process (the explorer's and the Datasets view's)
@@ -161,8 +162,6 @@ def dataset_counts(store, dataset_id: int, threshold: float | None, progress=Non
     for the same dataset (id, name, creation time and sizes: an append recounts); else streamed (users and
     item ids loaded, no texts) and saved there (a temporary name, then renamed). Under the stream lock, so a
     second caller waits for the first and reads its file instead of streaming again."""
-    from engine.store import repository as repo
-    from engine.data.dataset import load_dataset
     with store.session() as s:
         info = repo.get_dataset(s, dataset_id)
     key = _key(info)
@@ -203,7 +202,6 @@ def genre_counts(store, dataset_id: int) -> list[tuple[str, int]]:
     first met at its first item, as in the item-by-item count."""
     from collections import Counter
 
-    from engine.data.dataset import _select
     counter: Counter = Counter()
     with store.engine.connect() as conn:
         cur = _select(store, conn, "SELECT genres, COUNT(*), MIN(idx) AS first FROM items WHERE dataset_id=? "

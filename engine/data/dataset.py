@@ -3,15 +3,18 @@ through the DB-API, never row by row through the ORM."""
 from __future__ import annotations
 
 import threading
-from operator import itemgetter
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Iterable, Sequence
 
 import numpy as np
 
-from engine.errors import NotFoundError, shorten
+from engine.data.grouped_rows import distinct_codes
+from engine.data.packed_strings import PackedStrings, PackedStringsBuilder
+from engine.errors import EngineError, NotFoundError, shorten
 from engine.store import Store
 from engine.store import repository as repo
+from engine.store.bulk import bulk_writer
 from engine.types import DatasetInfo
 
 NO_TIMESTAMP = np.iinfo(np.int64).min  # marks a missing timestamp in `Interactions.timestamp`
@@ -74,7 +77,6 @@ class Dataset:
         state = dict(self.__dict__)
         for name in ("titles", "descriptions", "item_ids", "user_ids"):
             state[name] = _pack_strings(state[name])
-        from engine.data.grouped_rows import distinct_codes
         distinct, codes = distinct_codes(self.genres, key=lambda g: g)
         state["genres"] = ("__genre_codes__", distinct, codes)
         return state
@@ -186,7 +188,6 @@ def _item_columns(cursor, with_text: bool, raw: bool = False) -> tuple[list, obj
     packed columns are ~110 MiB. `raw`: the query gives titles and descriptions as their UTF-8 bytes
     (SQLite), packed as they come. (Splitting each block into columns first, by zip or itemgetter, measured
     slower than this loop at 1M items.)"""
-    from engine.data.packed_strings import PackedStringsBuilder
     ids: list = []
     titles, descriptions = PackedStringsBuilder(), PackedStringsBuilder()
     genres: list = []
@@ -210,7 +211,6 @@ def _item_columns(cursor, with_text: bool, raw: bool = False) -> tuple[list, obj
 def _pack_strings(values):
     """("__split__", NUL-joined, n) when every value is a str without a NUL, ("__packed__", joined, lengths)
     when some hold one, else the values as they are."""
-    from engine.data.packed_strings import PackedStrings
     if isinstance(values, PackedStrings):
         return values               # already one buffer: pickles as it is
     values = list(values)
@@ -326,8 +326,6 @@ def write_dataset(store: Store, name: str, *, user_ids: Sequence[str], item_ids:
                   positive_threshold: float | None, source: dict, import_report: dict | None = None) -> int:
     """Write a whole in-memory dataset in one transaction (used by the demo generator and tests).
     (user, item) pairs must be unique. Returns the dataset id."""
-    from engine.errors import EngineError
-    from engine.store.bulk import bulk_writer
     n = len(user_idx)
     with store.write_session() as s:   # waits while another program writes
         if repo.dataset_exists(s, name):

@@ -26,6 +26,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.data.dataset import write_dataset
+from engine.store import repository as repo
+
 DEMO_NAME = "Demo movies"
 DEMO_SEED = 20261129
 
@@ -159,8 +162,6 @@ def generate_demo(n_items: int = 3000, n_users: int = 2500, seed: int = DEMO_SEE
 def create_demo_dataset(store, name: str = DEMO_NAME, **kwargs) -> int:
     """Generate the demo dataset and write it to `store` (one transaction). Returns its id;
     when a dataset of that name exists already, returns the existing id."""
-    from engine.store import repository as repo
-    from engine.data.dataset import write_dataset
     with store.session() as s:
         if repo.dataset_exists(s, name):
             return repo.get_dataset(s, name).id

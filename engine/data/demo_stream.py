@@ -21,9 +21,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.jobs.cancel import check
-from engine.types import StepProgress
 from engine.data.demo import _DESC_SHAPES, _SETTINGS, _TITLE_SHAPES, DEMO_SEED, GENRES
+from engine.errors import EngineError
+from engine.jobs.cancel import check
+from engine.store import repository as repo
+from engine.store.bulk import bulk_writer
+from engine.types import StepProgress
 
 BLOCK_EVENTS = 400_000     # interactions generated and inserted per block
 ITEM_BLOCK = 100_000
@@ -198,9 +201,6 @@ def write_scaled_demo(store, name: str | None = None, *, n_users: int, n_items: 
                       seed: int = DEMO_SEED, progress=None, cancel=None, block_events: int = BLOCK_EVENTS) -> int:
     """Generate and write a demo dataset of the given size in one transaction, block by block in key
     order (bounded memory). Returns the dataset id; nothing is left behind on error or cancel."""
-    from engine.errors import EngineError
-    from engine.store import repository as repo
-    from engine.store.bulk import bulk_writer
     if min(n_users, n_items) < 1 or n_interactions < n_users:
         raise EngineError("the demo needs at least one user and one item, and at least one interaction per user")
     if n_interactions > n_users * max(1, n_items // 2):

@@ -5,6 +5,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.data.aggregates import dataset_counts, genre_counts
+from engine.store import repository as repo
+
 
 @dataclass(frozen=True)
 class DatasetStats:
@@ -27,8 +30,6 @@ def compute_stats(store, dataset_id: int, progress=None, cancel=None) -> Dataset
     """The figures from aggregates streamed over blocks of users (engine.data.aggregates, in the store
     process; kept in a small file, shared with the explorer): the interaction table is never held whole
     (25M rows were ~0.5 GB, and the split as much)."""
-    from engine.data.aggregates import dataset_counts, genre_counts
-    from engine.store import repository as repo
     with store.session() as s:
         info = repo.get_dataset(s, dataset_id)
     c = dataset_counts(store, info.id, info.positive_threshold, progress=progress, cancel=cancel)

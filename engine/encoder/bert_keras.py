@@ -6,6 +6,8 @@ import functools
 
 import numpy as np
 
+from engine.tfquiet import quiet_import
+
 
 def minilm_layer(weights: dict[str, np.ndarray], heads: int = 12, trainable_layers: int = 0):
     """The Keras layer holding these weights (keras is imported here, never at engine import time)."""
@@ -14,7 +16,6 @@ def minilm_layer(weights: dict[str, np.ndarray], heads: int = 12, trainable_laye
 
 @functools.cache
 def _layer_class():
-    from engine.tfquiet import quiet_import
     quiet_import()                  # Keras loads TensorFlow: without its C++ start-up log (unless --verbose)
     import keras
     from keras import ops

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.errors import CancelledError, EngineError
 from engine.encoder.model import DIM, EncodeProgress, load_encoder
-from engine.encoder.static import STATIC_NAME
+from engine.encoder.static import STATIC_NAME, load_static_encoder
 from engine.encoder.weights import MODEL_NAME
+from engine.errors import CancelledError, EngineError
 from engine.store.ownership import database_folder
 
 CHECKPOINT_ITEMS = 2048    # a cancelled or interrupted encode keeps at most this much less
@@ -37,7 +37,6 @@ def choose_encoder(n_items: int, encoder: str = "auto") -> str:
 def encoder_by_name(name: str, backend: str = "numpy"):
     """The process-wide encoder behind a cache name (queries must use the catalogue's encoder)."""
     if name == STATIC_NAME:
-        from engine.encoder.static import load_static_encoder
         return load_static_encoder()
     return load_encoder(backend)
 

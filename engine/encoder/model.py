@@ -6,8 +6,10 @@ from typing import Sequence
 
 import numpy as np
 
-from engine.jobs.cancel import check
+from engine.encoder.bert_keras import minilm_layer
+from engine.encoder.bert_numpy import forward, prepare
 from engine.encoder.weights import MODEL_NAME, ensure_files, read_verified
+from engine.jobs.cancel import check
 
 MAX_TOKENS = 256      # sentence-transformers' max_seq_length for this model
 DIM = 384
@@ -52,14 +54,12 @@ class SentenceEncoder:
 
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         if self.backend == "numpy":
-            from engine.encoder.bert_numpy import forward, prepare
             if self._numpy is None:
                 self._numpy = prepare(self.weights)
             from threadpoolctl import threadpool_limits
             with threadpool_limits(limits=1, user_api="blas"):
                 return forward(self._numpy, ids, mask)
         if self._keras is None:
-            from engine.encoder.bert_keras import minilm_layer
             self._keras = minilm_layer(self.weights)
         return np.asarray(self._keras(ids, mask), dtype=np.float32)
 

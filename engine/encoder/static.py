@@ -7,8 +7,9 @@ from typing import Sequence
 
 import numpy as np
 
-from engine.jobs.cancel import check
+from engine.encoder.model import EncodeProgress
 from engine.encoder.weights import ensure_files, read_verified
+from engine.jobs.cancel import check
 
 STATIC_NAME = "minilm-static"
 DIM = 384
@@ -48,7 +49,6 @@ class StaticEncoder:
             np.add.at(sums, rows, self.table[ids]) if len(ids) else None
             out[start:start + len(enc)] = sums / np.maximum(lengths, 1)[:, None]
             if progress is not None:
-                from engine.encoder.model import EncodeProgress
                 progress(EncodeProgress(min(start + batch_size, len(texts)), len(texts)))
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.maximum(norms, 1e-12)

@@ -8,6 +8,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from engine.data.grouped_rows import rows_of
+
 
 def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     """cos(a, b) = a.b / (|a| |b|); 0 when either vector is zero."""
@@ -85,7 +87,6 @@ def ild(items: Sequence[int], vectors: np.ndarray) -> float:
 
 def ild_rows(lists: np.ndarray, vectors: np.ndarray) -> np.ndarray:
     """ILD of each row of `lists` (n, k) at once; NaN for rows with no valid pair."""
-    from engine.data.grouped_rows import rows_of
     v = l2_normalise(rows_of(vectors, lists.reshape(-1))).reshape(lists.shape[0], lists.shape[1], -1)
     ok = (np.abs(v).sum(axis=2) > 0).astype(np.float64)
     sims = np.einsum("nid,njd->nij", v, v, dtype=np.float64)

@@ -14,8 +14,8 @@ import math
 
 import numpy as np
 
-from engine.evaluation import metrics as M
 from engine.data.split import Split
+from engine.evaluation import metrics as M
 from engine.jobs.cancel import check
 from engine.types import StepProgress
 

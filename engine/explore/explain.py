@@ -9,7 +9,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.errors import EngineError
-from engine.explore.similarity import has_semantic, model_vectors, semantic_vectors, text_index
+from engine.explore.similarity import (
+    _tokens,
+    has_semantic,
+    model_vectors,
+    semantic_vectors,
+    similarity_matrix,
+    text_index,
+)
 
 
 @dataclass(frozen=True)
@@ -112,7 +119,6 @@ def _sentences(because, space, shared, promoted, gain, nearest=None) -> list[str
 def explain_pair(a: int, b: int, space: str, *, dataset, model=None) -> str:
     """Why two items are (dis)similar, from facts we can show: the similarity in `space`, the
     genres they share and the words their texts share (what the heatmap's click reports)."""
-    from engine.explore.similarity import _tokens, similarity_matrix
     if space == "model":
         try:
             model_vectors(model)

@@ -12,12 +12,12 @@ import time
 
 import numpy as np
 
-from engine.runs.loaded import LoadedRun
 from engine.errors import EngineError
 from engine.evaluation.protocol import list_metrics, topk_rows
-from engine.jobs.cancel import check
 from engine.explore.rerank import METHODS, rerank
 from engine.explore.similarity import genre_matrix, genre_mix, model_vectors, text_index
+from engine.jobs.cancel import check
+from engine.runs.loaded import LoadedRun
 from engine.types import StepProgress
 
 COLUMNS = ("tradeoff", "ndcg@{k}", "recall@{k}", "hit_rate@{k}", "ild_genre@{k}", "ild_model@{k}",

@@ -29,15 +29,26 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.evaluation import metrics as M
+from engine.data.dataset import NO_TIMESTAMP
 from engine.errors import EngineError, NotFoundError
+from engine.evaluation import metrics as M
 from engine.evaluation.protocol import topk_rows
 from engine.explore.explain import Contributor, contributor_matrix, explain
+from engine.explore.feedback import FeedbackEntry, list_feedback, record_feedback, undo_feedback
 from engine.explore.frontier import compact
 from engine.explore.rerank import METHODS, rerank
-from engine.explore.similarity import genre_matrix, genre_mix, model_vectors, nearest_items, semantic_vectors, text_index
-from engine.explore.feedback import FeedbackEntry, list_feedback, record_feedback, undo_feedback
-from engine.runs.loaded import LoadedRun
+from engine.explore.similarity import (
+    genre_matrix,
+    genre_mix,
+    model_vectors,
+    nearest_items,
+    semantic_vectors,
+    similarity_matrix,
+    text_index,
+)
+from engine.retrieval.index import index_serves
+from engine.runs.lean import run_from_explore_parts
+from engine.runs.loaded import LoadedRun, run_from_parts
 
 DEMOTE_NEIGHBOURS = 20
 DEMOTE_STRENGTH = 1.0
@@ -137,8 +148,6 @@ def prepare_run(run: LoadedRun) -> LoadedRun:
 def open_run_for_live(info, dataset, path):
     """`run_from_parts` then `prepare_run`. A large catalogue served by its ANN index keeps its item vectors
     in the model file (rows read per pick)."""
-    from engine.retrieval.index import index_serves
-    from engine.runs.loaded import run_from_parts
     return prepare_run(run_from_parts(info, dataset, path, rows_on_demand=index_serves(path)))
 
 
@@ -146,8 +155,6 @@ def open_explore_run_for_live(info, dataset, path, counts):
     """The app's way to open a run for exploring: `run_from_explore_parts` (a lean run: no interaction
     table; the caller sets `run.source.store`) then `prepare_run`. A large catalogue served by its ANN index
     keeps its item vectors in the model file (rows read per pick)."""
-    from engine.retrieval.index import index_serves
-    from engine.runs.lean import run_from_explore_parts
     return prepare_run(run_from_explore_parts(info, dataset, path, counts, rows_on_demand=index_serves(path)))
 
 
@@ -257,7 +264,6 @@ class UserRecommendations:
         """``history()`` with a unix time per item (oldest first): the interaction's timestamp, or when
         the like was given (``NO_TIMESTAMP`` where unknown). What a history view shows."""
         from datetime import datetime, timezone
-        from engine.data.dataset import NO_TIMESTAMP
         items, ratings = self.history()
         ev_items, _, ev_times = self._events
         when = dict(zip(ev_items.tolist(), ev_times.tolist()))
@@ -353,7 +359,6 @@ class UserRecommendations:
 
     def similarity(self, items, space: str = "model") -> np.ndarray:
         """(k, k) similarity of listed items in `space` ("model" falls back to text without vectors)."""
-        from engine.explore.similarity import similarity_matrix
         space = self._space() if space == "model" else space
         return np.asarray(similarity_matrix(np.asarray(items, np.int64), space, dataset=self.dataset,
                                             model=self.model), dtype=np.float64)

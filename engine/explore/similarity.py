@@ -27,6 +27,7 @@ import numpy as np
 from engine.data.grouped_rows import GroupedRows, distinct_codes
 from engine.encoder.catalogue import catalogue_encoder, load_catalogue_vectors
 from engine.errors import EngineError
+from engine.retrieval.vector_rows import VectorRows
 
 SPACES = ("model", "text", "genres", "semantic")
 VECTOR_SPACES = ("model", "semantic")   # dense unit rows: similarity is one matrix product
@@ -181,7 +182,6 @@ def model_vectors(model) -> np.ndarray:
         v = model.item_vectors() if model is not None else None
         if v is None:
             raise EngineError("this model has no item embeddings; use the text or genre space instead")
-        from engine.retrieval.vector_rows import VectorRows
         if isinstance(v, VectorRows):
             return v            # int8 or on-disk rows of unit vectors: used as they are, read on demand
         v = np.asarray(v, dtype=np.float32)

@@ -21,8 +21,8 @@ from typing import Sequence
 from sqlalchemy import text
 
 from engine.errors import EngineError
-from engine.store import repository as repo
 from engine.ingest.importer import import_files
+from engine.store import repository as repo
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,24 @@ from typing import Sequence
 from engine.errors import InputError, shorten
 from engine.ingest.archive import is_zip, zip_files
 from engine.ingest.detected import DetectedFormat, FileSniff
-from engine.ingest.known_files import (FOLDER_ORDER, KNOWN_INTERACTIONS, KNOWN_NAMES, base_name, refuse_side_file,
-                                       sibling)
+from engine.ingest.known_files import (
+    FOLDER_ORDER,
+    KNOWN_INTERACTIONS,
+    KNOWN_NAMES,
+    base_name,
+    refuse_side_file,
+    sibling,
+)
 from engine.ingest.mapping import USUAL, Col, Mapping, norm
 from engine.ingest.movielens import dat_format, movielens_100k
-from engine.ingest.roles import (is_id, is_user_id, item_candidates, profile_columns, shared_id_columns,
-                                 suggest_item_roles)
+from engine.ingest.roles import (
+    is_id,
+    is_user_id,
+    item_candidates,
+    profile_columns,
+    shared_id_columns,
+    suggest_item_roles,
+)
 from engine.ingest.scales import guess_scale
 from engine.ingest.sniff import is_number, sniff_file
 from engine.ingest.textio import DELIMITERS, describe_delimiter
@@ -53,13 +65,15 @@ def _suggest(sniff: FileSniff, roles: Sequence[str]) -> dict[str, Col]:
     found: dict[str, Col] = {}
     if sniff.has_header:
         for role in roles:
-            for k, name in enumerate(sniff.columns):
+            for name in sniff.columns:
                 if norm(name) in USUAL[role] and name not in found.values():
                     found[role] = name
                     break
             if role == "timestamp" and role not in found:   # e.g. InvoiceDate, created_time
-                found.update({role: name for name in sniff.columns[::-1]
-                              if norm(name).endswith(("date", "time")) and name not in found.values()})
+                dated = [name for name in sniff.columns
+                         if norm(name).endswith(("date", "time")) and name not in found.values()]
+                if dated:
+                    found[role] = dated[0]
     return found
 
 

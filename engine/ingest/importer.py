@@ -14,11 +14,6 @@ from typing import Callable, Sequence
 from sqlalchemy import select
 
 from engine.errors import EngineError, InputError
-from engine.jobs.cancel import CancelToken
-from engine.store import Store
-from engine.store import repository as repo
-from engine.store.ownership import writer_gone
-from engine.store.schema import DatasetRow
 from engine.ingest.detected import DetectedFormat
 from engine.ingest.formats import detect_format, with_mapping
 from engine.ingest.interactions import InteractionParser
@@ -27,6 +22,11 @@ from engine.ingest.mapping import Mapping
 from engine.ingest.postgres_import import write_postgres
 from engine.ingest.sqlite_import import write_sqlite
 from engine.ingest.staging import IMPORTING, ImportProgress, ImportSummary
+from engine.jobs.cancel import CancelToken
+from engine.store import Store
+from engine.store import repository as repo
+from engine.store.ownership import writer_gone
+from engine.store.schema import DatasetRow
 
 
 class _DryRun(Exception):
@@ -65,7 +65,7 @@ def clean_abandoned_imports(store) -> ImportLeftovers:
                 gone.append((row.id, row.name))
             elif isinstance(source[IMPORTING], dict) and source[IMPORTING].get("host") != socket.gethostname():
                 kept.append((row.name, f"being written from {source[IMPORTING].get('host')}, or left there"))
-    for ds_id, name in gone:
+    for ds_id, _name in gone:
         with store.write_session() as s:
             repo.delete_dataset(s, ds_id)
     return ImportLeftovers([name for _, name in gone], kept)

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from engine.errors import InputError
-from engine.jobs.cancel import CancelToken, check
 from engine.ingest.detected import FileSniff
 from engine.ingest.mapping import NO_GENRES, USUAL, Mapping, norm
 from engine.ingest.roles import humanize, profile_column, split_list
 from engine.ingest.textio import CSV_DELIMITERS, decode, iter_chunks, open_source, split_rows
+from engine.jobs.cancel import CancelToken, check
 
 MAX_TAGS = 20
 

@@ -9,16 +9,23 @@ from __future__ import annotations
 import time
 
 from engine.errors import EngineError
-from engine.jobs.cancel import check
-from engine.store.ownership import process_mark
-from engine.store import repository as repo
-from engine.store.bulk import bulk_writer
-from engine.store.schema import DatasetRow
 from engine.ingest.detected import DetectedFormat
 from engine.ingest.items import ItemTable
 from engine.ingest.scales import rating_scale
-from engine.ingest.staging import (IMPORTING, ITEM_COLUMNS, ImportProgress, ImportSummary, item_rows,
-                                   stage_interactions, user_rows)
+from engine.ingest.staging import (
+    IMPORTING,
+    ITEM_COLUMNS,
+    ImportProgress,
+    ImportSummary,
+    item_rows,
+    stage_interactions,
+    user_rows,
+)
+from engine.jobs.cancel import check
+from engine.store import repository as repo
+from engine.store.bulk import bulk_writer
+from engine.store.ownership import process_mark
+from engine.store.schema import DatasetRow
 
 
 def write_postgres(store, s, det: DetectedFormat, name: str, items: ItemTable | None, parser,

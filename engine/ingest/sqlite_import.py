@@ -10,17 +10,24 @@ import time
 from itertools import repeat
 
 from engine.errors import CancelledError, EngineError
+from engine.ingest.detected import DetectedFormat
+from engine.ingest.interactions import InteractionParser
+from engine.ingest.items import ItemTable
+from engine.ingest.scales import rating_scale
+from engine.ingest.staging import (
+    IMPORTING,
+    ITEM_COLUMNS,
+    ImportProgress,
+    ImportSummary,
+    item_rows,
+    stage_interactions,
+    user_rows,
+)
 from engine.jobs.cancel import check
 from engine.store import repository as repo
 from engine.store.db import begin_write
 from engine.store.ownership import process_mark
 from engine.store.schema import DatasetRow
-from engine.ingest.detected import DetectedFormat
-from engine.ingest.interactions import InteractionParser
-from engine.ingest.items import ItemTable
-from engine.ingest.scales import rating_scale
-from engine.ingest.staging import (IMPORTING, ITEM_COLUMNS, ImportProgress, ImportSummary, item_rows,
-                                   stage_interactions, user_rows)
 
 STAGE_SQL = "CREATE TEMP TABLE llmrec_stage (u INTEGER, i INTEGER, r REAL, t INTEGER)"
 # The staged rows in key order (user, item, then file order, which the upsert below relies on for ties),

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from engine.errors import InputError
+from engine.ingest.textio import CSV_DELIMITERS, FALLBACK, iter_chunks, open_source
 from engine.jobs.cancel import check
 from engine.store import repository as repo
-from engine.ingest.textio import CSV_DELIMITERS, FALLBACK, iter_chunks, open_source
 
 CHUNK_BYTES = 1 << 22   # of the interactions file parsed and staged at a time
 
@@ -98,5 +98,5 @@ def item_rows(ds_id: int, parser, items, enc: str):
         if cells is None or parser.fields is None:
             yield ds_id, k, ext, ext, None, None
             continue
-        t, g, d = parser.fields.build(lambda c: cells[where[c]].decode(enc, FALLBACK))
+        t, g, d = parser.fields.build(lambda c, cells=cells: cells[where[c]].decode(enc, FALLBACK))
         yield ds_id, k, ext, t or ext, "|".join(g) or None, d

@@ -23,6 +23,7 @@ import traceback
 from typing import Any, Callable, Protocol
 
 from engine.errors import CancelledError, EngineError
+from engine.jobs.cancel import CancelToken
 
 # The child runs at the lowest CPU priority, so an app's window gets the CPU first whenever it needs it
 # (measured on a busy 2-core box: at nice 0 a starting TensorFlow child stalled the GUI thread ~2 s).
@@ -188,7 +189,6 @@ def child_main(fn, args: tuple, kwargs: dict, out, cancel_flag) -> None:
             os.setpriority(os.PRIO_PROCESS, 0, max(CHILD_NICE, os.getpriority(os.PRIO_PROCESS, 0)))
         except OSError:
             pass
-    from engine.jobs.cancel import CancelToken
     token = CancelToken()
     stop = threading.Event()
 

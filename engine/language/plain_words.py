@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.errors import EngineError
+from engine.explore.feedback import record_feedback, undo_feedback
 from engine.explore.live_list import DEMOTE_NEIGHBOURS
 from engine.explore.similarity import _cached, has_semantic, semantic_vectors
 from engine.language.titles import normalise, title_index
@@ -239,12 +240,10 @@ def apply(understanding: Understanding, recs, k: int = 10) -> list[int]:
 
 def record(store, dataset_id: int, user: int, pairs) -> list[int]:
     """Store (item, kind) entries for a user (the app's path: its list re-reads them); returns the ids."""
-    from engine.explore.feedback import record_feedback
     return [record_feedback(store, dataset_id, user, item, kind) for item, kind in pairs]
 
 
 def undo(store, feedback_ids) -> None:
     """Take a whole sentence back."""
-    from engine.explore.feedback import undo_feedback
     for fid in feedback_ids:
         undo_feedback(store, fid)

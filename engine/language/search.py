@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.encoder.catalogue import encoder_by_name
 from engine.errors import EngineError
-from engine.explore.similarity import semantic_vectors
+from engine.explore.similarity import semantic_encoder_name, semantic_vectors
 from engine.language.titles import title_index
 
 TITLE_WEIGHT = 0.6
@@ -42,8 +43,6 @@ def search_items(dataset, query: str, k: int = 20, *, encoder=None, vectors=None
         raise EngineError("type something to search for")
     v = semantic_vectors(dataset) if vectors is None else np.asarray(vectors, dtype=np.float32)
     if encoder is None:      # the encoder that made the attached vectors; loaded once per process
-        from engine.encoder.catalogue import encoder_by_name
-        from engine.explore.similarity import semantic_encoder_name
         encoder = encoder_by_name(semantic_encoder_name(dataset))
     start = time.perf_counter()
     q = encoder.encode([query])[0]

@@ -13,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from engine.evaluation.metrics import l2_normalise
-from engine.types import StepProgress
+from engine.jobs.cancel import check
 from engine.models.base import NumpyRecommender, positive_pairs
+from engine.types import StepProgress
 
 
 class ALSRecommender(NumpyRecommender):
@@ -38,7 +39,6 @@ class ALSRecommender(NumpyRecommender):
         import scipy.sparse as sp
         from implicit.cpu.als import AlternatingLeastSquares
 
-        from engine.jobs.cancel import check
         self._start_fit(train)
         report = progress or (lambda _u: None)
         users, items = positive_pairs(train)

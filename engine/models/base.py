@@ -10,7 +10,8 @@ from typing import ClassVar
 import numpy as np
 
 from engine.data.dataset import Dataset
-from engine.jobs.cancel import CancelToken
+from engine.errors import EngineError
+from engine.jobs.cancel import CancelToken, check
 
 
 class Recommender(abc.ABC):
@@ -124,7 +125,6 @@ MAX_DENSE_ITEMS = 30_000  # n_items^2 dense item-item matrices beyond this would
 def check_dense_size(model_name: str, n_items: int) -> None:
     """Refuse, clearly, a catalogue too large for a dense item-item model (instead of running out of memory)."""
     if n_items > MAX_DENSE_ITEMS:
-        from engine.errors import EngineError
         gb = n_items * n_items * 8 / 1e9
         raise EngineError(f"{model_name} needs a dense {n_items:,} x {n_items:,} item matrix (~{gb:.0f} GB); "
                           f"catalogues above {MAX_DENSE_ITEMS:,} items are not supported by this baseline")
@@ -133,7 +133,6 @@ def check_dense_size(model_name: str, n_items: int) -> None:
 def cooccurrence(train: Dataset, cancel: CancelToken | None = None, dtype=np.float64) -> np.ndarray:
     """Dense item-item Gram matrix X^T X of the binary TRAIN positives (no scipy needed): built user
     by user, so the cost is the sum of squared history lengths, never users x items^2."""
-    from engine.jobs.cancel import check
     users, items = positive_pairs(train)
     n = train.n_items
     gram = np.zeros((n, n), dtype=dtype)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.jobs.cancel import check
 from engine.evaluation.metrics import l2_normalise
-from engine.types import StepProgress
+from engine.jobs.cancel import check
 from engine.models.base import NumpyRecommender, check_dense_size, cooccurrence
+from engine.types import StepProgress
 
 DEFAULT_LAMBDA = 250.0
 

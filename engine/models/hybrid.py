@@ -10,11 +10,14 @@ import pathlib
 
 import numpy as np
 
+from engine.data.split import validation_split
+from engine.evaluation.protocol import topk_rows
 from engine.jobs.cancel import check
-from engine.types import StepProgress
 from engine.models.base import Recommender
 from engine.models.ease import EASERecommender
 from engine.models.lstm.model import LSTMRecommender
+from engine.models.selection import ndcg_rows, tune_baseline
+from engine.types import StepProgress
 
 WEIGHTS = tuple(round(w, 1) for w in np.linspace(0.0, 1.0, 11))
 
@@ -50,8 +53,6 @@ class BlendScorer:
 
 def blend_table(a, b, val, progress=None, cancel=None) -> list[tuple[float, float]]:
     """(w, validation NDCG@10) for every w in WEIGHTS; both models scored once per validation user."""
-    from engine.evaluation.protocol import topk_rows
-    from engine.models.selection import ndcg_rows
     users = val.test_users
     lists = {w: np.zeros((len(users), 10), np.int64) for w in WEIGHTS}
     for s in range(0, len(users), 256):
@@ -103,8 +104,6 @@ class LSTMEASERecommender(Recommender):
     def fit_blend(self, train, *, ease_l2: float | None = None, progress=None, cancel=None) -> None:
         """With `self.lstm` trained on `train`: choose EASE's lambda (unless given) and the weight on
         validation, then fit EASE on all of `train`."""
-        from engine.data.split import validation_split
-        from engine.models.selection import tune_baseline
         report = progress or (lambda _u: None)
         val = validation_split(train)
         l2 = ease_l2 if ease_l2 is not None else self.ease_l2

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.jobs.cancel import check
 from engine.evaluation.metrics import l2_normalise
+from engine.jobs.cancel import check
 from engine.models.base import NumpyRecommender, check_dense_size, cooccurrence
 
 

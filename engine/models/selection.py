@@ -8,9 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.data.split import Split
+from engine.evaluation.metrics import accuracy_rows
 from engine.evaluation.protocol import rank_users
 from engine.jobs.cancel import check
-from engine.evaluation.metrics import accuracy_rows
+from engine.models.registry import get_model_class
 from engine.types import StepProgress
 
 # Small grids (validation NDCG@10): the peers' grids of PEERS.md, thinned where a point never won there.
@@ -49,7 +50,6 @@ def tune_baseline(name: str, val: Split, grid: list[dict] | None = None, progres
                   keep: bool = False) -> GridResult:
     """Fit each grid point on `val.train`, score it on the validation positives, keep the best (and, with
     `keep`, its fitted model)."""
-    from engine.models.registry import get_model_class
     grid = BASELINE_GRIDS[name] if grid is None else grid
     table, kept = [], None
     for j, params in enumerate(grid):

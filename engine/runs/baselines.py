@@ -4,27 +4,24 @@ from __future__ import annotations
 
 import time
 
-
+from engine.data.aggregates import keep_loaded_counts
 from engine.data.dataset import load_dataset
 from engine.data.split import Split, time_split
+from engine.errors import EngineError
 from engine.evaluation.protocol import evaluate
 from engine.jobs.cancel import check
 from engine.models.registry import BASELINES, get_model_class
+from engine.runs.saving import save_and_register
 from engine.store import Store
 from engine.types import StepProgress
-
-from engine.runs.saving import save_and_register
 
 
 def fit_baseline(store: Store, dataset_name, model_name: str, *, holdout: bool = True, progress=None,
                  cancel=None, params: dict | None = None) -> int:
     """Fit a numpy baseline (no TensorFlow), evaluate it on the holdout, save and register it.
     Returns the run id. With holdout=False it learns from all interactions and has no metrics."""
-    from engine.models.registry import BASELINES
-    from engine.errors import EngineError
     if model_name not in BASELINES:
         raise EngineError(f"{model_name!r} is not a baseline; choose one of {', '.join(BASELINES)}")
-    from engine.data.aggregates import keep_loaded_counts
     ds = load_dataset(store, dataset_name)
     keep_loaded_counts(store, ds, progress=progress, cancel=cancel)   # the explorer's counts, while loaded
     start = time.perf_counter()

@@ -23,6 +23,8 @@ import numpy as np
 
 from engine.errors import CancelledError, EngineError
 from engine.jobs.cancel import CancelToken
+from engine.models.lstm.trainer import train_towers, training_arrays
+from engine.types import EpochStats
 
 INSTALL_HINT = "pip install -e '.[distributed]'  (or: pip install 'ray[train]')"
 
@@ -92,8 +94,6 @@ def _worker_loop(config: dict) -> None:
     import ray.train
     import tensorflow as tf
 
-    from engine.models.lstm.trainer import train_towers
-    from engine.types import EpochStats
 
     ctx = ray.train.get_context()
     rank = ctx.get_world_rank()
@@ -192,7 +192,6 @@ class RayTowerTrainer:
         from ray.train.tensorflow import TensorflowTrainer
         from ray.util.queue import Queue
 
-        from engine.models.lstm.trainer import training_arrays
 
         arrays = arrays if arrays is not None else training_arrays(train)
         n = len(arrays)

@@ -5,7 +5,14 @@ tidy what a killed job left, create the demo dataset on first launch, and fit a 
 only chooses where each runs."""
 from __future__ import annotations
 
+from engine.data.demo import DEMO_NAME, create_demo_dataset
+from engine.errors import NotFoundError
 from engine.jobs.cancel import check
+from engine.runs.baselines import fit_baseline
+from engine.runs.maintenance import tidy
+from engine.runs.queries import resolve_run
+from engine.store import repository as repo
+from engine.store.process import StoreProcess
 
 
 def _say(progress, text: str) -> None:
@@ -17,7 +24,6 @@ def open_and_prepare(db: str | None, *, demo: bool = True, artifacts: str | None
                      cancel=None):
     """Start the store process on `db` and return its handle (a StoreProcess), with the demo dataset
     and its baseline in place when `demo`. `artifacts`: the model files' folder (a reopen keeps the old one)."""
-    from engine.store.process import StoreProcess
     _say(progress, "Opening the database…")
     store = StoreProcess.open(db, artifacts=artifacts)
     try:
@@ -31,28 +37,21 @@ def open_and_prepare(db: str | None, *, demo: bool = True, artifacts: str | None
 def prepare(store, *, demo: bool = True, progress=None, cancel=None) -> None:
     """In the store process: tidy what a killed job left behind (engine.runs.maintenance), then the demo
     dataset and its baseline on first launch (when `demo`)."""
-    from engine.runs.maintenance import tidy
-    from engine.store import repository as repo
     tidy(store)
     with store.session() as s:
         datasets = repo.list_datasets(s)
     if demo and not datasets:
-        from engine.data.demo import DEMO_NAME, create_demo_dataset
         _say(progress, "First launch: creating the demo dataset…")
         create_demo_dataset(store)
         check(cancel)
         ensure_baseline(store, DEMO_NAME, progress=progress, cancel=cancel)
     elif demo:
-        from engine.data.demo import DEMO_NAME
         if any(d.name == DEMO_NAME for d in datasets):
             ensure_baseline(store, DEMO_NAME, progress=progress, cancel=cancel)
 
 
 def find_dataset_and_run(store, dataset: str | None, run: int | None) -> tuple[int, int | None]:
     """(dataset id, run id or None) for the app's --dataset / --run (a dataset may have no run yet)."""
-    from engine.errors import NotFoundError
-    from engine.runs.queries import resolve_run
-    from engine.store import repository as repo
     try:
         info = resolve_run(store, dataset, run)
     except NotFoundError:
@@ -65,11 +64,9 @@ def find_dataset_and_run(store, dataset: str | None, run: int | None) -> tuple[i
 
 def ensure_baseline(store, dataset_name: str, model: str = "ease", *, progress=None, cancel=None) -> int | None:
     """Fit `model` on the dataset unless it already has a run; returns the new run id (None if none made)."""
-    from engine.store import repository as repo
     with store.session() as s:
         info = repo.get_dataset(s, dataset_name)
         if repo.list_runs(s, info.id):
             return None
-    from engine.runs.baselines import fit_baseline
     _say(progress, f"Fitting a {model.upper()} baseline on {dataset_name}…")
     return fit_baseline(store, dataset_name, model, holdout=True, cancel=cancel)

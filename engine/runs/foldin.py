@@ -19,8 +19,16 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.encoder import load_encoder
+from engine.encoder.catalogue import cached_vectors
 from engine.errors import EngineError
+from engine.evaluation.protocol import evaluate
 from engine.jobs.cancel import check
+from engine.models.lstm.text import tokenize_with_vocabulary
+from engine.retrieval.index import ItemIndex
+from engine.retrieval.quantize import QuantizedVectors
+from engine.runs.loaded import load_run, run_path
+from engine.runs.saving import save_and_register
 from engine.types import StepProgress
 
 
@@ -40,11 +48,9 @@ def encode_item_texts(run_dir: Path, texts: list[str], *, batch: int = 4096, can
     tower = full.get_layer("item_tower")
     if encoder == "minilm":
         if text_vectors is None:
-            from engine.encoder import load_encoder
             text_vectors = load_encoder("keras").encode(texts, 64, cancel=cancel)
         inputs = np.asarray(text_vectors, np.float32)
     else:
-        from engine.models.lstm.text import tokenize_with_vocabulary
         vocab = json.loads((run_dir / "vocabulary.json").read_text())
         inputs = tokenize_with_vocabulary(texts, vocab, int(tower.inputs[0].shape[1]))
     out = []
@@ -58,11 +64,6 @@ def encode_item_texts(run_dir: Path, texts: list[str], *, batch: int = 4096, can
 def fold_in_items(store, run_id: int, *, progress=None, cancel=None) -> int:
     """A new run: `run_id` plus vectors for the items added to its dataset since it was trained (and its
     ANN index extended with them when it has one). Returns the new run's id."""
-    from engine.evaluation.protocol import evaluate
-    from engine.retrieval.index import ItemIndex
-    from engine.retrieval.quantize import QuantizedVectors
-    from engine.runs.loaded import load_run, run_path
-    from engine.runs.saving import save_and_register
     start = time.perf_counter()
     loaded = load_run(store, run_id)
     model, ds = loaded.model, loaded.dataset
@@ -76,7 +77,6 @@ def fold_in_items(store, run_id: int, *, progress=None, cancel=None) -> int:
         progress(StepProgress("encoding new items", 0, new - old))
     cached = None
     if model.config.text_encoder == "minilm":
-        from engine.encoder.catalogue import cached_vectors
         cached = cached_vectors(store, ds, range(old, new))
     vectors = encode_item_texts(directory, [ds.item_text(i) for i in range(old, new)], cancel=cancel,
                                 text_vectors=cached)

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.data.aggregates import dataset_counts
 from engine.data.dataset import Dataset, user_interactions
+from engine.data.dataset import load_dataset as _load
 from engine.data.split import Split, UserHistories, item_id_rank, time_split
 from engine.evaluation import metrics as M
+from engine.runs.loaded import LoadedRun, _load_model, _run_view, run_path
 from engine.store import Store
 from engine.store import repository as repo
 from engine.types import RunInfo
-
-from engine.runs.loaded import LoadedRun, _load_model, _run_view, run_path
-
 
 # ---- lean runs: the explorer's view of a run, without the interaction table ------------------------
 
@@ -33,7 +33,6 @@ class RunCounts:
 def run_counts(store: Store, info: RunInfo, progress=None, cancel=None) -> RunCounts:
     """The run's counts (engine.data.aggregates.dataset_counts: streamed over blocks of users in bounded
     memory the first time, then read back from a small file), positives judged with the run's threshold."""
-    from engine.data.aggregates import dataset_counts
     with store.session() as s:
         ds_info = repo.get_dataset(s, info.dataset_id)
     t = info.config["positive_threshold"] if "positive_threshold" in info.config else ds_info.positive_threshold
@@ -46,7 +45,6 @@ def explore_parts(store: Store, run_id: int, progress=None, cancel=None) -> tupl
     """What the explorer reads of a run from the database (the app runs it in its store process): the run's
     row, its dataset's users and catalogue WITHOUT the interactions, the folder of its files, and its counts
     (`run_counts`). With `run_from_explore_parts` neither process holds the interaction table."""
-    from engine.data.dataset import load_dataset as _load
     with store.session() as s:
         info = repo.get_run(s, run_id)
     path = run_path(store, info)

@@ -12,14 +12,16 @@ import numpy as np
 
 from engine.data.dataset import Dataset, load_dataset
 from engine.data.split import Split, UserHistories, time_split
+from engine.errors import DataError
 from engine.evaluation import metrics as M
 from engine.evaluation.protocol import topk_rows
 from engine.models.base import Recommender
 from engine.models.registry import get_model_class
+from engine.retrieval.index import ItemIndex, index_info
+from engine.retrieval.vector_rows import npz_nonfinite
 from engine.store import Store
 from engine.store import repository as repo
 from engine.types import RunInfo
-
 
 RUNS_DIR = "runs"
 
@@ -111,7 +113,6 @@ class LoadedRun:
         if not self.use_index or self.directory is None:
             return None
         if self._index is False:
-            from engine.retrieval.index import ItemIndex
             idx = ItemIndex.load(self.directory, vectors=self.model.item_vectors())
             self._index = idx if idx is not None and idx.n_items == self.model.n_items else None
         return self._index
@@ -124,7 +125,6 @@ class LoadedRun:
         """index.json's facts about the run's index (kind, nlist, nprobe, recall, summary), or None."""
         if self.directory is None:
             return None
-        from engine.retrieval.index import index_info
         return index_info(self.directory)
 
     def top_candidates(self, items: np.ndarray, ratings: np.ndarray | None, n: int,
@@ -261,10 +261,8 @@ def _load_model(info: RunInfo, path: Path, rows_on_demand: bool = False) -> Reco
         on_demand = rows_on_demand and getattr(cls, "loads_rows_on_demand", False)
         model = cls.load(path, rows_on_demand=True) if on_demand else cls.load(path)
     except FileNotFoundError as exc:
-        from engine.errors import DataError
         raise DataError(f"run {run_id}: a model file is missing ({exc.filename}); train the model again") from None
     except Exception as exc:  # noqa: BLE001 - damaged or swapped model files
-        from engine.errors import DataError
         raise DataError(f"run {run_id}: the model files in {path} are damaged ({type(exc).__name__}: {exc}); "
                         "train the model again") from None
     return model
@@ -274,8 +272,6 @@ def check_model_files(directory: Path) -> None:
     """Refuse a model whose arrays hold NaN or infinite values (a diverged fit, a damaged file):
     checked when a run is saved and when it is loaded, so no 'done' run recommends nothing. Large
     float32 arrays are checked block by block (engine.retrieval.vector_rows), never read whole."""
-    from engine.errors import DataError
-    from engine.retrieval.vector_rows import npz_nonfinite
     path = Path(directory) / "model.npz"
     try:
         key = npz_nonfinite(path)

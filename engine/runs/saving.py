@@ -9,13 +9,12 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from engine.data.dataset import Dataset
 from engine.models.base import Recommender
 from engine.runs.loaded import check_model_files
-from engine.store.ownership import claim, is_own, why_not_own
 from engine.store import Store
 from engine.store import repository as repo
+from engine.store.ownership import claim, is_own, why_not_own
 
 RUNS_DIR = "runs"
 

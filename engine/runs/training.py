@@ -12,11 +12,22 @@ import platform
 import time
 from dataclasses import dataclass, field
 
+from engine.data.aggregates import keep_loaded_counts
+from engine.data.dataset import load_dataset
+from engine.data.split import time_split
 from engine.errors import EngineError
+from engine.evaluation.protocol import evaluate
 from engine.jobs.cancel import CancelToken, check, no_progress
-from engine.store.ownership import database_folder
+from engine.models.lstm.warm import WarmStart
+from engine.models.registry import get_model_class
+from engine.runs.baselines import fit_baseline
+from engine.runs.distributed import require_ray, train_distributed
+from engine.runs.loaded import run_path
+from engine.runs.saving import save_and_register
 from engine.store import Store
-
+from engine.store import repository as repo
+from engine.store.ownership import database_folder
+from engine.tfquiet import quiet_import
 
 DEFAULT_BUDGET_S = 900.0   # tuning budget: about 6 trials of MovieTweetings-100k on a quiet 2-core CPU
 
@@ -85,7 +96,6 @@ def _cpu_name() -> str:
 
 def available_devices() -> list[tuple[str, str]]:
     """[("cpu", "<CPU name>"), ("gpu", "<GPU name>"), ...] as TensorFlow sees them (imports TensorFlow)."""
-    from engine.tfquiet import quiet_import
     tf = quiet_import()
     out = [("cpu", _cpu_name())]
     for gpu in tf.config.list_physical_devices("GPU"):
@@ -126,9 +136,6 @@ def training_data(store: Store, dataset: str | int, *, holdout: bool = True, pro
     training and evaluation, where only TRAIN, the TEST items and the dataset's info are read.
     While the whole table is loaded, the explorer's counts are kept as a by-product when absent
     (engine.data.aggregates.keep_loaded_counts), before the split (one block's temporaries at a time)."""
-    from engine.data.aggregates import keep_loaded_counts
-    from engine.data.dataset import load_dataset
-    from engine.data.split import time_split
     ds = load_dataset(store, dataset)
     keep_loaded_counts(store, ds, progress=progress, cancel=cancel)
     if not holdout:
@@ -143,8 +150,6 @@ WARM_START_EPOCHS = 2
 def warm_start_config(store: Store, config: TrainConfig) -> tuple[TrainConfig, dict]:
     """The config of a warm start from run `config.warm_start`: its dataset, holdout and model settings,
     `config.epochs` epochs (no tuning, no early stopping: the parent chose its settings)."""
-    from engine.runs.loaded import run_path
-    from engine.store import repository as repo
     with store.session() as s:
         info = repo.get_run(s, config.warm_start)
     if info.model != "lstm":
@@ -168,19 +173,16 @@ def warm_start_config(store: Store, config: TrainConfig) -> tuple[TrainConfig, d
 def run_training(config: TrainConfig, store: Store, progress=None, cancel: CancelToken | None = None) -> RunSummary:
     """Train, evaluate on TEST (when holdout), save and register. Nothing is registered or left on disk
     when cancelled (CancelledError) or failing."""
-    from engine.store import repository as repo
     progress = progress or no_progress
     parent = None
     if config.warm_start is not None:
         config, parent = warm_start_config(store, config)
     distributed = config.workers > 1 or bool(config.ray_address)
     if distributed:
-        from engine.runs.distributed import require_ray
         if config.model != "lstm":
             raise EngineError(f"--workers applies to the LSTM; {config.model} is fitted on one machine")
         require_ray()
     if config.model not in TF_MODELS:
-        from engine.runs.baselines import fit_baseline
         run_id = fit_baseline(store, config.dataset, config.model, holdout=config.holdout, progress=progress,
                               cancel=cancel)
         with store.session() as s:
@@ -189,9 +191,6 @@ def run_training(config: TrainConfig, store: Store, progress=None, cancel: Cance
                           device_name=info.device_name or "", seconds=info.seconds or 0.0,
                           metrics=info.metrics, epochs=[])
 
-    from engine.evaluation.protocol import evaluate
-    from engine.models.registry import get_model_class
-    from engine.runs.saving import save_and_register
 
     kind, device_name, tf_device = resolve_device("cpu" if distributed else config.device)
     start = time.perf_counter()
@@ -200,14 +199,12 @@ def run_training(config: TrainConfig, store: Store, progress=None, cancel: Cance
     model = get_model_class(config.model)(**(config.model_params() if parent is None else parent["params"]))
     model.device = tf_device
     if parent is not None:
-        from engine.models.lstm.warm import WarmStart
         model.warm_start = WarmStart.from_run_dir(parent["directory"], config.warm_start)
     model.example_cache = examples_folder(store, ds.info.id)
     model.catalogue_store = store
     mixed = kind == "gpu" and config.mixed_precision
     cluster = None
     if distributed:
-        from engine.runs.distributed import train_distributed
         cluster = train_distributed(model, split.train if split is not None else ds, workers=config.workers,
                                     address=config.ray_address, progress=progress, cancel=cancel)
         device_name = f"{config.workers} Ray workers ({', '.join(cluster['hosts'])})"

@@ -17,7 +17,10 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.errors import DatabaseVersionError, EngineError
-from engine.paths import default_db_url, to_url
+from engine.jobs.cancel import check
+from engine.paths import default_db_url, to_url, user_data_dir
+from engine.store import repository as repo
+from engine.types import StepProgress
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -120,9 +123,6 @@ def begin_write(dbapi_connection, *, progress=None, cancel=None, wait_s: float |
     so finished work is never thrown away because someone else was writing."""
     import sqlite3
     import time as _time
-    from engine.errors import EngineError
-    from engine.jobs.cancel import check
-    from engine.types import StepProgress
     wait_s = WRITE_WAIT_S if wait_s is None else wait_s
     start = _time.monotonic()
     cur = dbapi_connection.cursor()
@@ -195,7 +195,6 @@ class Store:
     def database_id(self) -> str:
         """The identity written once by migration 0006 (engine.store.ownership: who owns a model folder)."""
         if self._database_id is None:
-            from engine.store import repository as repo
             with self.session() as s:
                 self._database_id = repo.database_id(s)
         return self._database_id
@@ -224,7 +223,6 @@ def _artifact_root(engine: Engine, artifacts: str | os.PathLike | None) -> Path:
     if engine.dialect.name == "sqlite" and sqlite_file(engine.url.database):
         db = Path(sqlite_file(engine.url.database))
         return db.with_name(db.name + ".files")
-    from engine.paths import user_data_dir
     if engine.dialect.name == "sqlite":
         return user_data_dir() / "files"
     u = engine.url

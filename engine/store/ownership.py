@@ -14,17 +14,18 @@ import socket
 import time
 import uuid
 from pathlib import Path
+from typing import Any  # a Store or the app's StoreProcess handle: both have these facts
 
 OWNER_FILE = ".llmrec-owner.json"
 
 
-def _database(store) -> str:
+def _database(store: Any) -> str:
     """What names the database besides its id: the SQLite file's path, or the server URL (no password)."""
     name = str(store.display_name)
     return os.path.realpath(name) if store.is_sqlite else name
 
 
-def claim(folder: Path, store) -> None:
+def claim(folder: Path, store: Any) -> None:
     """Record `store` as the owner of `folder` (written whole under a temporary name, then renamed)."""
     record = {"database_id": store.database_id, "database": _database(store), "sqlite": bool(store.is_sqlite),
               "written": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
@@ -46,7 +47,7 @@ def owner_of(folder: Path) -> dict | None:
     return record if isinstance(record, dict) and isinstance(record.get("database_id"), str) else None
 
 
-def is_own(folder: Path, store) -> bool:
+def is_own(folder: Path, store: Any) -> bool:
     """True only when `folder` names this database: its id and, for SQLite, its file."""
     record = owner_of(folder)
     if record is None or record["database_id"] != store.database_id:
@@ -54,7 +55,7 @@ def is_own(folder: Path, store) -> bool:
     return not store.is_sqlite or record.get("database") == _database(store)
 
 
-def why_not_own(folder: Path, store) -> str:
+def why_not_own(folder: Path, store: Any) -> str:
     """Why `folder` is left alone, for `llmrec doctor`'s report."""
     record = owner_of(folder)
     if record is None:
@@ -65,7 +66,7 @@ def why_not_own(folder: Path, store) -> str:
             "(same identity, another file)")
 
 
-def database_folder(store, kind: str) -> Path:
+def database_folder(store: Any, kind: str) -> Path:
     """`<artifacts>/<kind>/db-<identity>`: this database's own cache folder of `kind` (embeddings,
     examples, counts); nothing outside it is ever pruned on this database's behalf."""
     return Path(store.artifact_root) / kind / f"db-{store.database_id}"
@@ -88,7 +89,7 @@ def process_mark() -> dict:
     return {"pid": os.getpid(), "started": _process_start(os.getpid()), "host": socket.gethostname()}
 
 
-def writer_gone(mark) -> str | None:
+def writer_gone(mark: object) -> str | None:
     """Why the writer named by `mark` is provably gone (so its hidden dataset is a leftover), or None
     when it may still run: on another machine a pid proves nothing, so such a dataset is left alone.
     A bare pid is the mark of an older llmrec (a local process)."""
@@ -96,9 +97,9 @@ def writer_gone(mark) -> str | None:
         return None
     if isinstance(mark, int):
         mark = {"pid": mark, "host": socket.gethostname(), "started": None}
-    if mark.get("host") != socket.gethostname() or not isinstance(mark.get("pid"), int):
+    pid = mark.get("pid")
+    if mark.get("host") != socket.gethostname() or not isinstance(pid, int):
         return None
-    pid = mark["pid"]
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

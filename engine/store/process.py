@@ -37,6 +37,9 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from engine.errors import EngineError
+from engine.jobs.cancel import CancelToken
+from engine.jobs.executor import engine_kwargs
+from engine.store.db import open_store
 
 _STORE = "<<llmrec store>>"
 _PROGRESS = "<<llmrec progress>>"
@@ -106,7 +109,7 @@ class StoreProcess:
             kind, payload = here.recv()
         except (EOFError, OSError):
             proc.join(5)
-            raise StoreProcessError(f"the database process stopped while opening (exit code {proc.exitcode})")
+            raise StoreProcessError(f"the database process stopped while opening (exit code {proc.exitcode})") from None
         except BaseException:
             proc.terminate()
             raise
@@ -157,7 +160,6 @@ class StoreProcess:
     def submit(self, fn: Callable[..., Any], *args, progress=None, cancel=None, **kwargs) -> Any:
         """`fn(store, *args, **kwargs)` in the store process, the real Store first (the Executor interface);
         `progress` and `cancel` reach `fn` when given."""
-        from engine.jobs.executor import engine_kwargs
         return self._request(fn, args, engine_kwargs(kwargs, progress, cancel), with_store=True)
 
     def call(self, fn: Callable[..., Any], *args, **kwargs) -> Any:
@@ -317,8 +319,6 @@ def _describe(exc: BaseException) -> tuple:
 def serve(conn, path_or_url: str | None, artifacts: str | None = None) -> None:
     """Entry of the store process: open the Store, then run calls, each in its own thread, until
     "close" or until the app's end of the pipe goes away (the app died: so does this process)."""
-    from engine.jobs.cancel import CancelToken
-    from engine.store.db import open_store
     send_lock = threading.Lock()
 
     def send(msg) -> None:

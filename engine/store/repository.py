@@ -8,8 +8,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.errors import EngineError, NotFoundError, shorten
-from engine.types import DatasetInfo, ItemInfo, RunInfo
 from engine.store.schema import DatabaseIdentityRow, DatasetRow, FeedbackRow, ItemRow, RunEpochRow, RunRow
+from engine.types import DatasetInfo, ItemInfo, RunInfo
 
 
 def utcnow() -> datetime:

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
-from llmrec_gui import workers
 from engine.data.stats import compute_stats
+from llmrec_gui import workers
 from llmrec_gui.widgets.dataset_list import DatasetList
 from llmrec_gui.widgets.dataset_plots import DatasetPlots
 

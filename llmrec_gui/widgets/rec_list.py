@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QMenu, QTableWidgetItem,
-                               QToolButton, QWidget)
+from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QMenu, QTableWidgetItem, QToolButton, QWidget
 
 from llmrec_gui.widgets.read_only_table import ReadOnlyTable
 

@@ -6,8 +6,17 @@ Encoding the catalogue runs in the child process, with progress and cancel."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QProgressBar,
-                               QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from llmrec_gui import workers
 from llmrec_gui.child_jobs import ChildJob
@@ -19,8 +28,15 @@ def catalogue_vectors(store, dataset_id: int, n_items: int):
     catalogue over to the store process (at 1M items: ~130 MiB of pickle and a copy there); the store
     process reads the texts itself, and only when some of the catalogue was ever encoded."""
     from engine.data.dataset import load_dataset
-    from engine.encoder.catalogue import (MODEL_NAME, STATIC_NAME, cache_path, catalogue_encoder, choose_encoder,
-                                          encoded_fraction, load_catalogue_vectors)
+    from engine.encoder.catalogue import (
+        MODEL_NAME,
+        STATIC_NAME,
+        cache_path,
+        catalogue_encoder,
+        choose_encoder,
+        encoded_fraction,
+        load_catalogue_vectors,
+    )
     if n_items and not any(cache_path(store, dataset_id, n).exists() for n in (MODEL_NAME, STATIC_NAME)):
         return 0.0, None, choose_encoder(n_items)
     dataset = load_dataset(store, dataset_id, with_interactions=False)    # the catalogue only

@@ -6,7 +6,7 @@ its queue."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from llmrec_gui.child_jobs import ChildJob
 from llmrec_gui.widgets.run_comparison import BASELINES, RunComparison
@@ -134,14 +134,14 @@ class TrainingPanel(QWidget):
         self.compare.set_runs(run, self.state.runs)
         self.index_label.clear()
         if run is not None and self.state.store is not None:
-            from llmrec_gui import workers
             from engine.runs.queries import run_index_info
+            from llmrec_gui import workers
             run_id = run.id
             workers.run_async(workers.on_store(self.state.store), run_index_info, run_id,
                               on_done=lambda info: self._show_index(run_id, info))
         if run is not None and (self.job is None or not self.job.running) and self.state.store is not None:
-            from llmrec_gui import workers
             from engine.runs.queries import run_epochs
+            from llmrec_gui import workers
             run_id = run.id
             workers.run_async(workers.on_store(self.state.store), run_epochs, run_id,
                               on_done=lambda rows: self._show_epochs(run_id, rows))

@@ -7,7 +7,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QListView, QVBoxLayout, QWidget
 
 from engine.explore.user_search import activity_order, id_order
-
 from llmrec_gui.widgets.user_list_model import UserListModel
 
 SORTS = {"id": "Sort by id", "activity": "Most active first"}

@@ -1,8 +1,18 @@
 """Page 1: choose the file(s) (or drop them), the format, and the dataset's name."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget,
-                               QPushButton, QVBoxLayout, QWizardPage)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QVBoxLayout,
+    QWizardPage,
+)
 
 FORMAT_HELP = ("auto: recognise MovieLens (100K, 1M/10M .dat, latest .csv), MovieTweetings, or any delimited "
                "text file (CSV, TSV, ';', '|', '::'), optionally gzip'ed, with an item file beside it.")

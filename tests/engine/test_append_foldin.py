@@ -11,6 +11,8 @@ import pytest
 from engine.cli.main import main
 from tests.conftest import db_dump
 
+pytestmark = pytest.mark.slow   # TensorFlow training for the fold-in: the full tier only (`pytest -m "not slow"` skips it)
+
 
 def _write(path, text):
     path.write_text(text)
@@ -87,10 +89,10 @@ TINY = dict(epochs=1, batch_size=64, embedding_dim=16, text_dim=8, text_units=16
 def test_fold_in_new_items_from_text_and_extend_the_index(store, tmp_path, monkeypatch):
     from engine.data.dataset import load_dataset
     from engine.data.demo_stream import write_scaled_demo
-    from engine.runs.foldin import encode_item_texts, fold_in_items
-    from engine.retrieval.index import ItemIndex
-    from engine.runs.indexing import build_run_index
     from engine.ingest.append import append_files
+    from engine.retrieval.index import ItemIndex
+    from engine.runs.foldin import encode_item_texts, fold_in_items
+    from engine.runs.indexing import build_run_index
     from engine.runs.loaded import load_run, run_path
     from engine.runs.training import TrainConfig, run_training
     write_scaled_demo(store, "grow", n_users=120, n_items=300, n_interactions=3000)

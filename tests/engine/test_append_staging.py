@@ -17,8 +17,8 @@ from engine.errors import NotFoundError
 from engine.ingest.importer import import_files
 from engine.ingest.staging import IMPORTING
 from engine.runs.maintenance import tidy
-from engine.store.ownership import process_mark, writer_gone
 from engine.store import repository as repo
+from engine.store.ownership import process_mark, writer_gone
 from engine.store.schema import DatasetRow
 
 APPENDER = """

@@ -7,11 +7,10 @@ import pytest
 from engine.data.dataset import load_dataset
 from engine.data.demo import DEMO_NAME
 from engine.data.split import time_split
-from engine.evaluation.protocol import evaluate
-from engine.runs.baselines import evaluate_baselines
 from engine.models.ease import EASERecommender
 from engine.models.itemknn import ItemKNNRecommender
 from engine.models.popularity import PopularityRecommender
+from engine.runs.baselines import evaluate_baselines
 from tests.engine.test_split import make_dataset
 
 # users x items: 0 likes {0,1,2}, 1 likes {0,1}, 2 likes {1,3}; user 2 also rated item 2 low (not a positive)

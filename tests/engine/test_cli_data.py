@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli.main import main
 from engine.cli.data import parse_exclude
+from engine.cli.main import main
 from engine.errors import InputError
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -75,9 +75,9 @@ def test_dry_run_and_unknown_item_drop(tmp_path, capsys):
 
 
 def test_demo_creates_once(tmp_path, capsys, monkeypatch):
-    import engine.data.demo as demo
-    real = demo.create_demo_dataset
-    monkeypatch.setattr(demo, "create_demo_dataset",
+    import engine.cli.data as cli_data
+    real = cli_data.create_demo_dataset
+    monkeypatch.setattr(cli_data, "create_demo_dataset",
                         lambda store, **kw: real(store, **{"n_users": 60, "n_items": 80, **kw}))
     db = str(tmp_path / "cli.db")
     code, out, _ = run(capsys, "--db", db, "demo")

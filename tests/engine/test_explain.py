@@ -46,8 +46,8 @@ def test_weak_similarity_is_not_given_as_a_reason():
 
 def test_explore_similar_feedback_cli(tmp_path, capsys):
     from engine.data.demo import create_demo_dataset
-    from engine.runs.loaded import load_run
     from engine.runs.baselines import fit_baseline
+    from engine.runs.loaded import load_run
     from engine.store import open_store
     db = str(tmp_path / "cli.db")
     store = open_store(db)

@@ -8,9 +8,9 @@ import pytest
 
 from engine.data.demo import create_demo_dataset
 from engine.explore.live_list import UserRecommendations
-from engine.runs.loaded import load_run
-from engine.runs.baselines import fit_baseline
 from engine.explore.similarity import nearest_items
+from engine.runs.baselines import fit_baseline
+from engine.runs.loaded import load_run
 from engine.store import open_store
 
 
@@ -120,8 +120,8 @@ def test_live_list_rows_and_metrics(small_run):
 def test_plain_data_live_list_matches_the_store_backed_one(small_run):
     """The app's path (store functions returning plain entries, a live list built from them) gives
     the CLI's list; undo of an older entry keeps the newer ones."""
-    from engine.explore.live_list import live_list
     from engine.explore.feedback import give_feedback, list_feedback, undo_and_list
+    from engine.explore.live_list import live_list
     reopen, run_id = small_run
     store = reopen()
     try:

@@ -15,8 +15,8 @@ from engine.data.split import time_split
 from engine.evaluation.protocol import list_metrics, rank_users
 from engine.explore.frontier import frontier, to_table
 from engine.models.ease import EASERecommender
-from engine.runs.loaded import LoadedRun
 from engine.runs.baselines import fit_baseline
+from engine.runs.loaded import LoadedRun
 from engine.types import RunInfo
 
 USERS = 250

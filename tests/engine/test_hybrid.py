@@ -3,10 +3,13 @@ saves and loads (numpy only)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from engine.data.split import time_split
 
 from .test_lstm import TINY, tiny_dataset
+
+pytestmark = pytest.mark.slow   # TensorFlow training: the full tier only (`pytest -m "not slow"` skips it)
 
 
 def test_lstm_ease_blend_chosen_on_validation(tmp_path):

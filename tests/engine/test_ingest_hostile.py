@@ -3,8 +3,8 @@ and the same clear refusal wherever in the file the problem is."""
 from __future__ import annotations
 
 import gzip
-from pathlib import Path
 import time
+from pathlib import Path
 
 import pytest
 
@@ -23,7 +23,7 @@ def test_unbalanced_quote_fails_fast_naming_the_opening_line(tmp_path):
     path = tmp_path / "q.csv"
     path.write_text(HEADER + _rows(5) + '7,"8,3,1005\n' + _rows(60_000, 10))   # ~1.3 MB, quote on line 7
     cpu = time.process_time()
-    with open(path, "rb") as f, textio.open_source(path) as src:
+    with open(path, "rb"), textio.open_source(path) as src:
         with pytest.raises(InputError, match="quoted field") as err:
             for _ in textio.iter_chunks(src, chunk_bytes=1024, quote_aware=True):
                 pass

@@ -1,9 +1,13 @@
 """Real data from ../shared/data (skipped when absent): MovieTweetings, UCI Online Retail and X-Wines."""
 from __future__ import annotations
 
+import pytest
+
 from engine.data.dataset import load_dataset
 from engine.ingest import Exclude, detect_format, import_files
 from tests.conftest import shared_data_or_skip
+
+pytestmark = pytest.mark.slow   # the real datasets in ../shared/data: the full tier only (`pytest -m "not slow"` skips it)
 
 
 def test_movietweetings_100k_imports_all_ratings_and_movies(store):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 
 from engine.errors import EngineError
@@ -113,8 +112,8 @@ def test_understand_splits_clauses_and_reports_the_rest(films, encoder):
 
 
 def test_the_articles_dialogue_goes_through_the_feedback_engine_and_undoes(films, encoder):
-    from engine.explore.live_list import UserRecommendations
     from engine.explore.feedback import list_feedback
+    from engine.explore.live_list import UserRecommendations
     from engine.language.plain_words import apply, understand
     from engine.runs.loaded import load_run
     store, ds, run_id, _ = films

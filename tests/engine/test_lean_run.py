@@ -12,11 +12,11 @@ from engine.data import aggregates
 from engine.data.aggregates import counts_path, dataset_counts, interaction_counts
 from engine.data.dataset import load_dataset, write_dataset
 from engine.data.split import time_split
-from engine.explore.live_list import UserRecommendations
 from engine.explore.frontier import frontier
-from engine.runs.loaded import load_run
+from engine.explore.live_list import UserRecommendations
 from engine.runs.baselines import fit_baseline
 from engine.runs.lean import open_explore_run
+from engine.runs.loaded import load_run
 from engine.store import open_store
 
 
@@ -80,6 +80,7 @@ def test_blocks_hold_whole_users_and_counts_add_up(runs, monkeypatch):
     assert np.array_equal(c.rating_values, values) and np.array_equal(c.rating_counts, counts)
     assert (c.n_interactions, c.n_positives) == (ds.n_interactions, int(pos.sum()))
     from collections import Counter
+
     from engine.data.aggregates import genre_counts
     assert genre_counts(store, ds.info.id) == Counter(g for gs in ds.genres for g in gs).most_common()
 

@@ -11,11 +11,11 @@ import pytest
 from engine.cli.main import main
 from engine.errors import DataError
 from engine.ingest.importer import import_files
-from engine.store.ownership import claim
-from engine.runs.loaded import load_run
 from engine.runs.baselines import fit_baseline
+from engine.runs.loaded import load_run
 from engine.runs.saving import RUNS_DIR, _own, _release, clean_leftovers
 from engine.store import repository as repo
+from engine.store.ownership import claim
 
 
 @pytest.fixture

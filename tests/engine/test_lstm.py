@@ -13,6 +13,8 @@ from engine.data.dataset import Dataset
 from engine.data.split import time_split
 from engine.types import DatasetInfo
 
+pytestmark = pytest.mark.slow   # TensorFlow training: the full tier only (`pytest -m "not slow"` skips it)
+
 TINY = dict(epochs=3, patience=0, refit=False, batch_size=64, embedding_dim=16, text_dim=8, text_units=16,
             user_units=16, max_len=8, max_tokens=500, learning_rate=0.01, temperature=0.1)
 
@@ -60,7 +62,6 @@ def test_numpy_user_tower_equals_keras(fitted, split):
 
 
 def test_item_matrix_is_the_item_tower_and_unit_norm(fitted, split):
-    from engine.models.lstm.text import tokenize_catalogue
     v = fitted.item_vectors()
     assert v.shape == (split.train.n_items, fitted.config.embedding_dim)
     np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
@@ -107,7 +108,7 @@ def test_keras_file_loads_in_safe_mode(fitted, tmp_path):
     import keras
     fitted.save(tmp_path / "m")
     model = keras.saving.load_model(tmp_path / "m" / "model.keras", safe_mode=True)
-    assert {l.name for l in model.layers} >= {"item_tower", "user_tower", "head"}
+    assert {layer.name for layer in model.layers} >= {"item_tower", "user_tower", "head"}
 
 
 def test_training_is_reproducible_with_a_seed(split):

@@ -3,8 +3,11 @@ projection): trains, cold items get a vector from their text, and it saves and l
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from tests.engine.test_lstm import TINY, tiny_dataset
+
+pytestmark = pytest.mark.slow   # TensorFlow training with the pretrained encoder: the full tier only (`pytest -m "not slow"` skips it)
 
 
 def test_minilm_item_tower_trains_saves_and_loads(tmp_path):

@@ -7,6 +7,8 @@ import pytest
 
 from tests.engine.test_lstm import TINY, tiny_dataset
 
+pytestmark = pytest.mark.slow   # TensorFlow training: the full tier only (`pytest -m "not slow"` skips it)
+
 
 @pytest.fixture(scope="module")
 def train():

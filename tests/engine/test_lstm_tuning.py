@@ -11,6 +11,8 @@ from engine.types import EpochStats, TrialStats
 
 from .test_lstm import TINY, tiny_dataset
 
+pytestmark = pytest.mark.slow   # TensorFlow training (tuning trials): the full tier only (`pytest -m "not slow"` skips it)
+
 
 @pytest.fixture(scope="module")
 def split():

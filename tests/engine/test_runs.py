@@ -8,8 +8,8 @@ import pytest
 from engine.data.demo import create_demo_dataset
 from engine.errors import CancelledError
 from engine.jobs.cancel import CancelToken
-from engine.runs.loaded import load_run
 from engine.runs.baselines import fit_baseline
+from engine.runs.loaded import load_run
 from engine.store import repository as repo
 from engine.types import StepProgress
 

@@ -14,14 +14,14 @@ from engine.cli.main import main
 from engine.data.aggregates import counts_path
 from engine.encoder.catalogue import cache_path
 from engine.ingest.importer import import_files
-from engine.runs.maintenance import tidy
-from engine.store.ownership import OWNER_FILE, claim, is_own, owner_of
-from engine.runs.loaded import load_run
 from engine.runs.baselines import fit_baseline
+from engine.runs.loaded import load_run
+from engine.runs.maintenance import tidy
 from engine.runs.saving import RUNS_DIR
+from engine.runs.training import examples_folder
 from engine.store import open_store
 from engine.store import repository as repo
-from engine.runs.training import examples_folder
+from engine.store.ownership import OWNER_FILE, claim, is_own, owner_of
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -37,6 +37,7 @@ def second_postgres_url(request):
     import uuid
 
     import sqlalchemy as sa
+
     from tests.conftest import postgres_server_url
     server = sa.engine.make_url(postgres_server_url())
     name = f"llmrec_test_{uuid.uuid4().hex[:12]}"

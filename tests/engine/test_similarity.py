@@ -5,8 +5,15 @@ import numpy as np
 import pytest
 
 from engine.data.dataset import Dataset
-from engine.explore.similarity import (genre_matrix, ild, mean_pairwise_similarity, nearest_items, similarity_matrix,
-                               similarity_to_all, text_index)
+from engine.explore.similarity import (
+    genre_matrix,
+    ild,
+    mean_pairwise_similarity,
+    nearest_items,
+    similarity_matrix,
+    similarity_to_all,
+    text_index,
+)
 from engine.types import DatasetInfo
 
 
@@ -114,8 +121,8 @@ def test_genre_matrix_held_grouped_gives_the_dense_rows_ild_and_calibration():
     """genre_matrix keeps one row per distinct genre set plus a code per item: every way the engine reads
     it (row gathers, [rows, cols], np.asarray, ILD, calibration re-rank) gives what the dense multi-hot
     matrix gives."""
-    from engine.evaluation import metrics as M
     from engine.data.grouped_rows import GroupedRows
+    from engine.evaluation import metrics as M
     from engine.explore.rerank import rerank
     from engine.explore.similarity import genre_mix
     rng = np.random.default_rng(5)

@@ -123,8 +123,8 @@ def test_split_and_validation_split_byte_identical_to_before(case, sorts):
     ds = _dataset(**case)
     sorts.clear()                                    # (the test's own data sorts with np.lexsort too)
     split = time_split(ds)
-    split.histories
-    validation_split(split.train).histories
+    _ = split.histories                              # built on first use: what is measured here
+    _ = validation_split(split.train).histories
     assert (sorts == []) == (case in IN_ORDER)       # in-order data is never sorted, the rest is
     for got, data in ((time_split(ds), ds), (validation_split(time_split(ds).train), time_split(ds).train)):
         train, users, items = _ref_time_split(data)
@@ -242,7 +242,7 @@ def test_in_time_order_checks_across_block_edges(monkeypatch):
 
 
 def test_training_data_keeps_the_split_not_the_whole_dataset(monkeypatch):
-    import engine.data.dataset as dataset_mod
+    import engine.runs.training as training_mod
     from engine.data.split import time_split
     from engine.runs.training import training_data
     loaded = []
@@ -251,10 +251,9 @@ def test_training_data_keeps_the_split_not_the_whole_dataset(monkeypatch):
         ds = _dataset(4, shuffled=True, string_ids=True)
         loaded.append(weakref.ref(ds))
         return ds
-    monkeypatch.setattr(dataset_mod, "load_dataset", fake_load)
-    import engine.data.aggregates as aggregates_mod
+    monkeypatch.setattr(training_mod, "load_dataset", fake_load)
     counted = []                                     # the explorer's counts: of the whole table, not TRAIN
-    monkeypatch.setattr(aggregates_mod, "keep_loaded_counts",
+    monkeypatch.setattr(training_mod, "keep_loaded_counts",
                         lambda store, ds, **k: counted.append(ds.n_interactions))
     ds, split = training_data(None, "t", holdout=True)
     assert counted == [split.train.n_interactions + split.stats["test_positives"] + split.stats["dropped"]]
@@ -269,8 +268,8 @@ def test_training_data_keeps_the_split_not_the_whole_dataset(monkeypatch):
 def test_validation_metrics_identical_to_before(monkeypatch):
     """ValidationSet.sums partitions 64 rows at a time on negated-in-place scores: the same sums."""
     from engine.data.split import time_split, validation_split
-    from engine.models.lstm.sequences import user_inputs
     from engine.models.lstm import trainer
+    from engine.models.lstm.sequences import user_inputs
     from engine.models.lstm.trainer import ValidationSet
     monkeypatch.setattr(trainer, "PARTITION_ROWS", 16)
 

@@ -11,6 +11,8 @@ from engine.evaluation.protocol import evaluate
 from engine.models.popularity import PopularityRecommender
 from tests.conftest import shared_data_or_skip
 
+pytestmark = pytest.mark.slow   # the real MovieTweetings dataset: the full tier only (`pytest -m "not slow"` skips it)
+
 
 @pytest.fixture(scope="module")
 def mt_dataset(tmp_path_factory):

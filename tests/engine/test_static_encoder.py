@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 
-
 @pytest.fixture(scope="module")
 def static():
     from engine.encoder.static import load_static_encoder
@@ -33,8 +32,8 @@ def test_static_paraphrases_score_above_unrelated_texts(static):
 def test_auto_picks_the_static_encoder_above_the_threshold_and_search_uses_it(store, monkeypatch):
     from engine.data.dataset import load_dataset
     from engine.encoder import catalogue
-    from engine.language.search import search_items
     from engine.explore.similarity import semantic_encoder_name
+    from engine.language.search import search_items
     from tests.engine.movies import write_films
     write_films(store)
     ds = load_dataset(store, "films")

@@ -6,8 +6,8 @@ import pytest
 
 from engine.errors import CancelledError, EngineError
 from engine.jobs.cancel import CancelToken
-from engine.store import repository as repo
 from engine.runs.training import RunSummary, TrainConfig, available_devices, resolve_device, run_training
+from engine.store import repository as repo
 from engine.types import EpochStats
 
 TINY = dict(epochs=2, batch_size=64, embedding_dim=16, text_dim=8, text_units=16, user_units=16, max_len=8,

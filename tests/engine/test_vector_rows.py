@@ -16,8 +16,8 @@ def trained(tmp_path_factory):
     from engine.data.dataset import write_dataset
     from engine.data.demo import generate_demo
     from engine.runs.indexing import build_run_index
-    from engine.store import open_store
     from engine.runs.training import TrainConfig, run_training
+    from engine.store import open_store
     store = open_store(str(tmp_path_factory.mktemp("rows") / "rows.db"))
     write_dataset(store, "tiny", **generate_demo(n_items=120, n_users=80, seed=3))
     cfg = TrainConfig(dataset="tiny", epochs=2, batch_size=64, embedding_dim=16, text_dim=8, text_units=16,

@@ -7,6 +7,8 @@ import pytest
 
 from engine.cli.main import main
 
+pytestmark = pytest.mark.slow   # TensorFlow training: the full tier only (`pytest -m "not slow"` skips it)
+
 TINY = dict(epochs=1, batch_size=64, embedding_dim=16, text_dim=8, text_units=16, user_units=16, max_len=8,
             learning_rate=0.01, temperature=0.1, device="cpu", patience=0, refit=False, tune=False)
 TITLES = [("Galaxy Starship", "Sci-Fi"), ("Haunting Cellar", "Horror"), ("Wedding Prank", "Comedy"),
@@ -19,8 +21,8 @@ def grown(request, tmp_path_factory):
     from engine.data.dataset import load_dataset
     from engine.data.demo_stream import write_scaled_demo
     from engine.ingest.append import append_files
-    from engine.store import open_store
     from engine.runs.training import TrainConfig, run_training
+    from engine.store import open_store
     tmp = tmp_path_factory.mktemp(f"grow-{request.param}")
     db = str(tmp / "grow.db")
     store = open_store(db)
@@ -44,9 +46,9 @@ def test_warm_start_begins_exactly_where_the_parent_and_fold_in_leave_off(grown)
     """Before any step, the warm-started towers give every old item the parent's vector and every new
     item its fold-in vector (new id rows start as the cold-start row)."""
     from engine.data.split import time_split
-    from engine.runs.foldin import encode_item_texts
     from engine.models.lstm.model import LSTMRecommender
     from engine.models.lstm.warm import WarmStart
+    from engine.runs.foldin import encode_item_texts
     from engine.runs.loaded import load_run, run_path
     store, run_id, _, _ = grown
     parent = load_run(store, run_id)

@@ -15,8 +15,8 @@ TINY = dict(n_items=200, n_users=150)
 def tiny_db_template(tmp_path_factory):
     """A tiny demo dataset and its EASE baseline, built once."""
     from engine.data.demo import DEMO_NAME, create_demo_dataset
-    from engine.store import open_store
     from engine.runs.first_launch import ensure_baseline
+    from engine.store import open_store
     path = tmp_path_factory.mktemp("tinydb") / "tiny.db"
     s = open_store(str(path))
     create_demo_dataset(s, **TINY)
@@ -47,6 +47,7 @@ def no_qt_warnings(qtlog):
     """Every GUI test fails on a Qt warning (the offscreen plugin's 'propagateSizeHints' notice aside)."""
     yield
     from PySide6.QtCore import QtMsgType
+
     from llmrec_gui.app import IGNORED_QT_MESSAGES
     bad = [r.message for r in qtlog.records
            if r.type in (QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg)

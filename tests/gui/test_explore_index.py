@@ -8,8 +8,8 @@ from tests.engine.test_index_quantize import run_db  # noqa: F401  (fixture)
 
 
 def test_live_list_uses_the_index(run_db):  # noqa: F811
-    from engine.explore.live_list import live_list
     from engine.explore.feedback import FeedbackEntry
+    from engine.explore.live_list import live_list
     from engine.runs.indexing import build_run_index
     from engine.runs.loaded import load_run
     from engine.store import open_store

@@ -16,8 +16,8 @@ def _full_run(db, run_id):
 
 
 def test_explorer_runs_lean_and_shows_what_the_whole_run_gives(qtbot, tiny_db, tmp_path):
-    from engine.explore.live_list import UserRecommendations
     from engine.explore.frontier import frontier
+    from engine.explore.live_list import UserRecommendations
     ctrl = make_controller(qtbot, tiny_db, tmp_path, "--view", "explore", auto_frontier=True)
     panel = ctrl.explorer_panel
     qtbot.waitUntil(lambda: panel.rec is not None and bool(panel.frontier.rows), timeout=120000)
@@ -50,8 +50,8 @@ def test_explorer_runs_lean_and_shows_what_the_whole_run_gives(qtbot, tiny_db, t
 def test_dataset_figures_from_streamed_counts_match_the_whole_dataset(tiny_db):
     from engine.data.dataset import load_dataset
     from engine.data.split import time_split
-    from engine.store import open_store
     from engine.data.stats import compute_stats
+    from engine.store import open_store
     store = open_store(str(tiny_db))
     try:
         ds = load_dataset(store, 1)

@@ -79,8 +79,9 @@ def test_heatmap_click_selects_item_and_list_selection_highlights(qtbot, explore
 
 
 def test_like_and_dislike_apply_at_once_and_persist(qtbot, explorer, controller):
-    from engine.explore.feedback import list_feedback
     from PySide6.QtWidgets import QToolButton
+
+    from engine.explore.feedback import list_feedback
     first = items(explorer.rec)[0]
     button = explorer.list.findChild(QToolButton, "dislike-0")
     with qtbot.waitSignal(explorer.list_updated, timeout=10000):

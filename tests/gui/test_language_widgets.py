@@ -106,6 +106,7 @@ print("ok")
 
 def test_heatmap_offers_the_semantic_space_once_the_catalogue_vectors_are_attached(qtbot, controller):
     import numpy as np
+
     from engine.explore.similarity import set_semantic_vectors
     panel = controller.explorer_panel
     controller.window.show_view("explore")

@@ -90,6 +90,7 @@ def test_the_app_itself_keeps_no_database_file_open(qtbot, tiny_db, tmp_path):
     has no descriptor on the database files; a sniff there and another process opening and closing the
     database cost no later write."""
     from PySide6.QtCore import QMimeDatabase
+
     from tests.gui.conftest import make_controller
     ctrl = make_controller(qtbot, tiny_db, tmp_path)
     ex = ctrl.explorer_panel

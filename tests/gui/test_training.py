@@ -8,6 +8,8 @@ import time
 import pytest
 from PySide6.QtCore import QTimer
 
+pytestmark = pytest.mark.slow   # TensorFlow training in a child process: the full tier only (`pytest -m "not slow"` skips it)
+
 TINY = dict(epochs=2, batch_size=64, embedding_dim=16, max_len=8, learning_rate=0.01, temperature=0.1,
             device="cpu", text_dim=8, text_units=16, user_units=16, max_tokens=500, report_every=2, tune=False)
 

@@ -19,10 +19,23 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.data.dataset import Dataset
+from engine.data.split import validation_split
+from engine.encoder import load_encoder
+from engine.encoder.catalogue import encode_catalogue, load_catalogue_vectors
+from engine.encoder.weights import MODEL_NAME
+from engine.errors import EngineError
 from engine.jobs.cancel import CancelToken, no_progress
 from engine.models.base import Recommender
+from engine.models.lstm.examples import training_arrays
 from engine.models.lstm.numpy_tower import NumpyUserTower
 from engine.models.lstm.sequences import user_inputs, window
+from engine.models.lstm.text import tokenize_catalogue, tokenize_with_vocabulary
+from engine.models.lstm.trainer import ValidationSet, train_towers
+from engine.models.lstm.tuning import tune_lstm
+from engine.retrieval.quantize import QuantizedVectors
+from engine.retrieval.vector_rows import NpyRows
+from engine.tfquiet import quiet_import
+from engine.types import StepProgress
 
 OBJECTIVES = ("softmax", "paper")
 TEXT_ENCODERS = ("lstm", "minilm")
@@ -63,7 +76,6 @@ class LSTMConfig:
                                     # benchmarks/text_encoder_compare.py
 
     def __post_init__(self):
-        from engine.errors import EngineError
         if self.objective not in OBJECTIVES:
             raise EngineError(f"unknown objective {self.objective!r}; choose one of {', '.join(OBJECTIVES)}")
         if self.text_encoder not in TEXT_ENCODERS:
@@ -103,15 +115,10 @@ class LSTMRecommender(Recommender):
     # ---- training (TensorFlow) ---------------------------------------------------------------
     def fit(self, train: Dataset, *, progress=None, cancel: CancelToken | None = None) -> None:
         """Early-stop on a validation split carved from `train`, then (by default) refit on all of it."""
-        from engine.tfquiet import quiet_import
         tf = quiet_import()
 
-        from engine.data.split import validation_split
-        from engine.models.lstm.examples import training_arrays
-        from engine.models.lstm.text import tokenize_catalogue
-        from engine.models.lstm.trainer import ValidationSet, train_towers
 
-        train_towers = self.tower_trainer or train_towers
+        train_fn = self.tower_trainer or train_towers
         cfg, progress = self.config, progress or no_progress
         self.rating_range = (train.info.rating_min, train.info.rating_max)
         texts = [train.item_text(i) for i in range(train.n_items)]
@@ -119,7 +126,6 @@ class LSTMRecommender(Recommender):
             vectors = self._encoder_vectors(train, texts, progress, cancel)
             tokens, self.vocabulary = np.vstack([np.zeros((1, vectors.shape[1]), np.float32), vectors]), []
         elif self.warm_start is not None:      # the parent's vocabulary: its token embeddings stay valid
-            from engine.models.lstm.text import tokenize_with_vocabulary
             self.vocabulary = list(self.warm_start.vocabulary)
             tokens = np.vstack([np.zeros((1, self.warm_start.text_len), np.int32),
                                 tokenize_with_vocabulary(texts, self.vocabulary, self.warm_start.text_len)])
@@ -131,7 +137,6 @@ class LSTMRecommender(Recommender):
             if val is not None and len(val.test_users):
                 val_arrays = training_arrays(val.train, self.example_cache)
                 if cfg.tune:
-                    from engine.models.lstm.tuning import tune_lstm
                     tuned = tune_lstm(cfg, val, tokens, budget_s=cfg.budget_s, max_trials=cfg.max_trials,
                                       progress=progress, cancel=cancel, device=self.device, arrays=val_arrays)
                     self.config = cfg = tuned.config
@@ -140,14 +145,14 @@ class LSTMRecommender(Recommender):
                 else:
                     vset = ValidationSet(val.train, val.test_users, val.test_items, cfg.max_len)
                     total = cfg.epochs * 2 if cfg.refit else cfg.epochs
-                    fitted = train_towers(cfg, val.train, tokens, epochs=cfg.epochs, validation=vset,
+                    fitted = train_fn(cfg, val.train, tokens, epochs=cfg.epochs, validation=vset,
                                           progress=progress, cancel=cancel, device=self.device, total_epochs=total,
                                           arrays=val_arrays)
                     log = fitted.epochs
                 self.validation_fit = fitted
                 val = val_arrays = vset = tuned = None   # the validation TRAIN is not held through the refit
                 if cfg.refit:
-                    fitted = train_towers(cfg, train, tokens, epochs=max(1, fitted.best_epoch), validation=None,
+                    fitted = train_fn(cfg, train, tokens, epochs=max(1, fitted.best_epoch), validation=None,
                                           progress=progress, cancel=cancel, device=self.device,
                                           epoch_offset=len(log), total_epochs=len(log) + fitted.best_epoch,
                                           arrays=training_arrays(train, self.example_cache))
@@ -155,7 +160,7 @@ class LSTMRecommender(Recommender):
                     fitted.best_epoch = len(log)
             else:
                 arrays = training_arrays(train, self.example_cache)
-                fitted = train_towers(cfg, train, tokens, epochs=cfg.epochs, validation=None, progress=progress,
+                fitted = train_fn(cfg, train, tokens, epochs=cfg.epochs, validation=None, progress=progress,
                                       cancel=cancel, device=self.device,
                                       **(dict(arrays=arrays) if warm is None else
                                          dict(arrays=warm.arrays(arrays), warm=warm.towers)))
@@ -168,15 +173,11 @@ class LSTMRecommender(Recommender):
     def _encoder_vectors(self, train: Dataset, texts: list[str], progress, cancel) -> np.ndarray:
         """The MiniLM vectors of the catalogue: from the store's catalogue cache when there is a store
         (only new or changed texts are encoded, and the next run, a warm start included, reuses them)."""
-        from engine.types import StepProgress
         label = "encoding item texts (all-MiniLM-L6-v2)"
         if self.catalogue_store is not None:
-            from engine.encoder.catalogue import encode_catalogue, load_catalogue_vectors
-            from engine.encoder.weights import MODEL_NAME
             encode_catalogue(self.catalogue_store, train, encoder="minilm", cancel=cancel,
                              progress=lambda u: progress(StepProgress(label, u.done, u.total)))
             return load_catalogue_vectors(self.catalogue_store, train, MODEL_NAME)
-        from engine.encoder import load_encoder
         return load_encoder("keras").encode(texts, 64, cancel=cancel,
                                             progress=lambda u: progress(StepProgress(label, u.done, u.total)))
 
@@ -184,7 +185,6 @@ class LSTMRecommender(Recommender):
         """The towers trained on the validation split's TRAIN (early stopping / the chosen tuning trial), as
         a scorer: what a blend weight or any other choice made on validation must use (never TEST)."""
         if self.validation_fit is None:
-            from engine.errors import EngineError
             raise EngineError("this LSTM was trained without a validation split")
         m = LSTMRecommender(**self.params())
         f = self.validation_fit
@@ -219,7 +219,6 @@ class LSTMRecommender(Recommender):
 
     def quantize(self) -> None:
         """Keep the item vectors as int8 with a per-vector scale (engine.retrieval.quantize): 4x less memory."""
-        from engine.retrieval.quantize import QuantizedVectors
         if not isinstance(self.item_matrix, QuantizedVectors):
             self.item_matrix = QuantizedVectors.from_float(self.item_matrix)
 
@@ -237,7 +236,6 @@ class LSTMRecommender(Recommender):
         """model.npz (item matrix + user-tower weights), model.json, vocabulary.json, model.keras."""
         directory = pathlib.Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        from engine.retrieval.quantize import QuantizedVectors
         if isinstance(self.item_matrix, QuantizedVectors):
             items = dict(item_codes=self.item_matrix.codes, item_scales=self.item_matrix.scales)
         else:      # read whole before the file is opened: on-demand rows may come from this very folder
@@ -271,10 +269,8 @@ class LSTMRecommender(Recommender):
         model.trials = list(meta.get("trials", []))
         with np.load(directory / "model.npz", allow_pickle=False) as z:
             if "item_codes" in z.files:
-                from engine.retrieval.quantize import QuantizedVectors
                 model.item_matrix = QuantizedVectors(z["item_codes"], z["item_scales"])
             else:
-                from engine.retrieval.vector_rows import NpyRows
                 rows = NpyRows.open(directory / "model.npz", "item_matrix") if rows_on_demand else None
                 model.item_matrix = rows if rows is not None else np.asarray(z["item_matrix"], np.float32)
             model.user_tower = NumpyUserTower.from_arrays(z)

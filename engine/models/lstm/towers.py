@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from engine.models.lstm.numpy_tower import NumpyUserTower
+
 
 @dataclass
 class Towers:
@@ -63,7 +65,6 @@ def build_towers(*, n_tokens: int, text_len: int, n_ids: int, dim: int, text_dim
 
 def export_user_tower(towers: Towers):
     """The user tower's weights as a NumpyUserTower (pure numpy inference)."""
-    from engine.models.lstm.numpy_tower import NumpyUserTower
     lstm = towers.user.get_layer("user_lstm")
     dense = towers.user.get_layer("user_dense")
     k, rk, b = (w.numpy() if hasattr(w, "numpy") else w for w in

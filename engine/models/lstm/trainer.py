@@ -10,13 +10,16 @@ from typing import Any, Callable
 import numpy as np
 
 from engine.data.dataset import Dataset
+from engine.data.split import in_time_order, item_id_rank
 from engine.errors import CancelledError
 from engine.jobs.cancel import CancelToken
-from engine.types import EpochStats
-from engine.models.lstm.numpy_tower import NumpyUserTower
 from engine.models.lstm.examples import TrainingArrays, training_arrays
-from engine.data.split import in_time_order, item_id_rank
+from engine.models.lstm.numpy_tower import NumpyUserTower
 from engine.models.lstm.sequences import time_order, user_inputs, window
+from engine.models.lstm.towers import build_towers, export_user_tower, head_weights
+from engine.models.lstm.warm import copy_weights
+from engine.tfquiet import quiet_import
+from engine.types import EpochStats
 
 
 @dataclass
@@ -108,12 +111,10 @@ def train_towers(cfg, train: Dataset | None, tokens: np.ndarray, *, epochs: int,
     Keras model whose weights the towers start from (warm.copy_weights; `arrays` maps its id rows)."""
     import contextlib
 
-    from engine.tfquiet import quiet_import
     tf = quiet_import()
     import keras
     phase = "refit" if validation is None and epoch_offset > 0 else "epoch"
 
-    from engine.models.lstm.towers import build_towers, export_user_tower, head_weights
 
     keras.utils.set_random_seed(cfg.seed)
     a = arrays if arrays is not None else training_arrays(train)
@@ -126,7 +127,6 @@ def train_towers(cfg, train: Dataset | None, tokens: np.ndarray, *, epochs: int,
                               id_init=cfg.id_init, dense_bias=cfg.dense_bias, dropout=cfg.dropout,
                               text_vectors=np.issubdtype(tokens.dtype, np.floating))
         if warm is not None:
-            from engine.models.lstm.warm import copy_weights
             copy_weights(towers, warm)
         opt = keras.optimizers.Adam(cfg.learning_rate, clipnorm=cfg.clipnorm or None)
         paper = cfg.objective == "paper"

@@ -15,8 +15,9 @@ import time
 from dataclasses import dataclass, field
 
 from engine.errors import EngineError
-from engine.types import EpochStats, TrialStats
+from engine.models.lstm.examples import training_arrays
 from engine.models.lstm.trainer import Fitted, ValidationSet, train_towers
+from engine.types import EpochStats, TrialStats
 
 
 @dataclass
@@ -89,7 +90,6 @@ def tune_lstm(base, val, tokens, *, budget_s: float, max_trials: int = 0, progre
     report = progress or (lambda _u: None)
     n_items = val.train.n_items
     if arrays is None:                  # one export of the examples serves every trial
-        from engine.models.lstm.examples import training_arrays
         arrays = training_arrays(val.train)
     vsets: dict[int, ValidationSet] = {}
     start = time.perf_counter()
