@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import platformdirs
 
@@ -44,7 +45,6 @@ def to_url(path_or_url: str) -> str:
 def _file_uri(uri: str) -> str:
     """`file:PATH[?query]` as SQLAlchemy's SQLite URI form. It must name an existing file: SQLite would
     otherwise make an empty database (or llmrec a folder named `file:`) and report "no datasets"."""
-    from urllib.parse import unquote, urlsplit
 
     parts = urlsplit(uri)
     if parts.netloc not in ("", "localhost"):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import sys
+import time
 
 from engine.cli.main import SEED, PendingFile, add_common, at_least, emit_json, name_text, number
 from engine.cli.models import TextProgress
@@ -313,7 +314,6 @@ def cmd_demo(args, store) -> int:
 
 
 def cmd_scaled_demo(args, store) -> int:
-    import time
 
     n_users = args.users or 2500
     n_items = args.items or 3000

@@ -10,6 +10,7 @@ import json
 import math
 import os
 import re
+import sqlite3
 import sys
 import traceback
 from pathlib import Path
@@ -179,13 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--verbose", action="store_true", help="also show TensorFlow's C++ start-up log")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue  # a command group not built yet
-            raise
-        module.register(sub)
+        importlib.import_module(name).register(sub)
     return parser
 
 
@@ -254,7 +249,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def describe_error(exc: BaseException, db: str | None) -> tuple[str, int]:
     """(one line for the user, exit code) for any exception."""
-    import sqlite3
     where = db or "the database"
     if isinstance(exc, EngineError):
         return _printable(str(exc)), exc.exit_code

@@ -130,37 +130,22 @@ def trial_line(t) -> str:
 
 
 def _train(args, store, progress) -> dict:
-    try:
-        from engine.runs.training import TrainConfig, run_training
-    except ModuleNotFoundError as exc:
-        if exc.name != "engine.runs.training":
-            raise
-        run_training = None
+    from engine.runs.training import WARM_START_EPOCHS, TrainConfig, run_training
     if args.dataset is None and getattr(args, "warm_start", None) is None:
         raise UsageError("train needs --dataset (or --warm-start RUN)")
-    if run_training is not None:
-        if getattr(args, "warm_start", None) is not None:
-            from engine.runs.training import WARM_START_EPOCHS
-            args.epochs = args.epochs or WARM_START_EPOCHS
-        kwargs = {k: v for k, v in dict(dataset=args.dataset or "", warm_start=getattr(args, "warm_start", None),
-                                         model=args.model, objective=args.objective,
-                                         epochs=args.epochs, device=args.device, seed=args.seed,
-                                         holdout=args.holdout, tune=args.tune, budget_s=args.budget,
-                                         max_trials=args.trials, workers=args.workers,
-                                         ray_address=args.ray_address).items() if v is not None}
-        if getattr(args, "text_encoder", None):
-            kwargs["extra"] = {"text_encoder": args.text_encoder}
-        s = run_training(TrainConfig(**kwargs), store, progress=progress)
-        return dict(run_id=s.run_id, model=s.model, device=s.device, device_name=s.device_name,
-                    seconds=s.seconds, metrics=s.metrics)
-    if args.model in ("lstm", "lstm_ease"):
-        raise EngineError("the LSTM trainer (engine.runs.training) is not available in this build")
-    from engine.runs.baselines import fit_baseline
-    run_id = fit_baseline(store, args.dataset, args.model, holdout=args.holdout, progress=progress)
-    with store.session() as s:
-        info = repo.get_run(s, run_id)
-    return dict(run_id=run_id, model=info.model, device=info.device, device_name=info.device_name,
-                seconds=info.seconds, metrics=info.metrics)
+    if getattr(args, "warm_start", None) is not None:
+        args.epochs = args.epochs or WARM_START_EPOCHS
+    kwargs = {k: v for k, v in dict(dataset=args.dataset or "", warm_start=getattr(args, "warm_start", None),
+                                     model=args.model, objective=args.objective,
+                                     epochs=args.epochs, device=args.device, seed=args.seed,
+                                     holdout=args.holdout, tune=args.tune, budget_s=args.budget,
+                                     max_trials=args.trials, workers=args.workers,
+                                     ray_address=args.ray_address).items() if v is not None}
+    if getattr(args, "text_encoder", None):
+        kwargs["extra"] = {"text_encoder": args.text_encoder}
+    s = run_training(TrainConfig(**kwargs), store, progress=progress)
+    return dict(run_id=s.run_id, model=s.model, device=s.device, device_name=s.device_name,
+                seconds=s.seconds, metrics=s.metrics)
 
 
 def cmd_train(args, store) -> int:

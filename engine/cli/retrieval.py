@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import time
 
 from engine.cli.main import add_common, at_least, emit_json, number, record_id
 from engine.cli.models import TextProgress
@@ -50,7 +51,6 @@ def register(sub) -> None:
 
 
 def cmd_index(args, store) -> int:
-    import time
 
 
     start = time.perf_counter()
@@ -84,7 +84,6 @@ def cmd_quantize(args, store) -> int:
 
 
 def cmd_fold_in(args, store) -> int:
-    import time
 
     start = time.perf_counter()
     new_id = fold_in_items(store, args.run, progress=None if args.json else TextProgress())

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -200,7 +201,6 @@ def genre_counts(store, dataset_id: int) -> list[tuple[str, int]]:
     Counter(g for gs in dataset.genres for g in gs).most_common() gives), by one GROUP BY over the items:
     no catalogue loaded. Each distinct genre string is read in the order of its first item, so a genre is
     first met at its first item, as in the item-by-item count."""
-    from collections import Counter
 
     counter: Counter = Counter()
     with store.engine.connect() as conn:

@@ -24,8 +24,10 @@ so the app process never holds a database session for the live list.
 """
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 import numpy as np
 
@@ -105,7 +107,6 @@ class Candidates:
 
 
 def _now() -> str:
-    from datetime import datetime, timezone
     return datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
@@ -201,7 +202,6 @@ class UserRecommendations:
     def with_feedback(self, entries: list[FeedbackEntry]) -> "UserRecommendations":
         """A copy with `entries` in force and its candidates scored (run it in a worker: the copy is
         handed over whole, so the list on screen is never half-updated)."""
-        import copy
         other = copy.copy(self)
         other._feedback = list(self._feedback)
         other.set_feedback(entries)
@@ -263,7 +263,6 @@ class UserRecommendations:
     def timeline(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``history()`` with a unix time per item (oldest first): the interaction's timestamp, or when
         the like was given (``NO_TIMESTAMP`` where unknown). What a history view shows."""
-        from datetime import datetime, timezone
         items, ratings = self.history()
         ev_items, _, ev_times = self._events
         when = dict(zip(ev_items.tolist(), ev_times.tolist()))

@@ -30,6 +30,7 @@ always what evaluation uses (docs/evaluation.md: full ranking). `exact_search` i
 """
 from __future__ import annotations
 
+import json
 import os
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
@@ -195,7 +196,6 @@ class ItemIndex:
 
     def save(self, directory: Path) -> Path:
         """Write index.faiss (temp name, then rename: never a half-written index under the real name)."""
-        import json
         faiss = _faiss()
         directory = Path(directory)
         tmp = directory / (INDEX_FILE + ".part")
@@ -210,7 +210,6 @@ class ItemIndex:
     def load(cls, directory: Path, vectors=None) -> "ItemIndex | None":
         """The index saved in `directory`, or None when there is none; `vectors`: the run's item vectors
         (what an ivf-sq8 index re-ranks against)."""
-        import json
         directory = Path(directory)
         if not (directory / INDEX_FILE).exists():
             return None
@@ -224,7 +223,6 @@ class ItemIndex:
 def index_info(directory: Path) -> dict | None:
     """What index.json says about the index in `directory` (None when there is none), with a one-line
     `summary` for status lines: kind, lists, the chosen nprobe and its recall@100 at build time."""
-    import json
     directory = Path(directory)
     if not (directory / INDEX_FILE).exists() or not (directory / INDEX_META).exists():
         return None
@@ -246,7 +244,6 @@ def index_serves(directory: Path) -> bool:
     """True when the run in `directory` has an ANN index over all of its items and at least
     ANN_MIN_ITEMS of them: its picks then read a few hundred item vectors, so a model can leave the
     rest in its file (`rows_on_demand`, engine.retrieval.vector_rows). Exact scoring would read them all per pick."""
-    import json
     info = index_info(directory)
     if info is None or (info.get("n_items") or 0) < ANN_MIN_ITEMS:
         return False

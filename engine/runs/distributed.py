@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import queue as std_queue
+import socket
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -88,7 +89,6 @@ class _SavedKeras:
 
 def _worker_loop(config: dict) -> None:
     """Runs on every Ray Train worker (TF_CONFIG already set by Ray's TensorFlow backend)."""
-    import socket
 
     import ray
     import ray.train

@@ -5,9 +5,12 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import sqlite3
+import time as _time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import quote, unquote, urlsplit
 
 from alembic import command
 from alembic.config import Config
@@ -53,8 +56,6 @@ def _switch_to_wal(cur) -> None:
     """`PRAGMA journal_mode=WAL`, retried while another connection holds the lock: the switch of a brand-new
     database takes an exclusive lock without calling the busy handler, so processes creating one database
     at once got "database is locked" (about 1 race in 100 on a loaded 2-core machine)."""
-    import sqlite3
-    import time as _time
     deadline = _time.monotonic() + BUSY_TIMEOUT_MS / 1000
     while True:
         try:
@@ -91,7 +92,6 @@ def sqlite_file(database: str | None) -> str | None:
         return None
     if not database.startswith("file:"):
         return database
-    from urllib.parse import unquote, urlsplit
     return unquote(urlsplit(database).path)
 
 
@@ -106,7 +106,6 @@ def read_only_url(path: Path) -> str | None:
     folder_ok, file_ok = _can_write(path.parent), _can_write(path)
     if folder_ok and file_ok:
         return None
-    from urllib.parse import quote
     return f"sqlite:///file:{quote(str(path))}?{'mode=ro' if folder_ok else 'immutable=1'}&uri=true"
 
 
@@ -121,8 +120,6 @@ def begin_write(dbapi_connection, *, progress=None, cancel=None, wait_s: float |
     (up to `wait_s`), reporting a WaitingForDatabase progress update and honouring `cancel` every
     half second. Once this returns, the transaction's writes never fail with "database is locked",
     so finished work is never thrown away because someone else was writing."""
-    import sqlite3
-    import time as _time
     wait_s = WRITE_WAIT_S if wait_s is None else wait_s
     start = _time.monotonic()
     cur = dbapi_connection.cursor()

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from engine.models.lstm.numpy_tower import NumpyUserTower
 
 
@@ -69,7 +71,6 @@ def export_user_tower(towers: Towers):
     dense = towers.user.get_layer("user_dense")
     k, rk, b = (w.numpy() if hasattr(w, "numpy") else w for w in
                 (lstm.cell.kernel, lstm.cell.recurrent_kernel, lstm.cell.bias))
-    import numpy as np
     weights = dense.get_weights()
     dk, db = weights[0], (weights[1] if len(weights) > 1 else np.zeros(weights[0].shape[1], np.float32))
     return NumpyUserTower(np.asarray(k, np.float32), np.asarray(rk, np.float32), np.asarray(b, np.float32),

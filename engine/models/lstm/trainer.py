@@ -3,6 +3,7 @@ run once per batch over the batch's distinct items (histories, targets and negat
 per-epoch validation in numpy, early stopping on validation NDCG@10 with the best weights restored."""
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -109,7 +110,6 @@ def train_towers(cfg, train: Dataset | None, tokens: np.ndarray, *, epochs: int,
     the workers never diverge. `rank` seeds the worker's shuffle. A call after others (`epoch_offset`
     > 0, no validation) is the refit phase and reports as such ("refit 1/3"). `warm`: a finished run's
     Keras model whose weights the towers start from (warm.copy_weights; `arrays` maps its id rows)."""
-    import contextlib
 
     tf = quiet_import()
     import keras
