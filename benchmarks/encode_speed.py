@@ -8,6 +8,12 @@ Backend "static" is the large-catalogue fallback (minilm-static: averaged token 
 
     nice -n 10 .venv/bin/python benchmarks/encode_speed.py [--n 1000] [--batch-sizes 16,64] [--queries 30]
         [--backends numpy,keras,static]
+    nice -n 10 .venv/bin/python benchmarks/encode_speed.py --xwines [--backend keras] [--batch 64]
+
+``--xwines``: imports the X-Wines slim archive (1,007 wines) into a temporary database with the engine's
+importer, encodes its item texts with ``encode_catalogue`` twice in the same process (the old pass:
+texts sorted by characters and tokenised per batch; the new one: tokenised once, batched by token
+count), and prints seconds and items/s of each, their ratio and the minimum cosine between them.
 """
 from __future__ import annotations
 
@@ -86,14 +92,79 @@ def search_latency(n_queries: int) -> None:
     print("  'animated film for children' ->", "; ".join(h.title for h in hits))
 
 
+XWINES = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "x-wines-slim" / "XWines_Slim_1K_wines_150K_ratings.zip"
+
+
+def old_encode(enc, texts, batch_size=32, *, progress=None, cancel=None):
+    """The encoder's pass before issue 21: sorted by character count, each batch tokenised and padded."""
+    from engine.encoder.model import DIM, EncodeProgress
+    texts = list(texts)
+    out = np.zeros((len(texts), DIM), dtype=np.float32)
+    order = np.argsort(np.array([len(t) for t in texts]), kind="stable")
+    for start in range(0, len(texts), batch_size):
+        rows = order[start:start + batch_size]
+        ids, mask = enc.tokenize([texts[i] for i in rows])
+        out[rows] = enc._forward(ids, mask)
+        if progress is not None:
+            progress(EncodeProgress(min(start + batch_size, len(texts)), len(texts)))
+    return out
+
+
+def xwines(backend: str, batch: int, archive: Path = XWINES) -> None:
+    import tempfile
+
+    from engine.data.dataset import load_dataset
+    from engine.encoder import load_encoder
+    from engine.encoder.catalogue import cache_path, encode_catalogue, load_catalogue_vectors
+    from engine.ingest.importer import import_files
+    from engine.store import open_store
+    print(f"CPU: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
+    with tempfile.TemporaryDirectory(prefix="llmrec-encode-") as tmp:
+        store = open_store(str(Path(tmp) / "bench.db"))
+        try:
+            imported = import_files(store, [archive.resolve()], name="x-wines-slim")
+            ds = load_dataset(store, "x-wines-slim")
+            print(f"imported {imported.n_items:,} wines, {imported.n_interactions:,} ratings in {imported.seconds:.1f} s")
+            enc = load_encoder(backend)
+            enc.encode([ds.item_text(0)], batch)                  # warm-up: weights, Keras layer
+            tokens = [len(t) for t in enc._token_ids([ds.item_text(i) for i in range(ds.n_items)])]
+            print(f"word pieces per text: median {np.median(tokens):.0f}, max {max(tokens)}, mean {np.mean(tokens):.1f}")
+            rows, vectors = {}, {}
+            for label in ("old", "new"):
+                cache_path(store, ds.info.id).unlink(missing_ok=True)
+                new_encode = type(enc).encode
+                if label == "old":
+                    type(enc).encode = old_encode
+                try:
+                    cpu = time.process_time()
+                    s = encode_catalogue(store, ds, backend=backend, batch_size=batch, encoder="minilm")
+                finally:
+                    type(enc).encode = new_encode
+                rows[label] = (s.seconds, time.process_time() - cpu, s.encoded)
+                vectors[label] = load_catalogue_vectors(store, ds, s.encoder)
+        finally:
+            store.close()
+    print(f"{'pass':5} {'items':>6} {'seconds':>8} {'cpu s':>7} {'items/s':>8}")
+    for label, (sec, cpu, n) in rows.items():
+        print(f"{label:5} {n:>6} {sec:>8.1f} {cpu:>7.1f} {n / sec:>8.1f}")
+    cos = np.sum(vectors["old"] * vectors["new"], axis=1)
+    print(f"new/old speed: {rows['old'][0] / rows['new'][0]:.2f}x; minimum cosine new vs old {cos.min():.6f} "
+          f"({backend}, batch {batch}); load average {os.getloadavg()[0]:.1f} at the end")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--batch-sizes", default="16,64")
     ap.add_argument("--backends", default="numpy,keras,static")
     ap.add_argument("--queries", type=int, default=30)
+    ap.add_argument("--xwines", action="store_true", help="old vs new pass over the X-Wines catalogue")
+    ap.add_argument("--backend", default="keras", help="--xwines: the encoder backend")
+    ap.add_argument("--batch", type=int, default=64, help="--xwines: the batch size")
     ap.add_argument("--child", nargs=3, metavar=("BACKEND", "BATCH", "N"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.xwines:
+        return xwines(args.backend, args.batch)
     if args.child:
         return child(args.child[0], int(args.child[1]), int(args.child[2]))
     print(f"CPU: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")

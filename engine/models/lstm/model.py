@@ -20,9 +20,14 @@ import numpy as np
 
 from engine.data.dataset import Dataset
 from engine.data.split import validation_split
-from engine.encoder import load_encoder
-from engine.encoder.catalogue import encode_catalogue, load_catalogue_vectors
-from engine.encoder.weights import MODEL_NAME
+from engine.encoder.catalogue import (
+    ENCODER_CHOICES,
+    ENCODER_NAMES,
+    choose_encoder,
+    encode_catalogue,
+    encoder_by_name,
+    load_catalogue_vectors,
+)
 from engine.errors import EngineError
 from engine.jobs.cancel import CancelToken, no_progress
 from engine.models.base import Recommender
@@ -74,12 +79,18 @@ class LSTMConfig:
                                     # minilm won validation NDCG@10 on the demo (0.0531 vs 0.0440),
                                     # MovieTweetings (0.1433 vs 0.1423) and X-Wines (0.1448 vs 0.1432),
                                     # benchmarks/text_encoder_compare.py
+    item_encoder: str = "auto"      # text_encoder "minilm": which pretrained vectors, by the catalogue search's
+                                    # size rule (engine.encoder.catalogue.choose_encoder): "auto" = the full
+                                    # MiniLM up to STATIC_THRESHOLD items, minilm-static above; "minilm" or
+                                    # "static" force one. fit records the cache name it used here.
 
     def __post_init__(self):
         if self.objective not in OBJECTIVES:
             raise EngineError(f"unknown objective {self.objective!r}; choose one of {', '.join(OBJECTIVES)}")
         if self.text_encoder not in TEXT_ENCODERS:
             raise EngineError(f"unknown text encoder {self.text_encoder!r}; choose one of {', '.join(TEXT_ENCODERS)}")
+        if self.item_encoder not in (*ENCODER_CHOICES, *ENCODER_NAMES.values()):
+            raise EngineError(f"unknown item encoder {self.item_encoder!r}; choose one of {', '.join(ENCODER_CHOICES)}")
 
 
 class LSTMRecommender(Recommender):
@@ -123,7 +134,9 @@ class LSTMRecommender(Recommender):
         self.rating_range = (train.info.rating_min, train.info.rating_max)
         texts = [train.item_text(i) for i in range(train.n_items)]
         if cfg.text_encoder == "minilm":     # row 0 is the padding item, as in tokenize_catalogue
-            vectors = self._encoder_vectors(train, texts, progress, cancel)
+            # the same size rule as search (a warm start keeps its parent's encoder: its projection reads those)
+            self.config = cfg = dataclasses.replace(cfg, item_encoder=choose_encoder(train.n_items, cfg.item_encoder))
+            vectors = self._encoder_vectors(train, texts, cfg.item_encoder, progress, cancel)
             tokens, self.vocabulary = np.vstack([np.zeros((1, vectors.shape[1]), np.float32), vectors]), []
         elif self.warm_start is not None:      # the parent's vocabulary: its token embeddings stay valid
             self.vocabulary = list(self.warm_start.vocabulary)
@@ -170,16 +183,17 @@ class LSTMRecommender(Recommender):
         self.keras_model, self.epochs, self.best_epoch = fitted.keras_model, log, fitted.best_epoch
         self.id_index = fitted.id_index
 
-    def _encoder_vectors(self, train: Dataset, texts: list[str], progress, cancel) -> np.ndarray:
-        """The MiniLM vectors of the catalogue: from the store's catalogue cache when there is a store
-        (only new or changed texts are encoded, and the next run, a warm start included, reuses them)."""
-        label = "encoding item texts (all-MiniLM-L6-v2)"
+    def _encoder_vectors(self, train: Dataset, texts: list[str], name: str, progress, cancel) -> np.ndarray:
+        """The pretrained encoder's vectors of the catalogue (``name``: a cache name, all-MiniLM-L6-v2 or
+        minilm-static): from the store's catalogue cache when there is a store (only new or changed texts
+        are encoded, and the next run, a warm start included, reuses them)."""
+        label = f"encoding item texts ({name})"
         if self.catalogue_store is not None:
-            encode_catalogue(self.catalogue_store, train, encoder="minilm", cancel=cancel,
+            encode_catalogue(self.catalogue_store, train, encoder=name, cancel=cancel,
                              progress=lambda u: progress(StepProgress(label, u.done, u.total)))
-            return load_catalogue_vectors(self.catalogue_store, train, MODEL_NAME)
-        return load_encoder("keras").encode(texts, 64, cancel=cancel,
-                                            progress=lambda u: progress(StepProgress(label, u.done, u.total)))
+            return load_catalogue_vectors(self.catalogue_store, train, name)
+        return encoder_by_name(name, "keras").encode(texts, 64, cancel=cancel,
+                                                     progress=lambda u: progress(StepProgress(label, u.done, u.total)))
 
     def validation_model(self) -> "LSTMRecommender":
         """The towers trained on the validation split's TRAIN (early stopping / the chosen tuning trial), as
