@@ -1,7 +1,6 @@
 """The sentence encoder: tokenizer + weights + a forward pass (numpy in the app, Keras for batches)."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -15,10 +14,9 @@ from engine.jobs.cancel import check
 MAX_TOKENS = 256      # sentence-transformers' max_seq_length for this model
 DIM = 384
 BACKENDS = ("numpy", "keras")
-# numpy runs a query on ONE BLAS thread: on a busy machine OpenBLAS threads waiting for each other cost
-# far more than they bring on small products (measured here: 36 products 7x384 @ 384x1536 took 0.02 s on
-# one thread vs 1.4 s on two). Batches of at least BLAS_MIN_TOKENS tokens use every core.
-BLAS_MIN_TOKENS = 2048
+# numpy runs on ONE BLAS thread: on a busy machine OpenBLAS threads waiting for each other cost far
+# more than they bring (measured here: 36 products 7x384 @ 384x1536 took 0.02 s on one thread vs
+# 1.4 s on two; 1,000 titles took 320 s of wall time for 18 s of CPU time with the default threads).
 _loaded: dict[str, "SentenceEncoder"] = {}
 
 
@@ -67,7 +65,7 @@ class SentenceEncoder:
             if self._numpy is None:
                 self._numpy = prepare(self.weights)
             from threadpoolctl import threadpool_limits
-            with threadpool_limits(limits=blas_threads(ids.size), user_api="blas"):
+            with threadpool_limits(limits=1, user_api="blas"):
                 return forward(self._numpy, ids, mask)
         if self._keras is None:
             self._keras = minilm_layer(self.weights)
@@ -104,12 +102,6 @@ def _pad(tokens: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
         ids[r, :len(t)] = t
         mask[r, :len(t)] = 1
     return ids, mask
-
-
-def blas_threads(n_tokens: int) -> int:
-    """BLAS threads for a numpy forward pass over ``n_tokens`` (batch x length) tokens: one for a query
-    (thread hand-offs cost more than a few small products), every core for a batch big enough to share."""
-    return 1 if n_tokens < BLAS_MIN_TOKENS else max(1, os.cpu_count() or 1)
 
 
 def load_encoder(backend: str = "numpy") -> SentenceEncoder:

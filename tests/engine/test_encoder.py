@@ -165,9 +165,3 @@ def test_batching_by_token_length_gives_the_same_vectors_in_input_order(encoder)
     one = encoder.encode([texts[3]])[0]
     assert float(one @ new[3]) >= 0.9999
 
-
-def test_blas_threads_one_for_a_query_every_core_for_a_batch(monkeypatch):
-    from engine.encoder import model
-    monkeypatch.setattr(model.os, "cpu_count", lambda: 4)
-    assert model.blas_threads(12) == 1
-    assert model.blas_threads(64 * 40) == 4
