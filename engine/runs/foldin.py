@@ -19,8 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.encoder import load_encoder
-from engine.encoder.catalogue import cached_vectors
+from engine.encoder.catalogue import ENCODER_NAMES, MODEL_NAME, cached_vectors, encoder_by_name
 from engine.errors import EngineError
 from engine.evaluation.protocol import evaluate
 from engine.jobs.cancel import check
@@ -30,6 +29,13 @@ from engine.retrieval.quantize import QuantizedVectors
 from engine.runs.loaded import load_run, run_path
 from engine.runs.saving import save_and_register
 from engine.types import StepProgress
+
+
+def trained_item_encoder(recorded: str) -> str:
+    """The pretrained encoder a MiniLM run's item tower was trained on: the cache name its config records
+    (engine.models.lstm.model resolves "auto" by catalogue size at training time); a run saved before the
+    choice was recorded says "auto" and was trained on the full MiniLM."""
+    return recorded if recorded in ENCODER_NAMES.values() else MODEL_NAME
 
 
 def encode_item_texts(run_dir: Path, texts: list[str], *, batch: int = 4096, cancel=None,
@@ -48,7 +54,8 @@ def encode_item_texts(run_dir: Path, texts: list[str], *, batch: int = 4096, can
     tower = full.get_layer("item_tower")
     if encoder == "minilm":
         if text_vectors is None:
-            text_vectors = load_encoder("keras").encode(texts, 64, cancel=cancel)
+            name = trained_item_encoder(params.get("item_encoder", "auto"))
+            text_vectors = encoder_by_name(name, "keras").encode(texts, 64, cancel=cancel)
         inputs = np.asarray(text_vectors, np.float32)
     else:
         vocab = json.loads((run_dir / "vocabulary.json").read_text())
@@ -77,7 +84,7 @@ def fold_in_items(store, run_id: int, *, progress=None, cancel=None) -> int:
         progress(StepProgress("encoding new items", 0, new - old))
     cached = None
     if model.config.text_encoder == "minilm":
-        cached = cached_vectors(store, ds, range(old, new))
+        cached = cached_vectors(store, ds, range(old, new), trained_item_encoder(model.config.item_encoder))
     vectors = encode_item_texts(directory, [ds.item_text(i) for i in range(old, new)], cancel=cancel,
                                 text_vectors=cached)
     if progress is not None:
