@@ -115,6 +115,7 @@ def test_fit_baselines_and_compare(qtbot, panel, controller):
     panel._progress = spy                     # each job connects panel._progress when it starts
     missing = [m for m in ("popularity", "itemknn", "ease", "als")
                if m not in {r.model for r in controller.state.runs if r.holdout}]
+    assert "als" in missing
     panel.fit_baselines()
     qtbot.waitUntil(lambda: {r.model for r in controller.state.runs} >= {"popularity", "itemknn", "ease", "als"},
                     timeout=120000)
