@@ -40,11 +40,14 @@ def topk_rows(scores: np.ndarray, k: int) -> np.ndarray:
 
 
 def rank_users(model, split: Split, k: int, *, users: np.ndarray | None = None, progress=None, cancel=None,
-               batch_users: int = 256) -> np.ndarray:
-    """Top-k lists (len(users), k) from each user's TRAIN history, TRAIN items excluded."""
+               batch_users: int = 256, stage: str = "evaluating users") -> np.ndarray:
+    """Top-k lists (len(users), k) from each user's TRAIN history, TRAIN items excluded. `progress` gets
+    StepProgress(stage, users done, users) before the first batch and after each."""
     users = split.test_users if users is None else np.asarray(users)
     hist = split.histories
     out = np.zeros((len(users), min(k, split.train.n_items)), dtype=np.int64)
+    if progress is not None:
+        progress(StepProgress(stage, 0, len(users)))
     for a in range(0, len(users), batch_users):
         check(cancel)
         batch = users[a:a + batch_users]
@@ -55,7 +58,7 @@ def rank_users(model, split: Split, k: int, *, users: np.ndarray | None = None, 
             scores[r, h] = -np.inf
         out[a:a + len(batch)] = topk_rows(scores, k)
         if progress is not None:
-            progress(StepProgress("evaluating users", min(a + batch_users, len(users)), len(users)))
+            progress(StepProgress(stage, min(a + batch_users, len(users)), len(users)))
     return out
 
 
@@ -130,8 +133,11 @@ def list_metrics(lists: np.ndarray, split: Split, ks=(10, 20), *, model_vectors:
     return _clean(result)
 
 
-def evaluate(model, split: Split, ks=(10, 20), progress=None, cancel=None, batch_users: int = 256) -> dict:
+def evaluate(model, split: Split, ks=(10, 20), progress=None, cancel=None, batch_users: int = 256,
+             stage: str = "evaluating users") -> dict:
     """Full-ranking evaluation of a fitted model on the split's TEST positives (flat metric keys
-    like "ndcg@10", plus "n_users", "by_activity" and the split's statistics under "split")."""
-    lists = rank_users(model, split, max(ks), progress=progress, cancel=cancel, batch_users=batch_users)
+    like "ndcg@10", plus "n_users", "by_activity" and the split's statistics under "split");
+    `stage` names the progress updates (users done of users)."""
+    lists = rank_users(model, split, max(ks), progress=progress, cancel=cancel, batch_users=batch_users,
+                       stage=stage)
     return list_metrics(lists, split, ks, model_vectors=model.item_vectors())

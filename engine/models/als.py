@@ -10,12 +10,43 @@ engine/models/selection.py on X-Wines (validation NDCG@10 0.1353) and near the b
 (test 0.0870 against 0.0864 for PEERS.md's choice); benchmarks/quality.py searches the grid per dataset."""
 from __future__ import annotations
 
+import contextlib
+import threading
+from typing import Any, Iterator
+
 import numpy as np
 
 from engine.evaluation.metrics import l2_normalise
 from engine.jobs.cancel import check
 from engine.models.base import NumpyRecommender, positive_pairs
 from engine.types import StepProgress
+
+_controller: Any = None
+_controller_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """BLAS (OpenBLAS/MKL) limited to one thread for the block, as `implicit` asks: its fit runs its own
+    threads, and a user step is many small products and solves where a BLAS pool's hand-offs cost more than
+    they save. In a niced child beside busy processes (the app's training job) a 2-thread pool waits for
+    its starved second thread at every call: the evaluation crawled at ~8 users/s (issue 22). The loaded
+    libraries are found once (threadpoolctl's scan is slow); without threadpoolctl it does nothing."""
+    global _controller
+    with _controller_lock:
+        if _controller is None:
+            try:
+                import scipy.sparse  # noqa: F401 - scipy's own OpenBLAS loaded before the scan
+                from threadpoolctl import ThreadpoolController
+            except ImportError:
+                _controller = False
+            else:
+                _controller = ThreadpoolController()
+    if _controller is False:
+        yield
+        return
+    with _controller.limit(limits=1, user_api="blas"):
+        yield
 
 
 class ALSRecommender(NumpyRecommender):
@@ -48,16 +79,13 @@ class ALSRecommender(NumpyRecommender):
             report(StepProgress("ALS: alternating least squares", it + 1, self.iterations))
             check(cancel)
 
-        model = AlternatingLeastSquares(factors=self.factors, regularization=self.regularization, alpha=self.alpha,
-                                        iterations=self.iterations, random_state=self.seed,
-                                        calculate_training_loss=False)
-        try:   # implicit runs its own threads; a BLAS thread pool under it only slows it down
-            from threadpoolctl import threadpool_limits
-        except ImportError:
+        # implicit runs its own threads; a BLAS pool under it only slows it down (and constructing the
+        # model outside the limit prints implicit's OpenBLAS-threads warning)
+        with one_blas_thread():
+            model = AlternatingLeastSquares(factors=self.factors, regularization=self.regularization,
+                                            alpha=self.alpha, iterations=self.iterations, random_state=self.seed,
+                                            calculate_training_loss=False)
             model.fit(x, show_progress=False, callback=step)
-        else:
-            with threadpool_limits(1, "blas"):
-                model.fit(x, show_progress=False, callback=step)
         self.Y = np.ascontiguousarray(model.item_factors, dtype=np.float32)
         self._gram = None
 
@@ -90,7 +118,8 @@ class ALSRecommender(NumpyRecommender):
         if len(self.Y) == 0:
             return np.zeros((len(histories), self._n_items), dtype=np.float32)
         pos = [self.positives(h, None if ratings is None else ratings[r]) for r, h in enumerate(histories)]
-        return (self._user_factors(pos) @ self.Y.T).astype(np.float32)
+        with one_blas_thread():     # many small products and solves: one thread (see one_blas_thread)
+            return (self._user_factors(pos) @ self.Y.T).astype(np.float32)
 
     def item_vectors(self) -> np.ndarray:
         return l2_normalise(self.Y)

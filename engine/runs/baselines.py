@@ -16,6 +16,16 @@ from engine.store import Store
 from engine.types import StepProgress
 
 
+def fit_stage(model_name: str) -> str:
+    """The progress stage of a baseline's fit (its model may report finer stages in between)."""
+    return f"Fitting {model_name}"
+
+
+def evaluate_stage(model_name: str) -> str:
+    """The progress stage of a baseline's evaluation: done/total are test users."""
+    return f"Evaluating {model_name} (users)"
+
+
 def fit_baseline(store: Store, dataset_name, model_name: str, *, holdout: bool = True, progress=None,
                  cancel=None, params: dict | None = None) -> int:
     """Fit a numpy baseline (no TensorFlow), evaluate it on the holdout, save and register it.
@@ -28,12 +38,13 @@ def fit_baseline(store: Store, dataset_name, model_name: str, *, holdout: bool =
     split = time_split(ds) if holdout else None
     model = get_model_class(model_name)(**(params or {}))
     if progress is not None:
-        progress(StepProgress(f"fitting {model_name}", 0, 1))
+        progress(StepProgress(fit_stage(model_name), 0, 1))
     model.fit(split.train if split is not None else ds, progress=progress, cancel=cancel)
     check(cancel)
     if progress is not None:
-        progress(StepProgress(f"fitting {model_name}", 1, 1))
-    metrics = evaluate(model, split, progress=progress, cancel=cancel) if split is not None else {}
+        progress(StepProgress(fit_stage(model_name), 1, 1))
+    metrics = (evaluate(model, split, progress=progress, cancel=cancel, stage=evaluate_stage(model_name))
+               if split is not None else {})
     check(cancel)
     seconds = time.perf_counter() - start
     config = {"dataset": ds.info.name, "model": model_name, **model.params()}
@@ -49,7 +60,9 @@ def evaluate_baselines(split: Split, ks=(10, 20), progress=None, cancel=None,
     for name in names or BASELINES:
         model = get_model_class(name)()
         if progress is not None:
-            progress(StepProgress(f"fitting {name}", 0, 1))
+            progress(StepProgress(fit_stage(name), 0, 1))
         model.fit(split.train, progress=progress, cancel=cancel)
-        out[name] = evaluate(model, split, ks, progress=progress, cancel=cancel)
+        if progress is not None:
+            progress(StepProgress(fit_stage(name), 1, 1))
+        out[name] = evaluate(model, split, ks, progress=progress, cancel=cancel, stage=evaluate_stage(name))
     return out

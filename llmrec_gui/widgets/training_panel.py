@@ -22,6 +22,15 @@ def _eta(seconds: float | None) -> str:
     return f"{m}m {s:02d}s" if m else f"{s}s"
 
 
+def step_text(update) -> str:
+    """A StepProgress as the bar's label: "Fitting als: 0/1"; a stage naming its unit in brackets takes the
+    counts inside them: "Evaluating als (users 256/8,554)"."""
+    counts = f"{update.done:,}/{update.total:,}"
+    if update.stage.endswith(")") and "(" in update.stage:
+        return f"{update.stage[:-1]} {counts})"
+    return f"{update.stage}: {counts}"
+
+
 class TrainingPanel(QWidget):
     ready = Signal()                # runs table filled for the current dataset
     job_started = Signal()
@@ -39,7 +48,7 @@ class TrainingPanel(QWidget):
         self.cancel_button.setToolTip("Stop the running job; nothing is saved (Ctrl+.)")
         self.cancel_button.setEnabled(False)
         self.baselines_button = QPushButton("Fit baselines")
-        self.baselines_button.setToolTip("Fit MostPopular, ItemKNN and EASE (numpy) for comparison")
+        self.baselines_button.setToolTip("Fit MostPopular, ItemKNN, EASE and ALS (no TensorFlow) for comparison")
         self.probe_button = QPushButton("Detect devices")
         self.probe_button.setToolTip("Ask TensorFlow (in a separate process) which CPU/GPU it sees")
         self.explore_button = QPushButton("Explore selected run")
@@ -244,9 +253,9 @@ class TrainingPanel(QWidget):
                 parts.append(f"val NDCG@10 {update.val_ndcg10:.4f}")
             self.progress_label.setText(" · ".join(parts))
         elif isinstance(update, StepProgress):
-            self.progress_label.setText(f"{update.stage}: {update.done}/{update.total}")
+            self.progress_label.setText(step_text(update))
             if update.total:
-                self.progress.setValue(int(1000 * update.done / update.total))
+                self.progress.setValue(int(1000 * min(update.done / update.total, 1.0)))
 
     def _finished(self, summary) -> None:
         self.last_summary = summary

@@ -105,10 +105,25 @@ def test_cancel_training_saves_nothing(qtbot, panel, controller):
 
 
 def test_fit_baselines_and_compare(qtbot, panel, controller):
+    seen: list[tuple[str, int]] = []          # (label, bar) after each progress update
+    shown = panel._progress
+
+    def spy(update):
+        shown(update)
+        seen.append((panel.progress_label.text(), panel.progress.value()))
+
+    panel._progress = spy                     # each job connects panel._progress when it starts
+    missing = [m for m in ("popularity", "itemknn", "ease", "als")
+               if m not in {r.model for r in controller.state.runs if r.holdout}]
+    assert "als" in missing
     panel.fit_baselines()
     qtbot.waitUntil(lambda: {r.model for r in controller.state.runs} >= {"popularity", "itemknn", "ease", "als"},
                     timeout=120000)
     qtbot.waitUntil(lambda: not panel.job.running, timeout=30000)
+    for m in missing:     # issue 22: the bar moves through each baseline's fit and its evaluation
+        assert (f"Fitting {m}: 1/1", 1000) in seen, seen
+        evaluating = [(t, v) for t, v in seen if t.startswith(f"Evaluating {m} (users ")]
+        assert evaluating[0][1] == 0 and evaluating[-1][1] == 1000, evaluating
     ease = next(r for r in controller.state.runs if r.model == "ease")
     controller.state.select_run(ease)
     models = [r.model for r in panel.compare.rows]
