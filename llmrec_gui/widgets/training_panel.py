@@ -321,10 +321,19 @@ class TrainingPanel(QWidget):
             self.progress_label.setText(f"{n_items:,} items: exact search is used below {floor:,}; no index built.")
             return False
         from PySide6.QtWidgets import QMessageBox
-        answer = QMessageBox.question(
-            self, "Build index", f"This catalogue has {n_items:,} items. Below {floor:,} exact scoring is fast and "
-            "exact, and the app uses it. Build an approximate index anyway?")
-        return answer == QMessageBox.StandardButton.Yes
+        return self.small_index_box(n_items, floor).exec() == QMessageBox.StandardButton.Yes
+
+    def small_index_box(self, n_items: int, floor: int):
+        """The question asked before indexing a catalogue below `floor` items. Its text advises against
+        building, so No is the default button (Enter declines)."""
+        from PySide6.QtWidgets import QMessageBox
+        box = QMessageBox(QMessageBox.Icon.Question, "Build index",
+                          f"This catalogue has {n_items:,} items. Below {floor:,} exact scoring is fast and "
+                          "exact, and the app uses it. Build an approximate index anyway?",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.setEscapeButton(QMessageBox.StandardButton.No)
+        return box
 
     def _index_done(self, info: dict) -> None:
         self._set_running(False)
