@@ -94,6 +94,7 @@ class TrainingForm(QGroupBox):
         form.addRow("Cluster:", self.cluster)
         self.model.currentIndexChanged.connect(self._model_changed)
         self.warm.currentIndexChanged.connect(self._warm_changed)
+        self.tune.toggled.connect(self._model_changed)
         self.extra: dict = {}
         self._scratch_epochs: int | None = None      # the epochs set before a warm start was chosen
 
@@ -104,6 +105,7 @@ class TrainingForm(QGroupBox):
         self.holdout.setEnabled(not warm)           # a warm start keeps its run's split
         for w in [self.objective, self.tune, self.budget, *self.params.values()]:
             w.setEnabled(lstm and not warm)        # a warm start keeps its run's settings...
+        self.budget.setEnabled(lstm and not warm and self.tune.isChecked())     # no tuning: no budget
         self.device.setEnabled(lstm)
         self.params["epochs"].setEnabled(lstm)      # ...and trains for a few epochs
         for w in (self.workers, self.cluster):       # data-parallel training: the LSTM alone, from scratch
