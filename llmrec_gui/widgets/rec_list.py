@@ -49,7 +49,7 @@ class RecList(ReadOnlyTable):
         for row, r in enumerate(rec.rows):
             cells = (str(r.rank), PROMOTED if r.promoted else "", r.title, ", ".join(r.genres), f"{r.score:.3f}")
             tip = r.explanation
-            if r.promoted and not tip.startswith("Promoted"):
+            if r.promoted and "promoted for diversity" not in tip.lower():     # the engine's text may say it
                 tip = "Promoted for diversity. " + tip
             for col, text in enumerate(cells):
                 cell = QTableWidgetItem(text)

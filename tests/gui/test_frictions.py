@@ -31,3 +31,23 @@ def test_tuning_budget_follows_tune_on_validation(qtbot):
     assert not form.budget.isEnabled()
     form.set_values(model="lstm", tune=False)
     assert not form.budget.isEnabled() and form.tune.isEnabled()
+
+
+def test_promoted_row_tooltip_says_promoted_once(qtbot):
+    from types import SimpleNamespace
+
+    from engine.explore.explain import _sentences
+    from llmrec_gui.widgets.rec_list import RecList
+    why = " ".join(_sentences([], "text", [("Drama", 2)], True, 0.31))
+    rows = [SimpleNamespace(item=1, rank=1, promoted=False, title="A", genres=["Drama"], score=0.9,
+                            explanation="Shares Drama (2 of your items)."),
+            SimpleNamespace(item=2, rank=2, promoted=True, title="B", genres=["Drama"], score=0.5, explanation=why),
+            SimpleNamespace(item=3, rank=3, promoted=True, title="C", genres=[], score=0.4,
+                            explanation="Shares nothing.")]
+    rec_list = RecList()
+    qtbot.addWidget(rec_list)
+    rec_list.set_list(SimpleNamespace(rows=rows))
+    tips = [rec_list.item(row, 2).toolTip() for row in range(3)]
+    assert "promoted" not in tips[0].lower()
+    assert tips[1].lower().count("promoted for diversity") == 1 and "0.31" in tips[1]
+    assert tips[2].lower().count("promoted for diversity") == 1
