@@ -34,6 +34,7 @@ class ExplorerPanel(QWidget):
         self.run = None            # engine.runs.loaded.LoadedRun on screen
         self.live = None           # engine.explore.live_list.UserRecommendations of the current user
         self.rec = None            # engine.explore.live_list.RecList on screen
+        self._outcome: str | None = None   # the status message that replaces "…updating the list…"
         self.jobs = ExplorerJobs(self._failed)
         settings = getattr(state, "settings", None)
         self.settings = settings
@@ -267,6 +268,13 @@ class ExplorerPanel(QWidget):
         self.feedback_view.set_entries(live.feedback, titles)
         self.users.set_count(live.user, live.n_interactions())
         self.update_list()
+        self._announce_outcome()
+
+    def _announce_outcome(self) -> None:
+        """Replace a transient "…updating the list…" message by its outcome once the list is shown."""
+        outcome, self._outcome = self._outcome, None
+        if outcome is not None:
+            self.state.message.emit(outcome)
 
     # ---- the list (live) -------------------------------------------------------------
     def update_list(self) -> None:
@@ -325,6 +333,7 @@ class ExplorerPanel(QWidget):
         title = self.run.dataset.titles[item]
         label = {"like": "Liked", "dislike": "Disliked", "not_interested": "Not interested in"}[kind]
         self.state.message.emit(f"{label} “{title}”; updating the list…")
+        self._outcome = f"{label} “{title}”; the list is updated."     # replaces the message when shown
         self._on_store(give_feedback, self.run.info.dataset_id, self.live.user, int(item), kind,
                     on_done=self._apply_feedback)
 
@@ -335,6 +344,7 @@ class ExplorerPanel(QWidget):
             return
         from engine.explore.feedback import undo_and_list
         self.state.message.emit("Undoing feedback…")
+        self._outcome = "Feedback undone; the list is updated."
         self._on_store(undo_and_list, self.run.info.dataset_id, self.live.user, feedback_id,
                     on_done=self._apply_feedback)
 
@@ -385,6 +395,7 @@ class ExplorerPanel(QWidget):
 
     def _failed(self, msg: str) -> None:
         self.status.setText(f"Error: {msg}")
+        self._outcome = None          # the error replaces a pending "…updating the list…"
         self.state.error.emit(msg)
 
     def is_complete(self) -> bool:

@@ -51,3 +51,18 @@ def test_promoted_row_tooltip_says_promoted_once(qtbot):
     assert "promoted" not in tips[0].lower()
     assert tips[1].lower().count("promoted for diversity") == 1 and "0.31" in tips[1]
     assert tips[2].lower().count("promoted for diversity") == 1
+
+
+def test_feedback_status_is_replaced_by_its_outcome(qtbot, explorer, controller):
+    bar = controller.window.statusBar()
+    item = explorer.rec.rows[0].item
+    title = explorer.run.dataset.titles[item]
+    with qtbot.waitSignal(explorer.list_updated, timeout=10000):
+        explorer.give_feedback(item, "dislike")
+        assert bar.currentMessage().endswith("updating the list…")
+    qtbot.waitUntil(lambda: bar.currentMessage() == f"Disliked “{title}”; the list is updated.", timeout=5000)
+    with qtbot.waitSignal(explorer.list_updated, timeout=10000):
+        explorer.undo()
+        assert bar.currentMessage() == "Undoing feedback…"
+    qtbot.waitUntil(lambda: bar.currentMessage() == "Feedback undone; the list is updated.", timeout=5000)
+    assert item in [r.item for r in explorer.rec.rows]
