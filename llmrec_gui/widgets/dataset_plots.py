@@ -52,6 +52,9 @@ class DatasetPlots(QWidget):
         self.users = self.view.addPlot(title="Interactions per user (long tail)")
         for p in (self.ratings, self.genres, self.items, self.users):
             style_plot(p)
+        self.ratings.setLabel("left", "interactions")
+        self.ratings.setLabel("bottom", "rating")
+        self.genres.setLabel("bottom", "items")
         for p in (self.items, self.users):
             p.setLabel("left", "interactions (log scale)")
         self.items.setLabel("bottom", "item rank")
@@ -66,13 +69,15 @@ class DatasetPlots(QWidget):
             self.ratings.getAxis("bottom").setTicks([[(i, f"{v:g}") for i, v in enumerate(st.rating_values)]])
         else:
             self.ratings.setTitle("Ratings (implicit data: no ratings)")
-        for plot, counts, color in ((self.items, st.per_item, "#1f77b4"), (self.users, st.per_user, "#ff7f0e")):
-            y = np.log10(np.maximum(counts, 0.5))
-            plot.plot(np.arange(1, len(counts) + 1), y, pen=pg.mkPen(color, width=2))
-            ticks = [t for t in log_ticks(max(0.0, float(y.min(initial=0))), float(y.max(initial=1)))]
-            if len(counts) and counts.min() == 0:
-                ticks.append((float(np.log10(0.5)), "0"))   # zero counts are drawn at 0.5
-            plot.getAxis("left").setTicks([ticks])
+        for plot, counts, color, who in ((self.items, st.per_item, "#1f77b4", "item"),
+                                         (self.users, st.per_user, "#ff7f0e", "user")):
+            counts = np.asarray(counts)
+            ranks = np.arange(1, len(counts) + 1)[counts > 0]       # a log axis has no 0: zero counts are
+            y = np.log10(counts[counts > 0])                        # left out and counted in the title
+            plot.plot(ranks, y, pen=pg.mkPen(color, width=2))
+            plot.getAxis("left").setTicks([log_ticks(max(0.0, float(y.min(initial=0))), float(y.max(initial=1)))])
+            none = int(len(counts) - len(ranks))
+            plot.setTitle(f"Interactions per {who} (long tail" + (f"; {none:,} {who}s with none)" if none else ")"))
         what = st.genres_label.lower()
         self.genres.setTitle(f"Items per {_singular(what)}")
         top = genre_bars(st.genres)

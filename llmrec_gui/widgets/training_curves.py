@@ -20,6 +20,8 @@ class TrainingCurves(QWidget):
         for p in (self.loss_plot, self.val_plot):
             style_plot(p)
             p.setLabel("bottom", "epoch")
+        self.loss_plot.setLabel("left", "loss")
+        self.val_plot.setLabel("left", "validation metric")
         self.val_plot.addLegend(offset=(-10, 10))
         self.loss_plot.addLegend(offset=(10, -10))
         self.loss = self.loss_plot.plot([], [], pen=pg.mkPen("#4c78a8", width=2), name="training")

@@ -66,3 +66,32 @@ def test_feedback_status_is_replaced_by_its_outcome(qtbot, explorer, controller)
         assert bar.currentMessage() == "Undoing feedback…"
     qtbot.waitUntil(lambda: bar.currentMessage() == "Feedback undone; the list is updated.", timeout=5000)
     assert item in [r.item for r in explorer.rec.rows]
+
+
+def test_plots_label_their_y_axes_and_log_axes_have_no_zero(qtbot):
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from llmrec_gui.widgets.dataset_plots import DatasetPlots
+    from llmrec_gui.widgets.training_curves import TrainingCurves
+    plots = DatasetPlots()
+    qtbot.addWidget(plots)
+    st = SimpleNamespace(rating_values=[1.0, 2.0, 3.0], rating_counts=[5, 9, 4], genres_label="Genres",
+                         genres=[("Drama", 3)], per_item=np.array([40, 12, 3, 1, 0, 0]),
+                         per_user=np.array([20, 7, 2]))
+    plots.show_stats(st)
+    assert plots.ratings.getAxis("left").labelText == "interactions"
+    for plot in (plots.items, plots.users):
+        ticks = plot.getAxis("left")._tickLevels[0]
+        labels = [text for _, text in ticks]
+        assert "0" not in labels and "1" in labels and plot.getAxis("left").labelText
+        assert all(v >= 0 for v, _ in ticks)
+        xs, ys = plot.listDataItems()[0].getData()
+        assert np.isfinite(ys).all() and ys.min() >= 0
+    assert "2 items with none" in plots.items.titleLabel.text
+    assert "with none" not in plots.users.titleLabel.text
+    curves = TrainingCurves()
+    qtbot.addWidget(curves)
+    assert curves.loss_plot.getAxis("left").labelText == "loss"
+    assert curves.val_plot.getAxis("left").labelText
