@@ -77,7 +77,7 @@ class DatasetPlots(QWidget):
             plot.plot(ranks, y, pen=pg.mkPen(color, width=2))
             plot.getAxis("left").setTicks([log_ticks(max(0.0, float(y.min(initial=0))), float(y.max(initial=1)))])
             none = int(len(counts) - len(ranks))
-            plot.setTitle(f"Interactions per {who} (long tail" + (f"; {none:,} {who}s with none)" if none else ")"))
+            plot.setTitle(f"Interactions per {who} (long tail" + (f"; {none:,} {who}{'' if none == 1 else 's'} with none)" if none else ")"))
         what = st.genres_label.lower()
         self.genres.setTitle(f"Items per {_singular(what)}")
         top = genre_bars(st.genres)
