@@ -1,6 +1,6 @@
 """TensorFlow work in a CHILD process (engine.jobs.executor.ChildRun: spawn, lowest priority, cancel by a
 lock-free shared flag): training, catalogue encoding, index builds and the device probe. A thread in the
-GUI process would hold the GIL during TF import and graph tracing and freeze the window (ARCHITECTURE.md);
+GUI process would hold the GIL during TF import and graph tracing and freeze the window (docs/architecture.md);
 here the GUI thread only polls the run with a QTimer (never waiting), and no pool thread is held for the
 hours a training takes. The signals are workers.JobSignals'. The child opens its own Store."""
 from __future__ import annotations

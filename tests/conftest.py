@@ -2,6 +2,7 @@
 (`any_store`), the demo dataset, paths to shared data."""
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -35,9 +36,9 @@ def postgres_server_url() -> str:
     pytest.skip("no PostgreSQL test server: run `bash .ci/run`, or set LLMREC_TEST_PG_URL to a server URL")
 
 
-@pytest.fixture
-def postgres_url():
-    """A fresh, empty database on the test server, dropped afterwards."""
+@contextlib.contextmanager
+def fresh_postgres_database():
+    """The URL of a fresh, empty database on the test server, dropped afterwards."""
     import uuid
 
     import sqlalchemy as sa
@@ -52,6 +53,13 @@ def postgres_url():
             c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh, empty database on the test server, dropped afterwards."""
+    with fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -1,7 +1,7 @@
 """The database in a process of its own: `StoreProcess` is a handle whose process holds NO database
 connection; a long-lived child process (multiprocessing "spawn") owns the real `Store`.
 
-Why (issue 8, ARCHITECTURE.md "Known traps"): SQLite's locks are POSIX advisory locks, held per
+Why (issue 8, docs/architecture.md): SQLite's locks are POSIX advisory locks, held per
 process and per file, and closing *any* descriptor on the database file drops all of the process's
 locks on it. A desktop app cannot control what opens its files (Qt's QMimeDatabase sniffs every file
 a QFileDialog lists, including the -wal and -shm files). With a connection in the app's process,

@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -22,14 +21,14 @@ from engine.store.ownership import process_mark, writer_gone
 from engine.store.schema import DatasetRow
 
 APPENDER = """
-import pathlib, sys, time
+import signal, sys
 import engine.ingest.append as append
 from engine.store import open_store
 real = append.import_files
 def staged_then_hang(*a, **kw):
     summary = real(*a, **kw)                  # the staging dataset is written...
-    pathlib.Path(sys.argv[3]).write_text(summary.name)
-    time.sleep(600)                           # ...and the process is killed before the merge
+    print(summary.name, flush=True)           # tells the test it is there...
+    signal.pause()                            # ...and waits to be killed before the merge
 append.import_files = staged_then_hang
 append.append_files(open_store(sys.argv[1]), [sys.argv[2]], "r")
 """
@@ -48,14 +47,11 @@ def _all_rows(store):
 
 def test_a_killed_append_is_hidden_then_removed(store, tmp_path, capsys):
     import_files(store, [_csv(tmp_path / "r.csv", range(1, 20))], name="r")
-    ready = tmp_path / "ready"
     child = subprocess.Popen([sys.executable, "-c", APPENDER, store.engine.url.database,
-                              _csv(tmp_path / "more.csv", range(15, 40)), str(ready)])
+                              _csv(tmp_path / "more.csv", range(15, 40))], stdout=subprocess.PIPE, text=True)
     try:
-        while not ready.exists():
-            assert child.poll() is None, "the appending process died"
-            time.sleep(0.05)
-        staging = ready.read_text()
+        staging = child.stdout.readline().strip()          # blocks until the staging dataset is written
+        assert staging, f"the appending process ended first (exit code {child.wait()})"
         assert staging.startswith(".append-") and staging in _all_rows(store)
         with store.session() as s:
             assert [d.name for d in repo.list_datasets(s)] == ["r"]          # hidden while staged

@@ -24,18 +24,9 @@ HUGE = "99999999999999999999999"            # > 2**63 - 1: no row can have it
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
-    from engine.ingest.importer import import_files
-    from engine.runs.baselines import fit_baseline
-    from engine.store import open_store
+    from tests.engine.cli_template import make_template
     folder = tmp_path_factory.mktemp("trust")
-    csv = folder / "r.csv"
-    csv.write_text("userId,movieId,rating,timestamp\n" + "".join(
-        f"u{u},i{i},{1 + (u * i) % 5},{1000 + u * 10 + i}\n"
-        for u in range(1, 30) for i in range(1, 12) if (u + i) % 3))
-    store = open_store(str(folder / "t.db"))
-    import_files(store, [str(csv)], name="r")
-    run = fit_baseline(store, "r", "ease", holdout=True)
-    store.close()
+    run = make_template(folder, holdout=True)
     return folder, run
 
 

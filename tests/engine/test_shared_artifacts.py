@@ -32,24 +32,11 @@ def two_urls(request, tmp_path):
 
 
 @pytest.fixture
-def second_postgres_url(request):
+def second_postgres_url():
     """A second fresh database on the test server (postgres_url gives one per test)."""
-    import uuid
-
-    import sqlalchemy as sa
-
-    from tests.conftest import postgres_server_url
-    server = sa.engine.make_url(postgres_server_url())
-    name = f"llmrec_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as c:
-            c.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        yield server.set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as c:
-            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    from tests.conftest import fresh_postgres_database
+    with fresh_postgres_database() as url:
+        yield url
 
 
 def _ratings(tmp_path, name):
