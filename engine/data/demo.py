@@ -24,6 +24,8 @@ and lists concentrated on a user's main genre leave room for diversity re-rankin
 """
 from __future__ import annotations
 
+from bisect import bisect_right
+
 import numpy as np
 
 from engine.data.dataset import write_dataset
@@ -69,6 +71,13 @@ _DESC_SHAPES = ["A {w1} story of {w2} and {w3}, set in {s}.",
                 "An unforgettable tale of {w1} and {w2} in {s}."]
 
 
+def _cdf(p: np.ndarray) -> list[float]:
+    """The cumulative distribution rng.choice(len(p), p=p) searches (normalised by its last value)."""
+    cdf = p.cumsum()
+    cdf /= cdf[-1]
+    return cdf.tolist()
+
+
 def generate_demo(n_items: int = 3000, n_users: int = 2500, seed: int = DEMO_SEED) -> dict:
     """Build the demo dataset in memory; returns the keyword arguments of `write_dataset`."""
     rng = np.random.default_rng(seed)
@@ -110,6 +119,11 @@ def generate_demo(n_items: int = 3000, n_users: int = 2500, seed: int = DEMO_SEE
     genre_p = [popularity[idx] ** 0.8 / (popularity[idx] ** 0.8).sum() for idx in by_genre]
 
     # --- users and events
+    # rng.choice(n, p=p) is cdf = p.cumsum(); cdf /= cdf[-1]; cdf.searchsorted(rng.random(), "right"):
+    # drawn that way here with the cdfs computed once, the stream and the dataset are the same as
+    # through rng.choice, about 5x faster (the demo is made on a user's first launch).
+    genre_cdf = [_cdf(p) for p in genre_p]
+    by_genre_list = [idx.tolist() for idx in by_genre]
     start_time = 1_640_995_200  # 2022-01-01
     users, items, ratings, stamps = [], [], [], []
     for u in range(n_users):
@@ -126,17 +140,17 @@ def generate_demo(n_items: int = 3000, n_users: int = 2500, seed: int = DEMO_SEE
         for step in range(n):
             tau = step / max(1, n - 1)
             mix = (1 - tau) * start + tau * end
-            genre = int(rng.choice(g, p=mix)) if rng.random() < 0.92 else int(rng.integers(g))
-            cand, p = by_genre[genre], genre_p[genre]
+            genre = bisect_right(_cdf(mix), rng.random()) if rng.random() < 0.92 else int(rng.integers(g))
+            cand, cdf = by_genre_list[genre], genre_cdf[genre]
             for _ in range(10):
-                item = int(cand[rng.choice(len(cand), p=p)])
+                item = cand[bisect_right(cdf, rng.random())]
                 if item not in seen:
                     break
             else:
                 continue
             seen.add(item)
             fit = float(membership[item] @ mix) / max(float(mix.max()), 1e-9)
-            rating = int(np.clip(np.rint(2.6 + 2.2 * fit + rng.normal(0, 0.7)), 1, 5))
+            rating = min(5, max(1, round(2.6 + 2.2 * fit + rng.normal(0, 0.7))))   # round: half to even, as np.rint
             t += int(rng.exponential(2 * 86400)) + 60
             users.append(u)
             items.append(item)

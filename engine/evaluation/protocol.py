@@ -75,7 +75,8 @@ def _clean(x):
 ILD_ROWS = 4096   # lists per block for the genre ILD (its pairwise similarities are (rows, k, k) float64)
 
 
-def _ild_model_rows(lists: np.ndarray, vectors: np.ndarray, chunk: int = 16) -> np.ndarray:
+def _ild_model_rows(lists: np.ndarray, vectors: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
+    """ILD per list, in blocks of `chunk` lists (metrics.ild_rows blocks its own products further)."""
     return np.concatenate([M.ild_rows(lists[a:a + chunk], vectors) for a in range(0, len(lists), chunk)]) \
         if len(lists) else np.zeros(0)
 
