@@ -22,6 +22,8 @@ class Controller:
         self.window.resize(w, h)
         self.boot_error: str | None = None
         self.booted = False
+        self.panels_built = False
+        self._opened_early = None           # the store, when the database opened before the views were built
         self._reopen_job = None
         self._wire_static()
 
@@ -54,16 +56,14 @@ class Controller:
         if app_state == Qt.ApplicationState.ApplicationActive:
             self.refresh_all()
 
-    def build_panels(self) -> None:
-        """The views (called once the window is on screen: they import the plotting stack)."""
-        from llmrec_gui.panels import build_panels
-        build_panels(self)
-
     def start(self) -> None:
-        """After the first show: build the panels, then open the database in a worker."""
-        self.build_panels()
+        """After the first paint: start opening the database (a worker thread starting the store process,
+        which then works on the other core) and, in another worker thread, import what the views need
+        (pyqtgraph, the engine's modules: most of their build time), so the painted window keeps answering;
+        then build the views in the GUI thread, the one on screen first."""
         from engine.runs.first_launch import open_and_prepare
         from llmrec_gui import workers
+        from llmrec_gui.panels import preload_views
         db = self.args.db or self.settings.value("db") or None
         self.window.set_database("opening…")
         self.state.message.emit("Opening the database…")
@@ -71,8 +71,28 @@ class Controller:
             workers.here(), open_and_prepare, db, demo=not self.args.no_demo, engine_style=True,
             on_progress=lambda m: isinstance(m, str) and self.state.message.emit(m),
             on_done=self._booted, on_error=self._boot_failed)
+        self._preload_job = workers.run_async(workers.here(), preload_views, on_done=lambda _: self.build_panels(),
+                                              on_error=lambda _: self.build_panels())
+
+    def build_panels(self) -> None:
+        """The views (once their modules are imported); a database that opened meanwhile is shown now."""
+        if self.panels_built:
+            return
+        from llmrec_gui.panels import build_panels
+        from llmrec_gui.startup_trace import mark
+        build_panels(self)
+        self.panels_built = True
+        mark("views built")
+        if self._opened_early is not None:
+            store, self._opened_early = self._opened_early, None
+            self._booted(store)
 
     def _booted(self, store) -> None:
+        if not self.panels_built:          # the views are still being built: they show it when they exist
+            self._opened_early = store
+            return
+        from llmrec_gui.startup_trace import mark
+        mark("database open")
         self.booted = True
         self.state.set_store(store)
         self.state.message.emit(f"Opened {store.display_name}")

@@ -4,6 +4,15 @@ the plotting stack)."""
 from __future__ import annotations
 
 
+def preload_views() -> None:
+    """In a worker thread, while the painted window keeps answering: import the views' modules and what
+    they import (pyqtgraph, superqt, numpy, the engine), most of the time their build takes. Module code
+    only: no Qt object is made here (widgets are made in the GUI thread, by build_panels)."""
+    import llmrec_gui.widgets.datasets_panel  # noqa: F401
+    import llmrec_gui.widgets.explorer_panel  # noqa: F401
+    import llmrec_gui.widgets.training_panel  # noqa: F401
+
+
 def build_panels(ctrl) -> None:
     from PySide6.QtWidgets import QApplication  # noqa: F401  (PySide6 first, then pyqtgraph)
 

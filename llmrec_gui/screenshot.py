@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from llmrec_gui.startup_trace import mark
+
 
 def take_screenshot(ctrl, path: str, view: str, app, timeout_s: float = 120.0) -> None:
     """When the view says it is ready (or after the timeout), grab the window to `path` and quit."""
@@ -26,17 +28,25 @@ def take_screenshot(ctrl, path: str, view: str, app, timeout_s: float = 120.0) -
             print(f"llmrec-gui: wrote {path}.json")
         app.exit(0 if ok else 1)
 
-    panel = ctrl.panel(view)
+    when_complete(ctrl, view, lambda: QTimer.singleShot(100, shoot))   # 100 ms: the last repaints land
+    QTimer.singleShot(int(timeout_s * 1000), shoot)
+
+
+def when_complete(ctrl, view: str, then, poll_ms: int = 50) -> None:
+    """Call `then()` once the database is open and `view` says it shows everything it will (or the
+    database failed to open). Never waits on the TensorFlow device probe (not started for screenshots)."""
+    from PySide6.QtCore import QTimer
     poll = QTimer(ctrl.window)
 
-    def check():   # never waits on the TensorFlow device probe (not started for screenshots)
+    def check():
+        panel = ctrl.panel(view)
         if ctrl.boot_error is not None or (ctrl.booted and (panel is None or panel.is_complete())):
             poll.stop()
-            QTimer.singleShot(400, shoot)
+            mark(f"complete {view}")
+            then()
 
     poll.timeout.connect(check)
-    poll.start(200)
-    QTimer.singleShot(int(timeout_s * 1000), shoot)
+    poll.start(poll_ms)
 
 
 def view_record(ctrl, view: str) -> dict | None:

@@ -106,7 +106,7 @@ class ChildRun:
 
     def poll(self, max_messages: int = 200):
         """What the child reported since the last poll; its outcome once it ended (bounded work, no wait)."""
-        if self.outcome is not None:
+        if self.outcome is not None or self._queue is None:
             return self.outcome
         dead = not self.process.is_alive()
         for _ in range(max_messages):
@@ -126,11 +126,22 @@ class ChildRun:
         return self.outcome
 
     def reap(self) -> bool:
-        """Join the ended child without waiting; True once it is gone."""
+        """Join the ended child without waiting; True once it is gone (its queue is released then)."""
         if self.process.is_alive():
             return False
         self.process.join(0)
+        self.release()
         return True
+
+    def release(self) -> None:
+        """Close the queue of an ended child: its named semaphores are unlinked now, not left to the
+        interpreter's exit (an app leaving by os._exit would leave them to the resource tracker, which
+        then warns of "leaked semaphore objects")."""
+        if self.process.is_alive() or self._queue is None:
+            return
+        self._queue.close()
+        self._queue.join_thread()
+        self._queue = None
 
     def stop(self, grace: float = 3.0) -> None:
         """Stop it now (an app closing): ask, wait `grace` seconds, then terminate."""
@@ -139,6 +150,7 @@ class ChildRun:
         if self.process.is_alive():
             self.process.terminate()
             self.process.join(timeout=3)
+        self.release()
 
 
 class ChildProcess:
@@ -167,6 +179,7 @@ class ChildProcess:
             if run.process.is_alive():     # an error here (KeyboardInterrupt): leave no child behind
                 run.stop(grace=1.0)
             run.process.join(5)
+            run.release()
         return outcome_value(outcome)
 
 

@@ -12,10 +12,8 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import quote, unquote, urlsplit
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from typing import TYPE_CHECKING
+
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,16 +23,23 @@ from engine.paths import default_db_url, to_url, user_data_dir
 from engine.store import repository as repo
 from engine.types import StepProgress
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
 def _alembic_config() -> Config:
+    """Alembic is imported here, not at the top: the app's own process imports engine modules but
+    never migrates (its store process does), and alembic's import costs ~0.6 s of its start."""
+    from alembic.config import Config
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     return cfg
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
     return ScriptDirectory.from_config(_alembic_config()).get_current_head()
 
 
@@ -232,6 +237,9 @@ def migrate(engine: Engine, read_only: bool = False) -> None:
     Safe when several processes open a brand-new database at once: on SQLite the check and the
     upgrade run under the write lock (BEGIN IMMEDIATE), on PostgreSQL under a transaction-level
     advisory lock, so the second one waits and finds head."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
     script = ScriptDirectory.from_config(_alembic_config())
     known = {rev.revision for rev in script.walk_revisions()}
     head = script.get_current_head()
