@@ -43,9 +43,10 @@ def test_search_box_encodes_in_the_child_then_finds_by_meaning(qtbot, films_db):
     with qtbot.waitSignal(box.results_shown, timeout=60000) as shown:
         qtbot.keyClick(box.line, Qt.Key.Key_Return)
     assert shown.args[0].hits[0].title == "Toy Story (1995)"
-    assert box.hits.count() == 3 and box.hits.item(0).text().startswith("Toy Story (1995)")
+    assert box.hits.rowCount() == 3 and box.hits.item(0, 1).text() == "Toy Story (1995)"
+    assert "Animation" in box.understood.text()                    # "animated" is understood as the genre
     with qtbot.waitSignal(box.item_activated) as act:
-        box.hits.itemDoubleClicked.emit(box.hits.item(0))
+        box.hits.cellDoubleClicked.emit(0, 1)
     assert act.args == [ds.titles.index("Toy Story (1995)")]
     store.close()
 
