@@ -146,7 +146,7 @@ def print_table(name: str, n_items: int, rows, results) -> None:
 def tune(prepared, rng) -> None:
     """Mean tuning-query NDCG@10 over the sets for a grid of fusion weights (held-out queries unused)."""
     grid = []
-    for lex, dense, fac, title, k in itertools.product((0.5, 1.0, 2.0), (0.5, 1.0, 2.0), (0.0, 0.5, 1.0, 2.0),
+    for lex, dense, fac, title, k in itertools.product((0.5, 1.0, 2.0), (0.5, 1.0, 2.0), (0.0, 0.5, 1.0, 2.0, 5.0),
                                                          (0.0, 0.3), (10, 60)):
         f = Fusion(lexical=lex, dense=dense, facets=fac, title=title, rrf_k=k)
         per_set = []

@@ -193,7 +193,10 @@ class Facets:
                     has[its] = True
         if not groups:
             return np.zeros(self.n, dtype=np.float32)
-        return (sum(g.astype(np.float32) for g in groups.values()) / len(groups)).astype(np.float32)
+        met = np.zeros(self.n, dtype=np.float32)
+        for g in groups.values():
+            met += g
+        return met / np.float32(len(groups))
 
 
 def _decade_of(m) -> int | None:

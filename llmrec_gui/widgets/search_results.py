@@ -29,6 +29,7 @@ class SearchResults(ReadOnlyTable):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._context_menu)
         self.cellDoubleClicked.connect(lambda row, _col: self._activate(row))
+        self.setWordWrap(False)
         self.items: list[int] = []
         self.can_undo = False
 
