@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from engine.data.dataset import load_dataset  # noqa: E402
 from engine.errors import EngineError  # noqa: E402
 from engine.explore.similarity import attach_semantic, semantic_encoder_name  # noqa: E402
-from engine.language.search import FUSION, Fusion, fuse, search_scores  # noqa: E402
+from engine.language.search import FUSION, Fusion, fuse, search_items, search_scores  # noqa: E402
 from engine.store import open_store  # noqa: E402
 
 SETS = {"xwines": "xwines.json", "tweetings": "tweetings.json", "demo": "demo.json"}
@@ -143,6 +143,22 @@ def print_table(name: str, n_items: int, rows, results) -> None:
         print(f"  {m:32s} {a[0]:6.3f} {a[1]:8.3f} | {t[0]:8.3f} {t[1]:6.3f} | {h[0]:10.3f} {h[1]:6.3f}")
 
 
+def timings(ds, rows, dense: bool, encoder_cache: dict) -> str:
+    """Median wall time of one search_items call per mode over the set's queries (after a warm-up)."""
+    import time
+    encoder = encoder_cache.get(semantic_encoder_name(ds)) if dense else None
+    out = []
+    for mode in ("hybrid", "lexical") + (("dense",) if dense else ()):
+        search_items(ds, rows[0]["q"], K, mode=mode, encoder=encoder)
+        took = []
+        for r in rows:
+            t = time.perf_counter()
+            search_items(ds, r["q"], K, mode=mode, encoder=encoder)
+            took.append(time.perf_counter() - t)
+        out.append(f"{mode} {np.median(took) * 1000:.0f} ms")
+    return "median per query: " + ", ".join(out)
+
+
 def tune(prepared, rng) -> None:
     """Mean tuning-query NDCG@10 over the sets for a grid of fusion weights (held-out queries unused)."""
     grid = []
@@ -179,6 +195,7 @@ def main(argv=None) -> int:
     for name, (ds, rows, dense) in prepared.items():
         results = evaluate(rows, dense, FUSION, rng)
         print_table(name, ds.n_items, rows, results)
+        print(f"  {timings(ds, rows, dense, encoders)}")
         if args.per_query:
             for r, h, lx, dn in zip(rows, results["llmrec hybrid"], results["lexical only"],
                                     results.get("dense only", results["lexical only"])):
