@@ -194,3 +194,24 @@ def test_hybrid_is_at_least_as_good_as_either_arm_on_the_query_sets(real_store, 
     ndcg = {m: summary(v)[1] for m, v in res.items()}
     assert ndcg["llmrec hybrid"] >= max(ndcg["lexical only"], ndcg["dense only"]), ndcg
     assert ndcg["random"] < ndcg["lexical only"]
+
+
+def test_cli_search_shows_what_it_understood_and_runs_without_vectors(store, capsys):
+    import json
+
+    from engine.cli.main import main
+    from tests.engine.movies import write_films
+    write_films(store)
+    db = store.engine.url.database
+    assert main(["--db", db, "search", "--dataset", "films", "animated comedy", "--k", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "the catalogue is not encoded" in out and "Understood: Animation · Comedy" in out
+    assert "1. Toy Story (1995)" in out                      # the one film that is both
+    assert main(["--db", db, "search", "--dataset", "films", "robot", "--mode", "lexical", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["mode"] == "lexical" and res["understood"] == [] and res["hits"][0]["title"] == "WALL·E (2008)"
+    assert main(["--db", db, "search", "--dataset", "films", "90s crime", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["understood_text"] == "1990s · Crime" and res["hits"][0]["title"] == "Se7en (1995)"
+    assert main(["--db", db, "search", "--dataset", "films", "robot", "--mode", "dense"]) != 0
+    assert "llmrec encode --dataset films" in capsys.readouterr().err
