@@ -55,3 +55,21 @@ def test_search_box_shows_the_understood_constraints_and_passes_feedback_on(qtbo
     with qtbot.waitSignal(box.feedback_given) as got:
         box.hits.cellWidget(0, COLUMNS.index("Feedback")).findChild(object, "dislike-0").click()
     assert got.args == [box.hits.items[0], "dislike"]
+
+
+def test_explore_takes_feedback_from_the_search_hits(qtbot, controller):
+    from engine.explore.feedback import list_feedback
+    from engine.language.search import search_items
+    panel = controller.explorer_panel
+    controller.window.show_view("explore")
+    qtbot.waitUntil(lambda: panel.rec is not None and len(panel.rec.rows) == 10, timeout=60000)
+    ds = panel.run.dataset
+    top = panel.rec.rows[0].item
+    panel.search._show(search_items(ds, ds.titles[top], 3))          # its exact title: first hit
+    assert panel.search.hits.items[0] == top
+    panel.search.hits.context_menu(0).findChild(object, "not_interested").trigger()
+    store, ds_id, user = controller.state.store, ds.info.id, controller.state.user
+    qtbot.waitUntil(lambda: [(e.item, e.kind) for e in store.call(list_feedback, ds_id, user)]
+                    == [(top, "not_interested")], timeout=30000)
+    qtbot.waitUntil(lambda: top not in [r.item for r in panel.rec.rows], timeout=30000)
+    assert panel.search.hits.can_undo
