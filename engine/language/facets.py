@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.explore.similarity import _cached
-from engine.language.lexical import fold
+from engine.language.lexical import _CJK, fold
 
 _PAIR = re.compile(r"(?:^|;\s*)([^:;]{1,40}):\s*([^;]*)")
 _YEAR = re.compile(r"\((\d{4})\)\s*$")
@@ -121,6 +121,8 @@ class Facets:
                       > len(np.unique(np.concatenate([its for (lb, _), its in self.items.items() if lb == label])))}
         self.phrases = self._phrases()
         self.longest = max((len(p) for p in self.phrases), default=0)
+        # CJK values are found inside the query's text (those scripts put no spaces between words)
+        self.cjk = sorted((p[0] for p in self.phrases if len(p) == 1 and _CJK.search(p[0])), key=len, reverse=True)
 
     def _phrases(self) -> dict[tuple[str, ...], list[tuple[str, str]]]:
         phrases: dict[tuple[str, ...], list[tuple[str, str]]] = {}
@@ -161,6 +163,12 @@ class Facets:
             if decade is not None and ("decade", f"{decade}s") in self.items:
                 found.append((m.start(), Constraint("decade", f"{decade}s", m.group(0))))
         text = _DECADE.sub(" ", text)
+        for value in self.cjk:
+            at = text.find(value)
+            if at >= 0:
+                keys = self.phrases[(value,)]
+                found.append((at, Constraint(keys[0][0], keys[0][1], value, tuple(keys[1:]))))
+                text = text[:at] + " " * len(value) + text[at + len(value):]
         words = _WORD.findall(text)
         toks = [stems(w)[0] if stems(w) else w for w in words]
         used = [False] * len(toks)

@@ -24,7 +24,10 @@ _stemmer = Stemmer.Stemmer("english")
 
 def fold(text: str) -> str:
     """Lower case, accents removed ('Rosé' -> 'rose'); CJK characters are kept."""
-    text = unicodedata.normalize("NFKD", str(text).lower())
+    text = str(text).lower()
+    if text.isascii():
+        return text
+    text = unicodedata.normalize("NFKD", text)
     return "".join(c for c in text if not unicodedata.combining(c))
 
 
@@ -34,8 +37,12 @@ def _cjk_grams(run: str) -> list[str]:
 
 def analyse(text: str) -> list[str]:
     """Tokens of a text: stemmed English words without stop words, CJK character bigrams."""
+    text = fold(text)
+    words = _WORD.findall(text)
+    if not _CJK.search(text):           # the common case: one batch through the stemmer
+        return _stemmer.stemWords([w for w in words if w not in _STOP and (len(w) > 1 or w.isdigit())])
     out: list[str] = []
-    for word in _WORD.findall(fold(text)):
+    for word in words:
         if _CJK.search(word):           # a word mixing CJK and other characters: split the runs apart
             for part in re.split(f"({_CJK.pattern})", word):
                 if not part:

@@ -155,6 +155,10 @@ def test_cjk_query_finds_cjk_titles():
     res = search_items(ds, "神灵世界", 2, mode="lexical")
     assert res.hits[0].title == "千与千寻" and res.hits[0].lexical > 0
     assert search_items(ds, "龙猫", 1).hits[0].title == "龙猫"
+    genres = _dataset(["a", "b", "c"], [("动画", "喜剧"), ("动画",), ("恐怖",)], ["", "", ""], name="cjk genres")
+    from engine.language.facets import facets
+    assert [c.value for c in facets(genres).constraints("我想看动画喜剧电影")] == ["动画", "喜剧"]
+    assert search_items(genres, "我想看动画喜剧电影", 1).hits[0].title == "a"
 
 
 # ---- the real query sets (slow: imports X-Wines and MovieTweetings, encodes with the static encoder) ----
