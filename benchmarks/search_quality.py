@@ -155,7 +155,7 @@ def timings(ds, rows, dense: bool, encoder_cache: dict) -> str:
             t = time.perf_counter()
             search_items(ds, r["q"], K, mode=mode, encoder=encoder)
             took.append(time.perf_counter() - t)
-        out.append(f"{mode} {np.median(took) * 1000:.0f} ms")
+        out.append(f"{mode} {np.median(took) * 1000:.1f} ms")
     return "median per query: " + ", ".join(out)
 
 
