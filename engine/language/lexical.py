@@ -59,7 +59,8 @@ class LexicalIndex:
     def __init__(self, texts):
         self.n = len(texts)
         self.bm25 = bm25s.BM25()
-        self.bm25.index([analyse(t) for t in texts], show_progress=False)
+        if self.n:
+            self.bm25.index([analyse(t) for t in texts], show_progress=False)
 
     def scores(self, query: str) -> np.ndarray:
         """(n_items,) float32 BM25 scores; zeros when no query word is in the catalogue."""
