@@ -7,9 +7,12 @@ were chosen on the others (--tune prints that grid), and the held-out rows are s
 
     python benchmarks/search_quality.py --db sqlite:////work/scratch/search/real.db \
         --artifacts /work/scratch/search/art [--xwines] [--tweetings] [--demo] [--tune] [--per-query]
+    python benchmarks/search_quality.py --fresh ../shared/data [--encoder static|minilm]
 
-The datasets must be in that store (`llmrec import-...`) and encoded (`llmrec encode`) for the dense arm;
-without vectors the dense rows are left out and the hybrid is lexical + constraints."""
+--db: the datasets must be in that store (X-Wines as "xwines", MovieTweetings as "tweetings", the
+demo as "Demo movies") and encoded (`llmrec encode`) for the dense arm; without vectors the dense rows
+are left out and the hybrid is lexical + constraints. --fresh: import them from the shared data
+folder into a temporary database and encode them first (MiniLM: minutes on a few CPU cores)."""
 from __future__ import annotations
 
 import argparse
@@ -177,17 +180,42 @@ def tune(prepared, rng) -> None:
         print(f"  {mean:.3f}  {' '.join(f'{x:.3f}' for x in per_set)}  {f}")
 
 
+def fresh_store(folder: Path, shared: Path, encoder: str = "minilm"):
+    """A new SQLite store in `folder` with X-Wines, MovieTweetings and the demo imported and encoded."""
+    import zipfile
+
+    from engine.data.demo import create_demo_dataset
+    from engine.encoder.catalogue import encode_catalogue
+    from engine.ingest import import_files
+    with zipfile.ZipFile(shared / "x-wines-slim" / "XWines_Slim_1K_wines_150K_ratings.zip") as zf:
+        zf.extractall(folder)
+    store = open_store(str(folder / "search.db"))
+    import_files(store, [folder / "XWines_Slim_150K_ratings.csv", folder / "XWines_Slim_1K_wines.csv"], name="xwines")
+    import_files(store, [shared / "movietweetings-100k"], name="tweetings")
+    create_demo_dataset(store)
+    for name in ("xwines", "tweetings", "Demo movies"):
+        encode_catalogue(store, load_dataset(store, name, with_interactions=False), encoder=encoder)
+    return store
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--db", default="sqlite:////work/scratch/real.db")
+    ap.add_argument("--db", help="a database holding the three datasets, encoded")
     ap.add_argument("--artifacts", default=None)
+    ap.add_argument("--fresh", metavar="SHARED_DATA", help="import the datasets from this folder into a temporary database")
+    ap.add_argument("--encoder", default="minilm", choices=("minilm", "static"), help="with --fresh")
     for name in SETS:
         ap.add_argument(f"--{name}", action="store_true", help=f"the {name} query set")
     ap.add_argument("--tune", action="store_true", help="print the fusion-weight grid on the tuning queries")
     ap.add_argument("--per-query", action="store_true", help="NDCG@10 of each query: hybrid, lexical, dense")
     args = ap.parse_args(argv)
     chosen = [n for n in SETS if getattr(args, n)] or list(SETS)
-    store = open_store(args.db, artifacts=args.artifacts)
+    if bool(args.db) == bool(args.fresh):
+        ap.error("give --db or --fresh")
+    import tempfile
+    tmp = tempfile.TemporaryDirectory()
+    store = (fresh_store(Path(tmp.name), Path(args.fresh), args.encoder) if args.fresh
+             else open_store(args.db, artifacts=args.artifacts))
     rng = np.random.default_rng(0)
     encoders: dict = {}
     prepared = {name: prepare(store, name, encoders) for name in chosen}
@@ -205,6 +233,7 @@ def main(argv=None) -> int:
     if args.tune:
         tune(prepared, rng)
     store.close()
+    tmp.cleanup()
     return 0
 
 

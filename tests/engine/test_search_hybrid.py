@@ -165,25 +165,11 @@ def test_cjk_query_finds_cjk_titles():
 
 @pytest.fixture(scope="module")
 def real_store(tmp_path_factory):
-    import zipfile
-
-    from engine.data.demo import create_demo_dataset
-    from engine.encoder.catalogue import encode_catalogue
-    from engine.ingest import import_files
-    from engine.store import open_store
+    from benchmarks.search_quality import fresh_store
     from tests.conftest import shared_data_or_skip
-    tweetings = shared_data_or_skip("movietweetings-100k")
-    archive = shared_data_or_skip("x-wines-slim", "XWines_Slim_1K_wines_150K_ratings.zip")
-    tmp = tmp_path_factory.mktemp("search_real")
-    with zipfile.ZipFile(archive) as zf:
-        zf.extractall(tmp)
-    store = open_store(str(tmp / "real.db"))
-    import_files(store, [tmp / "XWines_Slim_150K_ratings.csv", tmp / "XWines_Slim_1K_wines.csv"], name="xwines")
-    import_files(store, [tweetings], name="tweetings")
-    create_demo_dataset(store)
-    from engine.data.dataset import load_dataset
-    for name in ("xwines", "tweetings", "Demo movies"):
-        encode_catalogue(store, load_dataset(store, name, with_interactions=False), encoder="static")
+    shared_data_or_skip("movietweetings-100k")
+    shared = shared_data_or_skip("x-wines-slim", "XWines_Slim_1K_wines_150K_ratings.zip").parents[1]
+    store = fresh_store(tmp_path_factory.mktemp("search_real"), shared, encoder="static")
     yield store
     store.close()
 
