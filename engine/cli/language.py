@@ -10,7 +10,7 @@ from engine.explore.feedback import list_feedback
 from engine.explore.live_list import UserRecommendations
 from engine.explore.similarity import attach_semantic, semantic_encoder_name
 from engine.language.plain_words import apply, understand
-from engine.language.search import search_items
+from engine.language.search import MODES, search_items
 from engine.runs.loaded import load_run
 from engine.store import repository as repo
 
@@ -27,10 +27,13 @@ def register(sub) -> None:
     add_common(p)
     p.set_defaults(func=cmd_encode)
 
-    p = sub.add_parser("search", help="find items by meaning and by title")
+    p = sub.add_parser("search", help="find items by words, meaning, attributes and title (hybrid)")
     p.add_argument("query")
     p.add_argument("--dataset", required=True, type=name_text)
     p.add_argument("--k", type=at_least(1), default=20)
+    p.add_argument("--mode", default="hybrid", choices=MODES,
+                   help="hybrid (default): BM25 words + encoder meaning + the attributes the query names + "
+                        "titles; lexical: BM25 only; dense: the encoder only (needs `llmrec encode`)")
     add_common(p)
     p.set_defaults(func=cmd_search)
 
@@ -50,16 +53,31 @@ def cmd_encode(args, store) -> int:
 
 def cmd_search(args, store) -> int:
     ds = load_dataset(store, args.dataset)
-    attach_semantic(store, ds)
-    res = search_items(ds, args.query, args.k)
+    try:
+        attach_semantic(store, ds)
+    except EngineError:
+        if args.mode == "dense":
+            raise
+    res = search_items(ds, args.query, args.k, mode=args.mode)
+    encoder = semantic_encoder_name(ds) if res.dense else None
     if args.json:
-        emit_json({"query": res.query, "seconds": res.seconds, "encoder": semantic_encoder_name(ds),
+        emit_json({"query": res.query, "mode": res.mode, "seconds": res.seconds, "encoder": encoder,
+                   "understood": [c.__dict__ for c in res.constraints], "understood_text": res.describe(),
                    "hits": [h.__dict__ for h in res.hits]})
         return 0
-    print(f"(vectors: {semantic_encoder_name(ds)})")
+    arms = {"hybrid": "words + meaning + attributes + titles" if res.dense else
+            "words + attributes + titles; the catalogue is not encoded, so no meaning "
+            f"(llmrec encode --dataset {ds.info.name})", "lexical": "words (BM25)", "dense": "meaning"}[res.mode]
+    print(f"({res.mode}: {arms}{f'; vectors: {encoder}' if encoder else ''})")
+    if res.constraints:
+        print(f"Understood: {res.describe()}")
     for r, h in enumerate(res.hits, 1):
-        title = f"  title {h.title_match:.1f}" if h.title_match else ""
-        print(f"{r:3d}. {h.title} [{', '.join(h.genres)}]  meaning {h.meaning:.2f}{title}  ({h.external_id})")
+        label = f" — {h.label}" if h.label else ""
+        parts = [f"meaning {h.meaning:.2f}" if res.dense else "", f"words {h.lexical:.1f}" if h.lexical else "",
+                 f"title {h.title_match:.1f}" if h.title_match else "",
+                 f"attributes {h.constraints_met:.0%}" if res.constraints else ""]
+        print(f"{r:3d}. {h.title}{label} [{', '.join(h.genres)}]  {'  '.join(p for p in parts if p)}  "
+              f"({h.external_id})")
     return 0
 
 

@@ -77,6 +77,8 @@ class ExplorerPanel(QWidget):
         self.list.row_selected.connect(self._row_selected)
         self.list.feedback_given.connect(self.give_feedback)
         self.list.undo_requested.connect(self.undo)
+        self.search.feedback_given.connect(self.give_feedback)     # the search hits act like the list's rows
+        self.search.undo_requested.connect(self.undo)
         self.feedback_view.undo_requested.connect(self.undo)
         self.heatmap.cell_clicked.connect(self._cell_clicked)
         state.dataset_changed.connect(self._dataset_changed)
@@ -355,7 +357,7 @@ class ExplorerPanel(QWidget):
 
     def _update_actions(self) -> None:
         can_undo = self.live is not None and bool(self.live.feedback)
-        self.list.can_undo = can_undo
+        self.list.can_undo = self.search.hits.can_undo = can_undo
         if self.app_actions is not None:
             self.app_actions.undo.setEnabled(can_undo)
 

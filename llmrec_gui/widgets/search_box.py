@@ -1,17 +1,18 @@
-"""Free-text search in Explore: a line to type in, hits ranked by meaning and title (engine.language.search).
+"""Free-text search in Explore: a line to type in, the understood constraints ("Red · Full-bodied ·
+Portugal") and the hits as a list (widgets.search_results), ranked by the engine's hybrid search
+(words, meaning, catalogue attributes, titles: engine.language.search). Without the encoded
+catalogue the search still runs on words, attributes and titles and says so.
 The catalogue's vectors are read once through the store process and attached to the explorer's
 dataset (so "more like this", explanations and plain words see them too); each query is then encoded
 by the numpy forward pass in a worker thread of the app (TensorFlow never enters the app's process).
 Encoding the catalogue runs in the child process, with progress and cancel."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from llmrec_gui import workers
 from llmrec_gui.child_jobs import ChildJob
+from llmrec_gui.widgets.search_results import SearchResults
 
 
 def catalogue_vectors(store, dataset_id: int, n_items: int):
@@ -53,6 +55,8 @@ def run_search(dataset, query: str, k: int):
 
 class SearchBox(QWidget):
     item_activated = Signal(int)      # an item index the user double-clicked
+    feedback_given = Signal(int, str)  # item index, "like" | "dislike" | "not_interested" (from the hits)
+    undo_requested = Signal()
     results_shown = Signal(object)    # engine.language.search.SearchResult
     encoded = Signal(object)          # EncodeSummary after a finished encoding
     vectors_ready = Signal(bool)      # the dataset's semantic vectors are attached (False: not encoded yet)
@@ -63,16 +67,19 @@ class SearchBox(QWidget):
         self.k = k
         self.job = self._search_job = None
         self.line = QLineEdit()
-        self.line.setPlaceholderText("Search by meaning or title, e.g. “animated film for children”  (Enter)")
+        self.line.setPlaceholderText("Search by words, meaning, attributes or title, e.g. “full-bodied Portuguese red”"
+                                     "  (Enter)")
         self.line.setClearButtonEnabled(True)
         self.encode_button = QPushButton("Encode catalogue")
         self.encode_button.setToolTip("Run every item's text through the language model (all-MiniLM-L6-v2) "
                                       "once (above 100,000 items the fast static minilm-static); later runs only encode new or changed items")
         self.progress = QProgressBar()
         self.progress.setVisible(False)
-        self.hits = QListWidget()
+        self.understood = QLabel("")
+        self.understood.setVisible(False)
+        self.hits = SearchResults()
         self.hits.setVisible(False)
-        self.hits.setMaximumHeight(160)
+        self.hits.setMaximumHeight(200)
         self.status = QLabel("")
         self.status.setWordWrap(True)
         row = QHBoxLayout()
@@ -84,17 +91,22 @@ class SearchBox(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(row)
         lay.addWidget(self.status)
+        lay.addWidget(self.understood)
         lay.addWidget(self.hits)
         self.line.returnPressed.connect(self.search)
         self.encode_button.clicked.connect(self._encode_clicked)
-        self.hits.itemDoubleClicked.connect(lambda it: self.item_activated.emit(int(it.data(Qt.ItemDataRole.UserRole))))
+        self.hits.item_activated.connect(self.item_activated.emit)
+        self.hits.feedback_given.connect(self.feedback_given.emit)
+        self.hits.undo_requested.connect(self.undo_requested.emit)
 
     def set_context(self, store, dataset) -> None:
         if dataset is self.dataset and store is self.store:
             return
         self.store, self.dataset = store, dataset
-        self.hits.clear()
+        self.hits.setRowCount(0)
         self.hits.setVisible(False)
+        self.understood.setVisible(False)
+        self.hits.set_genres_label(dataset.info.genres_label)
         self.status.setText("")
         self._load_vectors()
 
@@ -114,31 +126,27 @@ class SearchBox(QWidget):
         self.encode_button.setVisible(not done)
         self.vectors_ready.emit(done)
         if not done:
-            self.status.setText(f"{fraction:.0%} of the catalogue is encoded: encode it to search by meaning.")
+            self.status.setText(f"{fraction:.0%} of the catalogue is encoded: search goes by words, attributes and "
+                                "titles; encode it to search by meaning too.")
 
     def search(self) -> None:
         text = self.line.text().strip()
         if not text or self.dataset is None:
-            return
-        from engine.explore.similarity import has_semantic
-        if not has_semantic(self.dataset):
-            self.status.setText("Encode the catalogue first (the button on the right) to search by meaning.")
             return
         self.status.setText("Searching…")
         self._search_job = workers.run_async(workers.here(), run_search, self.dataset, text, self.k,
                                              on_done=self._show, on_error=self.status.setText)
 
     def _show(self, result) -> None:
-        self.hits.clear()
-        for h in result.hits:
-            extra = f", title {h.title_match:.1f}" if h.title_match else ""
-            it = QListWidgetItem(f"{h.title}   [{', '.join(h.genres)}]   meaning {h.meaning:.2f}{extra}")
-            it.setData(Qt.ItemDataRole.UserRole, h.item)
-            self.hits.addItem(it)
+        self.hits.set_result(result)
         self.hits.setVisible(True)
+        said = result.describe()
+        self.understood.setText(f"Understood: <b>{said}</b>" if said else "")
+        self.understood.setVisible(bool(said))
         from engine.explore.similarity import semantic_encoder_name
-        self.status.setText(f"{len(result.hits)} items for “{result.query}” ({result.seconds * 1000:.0f} ms, "
-                            f"{semantic_encoder_name(self.dataset)} vectors)")
+        how = (f"words + {semantic_encoder_name(self.dataset)} meaning" if result.dense else
+               "words only: encode the catalogue to search by meaning too")
+        self.status.setText(f"{len(result.hits)} items for “{result.query}” ({result.seconds * 1000:.0f} ms, {how})")
         self.results_shown.emit(result)
 
     # ---- encoding the catalogue (child process) ------------------------------------------------
