@@ -157,7 +157,7 @@ class Controller:
             return
         self.state.message.emit(f"EASE baseline ready (run {run_id}).")
         if self.state.dataset is not None and self.state.dataset.id == dataset_id:
-            self.state.refresh_runs(select=run_id)
+            self.state.announce_run(run_id)
 
     def _choose_db(self) -> None:
         from PySide6.QtWidgets import QFileDialog

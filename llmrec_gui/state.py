@@ -13,6 +13,7 @@ class AppState(QObject):
     dataset_changed = Signal(object)    # DatasetInfo | None
     runs_changed = Signal(list)         # list[RunInfo] of the current dataset
     run_changed = Signal(object)        # RunInfo | None
+    run_ready = Signal(object)          # RunInfo: a new run of the dataset on screen, offered, not switched to
     index_built = Signal(int)           # a run's ANN index was (re)built: its id
     user_changed = Signal(int)          # user index in the current dataset
     device_changed = Signal(str)        # compute device shown in the status bar
@@ -119,6 +120,30 @@ class AppState(QObject):
             want = _int(self.settings.value("run"))
         chosen = next((r for r in runs if r.id == want), None) or (runs[-1] if runs else None)
         self.select_run(chosen, force=True)
+
+    def announce_run(self, run_id: int) -> None:
+        """A training or fit finished: re-read the runs and keep the run the user chose; the new one is
+        offered (run_ready: "a new run is ready: switch?"), and shown at once only when none was on screen."""
+        if self.store is None or self.dataset is None:
+            return
+        if self.run is None:
+            self.refresh_runs(select=run_id)
+            return
+        ds_id = self.dataset.id
+        from engine.runs import queries
+        workers.run_async(workers.on_store(self.store), queries.list_runs, ds_id,
+                          on_done=lambda runs: self._announced(ds_id, runs, run_id), on_error=self.error.emit)
+
+    def _announced(self, ds_id: int, runs: list, run_id: int) -> None:
+        if self.dataset is None or self.dataset.id != ds_id:
+            return
+        self.runs = runs
+        self.runs_changed.emit(runs)
+        new = next((r for r in runs if r.id == run_id), None)
+        if self.run is None or not any(r.id == self.run.id for r in runs):
+            self.select_run(new, force=True)
+        elif new is not None and new.id != self.run.id:
+            self.run_ready.emit(new)
 
     def select_run(self, info, force: bool = False) -> None:
         if not force and info is not None and self.run is not None and info.id == self.run.id:

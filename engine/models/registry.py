@@ -14,6 +14,13 @@ MODELS: dict[str, str] = {
     "lstm_ease": "engine.models.hybrid:LSTMEASERecommender",
 }
 BASELINES: tuple[str, ...] = ("popularity", "itemknn", "ease", "als")
+DISPLAY_NAMES: dict[str, str] = {"popularity": "MostPopular", "itemknn": "ItemKNN", "ease": "EASE", "als": "ALS",
+                                 "lstm": "LSTM two-tower", "lstm_ease": "LSTM + EASE"}
+
+
+def display_name(name: str) -> str:
+    """The short name people know a model by ('EASE', 'LSTM two-tower'), for lists and pickers."""
+    return DISPLAY_NAMES.get(name, name)
 
 
 def get_model_class(name: str):

@@ -19,6 +19,7 @@ from llmrec_gui.widgets.empty_state import EmptyState
 from llmrec_gui.widgets.explorer_controls import METHODS, SPACES, ExplorerControls  # noqa: F401 (re-exported)
 from llmrec_gui.widgets.explorer_jobs import ExplorerJobs
 from llmrec_gui.widgets.explorer_view import ExplorerView, metrics_dict  # noqa: F401 (re-exported)
+from llmrec_gui.widgets.run_picker import RunPicker
 
 
 class ExplorerPanel(QWidget):
@@ -40,6 +41,7 @@ class ExplorerPanel(QWidget):
         self.settings = settings
         self.auto_frontier = settings is None or str(settings.value("explore/auto_frontier", "true")) == "true"
 
+        self.run_picker = RunPicker()
         self.controls = ExplorerControls()
         self.slider, self.method, self.space, self.k = (self.controls.slider, self.controls.method,
                                                         self.controls.space, self.controls.k)
@@ -61,6 +63,7 @@ class ExplorerPanel(QWidget):
         self.stack.addWidget(self.empty)
         self.stack.addWidget(main)
         lay = QVBoxLayout(self)
+        lay.addWidget(self.run_picker)
         lay.addWidget(self.stack, 1)
         lay.addWidget(self.status)
         self._show_empty("No run selected.", actions=False)
@@ -85,6 +88,10 @@ class ExplorerPanel(QWidget):
         self.search.vectors_ready.connect(self.controls.offer_semantic)
         self.plain_words.feedback_changed.connect(lambda u: self.reload_user() if u == self.state.user else None)
         state.run_changed.connect(self._run_changed)
+        state.runs_changed.connect(self.run_picker.set_runs)
+        state.run_changed.connect(lambda info: self.run_picker.set_current(None if info is None else info.id))
+        state.run_ready.connect(self.run_picker.offer_run)
+        self.run_picker.run_chosen.connect(state.select_run)
         state.store_changed.connect(self._store_changed)
         state.index_built.connect(self._index_built)
         state.user_changed.connect(self._user_changed)

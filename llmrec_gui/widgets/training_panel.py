@@ -266,7 +266,7 @@ class TrainingPanel(QWidget):
         self.progress_label.setText(f"Run {summary.run_id} ({summary.model}) saved in {summary.seconds:.1f} s on "
                                     f"{summary.device_name or summary.device}{metric}.")
         self.state.message.emit(f"Training finished: run {summary.run_id}")
-        self.state.refresh_runs(select=summary.run_id)
+        self.state.announce_run(summary.run_id)
         self.job_finished.emit("done")
         self._next_pending()
 
