@@ -65,6 +65,16 @@ class UserListModel(QAbstractListModel):
             if row >= 0:
                 self.dataChanged.emit(self.index(row, 0), self.index(row, 0))
 
+    def in_order(self, user: int) -> bool:
+        """Whether `user` still sits between neighbours with at least / at most its count (most active
+        first): a changed count is checked against its two neighbours, not by sorting everyone again."""
+        if self._pos is None or self._order is None:
+            return True
+        at, n = int(self._pos[int(user)]), self._counts[int(user)]
+        before = self._counts[self._order[at - 1]] if at > 0 else None
+        after = self._counts[self._order[at + 1]] if at + 1 < len(self._order) else None
+        return (before is None or before >= n) and (after is None or after <= n)
+
     def count_of(self, user: int) -> int:
         return int(self._counts[int(user)])
 

@@ -71,8 +71,11 @@ class UserPicker(QWidget):
             self._selecting = selecting
 
     def set_count(self, user: int, n: int) -> None:
-        """Show a new interaction count for `user` (after a like or a dislike)."""
+        """Show a new interaction count for `user` (after a like or a dislike); under "Most active first"
+        the user moves to where the new count puts them (the order is always true, issue 22 item 6)."""
         self.model.set_count(user, n)
+        if self.sort.currentData() == "activity" and not self.model.in_order(user):
+            self._sort()
 
     def select(self, user: int) -> None:
         """Show `user` as the current row without emitting `user_picked` (the state already knows)."""

@@ -73,3 +73,27 @@ def test_million_users_per_keystroke(qtbot, million):
     assert picker.view.currentIndex().data(Qt.ItemDataRole.UserRole) == want[3] and picked == []
     picker.view.setCurrentIndex(model.index(5, 0))
     assert picked == [want[5]]
+
+
+def test_most_active_first_stays_true_when_a_count_changes(qtbot):
+    """Issue 22 item 6: after a like adds an interaction the order follows the new count, the picked user
+    stays the current row, and a change that keeps the order does not re-sort."""
+    picker = UserPicker()
+    qtbot.addWidget(picker)
+    picker.set_user_arrays(["a", "b", "c", "d"], [20, 67, 20, 5])
+    picker.sort.setCurrentIndex(picker.sort.findData("activity"))
+
+    def shown():
+        return [picker.model.data(picker.model.index(r, 0), Qt.ItemDataRole.UserRole)
+                for r in range(picker.model.rowCount())]
+
+    assert shown() == [1, 0, 2, 3]
+    picker.select(3)
+    picker.set_count(3, 68)                     # d: 5 -> 68 interactions
+    assert shown() == [3, 1, 0, 2]
+    assert picker.view.currentIndex().data(Qt.ItemDataRole.UserRole) == 3
+    order = picker.model._order
+    picker.set_count(1, 66)                     # b: 67 -> 66, still second: no new order
+    assert picker.model._order is order and shown() == [3, 1, 0, 2]
+    counts = [picker.model.count_of(u) for u in shown()]
+    assert counts == sorted(counts, reverse=True)
