@@ -11,6 +11,7 @@ import numpy as np
 from engine.errors import EngineError
 from engine.explore.similarity import (
     _tokens,
+    common_words,
     has_semantic,
     model_vectors,
     semantic_vectors,
@@ -130,7 +131,8 @@ def explain_pair(a: int, b: int, space: str, *, dataset, model=None) -> str:
     parts = [f"“{ta}” and “{tb}”: similarity {value} ({space} space)."]
     shared = [g for g in dataset.genres[int(a)] if g in set(dataset.genres[int(b)])]
     parts.append(f"Shared genres: {', '.join(shared)}." if shared else "No shared genre.")
-    words = sorted(set(_tokens(dataset.item_text(int(a)))) & set(_tokens(dataset.item_text(int(b)))))
+    words = sorted(set(_tokens(dataset.item_text(int(a)))) & set(_tokens(dataset.item_text(int(b))))
+                   - common_words(dataset))
     if words:
         parts.append(f"Shared words in their text: {', '.join(words[:8])}{'…' if len(words) > 8 else ''}.")
     if space == "model":

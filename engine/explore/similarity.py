@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import weakref
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -101,6 +102,23 @@ class SparseRows:
 
 def _tokens(text: str) -> list[str]:
     return [t for t in _TOKEN.findall(text.lower()) if t not in _STOP]
+
+
+COMMON_SHARE = 0.5      # a word in at least this share of the items' texts tells no two of them apart
+COMMON_SAMPLE = 2000    # items read to find those words (evenly spread over the catalogue)
+
+
+def common_words(dataset) -> frozenset[str]:
+    """Words in at least half of the items' texts: the labels of a templated description ("body:",
+    "acidity:", "country:" in every wine) and the like, which say nothing about two items; cached."""
+    def build() -> frozenset[str]:
+        n = dataset.n_items
+        picks = np.unique(np.linspace(0, n - 1, min(n, COMMON_SAMPLE)).astype(np.int64)) if n else []
+        df: Counter = Counter()
+        for i in picks:
+            df.update(set(_tokens(dataset.item_text(int(i)))))
+        return frozenset(w for w, c in df.items() if c >= COMMON_SHARE * len(picks) and len(picks) >= 4)
+    return _cached(dataset, "common_words", build)
 
 
 def text_index(dataset) -> SparseRows:

@@ -81,3 +81,19 @@ def test_explore_similar_feedback_cli(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out.splitlines()[-1]) == []
     assert main(["--db", db, "feedback", "undo", "--dataset", "small", "--user", user]) == 2
     assert main(["--db", db, "similar", "--run", str(run_id), "--item", "nope"]) == 2
+
+
+def test_pair_explanation_leaves_out_template_labels():
+    """Issue 22: a templated description ("type: Red; body: …; country: …") shares its labels with every
+    item; the heatmap's explanation names the values two wines share, never the labels."""
+    from engine.explore.explain import explain_pair
+    wines = [("Red", "Full-bodied", "Portugal", "Beef"), ("Red", "Full-bodied", "Portugal", "Lamb"),
+             ("White", "Light-bodied", "France", "Fish"), ("Rosé", "Medium-bodied", "Spain", "Salad"),
+             ("White", "Medium-bodied", "Italy", "Shellfish")]
+    ds = tiny_dataset([f"Wine {i}" for i in range(len(wines))], [(t,) for t, *_ in wines],
+                      [f"type: {t}; body: {b}; acidity: high; country: {c}; harmonize: {h}" for t, b, c, h in wines])
+    text = explain_pair(0, 1, "text", dataset=ds)
+    shared = text.split("Shared words in their text: ")[1]
+    assert shared == "full, portugal, red."           # the values they share, not "bodied" (every wine has it)
+    for label in ("type", "body", "country", "harmonize", "acidity", "high"):   # in every item's text
+        assert label not in shared
