@@ -31,7 +31,7 @@ NONE_MEANS = {   # what choosing "(none)" means, shown in the list itself
     "timestamp": "the file order is the time order",
     "title": "items are shown by id",
     "genres": "no genres: genre diversity and calibration are unavailable",
-    "description": "only the title is the item's text",
+    "description": "no description column: the title and the ticked text columns are the item's text",
 }
 
 

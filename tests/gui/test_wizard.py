@@ -202,6 +202,8 @@ def test_wizard_catalogue_text_columns_with_live_preview(qtbot, store, wizard_fo
     assert page.isComplete() and page.combos["item"].currentData() == "WineID"
     assert page.genre_checks["Type"].isChecked() and page.genre_checks["Grapes"].isChecked()
     assert page.genres_label.text() == "Categories"
+    none = page.combos["description"].currentText()     # no description column, but ticked text columns
+    assert none.startswith("(none)") and "only the title" not in none and "ticked text columns" in none
     table = page.columns_table
     kinds = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}
     assert kinds["Grapes"] == "list (Python-style list)" and kinds["ABV"] == "number"
