@@ -127,10 +127,11 @@ def explain_pair(a: int, b: int, space: str, *, dataset, model=None) -> str:
             space = "text"
     sim = float(similarity_matrix([int(a), int(b)], space, dataset=dataset, model=model)[0, 1])
     ta, tb = dataset.titles[int(a)], dataset.titles[int(b)]
-    value = "n/a (an item has no genre)" if sim != sim else f"{sim:.3f}"
-    parts = [f"“{ta}” and “{tb}”: similarity {value} ({space} space)."]
+    what = str(getattr(dataset.info, "genres_label", None) or "Genres").lower()     # "categories" for wines
+    value = f"n/a (an item has no {what})" if sim != sim else f"{sim:.3f}"
+    parts = [f"“{ta}” and “{tb}”: similarity {value} ({what if space == 'genres' else space} space)."]
     shared = [g for g in dataset.genres[int(a)] if g in set(dataset.genres[int(b)])]
-    parts.append(f"Shared genres: {', '.join(shared)}." if shared else "No shared genre.")
+    parts.append(f"Shared {what}: {', '.join(shared)}." if shared else f"Nothing shared among their {what}.")
     words = sorted(set(_tokens(dataset.item_text(int(a)))) & set(_tokens(dataset.item_text(int(b))))
                    - common_words(dataset))
     if words:

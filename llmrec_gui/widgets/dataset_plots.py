@@ -22,13 +22,13 @@ def log_ticks(lo: float, hi: float) -> list[tuple[float, str]]:
 GENRE_BARS = 30
 
 
-def genre_bars(genres: list[tuple[str, int]], limit: int = GENRE_BARS) -> list[tuple[str, int]]:
+def genre_bars(genres: list[tuple[str, int]], limit: int = GENRE_BARS, what: str = "genres") -> list[tuple[str, int]]:
     """Every genre as a bar; past `limit`, the rarest are folded into one bar that says how many
     (never dropped silently)."""
     if len(genres) <= limit:
         return list(genres)
     rest = genres[limit - 1:]
-    return list(genres[:limit - 1]) + [(f"{len(rest)} other genres", sum(c for _, c in rest))]
+    return list(genres[:limit - 1]) + [(f"{len(rest)} other {what}", sum(c for _, c in rest))]
 
 
 def _singular(plural: str) -> str:
@@ -80,7 +80,7 @@ class DatasetPlots(QWidget):
             plot.setTitle(f"Interactions per {who} (long tail" + (f"; {none:,} {who}{'' if none == 1 else 's'} with none)" if none else ")"))
         what = st.genres_label.lower()
         self.genres.setTitle(f"Items per {_singular(what)}")
-        top = genre_bars(st.genres)
+        top = genre_bars(st.genres, what=what)
         if top:
             y = np.arange(len(top))
             self.genres.setTitle(f"Items per {_singular(what)} ({len(st.genres)} {what})")

@@ -58,6 +58,12 @@ class ExplorerControls(QWidget):
         settings.setValue("explore/tradeoff", tradeoff)
         settings.setValue("explore/method", method)
 
+    def set_categories_name(self, name: str) -> None:
+        """Call the categories space by the dataset's name for them ("categories" for wines)."""
+        at = self.space.findData("genres")
+        if at >= 0:
+            self.space.setItemText(at, name)
+
     def offer_semantic(self, ready: bool) -> None:
         """Offer the language model's space only while the catalogue's vectors are attached."""
         at = self.space.findData("semantic")

@@ -190,6 +190,8 @@ class ExplorerPanel(QWidget):
         self.run = loaded
         ds = loaded.dataset
         self.list.set_genres_label(ds.info.genres_label)
+        self.view.categories = (ds.info.genres_label or "Genres").lower()
+        self.controls.set_categories_name(self.view.categories)
         self.search.set_context(self.state.store, ds)
         self.users.set_user_arrays(ds.user_ids, loaded.source.counts.per_user)
         self.stack.setCurrentIndex(1)

@@ -17,9 +17,10 @@ from llmrec_gui.widgets.search_box import SearchBox
 from llmrec_gui.widgets.user_picker import UserPicker
 
 
-def metrics_dict(m) -> dict:
-    """The engine's ListMetrics as the rows the metrics box shows."""
-    return {"ILD (genres)": m.ild_genre, f"ILD ({m.space})": m.ild_model,
+def metrics_dict(m, categories: str = "genres") -> dict:
+    """The engine's ListMetrics as the rows the metrics box shows (`categories`: the dataset's own name for
+    its genres, e.g. "categories" for wines: one name for one thing everywhere)."""
+    return {f"ILD ({categories})": m.ild_genre, f"ILD ({m.space})": m.ild_model,
             "mean pairwise cosine": m.mean_cosine, "novelty": m.novelty}
 
 
@@ -35,6 +36,7 @@ def titled(title: str, w: QWidget) -> QWidget:
 class ExplorerView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.categories = "genres"     # the dataset's name for its categories, lower case (set per run)
         self.users = UserPicker()
         self.history = HistoryView()
         self.feedback_view = FeedbackHistory()
@@ -99,9 +101,10 @@ class ExplorerView(QWidget):
         titles = [r.title for r in rec.rows]
         if space == "model":
             space = rec.metrics.space
+        what = self.categories if space == "genres" else space
         self.heatmap.set_matrix(sim, titles, [short_title(x, 12 if len(titles) > 15 else 18) for x in titles],
-                                space)
-        self.metrics.set_metrics(metrics_dict(rec.metrics))
+                                what)
+        self.metrics.set_metrics(metrics_dict(rec.metrics, self.categories))
         self.frontier.mark(tradeoff)
         if self.list.current_row() < 0 and rec.rows:
             self.list.select_position(0)

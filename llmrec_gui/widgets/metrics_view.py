@@ -12,6 +12,16 @@ TIPS = {
 }
 
 
+def tip(name: str) -> str:
+    """The tooltip of a metric row; 'ILD (categories)' gets the genres' one under the dataset's name."""
+    if name in TIPS:
+        return TIPS[name]
+    if name.startswith("ILD (") and name.endswith(")"):
+        return (f"Intra-list diversity: mean over pairs of 1 - cosine of the items' {name[5:-1]} (multi-hot "
+                "vectors; higher = more diverse)")
+    return ""
+
+
 class MetricsView(QGroupBox):
     def __init__(self, parent=None):
         super().__init__("List metrics", parent)
@@ -30,7 +40,7 @@ class MetricsView(QGroupBox):
                 lab = QLabel()
                 self.labels[name] = lab
                 key = QLabel(name + ":")
-                key.setToolTip(TIPS.get(name, ""))
-                lab.setToolTip(TIPS.get(name, ""))
+                key.setToolTip(tip(name))
+                lab.setToolTip(tip(name))
                 self.form.addRow(key, lab)
             self.labels[name].setText("–" if value != value else f"{value:.3f}")

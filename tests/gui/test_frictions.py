@@ -95,3 +95,34 @@ def test_plots_label_their_y_axes_and_log_axes_have_no_zero(qtbot):
     qtbot.addWidget(curves)
     assert curves.loss_plot.getAxis("left").labelText == "loss"
     assert curves.val_plot.getAxis("left").labelText
+
+
+def test_one_name_for_the_categories_everywhere(qtbot):
+    """A dataset whose categories are called "Categories" (wines) says so in the heatmap's space menu, the
+    list metrics (with their tooltip), the pair explanation and the folded bar: never "genres"."""
+    from types import SimpleNamespace
+
+    from engine.explore.explain import explain_pair
+    from llmrec_gui.widgets.dataset_plots import genre_bars
+    from llmrec_gui.widgets.explorer_controls import ExplorerControls
+    from llmrec_gui.widgets.explorer_view import metrics_dict
+    from llmrec_gui.widgets.metrics_view import MetricsView
+    from tests.engine.test_similarity import tiny_dataset
+    controls = ExplorerControls()
+    qtbot.addWidget(controls)
+    controls.set_categories_name("categories")
+    assert controls.space.itemText(controls.space.findData("genres")) == "categories"
+    m = SimpleNamespace(ild_genre=0.5, ild_model=0.4, space="model", mean_cosine=0.3, novelty=9.0)
+    rows = metrics_dict(m, "categories")
+    assert "ILD (categories)" in rows and not any("genre" in k for k in rows)
+    view = MetricsView()
+    qtbot.addWidget(view)
+    view.set_metrics(rows)
+    assert "categories" in view.labels["ILD (categories)"].toolTip()
+    assert genre_bars([(f"g{i}", 100 - i) for i in range(40)], 10, what="categories")[-1][0] == "31 other categories"
+    import dataclasses
+    ds = tiny_dataset(["A", "B", "C"], [("Red", "Syrah"), ("Red", "Merlot"), ("White",)])
+    ds.info = dataclasses.replace(ds.info, genres_label="Categories")
+    said = explain_pair(0, 1, "genres", dataset=ds)
+    assert "Shared categories: Red." in said and "genre" not in said.lower()
+    assert "Nothing shared among their categories." in explain_pair(0, 2, "genres", dataset=ds)
