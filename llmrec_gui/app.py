@@ -68,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName("llmrec")
     app.setOrganizationName("llmrec")
+    from llmrec_gui import tooltips
+    tooltips.install(app)
     from llmrec_gui.screenshot import take_screenshot, when_complete
     from llmrec_gui.startup_trace import mark, watch_stalls
     ctrl = Controller(args)

@@ -29,6 +29,8 @@ class ExplorerControls(QWidget):
             self.space.addItem(s, s)
         self.space.setToolTip("Similarity space of the heatmap: the model's item vectors, item text (TF-IDF), "
                               "genres (Jaccard), or semantic (the language model; once the catalogue is encoded)")
+        for combo in (self.method, self.space):     # "semantic", added later, shows whole
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.k = QSpinBox()
         self.k.setRange(5, 30)
         self.k.setValue(10)

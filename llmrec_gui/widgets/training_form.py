@@ -79,9 +79,8 @@ class TrainingForm(QGroupBox):
         self.device.addItem("CPU", "cpu")
         self.device.setToolTip("Where TensorFlow trains; the list shows what TensorFlow sees (probed in a "
                                "separate process)")
-        for combo in (self.model, self.objective, self.device, self.warm):     # long names must not widen the form
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(16)
+        for combo in (self.model, self.objective, self.device, self.warm):     # the whole name shows
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         form.addRow("Device:", self.device)
         self.workers = QSpinBox()
         self.workers.setRange(1, 1024)

@@ -81,7 +81,7 @@ class TrainingPanel(QWidget):
         ll.addWidget(self.progress_label)
         ll.addWidget(self.trials_label)
         ll.addStretch(1)
-        left.setMaximumWidth(420)
+        left.setMaximumWidth(max(420, left.sizeHint().width()))
         runs_box = QWidget()
         rl = QVBoxLayout(runs_box)
         rl.setContentsMargins(0, 0, 0, 0)
@@ -102,7 +102,7 @@ class TrainingPanel(QWidget):
         split.addWidget(left)
         split.addWidget(right)
         split.setStretchFactor(1, 1)
-        split.setSizes([330, 930])
+        split.setSizes([left.sizeHint().width(), 930])     # the form as wide as its longest choice
         lay = QVBoxLayout(self)
         lay.addWidget(split)
 

@@ -126,3 +126,40 @@ def test_one_name_for_the_categories_everywhere(qtbot):
     said = explain_pair(0, 1, "genres", dataset=ds)
     assert "Shared categories: Red." in said and "genre" not in said.lower()
     assert "Nothing shared among their categories." in explain_pair(0, 2, "genres", dataset=ds)
+
+
+def test_long_tooltips_wrap_and_combos_show_whole_names(qtbot):
+    """Issue 22: tooltips ran off screen and combo boxes cut their names ("LSTM two-tower (text-aware",
+    "semant"). A long plain tooltip is shown as wrapped rich text; the combos are as wide as their longest
+    item."""
+    from PySide6.QtCore import QEvent, QPoint
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QApplication, QLabel, QToolTip
+
+    from llmrec_gui import tooltips
+    from llmrec_gui.widgets.explorer_controls import ExplorerControls
+    from llmrec_gui.widgets.training_form import TrainingForm
+    f = tooltips.install(QApplication.instance())
+    try:
+        label = QLabel("hover me")
+        qtbot.addWidget(label)
+        label.setToolTip("word " * 40)
+        label.show()
+        QApplication.sendEvent(label, QHelpEvent(QEvent.Type.ToolTip, QPoint(2, 2), label.mapToGlobal(QPoint(2, 2))))
+        assert QToolTip.text().startswith("<qt>") and "word word" in QToolTip.text()
+        assert tooltips.wrapped("a < b\nc") == "<qt>a &lt; b<br>c</qt>"
+    finally:
+        QToolTip.hideText()
+        QApplication.instance().removeEventFilter(f)
+    form = TrainingForm()
+    qtbot.addWidget(form)
+    form.show()
+    for combo in (form.model, form.device):
+        widest = max(combo.fontMetrics().horizontalAdvance(combo.itemText(i)) for i in range(combo.count()))
+        assert combo.sizeHint().width() > widest
+    controls = ExplorerControls()
+    qtbot.addWidget(controls)
+    controls.offer_semantic(True)
+    controls.show()
+    space = controls.space
+    assert space.sizeHint().width() > space.fontMetrics().horizontalAdvance("semantic")
