@@ -46,8 +46,11 @@ class TrainingCurves(QWidget):
             x = st.epoch - 1 + st.batch / st.batches
         else:
             x = float(st.epoch)
-        if st.batch is None and st.val_ndcg10 is None and self.vx and self.refit_from is None:
-            self.refit_from = st.epoch - 1.0   # an epoch without validation after validated ones: the refit
+        if self.refit_from is None and (st.phase == "refit" or (st.batch is None and st.val_ndcg10 is None and self.vx)):
+            # the refit on all of TRAIN: said by the live updates' phase from its first batch (its loss
+            # starts high again: drawn on the training line, it jumped back up until the epoch ended), and
+            # for stored epochs (no phase) by the first epoch without validation after validated ones
+            self.refit_from = st.epoch - 1.0
         if st.loss == st.loss:
             self.xs.append(x)
             self.ys.append(st.loss)

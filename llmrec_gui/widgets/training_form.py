@@ -79,8 +79,12 @@ class TrainingForm(QGroupBox):
         self.device.addItem("CPU", "cpu")
         self.device.setToolTip("Where TensorFlow trains; the list shows what TensorFlow sees (probed in a "
                                "separate process)")
-        for combo in (self.model, self.objective, self.device, self.warm):     # the whole name shows
+        for combo in (self.model, self.objective, self.warm):     # the whole name shows
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        # a device's name comes from TensorFlow and can be very long: its own entries show whole, longer
+        # GPU names are elided, with the whole name as the entry's tooltip (set_devices)
+        self.device.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.device.setMinimumContentsLength(len(self.device.itemText(0)))
         form.addRow("Device:", self.device)
         self.workers = QSpinBox()
         self.workers.setRange(1, 1024)
@@ -144,6 +148,7 @@ class TrainingForm(QGroupBox):
         self.device.addItem("auto (GPU if TensorFlow sees one)", "auto")
         for kind, name in devices:
             self.device.addItem(f"{kind.upper()}: {name}", kind)
+            self.device.setItemData(self.device.count() - 1, f"{kind.upper()}: {name}", Qt.ItemDataRole.ToolTipRole)
         i = self.device.findData(keep)
         self.device.setCurrentIndex(max(i, 0))
 

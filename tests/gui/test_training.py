@@ -172,6 +172,21 @@ def test_curves_split_the_refit_from_training(qtbot):
     assert len(c.loss.getData()[0]) == 4 and list(c.refit.getData()[1]) == [2.9, 2.8]
 
 
+def test_live_refit_batches_never_touch_the_training_line(qtbot):
+    """Issue 22: the refit's first batches (its loss high again) were drawn on the training line until the
+    epoch ended; the live updates say their phase, so they go to the refit line from the first one."""
+    from engine.types import EpochStats
+    from llmrec_gui.widgets.training_curves import TrainingCurves
+    c = TrainingCurves()
+    qtbot.addWidget(c)
+    for e in (1, 2):
+        c.add(EpochStats(epoch=e, epochs=4, loss=3.0 - e, batch=1, batches=2, phase="epoch"))
+        c.add(EpochStats(epoch=e, epochs=4, loss=2.5 - e, val_ndcg10=0.1 * e, phase="epoch"))
+    training = list(c.loss.getData()[1])
+    c.add(EpochStats(epoch=3, epochs=4, loss=4.0, batch=1, batches=2, phase="refit", phase_epoch=1, phase_epochs=2))
+    assert list(c.loss.getData()[1]) == training and list(c.refit.getData()[1]) == [4.0]
+
+
 def test_progress_names_the_phase_and_never_widens_the_form(qtbot, panel):
     from engine.types import EpochStats
     left = panel.form.parentWidget()
