@@ -23,7 +23,7 @@ _V = [   # (class, pattern, sign) in priority order
                        r"\b(?:i'?ve|i\s+have|already|have|i\s+already)\s+(?:already\s+)?"
                        r"(?:seen|watched|tasted|tried|drunk|had)\b|\b(?:seen|watched|tasted)\b|"
                        r"\bremove\b|\bhide\b|\bget\s+rid\s+of\b|\btake\s+(?:away|out|off)\b|"
-                       r"别再推荐|不要再推荐|不要再给我推荐|别再给我推荐|不用再推荐|别再给我看|看过|喝过|尝过|已经看|不感兴趣", 0),
+                       r"别再推荐|不要再推荐|别推荐|不要推荐|不要再给我推荐|别再给我推荐|不用再推荐|别再给我看|看过|喝过|尝过|已经看|不感兴趣", 0),
     ("more_like", r"\b(?:more|something|anything|others?|films?|movies?|wines?|stuff|ones?|things?|titles?)\s+"
                   r"(?:just\s+)?(?:like|similar\s+to|resembling)\b|\bsimilar\s+to\b|\bin\s+the\s+vein\s+of\b|"
                   r"\balong\s+the\s+lines\s+of\b|\bin\s+the\s+style\s+of\b|类似|相似|像", 0),
@@ -37,7 +37,7 @@ _V = [   # (class, pattern, sign) in priority order
                 r"\bsick\s+of\b|\btired\s+of\b|\benough\s+of\b|\bdisappointing\b|\bworst\b|\bhorrible\b|"
                 r"\bdetest(?:ed)?\b|\bloathe[d]?\b|讨厌|无聊|难看|难喝|烂片|受不了", 0),
     ("like", r"\blike[sd]?\b|\bliking\b|\blov(?:e|ed|es|ing)\b|\benjoy(?:ed|s)?\b|\badored?\b|\bgreat\b|"
-             r"\bamazing\b|\bgood\b|\bfantastic\b|\bbrilliant\b|\bexcellent\b|\bfavou?rite\b|\bawesome\b|"
+             r"\bamazing\b|\bgood\b|\bfantastic\b|\bbrilliant\b|\bexcellent\b|\bfavou?rites?\b|\bawesome\b|"
              r"\bwonderful\b|\bwant\b|\bwanna\b|\bdelicious\b|\bsuperb\b|\bperfect\b|\bmasterpiece\b|"
              r"喜欢|爱|好看|好喝|不错|很棒|想看|想要|想喝", 0),
 ]
@@ -50,7 +50,7 @@ would could can will have had has in on of recommendations recommendation sugges
 films film movies movie wines wine bottles bottle things thing kind sort type genre series show shows
 don't dont doesn't didn't didnt won't wouldn't can't cant not never no there here than sure quite
 recommended recommend suggest see watch watching drink drinking more less anything""".split())
-_CN_EDGE = "我你他她它们了的吧呢啊呀嘛部这那种给再更很太也都还是一点些个款瓶推荐看喝到把"
+_CN_EDGE = "我你他她它们了的吧呢啊呀嘛这那种给再更很太也都还是一点些个款瓶推荐看喝到把"
 
 
 def strip_words(text: str) -> str:

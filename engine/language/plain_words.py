@@ -43,7 +43,7 @@ MORE_LIKE_WEIGHT = 1.0           # "more like X": X's nearest items get this sof
 DARK_WORDS = ("horror", "scary", "thriller", "violent", "war", "crime", "dark and disturbing")
 MAX_CHOICES = 5                  # a question lists at most this many items
 
-_SPLIT = re.compile(r"[.;!?。；！？\n]+|[,，、]|\s+-\s+|\b(?:but|and|or|also|though|however|plus|whereas)\b|"
+_SPLIT = re.compile(r"[.;!?。；！？\n]+|[,，、]|\b(?:but|and|or|also|though|however|plus|whereas)\b|"
                     r"但是|不过|但|而且|还有|并且|或者|和|也", re.IGNORECASE)
 _SLOT = re.compile(r"«(\d+)»")
 _FILLER_CLAUSE = re.compile(r"\b(?:can|could|would|will)\s+you\b|\bsuggest\b|\brecommend\b|\bplease\b|\bthanks?\b|"
@@ -183,6 +183,8 @@ def _clause_actions(intent: ClauseIntent, clause: str, slots, spans, dataset, na
         return ([Action("lighter", clause, categories=dark, weight=-1.0, how="encoder")], []) if dark else None
     acts: list[Action] = []
     qs: list[Question] = []
+    if len(slots) == 1 and intent.object != f"«{spans.index(slots[0])}»":
+        slots = [_longer_close_title(slots[0], _unmask(intent.object, spans), dataset)]
     for span in slots:
         items = _disambiguate(span, dataset, sentence)
         if len(items) == 1:
@@ -222,6 +224,15 @@ def _clause_actions(intent: ClauseIntent, clause: str, slots, spans, dataset, na
     if g:
         return [_category_action(intent, obj, (g,), "encoder", conf)], []
     return None
+
+
+def _longer_close_title(span: TitleSpan, said: str, dataset) -> TitleSpan:
+    """A title found inside a misspelled longer one ("Fury" in "Fury Bulelt"): the longer title when the
+    clause's words spell it closely."""
+    found = title_index(dataset).find(said, n=1, cutoff=CLOSE_TITLE_MIN)
+    if found and found[0].how == "close" and len(normalise(dataset.titles[found[0].item])) > len(normalise(span.text)):
+        return TitleSpan(span.start, span.end, (found[0].item,), said)
+    return span
 
 
 def _item_action(intent: ClauseIntent, phrase: str, item: int, how: str, conf: float) -> Action:

@@ -32,7 +32,9 @@ now of off often oh ok old on once one ones only or other others our out over ow
 recommend recommended same see seen she should show similar so some something still stop stuff such suggest
 t take than that the their them then there these they thing things think this those though through time to too
 two under up us very want was watch watched way we well were what when where which while who why will wine wines
-with without would yes yet you your s re ve ll d m
+with without would yes yet you your s re ve ll d m fan fans boring great amazing awful terrible favourite
+favourites favorite favorites enjoy enjoyed hate hated dislike disliked seen recommending showing anymore
+lighter popular obscure again sure maybe
 """.split())
 
 
@@ -138,8 +140,10 @@ class TitleIndex:
                 if tuple(w for w, _, _ in toks[i:i + n]) != cand or " ".join(cand) in skip:
                     continue
                 said = text[toks[i][1]:toks[i + n - 1][2]]
-                if common and not all(c[:1].isupper() or not c[:1].isalpha() for c in said.split()):
-                    continue
+                if common and not (said[:1].isupper() and (n > 1 or toks[i][1] > 0)):
+                    continue          # "can you suggest others" is not "The Others"; "I loved Up" is "Up"
+                if n == 1 and said.islower() and any(c.isupper() for c in text[1:]):
+                    continue          # a capitalised sentence writes a one-word title with its capital
                 found = (n, items)
                 break
             if found is None:
