@@ -162,7 +162,7 @@ def cmd_feedback(args, store) -> int:
             emit_json({"undone": undone[0] if len(undone) == 1 else undone})
         else:
             said = {e.sentence for e in entries if e.id in undone and e.sentence}
-            what = f" (the whole sentence {', '.join(map(repr, sorted(said)))})" if said else ""
+            what = f" (the whole sentence {', '.join(f'“{t}”' for t in sorted(said))})" if said else ""
             print(f"undid feedback {', '.join(map(str, undone))}{what}")
         return 0
     rows = [_entry_row(ds, e) for e in entries]
@@ -175,11 +175,11 @@ def cmd_feedback(args, store) -> int:
             r = _entry_row(ds, first)
             print(f"{r['id']:6d}  {r['when']}  {r['kind']:<15} {r['item']}  {r['title']}")
             continue
-        print(f"{first.id:6d}  {first.created_at}  {'sentence':<15} {first.sentence!r} "
+        print(f"{first.id:6d}  {first.created_at}  {'sentence':<15} “{first.sentence}” "
               f"({len(group)} {'entry' if len(group) == 1 else 'entries'}; undo --id {first.id} takes it all back)")
         for e in group:
             r = _entry_row(ds, e)
-            print(f"        {r['id']:6d}  {r['kind']:<15} {r['item'] or r['category']}  {r['title']}")
+            print(f"        {r['id']:6d}  {r['kind']:<15} {r['item'] + '  ' if r['item'] else ''}{r['title']}")
     if not rows:
         print("no feedback", file=sys.stderr)
     return 0

@@ -258,7 +258,7 @@ def _disambiguate(span: TitleSpan, dataset, sentence: str) -> tuple[int, ...]:
 def _distinguishing(items, dataset) -> tuple[str, list[str]]:
     """What tells the items apart: their titles when they differ, else the winery in the description,
     else the year, else the id."""
-    if len({dataset.titles[i] for i in items}) == len(items):
+    if len({normalise(dataset.titles[i]) for i in items}) == len(items):
         return "title", [dataset.titles[i] for i in items]
     descs = dataset.descriptions
     if descs is not None:
