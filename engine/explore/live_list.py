@@ -42,8 +42,8 @@ from engine.data.dataset import NO_TIMESTAMP
 from engine.errors import EngineError, NotFoundError
 from engine.evaluation import metrics as M
 from engine.evaluation.protocol import topk_rows
-from engine.explore.explain import Contributor, contributor_matrix, explain
 from engine.explore.categories import category_mask
+from engine.explore.explain import Contributor, contributor_matrix, explain
 from engine.explore.feedback import (
     KINDS,
     Entry,

@@ -87,7 +87,7 @@ class CategoryNames:
     def find(self, phrase: str) -> tuple[str, ...]:
         """Every category named inside a phrase, longest names first ("scary horror stuff" -> Horror)."""
         out: list[str] = []
-        for cn, en in CHINESE.items():
+        for cn in CHINESE:
             if cn in phrase and cn in self.by_name:
                 out += [c for c in self.by_name[cn] if c not in out]
         words = normalise(phrase).split()

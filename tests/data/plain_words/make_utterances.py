@@ -33,172 +33,11 @@ def main() -> int:
     ap.add_argument("--artifacts")
     ap.add_argument("--users", type=int, default=400)
     args = ap.parse_args()
-    from engine.data.dataset import load_dataset
-    from engine.explore.live_list import UserRecommendations
-    from engine.language.titles import normalise
-    from engine.runs.loaded import load_run
     from engine.store import open_store
-    from engine.store import repository as repo
     store = open_store(args.db, artifacts=args.artifacts)
     out: list[dict] = []
     for name, short in (("Demo movies", "demo"), ("xwines", "xwines"), ("tweetings", "tweetings")):
-        ds = load_dataset(store, name)
-        with store.session() as s:
-            run = load_run(store, repo.list_runs(s, ds.info.id)[-1].id)
-        rng = np.random.default_rng(21)
-        lists = {}
-        for u in range(min(args.users, ds.n_users)):
-            rows = UserRecommendations(run, u).rerank(0.0, "mmr", 10).rows
-            if len(rows) == 10:
-                lists[u] = [r.item for r in rows]
-        norm = [normalise(t) for t in ds.titles]
-        counts: dict[str, int] = {}
-        for t in norm:
-            counts[t] = counts.get(t, 0) + 1
-        bare = [re.sub(r"\s*\(\d{4}\)$", "", t) for t in ds.titles]
-
-        catnames = {normalise(g) for gs in ds.genres for g in gs}
-
-        def unique(i):
-            return counts[norm[i]] == 1 and len(norm[i]) >= 4 and norm[i] not in catnames
-
-        def plain(i):
-            return unique(i) and not set(norm[i].split()) & GENRE_WORDS and re.fullmatch(r"[\w' ]+", bare[i])
-
-        users = list(lists)
-        rng.shuffle(users)
-
-        used: set[int] = set()
-
-        def pick(pred, n=1):
-            """A user and n items of their top 10 satisfying pred, items not used yet preferred."""
-            for fresh in (True, False):
-                for u in users:
-                    its = [i for i in lists[u] if pred(i) and not (fresh and i in used)]
-                    if len(its) >= n:
-                        users.remove(u)
-                        users.append(u)         # rotate so users vary
-                        used.update(its[:n])
-                        return u, its[:n]
-            return None, []
-
-        def uid(u):
-            return str(ds.user_ids[u])
-
-        def ext(items):
-            return [str(ds.item_ids[i]) for i in items]
-
-        def add(form, text, u, actions, effect, questions=()):
-            out.append({"form": form, "dataset": short, "user": uid(u), "text": text,
-                        "expect": {"actions": actions, "questions": list(questions)}, "effect": effect})
-
-        def item_forms(form, templates, kind, effect_kind, pred=plain, title=lambda i: bare[i]):
-            for t in templates:
-                u, its = pick(pred)
-                if u is None:
-                    continue
-                add(form, t.format(T=title(its[0])), u, [{"kind": kind, "items": ext(its)}],
-                    {"kind": effect_kind, "items": ext(its)})
-
-        item_forms("dislike_title", ["I don't like {T}", "{T} was boring", "I hated {T}", "Not a fan of {T}",
-                                     "I didn't enjoy {T} at all", "I can't stand {T}"], "dislike", "leaves")
-        item_forms("like_title", ["I loved {T}", "{T} was great", "I really enjoyed {T}",
-                                  "{T} is one of my favourites"], "like", "joins_history")
-        item_forms("more_like", ["more like {T}", "something similar to {T}",
-                                 "can you recommend something like {T}?", "more stuff like {T} please"], "more_like", "leans")
-        item_forms("not_interested", ["stop recommending {T}", "I've already seen {T}",
-                                      "don't show me {T} again"], "not_interested", "leaves_only")
-        item_forms("negation", ["I don't dislike {T}", "I don't hate {T}"], "neutral", "unchanged")
-        item_forms("double_negation", ["It's not that I don't like {T}", "I don't not like {T}"], "like",
-                   "joins_history")
-        item_forms("punctuated_title", ["I don't like {T}", "no more {T}", "stop recommending {T}"],
-                   None, None, pred=lambda i: unique(i) and re.search(r"[:,()\-'&.!?]", bare[i]) is not None)
-        item_forms("title_with_category_word", ["I don't like {T}", "{T} was boring"], "dislike", "leaves",
-                   pred=lambda i: unique(i) and bool(set(norm[i].split()) & GENRE_WORDS)
-                   and norm[i] not in GENRE_WORDS)
-        item_forms("misspelled_title", ["I don't like {T}", "stop recommending {T}"], None, None,
-                   pred=lambda i: plain(i) and max(map(len, bare[i].split())) >= 6, title=lambda i: typo(bare[i]))
-        # the two templates above with "None" kinds: the kind follows the verb
-        for o in out:
-            if o["expect"]["actions"] and o["expect"]["actions"][0]["kind"] is None:
-                verb = o["text"].split()[0].lower()
-                kind = "not_interested" if verb == "stop" else "dislike"
-                o["expect"]["actions"][0]["kind"] = kind
-                o["effect"]["kind"] = "leaves_only" if kind == "not_interested" else "leaves"
-        for t in ["I loved {A} and {B}", "I don't like {A} or {B}", "stop recommending {A} and {B}"]:
-            u, its = pick(plain, 2)
-            if u is None:
-                continue
-            kind = {"I loved": "like", "I don't": "dislike", "stop rec": "not_interested"}[t[:7] if t[:7] in
-                                                                                         ("I loved", "I don't") else "stop rec"]
-            add("two_titles", t.format(A=bare[its[0]], B=bare[its[1]]), u,
-                [{"kind": kind, "items": ext([i])} for i in its],
-                {"kind": "joins_history" if kind == "like" else "leaves", "items": ext(its)})
-        for t in ["{A} was great but {B} was boring", "I liked {A} but not {B}", "{A} was amazing; {B} was awful"]:
-            u, its = pick(plain, 2)
-            if u is None:
-                continue
-            add("contrast", t.format(A=bare[its[0]], B=bare[its[1]]), u,
-                [{"kind": "like", "items": ext(its[:1])}, {"kind": "dislike", "items": ext(its[1:])}],
-                {"kind": "leaves", "items": ext(its)})
-        # ambiguous: a title several items share (no year or winery said)
-        amb = sorted(t for t, c in counts.items() if c >= 2 and len(t) >= 4 and t not in catnames)
-        rng.shuffle(amb)
-        for t, tmpl in zip(amb, ["I don't like {T}", "{T} was great", "stop recommending {T}"]):
-            items = [i for i in range(ds.n_items) if norm[i] == t]
-            u = users[0]
-            add("ambiguous_title", tmpl.format(T=bare[items[0]]), u, [],
-                {"kind": "unchanged"}, questions=[{"items": ext(items)}])
-        # categories in the users' lists
-        genres_in = lambda u: sorted({g for i in lists[u] for g in ds.genres[i]})   # noqa: E731
-        wine = short == "xwines"
-        for tmpl in (["no more {g} wines", "nothing {g} please", "I don't want any {g} wines"] if wine else
-                     ["nothing with {g}", "no {g} please", "no more {g} films", "I don't want any {g} movies"]):
-            g = _category(rng, users, lists, ds, wine)
-            if g is None:
-                continue
-            u, genre = g
-            add("avoid_category", tmpl.format(g=genre.lower()), u, [{"kind": "avoid", "categories": [f"genre={genre}"]}],
-                {"kind": "hidden", "categories": [f"genre={genre}"]})
-        for tmpl in ["less {a}, more {b}", "a bit less {a} and more {b}", "fewer {a}, more {b}"]:
-            for u in users:
-                gs = genres_in(u)
-                counts_g = {g: sum(g in ds.genres[i] for i in lists[u]) for g in gs}
-                down = [g for g in gs if 1 <= counts_g[g] <= 9 and _ok_genre(g, wine)]
-                up = [g for g in ({x for xs in ds.genres for x in xs} - set(gs)) if _ok_genre(g, wine)]
-                if down and up:
-                    a, b = down[0], sorted(up)[int(rng.integers(len(up)))]
-                    add("soft_weights", tmpl.format(a=a.lower(), b=b.lower()), u,
-                        [{"kind": "weight", "categories": [f"genre={a}"], "weight": -1},
-                         {"kind": "weight", "categories": [f"genre={b}"], "weight": 1}],
-                        {"kind": "soft", "down": [f"genre={a}"], "up": [f"genre={b}"]})
-                    users.remove(u)
-                    users.append(u)
-                    break
-        # Chinese
-        u, its = pick(plain)
-        if u is not None:
-            add("chinese", f"我不喜欢{bare[its[0]]}", u, [{"kind": "dislike", "items": ext(its)}],
-                {"kind": "leaves", "items": ext(its)})
-        u, its = pick(plain)
-        if u is not None:
-            add("chinese", f"我看过{bare[its[0]]}", u, [{"kind": "not_interested", "items": ext(its)}],
-                {"kind": "leaves_only", "items": ext(its)})
-        u, its = pick(plain)
-        if u is not None:
-            add("chinese", f"我不讨厌{bare[its[0]]}", u, [{"kind": "neutral", "items": ext(its)}],
-                {"kind": "unchanged"})
-        for tmpl in ["不要{g}片" if not wine else "不要{g}", "别推荐{g}了" if not wine else "我不喜欢{g}"]:
-            g = _category(rng, users, lists, ds, wine, cn=True)
-            if g:
-                u, genre = g
-                add("chinese", tmpl.format(g=CN[genre]), u, [{"kind": "avoid", "categories": [f"genre={genre}"]}],
-                    {"kind": "hidden", "categories": [f"genre={genre}"]})
-        # less popular
-        for tmpl in ["less popular please", "something more obscure", "冷门一点"]:
-            u = users[0]
-            users.append(users.pop(0))
-            add("less_popular", tmpl, u, [{"kind": "less_popular"}], {"kind": "less_popular"})
+        out += utterances_for(store, name, short, args.users)
     for k, o in enumerate(out):
         o["id"] = k + 1
         o["held_out"] = k % 3 == 2
@@ -206,6 +45,174 @@ def main() -> int:
     forms = sorted({o["form"] for o in out})
     print(f"{len(out)} utterances, {len(forms)} forms: {', '.join(forms)}", file=sys.stderr)
     return 0
+
+
+def utterances_for(store, name: str, short: str, n_users: int) -> list[dict]:
+    """One dataset's utterances (see the module's docstring)."""
+    from engine.data.dataset import load_dataset
+    from engine.explore.live_list import UserRecommendations
+    from engine.language.titles import normalise
+    from engine.runs.loaded import load_run
+    from engine.store import repository as repo
+    out: list[dict] = []
+    ds = load_dataset(store, name)
+    with store.session() as s:
+        run = load_run(store, repo.list_runs(s, ds.info.id)[-1].id)
+    rng = np.random.default_rng(21)
+    lists = {}
+    for u in range(min(n_users, ds.n_users)):
+        rows = UserRecommendations(run, u).rerank(0.0, "mmr", 10).rows
+        if len(rows) == 10:
+            lists[u] = [r.item for r in rows]
+    norm = [normalise(t) for t in ds.titles]
+    counts: dict[str, int] = {}
+    for t in norm:
+        counts[t] = counts.get(t, 0) + 1
+    bare = [re.sub(r"\s*\(\d{4}\)$", "", t) for t in ds.titles]
+
+    catnames = {normalise(g) for gs in ds.genres for g in gs}
+
+    def unique(i):
+        return counts[norm[i]] == 1 and len(norm[i]) >= 4 and norm[i] not in catnames
+
+    def plain(i):
+        return unique(i) and not set(norm[i].split()) & GENRE_WORDS and re.fullmatch(r"[\w' ]+", bare[i])
+
+    users = list(lists)
+    rng.shuffle(users)
+
+    used: set[int] = set()
+
+    def pick(pred, n=1):
+        """A user and n items of their top 10 satisfying pred, items not used yet preferred."""
+        for fresh in (True, False):
+            for u in users:
+                its = [i for i in lists[u] if pred(i) and not (fresh and i in used)]
+                if len(its) >= n:
+                    users.remove(u)
+                    users.append(u)         # rotate so users vary
+                    used.update(its[:n])
+                    return u, its[:n]
+        return None, []
+
+    def uid(u):
+        return str(ds.user_ids[u])
+
+    def ext(items):
+        return [str(ds.item_ids[i]) for i in items]
+
+    def add(form, text, u, actions, effect, questions=()):
+        out.append({"form": form, "dataset": short, "user": uid(u), "text": text,
+                    "expect": {"actions": actions, "questions": list(questions)}, "effect": effect})
+
+    def item_forms(form, templates, kind, effect_kind, pred=plain, title=lambda i: bare[i]):
+        for t in templates:
+            u, its = pick(pred)
+            if u is None:
+                continue
+            add(form, t.format(T=title(its[0])), u, [{"kind": kind, "items": ext(its)}],
+                {"kind": effect_kind, "items": ext(its)})
+
+    item_forms("dislike_title", ["I don't like {T}", "{T} was boring", "I hated {T}", "Not a fan of {T}",
+                                 "I didn't enjoy {T} at all", "I can't stand {T}"], "dislike", "leaves")
+    item_forms("like_title", ["I loved {T}", "{T} was great", "I really enjoyed {T}",
+                              "{T} is one of my favourites"], "like", "joins_history")
+    item_forms("more_like", ["more like {T}", "something similar to {T}",
+                             "can you recommend something like {T}?", "more stuff like {T} please"], "more_like", "leans")
+    item_forms("not_interested", ["stop recommending {T}", "I've already seen {T}",
+                                  "don't show me {T} again"], "not_interested", "leaves_only")
+    item_forms("negation", ["I don't dislike {T}", "I don't hate {T}"], "neutral", "unchanged")
+    item_forms("double_negation", ["It's not that I don't like {T}", "I don't not like {T}"], "like",
+               "joins_history")
+    item_forms("punctuated_title", ["I don't like {T}", "no more {T}", "stop recommending {T}"],
+               None, None, pred=lambda i: unique(i) and re.search(r"[:,()\-'&.!?]", bare[i]) is not None)
+    item_forms("title_with_category_word", ["I don't like {T}", "{T} was boring"], "dislike", "leaves",
+               pred=lambda i: unique(i) and bool(set(norm[i].split()) & GENRE_WORDS)
+               and norm[i] not in GENRE_WORDS)
+    item_forms("misspelled_title", ["I don't like {T}", "stop recommending {T}"], None, None,
+               pred=lambda i: plain(i) and max(map(len, bare[i].split())) >= 6, title=lambda i: typo(bare[i]))
+    # the two templates above with "None" kinds: the kind follows the verb
+    for o in out:
+        if o["expect"]["actions"] and o["expect"]["actions"][0]["kind"] is None:
+            verb = o["text"].split()[0].lower()
+            kind = "not_interested" if verb == "stop" else "dislike"
+            o["expect"]["actions"][0]["kind"] = kind
+            o["effect"]["kind"] = "leaves_only" if kind == "not_interested" else "leaves"
+    for t in ["I loved {A} and {B}", "I don't like {A} or {B}", "stop recommending {A} and {B}"]:
+        u, its = pick(plain, 2)
+        if u is None:
+            continue
+        kind = {"I loved": "like", "I don't": "dislike", "stop rec": "not_interested"}[t[:7] if t[:7] in
+                                                                                     ("I loved", "I don't") else "stop rec"]
+        add("two_titles", t.format(A=bare[its[0]], B=bare[its[1]]), u,
+            [{"kind": kind, "items": ext([i])} for i in its],
+            {"kind": "joins_history" if kind == "like" else "leaves", "items": ext(its)})
+    for t in ["{A} was great but {B} was boring", "I liked {A} but not {B}", "{A} was amazing; {B} was awful"]:
+        u, its = pick(plain, 2)
+        if u is None:
+            continue
+        add("contrast", t.format(A=bare[its[0]], B=bare[its[1]]), u,
+            [{"kind": "like", "items": ext(its[:1])}, {"kind": "dislike", "items": ext(its[1:])}],
+            {"kind": "leaves", "items": ext(its)})
+    # ambiguous: a title several items share (no year or winery said)
+    amb = sorted(t for t, c in counts.items() if c >= 2 and len(t) >= 4 and t not in catnames)
+    rng.shuffle(amb)
+    for t, tmpl in zip(amb, ["I don't like {T}", "{T} was great", "stop recommending {T}"]):
+        items = [i for i in range(ds.n_items) if norm[i] == t]
+        u = users[0]
+        add("ambiguous_title", tmpl.format(T=bare[items[0]]), u, [],
+            {"kind": "unchanged"}, questions=[{"items": ext(items)}])
+    # categories in the users' lists
+    genres_in = lambda u: sorted({g for i in lists[u] for g in ds.genres[i]})   # noqa: E731
+    wine = short == "xwines"
+    for tmpl in (["no more {g} wines", "nothing {g} please", "I don't want any {g} wines"] if wine else
+                 ["nothing with {g}", "no {g} please", "no more {g} films", "I don't want any {g} movies"]):
+        g = _category(rng, users, lists, ds, wine)
+        if g is None:
+            continue
+        u, genre = g
+        add("avoid_category", tmpl.format(g=genre.lower()), u, [{"kind": "avoid", "categories": [f"genre={genre}"]}],
+            {"kind": "hidden", "categories": [f"genre={genre}"]})
+    for tmpl in ["less {a}, more {b}", "a bit less {a} and more {b}", "fewer {a}, more {b}"]:
+        for u in users:
+            gs = genres_in(u)
+            counts_g = {g: sum(g in ds.genres[i] for i in lists[u]) for g in gs}
+            down = [g for g in gs if 1 <= counts_g[g] <= 9 and _ok_genre(g, wine)]
+            up = [g for g in ({x for xs in ds.genres for x in xs} - set(gs)) if _ok_genre(g, wine)]
+            if down and up:
+                a, b = down[0], sorted(up)[int(rng.integers(len(up)))]
+                add("soft_weights", tmpl.format(a=a.lower(), b=b.lower()), u,
+                    [{"kind": "weight", "categories": [f"genre={a}"], "weight": -1},
+                     {"kind": "weight", "categories": [f"genre={b}"], "weight": 1}],
+                    {"kind": "soft", "down": [f"genre={a}"], "up": [f"genre={b}"]})
+                users.remove(u)
+                users.append(u)
+                break
+    # Chinese
+    u, its = pick(plain)
+    if u is not None:
+        add("chinese", f"我不喜欢{bare[its[0]]}", u, [{"kind": "dislike", "items": ext(its)}],
+            {"kind": "leaves", "items": ext(its)})
+    u, its = pick(plain)
+    if u is not None:
+        add("chinese", f"我看过{bare[its[0]]}", u, [{"kind": "not_interested", "items": ext(its)}],
+            {"kind": "leaves_only", "items": ext(its)})
+    u, its = pick(plain)
+    if u is not None:
+        add("chinese", f"我不讨厌{bare[its[0]]}", u, [{"kind": "neutral", "items": ext(its)}],
+            {"kind": "unchanged"})
+    for tmpl in ["不要{g}片" if not wine else "不要{g}", "别推荐{g}了" if not wine else "我不喜欢{g}"]:
+        g = _category(rng, users, lists, ds, wine, cn=True)
+        if g:
+            u, genre = g
+            add("chinese", tmpl.format(g=CN[genre]), u, [{"kind": "avoid", "categories": [f"genre={genre}"]}],
+                {"kind": "hidden", "categories": [f"genre={genre}"]})
+    # less popular
+    for tmpl in ["less popular please", "something more obscure", "冷门一点"]:
+        u = users[0]
+        users.append(users.pop(0))
+        add("less_popular", tmpl, u, [{"kind": "less_popular"}], {"kind": "less_popular"})
+    return out
 
 
 def _ok_genre(g: str, wine: bool) -> bool:
