@@ -21,13 +21,13 @@ _V = [   # (class, pattern, sign) in priority order
                        r"\b(?:don'?t|do\s+not|never|no\s+need\s+to)\s+(?:recommend|suggest|show)(?:\s+me)?\b|"
                        r"\bnot\s+interested\s+in\b|\bno\s+interest\s+in\b|"
                        r"\b(?:i'?ve|i\s+have|already|have|i\s+already)\s+(?:already\s+)?"
-                       r"(?:seen|watched|tasted|tried|drunk|had)\b|\b(?:seen|watched|tasted)\b|"
+                       r"(?:seen|watched|tasted|tried|drunk|had(?!\s+enough))\b|\b(?:seen|watched|tasted|saw|drank)\b|"
                        r"\bremove\b|\bhide\b|\bget\s+rid\s+of\b|\btake\s+(?:away|out|off)\b|"
-                       r"别再推荐|不要再推荐|别推荐|不要推荐|不要再给我推荐|别再给我推荐|不用再推荐|别再给我看|看过|喝过|尝过|已经看|不感兴趣", 0),
+                       r"别再推荐|不要再推荐|别推荐|不要推荐|不想再看到|不想再看|不想看到|别再给我|不要再给我推荐|别再给我推荐|不用再推荐|别再给我看|看过|喝过|尝过|已经看|不感兴趣", 0),
     ("more_like", r"\b(?:more|something|anything|others?|films?|movies?|wines?|stuff|ones?|things?|titles?)\s+"
                   r"(?:just\s+)?(?:like|similar\s+to|resembling)\b|\bsimilar\s+to\b|\bin\s+the\s+vein\s+of\b|"
                   r"\balong\s+the\s+lines\s+of\b|\bin\s+the\s+style\s+of\b|类似|相似|像", 0),
-    ("avoid", r"\bno\s+more\b|\bnothing\s+(?:with|about|like|featuring|involving|from|of)\b|\bnothing\b|\bno\b|"
+    ("avoid", r"^\s*not\b(?!\s+(?:a\s+fan|into|for\s+me|bad|great|good))|\brather\s+not\b|\bno\s+more\b|\bnothing\s+(?:with|about|like|featuring|involving|from|of)\b|\bnothing\b|\bno\b|"
               r"\bwithout\b|\bavoid\b|\bskip\b|\bexclude\b|\bnone\s+of\b|\bkeep\s+away\b|\bleave\s+out\b|"
               r"不要|不想看|不想要|不想喝|不看|不喝|去掉|排除", 0),
     ("weight", r"\b(?:less|fewer)\b|少点|少一点|少一些|少些|少来点|减少", -1),
@@ -35,7 +35,7 @@ _V = [   # (class, pattern, sign) in priority order
     ("dislike", r"\bdislike[sd]?\b|\bhated?\b|\bhates\b|\bhating\b|\bcan'?t\s+stand\b|\bboring\b|\bbad\b|"
                 r"\bawful\b|\bterrible\b|\boverrated\b|\bdull\b|\bnot\s+a\s+fan\s+of\b|\bnot\s+into\b|"
                 r"\bsick\s+of\b|\btired\s+of\b|\benough\s+of\b|\bdisappointing\b|\bworst\b|\bhorrible\b|"
-                r"\bdetest(?:ed)?\b|\bloathe[d]?\b|讨厌|无聊|难看|难喝|烂片|受不了", 0),
+                r"\bnot\s+for\s+me\b|\bdetest(?:ed)?\b|\bloathe[d]?\b|讨厌|无聊|难看|难喝|烂片|受不了", 0),
     ("like", r"\blike[sd]?\b|\bliking\b|\blov(?:e|ed|es|ing)\b|\benjoy(?:ed|s)?\b|\badored?\b|\bgreat\b|"
              r"\bamazing\b|\bgood\b|\bfantastic\b|\bbrilliant\b|\bexcellent\b|\bfavou?rites?\b|\bawesome\b|"
              r"\bwonderful\b|\bwant\b|\bwanna\b|\bdelicious\b|\bsuperb\b|\bperfect\b|\bmasterpiece\b|"

@@ -130,14 +130,22 @@ def understand(text: str, dataset, *, encoder=None) -> Understanding:
     questions: list[Question] = []
     missed: list[str] = []
     previous: ClauseIntent | None = None
+    pending: list[str] = []        # a clause of titles only, waiting for its verb ("Iron Man 3? Not for me.")
+    last_slots: list[str] = []     # the titles of the clause before ("I watched X and loved it")
     for clause in (c.strip() for c in _SPLIT.split(masked) if c and c.strip()):
         slots = [spans[int(m.group(1))] for m in _SLOT.finditer(clause)]
         filler = bool(_FILLER_CLAUSE.search(clause)) and not slots
         intent = read_intent(clause, None if filler else previous)
         if intent is None:
-            if slots or _content(clause, names):
+            if slots and not strip_words(_SLOT.sub(" ", clause)):
+                pending.append(clause)
+            elif slots or _content(clause, names):
                 missed.append(_unmask(clause, spans))
             continue
+        if not slots and not intent.object and (pending or last_slots) and intent.kind not in ("less_popular", "lighter"):
+            clause = " ".join(pending) if pending else " ".join(last_slots)    # "… loved it": the titles before
+            slots = [spans[int(m.group(1))] for m in _SLOT.finditer(clause)]
+            pending = []
         got = _clause_actions(intent, clause, slots, spans, dataset, names, encoder, text)
         if got is None:
             if not _FILLER_CLAUSE.search(clause) or slots:
@@ -148,6 +156,8 @@ def understand(text: str, dataset, *, encoder=None) -> Understanding:
         questions += qs
         if acts or qs:
             previous = intent
+            last_slots = [m.group(0) for m in _SLOT.finditer(clause)]
+    missed += [_unmask(c, spans) for c in pending]
     return Understanding(text, tuple(_dedupe(actions)), tuple(missed), tuple(questions))
 
 
@@ -199,8 +209,9 @@ def _clause_actions(intent: ClauseIntent, clause: str, slots, spans, dataset, na
     cats = names.exact(obj)
     if cats:
         return [_category_action(intent, obj, cats, "category", 1.0)], []
-    found = title_index(dataset).find(obj, n=MAX_CHOICES, cutoff=CLOSE_TITLE_MIN)
-    if found:
+    found = [f for f in title_index(dataset).find(obj, n=MAX_CHOICES, cutoff=CLOSE_TITLE_MIN)
+             if f.how != "contains" or 2 * len(normalise(obj)) >= len(normalise(dataset.titles[f.item]))]
+    if found:                           # a word or two of a long title ("less violence") is not that title
         best = [f for f in found if f.score == found[0].score]
         if found[0].how == "close":     # equal spellings only: a close title is one title's items
             best = [f for f in best if normalise(dataset.titles[f.item]) == normalise(dataset.titles[found[0].item])]
@@ -308,8 +319,14 @@ def _dark_genres(dataset, names: CategoryNames, encoder) -> tuple[str, ...]:
 
 
 def _dedupe(actions: list[Action]) -> list[Action]:
+    """Equal actions once; a later word on the same items replaces an earlier one ("I watched X and loved
+    it": a like), except that a neutral stays neutral ("I don't hate X but I don't love it either")."""
     out: list[Action] = []
     for a in actions:
+        same = [b for b in out if a.items and b.items == a.items]
+        if any(b.kind == "neutral" for b in same):
+            continue
+        out = [b for b in out if b not in same]
         if not any((b.kind, b.items, b.categories, b.weight) == (a.kind, a.items, a.categories, a.weight) for b in out):
             out.append(a)
     return out
@@ -337,9 +354,10 @@ def entries(understanding: Understanding, dataset, shown_items=()) -> list[Entry
             shown = [int(i) for i in shown_items]
             n = max(1, int(round(LESS_POPULAR_SHARE * len(shown)))) if shown else 0
             out += [Entry("not_interested", i) for i in sorted(shown, key=lambda i: -pop[i])[:n]]
-    seen: set = set()
-    return [e for e in out if not ((e.kind in ("like", "dislike", "not_interested") and e.item in seen)
-                                   or seen.add(e.item if e.item >= 0 else (e.kind, e.category)))]
+    last: dict = {}                 # one entry per item or category: the later word wins ("I saw X and loved it")
+    for k, e in enumerate(out):
+        last[e.item if e.item >= 0 else (e.kind, e.category)] = k
+    return [e for k, e in enumerate(out) if last[e.item if e.item >= 0 else (e.kind, e.category)] == k]
 
 
 def apply(understanding: Understanding, recs, k: int = 10) -> list[int]:

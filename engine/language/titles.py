@@ -18,7 +18,8 @@ from engine.explore.similarity import _cached
 _YEAR = re.compile(r"\s*\((\d{4})\)\s*$")
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 _LEADING_ARTICLE = re.compile(r"^(the|a|an) ")
-_TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]|[^\W_]+", re.UNICODE)   # a CJK character, or a word
+_CJK = "\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
+_TOKEN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+", re.UNICODE)   # a CJK character, or a word
 ARTICLES = {"the", "a", "an"}
 # Words too common to be a title on their own: a title made only of these ("It", "Up", "The Others")
 # matches only when written with capitals ("I loved Up", not "can you suggest others").
@@ -140,7 +141,7 @@ class TitleIndex:
                 if tuple(w for w, _, _ in toks[i:i + n]) != cand or " ".join(cand) in skip:
                     continue
                 said = text[toks[i][1]:toks[i + n - 1][2]]
-                if common and not (said[:1].isupper() and (n > 1 or toks[i][1] > 0)):
+                if common and not _capitalised(said, n == 1 and toks[i][1] == 0):
                     continue          # "can you suggest others" is not "The Others"; "I loved Up" is "Up"
                 if n == 1 and said.islower() and any(c.isupper() for c in text[1:]):
                     continue          # a capitalised sentence writes a one-word title with its capital
@@ -182,6 +183,14 @@ class TitleIndex:
             return [TitleMatch(i, 0.8, "contains") for i in contains[:n]]
         close = process.extract(q, self._keys, scorer=fuzz.ratio, limit=n, score_cutoff=cutoff * 100)
         return [TitleMatch(self.exact[t][0], round(score / 100, 3), "close") for t, score, _ in close]
+
+
+def _capitalised(said: str, at_start: bool) -> bool:
+    """Whether words said as a title of common words look like one: starting with a capital, most of their
+    words of two letters or more capitalised, and not a lone word opening the sentence."""
+    words = [w for w in re.findall(r"[^\W_]+", said) if len(w) >= 2]
+    return (not at_start and said[:1].isupper() and bool(words)
+            and 2 * sum(w[:1].isupper() for w in words) >= len(words))
 
 
 def title_index(dataset) -> TitleIndex:
