@@ -21,7 +21,7 @@ _V = [   # (class, pattern, sign) in priority order
                        r"\b(?:don'?t|do\s+not|never|no\s+need\s+to)\s+(?:recommend|suggest|show)(?:\s+me)?\b|"
                        r"\bnot\s+interested\s+in\b|\bno\s+interest\s+in\b|"
                        r"\b(?:i'?ve|i\s+have|already|have|i\s+already)\s+(?:already\s+)?"
-                       r"(?:seen|watched|tasted|tried|drunk|had(?!\s+enough))\b|\b(?:seen|watched|tasted|saw|drank)\b|"
+                       r"(?:seen|watched|tasted|tried|drunk|had(?!\s+enough))\b|\b(?:seen|watched|tasted|saw|drank|tried)\b|"
                        r"\bremove\b|\bhide\b|\bget\s+rid\s+of\b|\btake\s+(?:away|out|off)\b|"
                        r"别再推荐|不要再推荐|别推荐|不要推荐|不想再看到|不想再看|不想看到|别再给我|不要再给我推荐|别再给我推荐|不用再推荐|别再给我看|看过|喝过|尝过|已经看|不感兴趣", 0),
     ("more_like", r"\b(?:more|something|anything|others?|films?|movies?|wines?|stuff|ones?|things?|titles?)\s+"
@@ -30,15 +30,16 @@ _V = [   # (class, pattern, sign) in priority order
     ("avoid", r"^\s*not\b(?!\s+(?:a\s+fan|into|for\s+me|bad|great|good))|\brather\s+not\b|\bno\s+more\b|\bnothing\s+(?:with|about|like|featuring|involving|from|of)\b|\bnothing\b|\bno\b|"
               r"\bwithout\b|\bavoid\b|\bskip\b|\bexclude\b|\bnone\s+of\b|\bkeep\s+away\b|\bleave\s+out\b|"
               r"不要|不想看|不想要|不想喝|不看|不喝|去掉|排除", 0),
-    ("weight", r"\b(?:less|fewer)\b|少点|少一点|少一些|少些|少来点|减少", -1),
+    ("weight", r"\b(?:less|fewer)\b|\btoo\s+many\b|\btoo\s+much\b|少点|少一点|少一些|少些|少来点|减少", -1),
     ("weight", r"\bmore\b|\bplenty\s+of\b|\bextra\b|多点|多一点|多一些|多些|更多|多来点|再来点|增加", 1),
     ("dislike", r"\bdislike[sd]?\b|\bhated?\b|\bhates\b|\bhating\b|\bcan'?t\s+stand\b|\bboring\b|\bbad\b|"
                 r"\bawful\b|\bterrible\b|\boverrated\b|\bdull\b|\bnot\s+a\s+fan\s+of\b|\bnot\s+into\b|"
                 r"\bsick\s+of\b|\btired\s+of\b|\benough\s+of\b|\bdisappointing\b|\bworst\b|\bhorrible\b|"
-                r"\bnot\s+for\s+me\b|\bdetest(?:ed)?\b|\bloathe[d]?\b|讨厌|无聊|难看|难喝|烂片|受不了", 0),
+                r"\bnot\s+for\s+me\b|\bdone\s+with\b|\bfed\s+up\s+with\b|\b(?:too\s+expensive|too\s+pricey|overpriced|too\s+sweet|too\s+long)\b|\bdetest(?:ed)?\b|\bloathe[d]?\b|讨厌|无聊|难看|难喝|烂片|受不了", 0),
     ("like", r"\blike[sd]?\b|\bliking\b|\blov(?:e|ed|es|ing)\b|\benjoy(?:ed|s)?\b|\badored?\b|\bgreat\b|"
              r"\bamazing\b|\bgood\b|\bfantastic\b|\bbrilliant\b|\bexcellent\b|\bfavou?rites?\b|\bawesome\b|"
              r"\bwonderful\b|\bwant\b|\bwanna\b|\bdelicious\b|\bsuperb\b|\bperfect\b|\bmasterpiece\b|"
+             r"\bprefer(?:red|s)?\b|\blovely\b|\bnice\b|\btasty\b|\bfan\s+of\b|\bdrink\b|\bwatch\b|"
              r"喜欢|爱|好看|好喝|不错|很棒|想看|想要|想喝", 0),
 ]
 VERBS = tuple((kind, re.compile(p, re.IGNORECASE), sign) for kind, p, sign in _V)
@@ -86,8 +87,8 @@ class ClauseIntent:
     @property
     def category_kind(self) -> tuple[str, float]:
         """What it means for a category: ("avoid", 0) hides it, ("weight", ±1) pushes it, ("neutral", 0) nothing."""
-        if self.kind == "weight":
-            return "weight", float(self.sign if not self.negated else -self.sign)
+        if self.kind == "weight":        # "I don't want any more horror": none; "not less": more
+            return ("avoid", 0.0) if self.negated and self.sign > 0 else ("weight", float(self.sign) * (-1 if self.negated else 1))
         if self.kind in ("like", "more_like"):
             return ("avoid", 0.0) if self.negated else ("weight", 1.0)
         return ("neutral", 0.0) if self.negated else ("avoid", 0.0)

@@ -142,8 +142,12 @@ def understand(text: str, dataset, *, encoder=None) -> Understanding:
             elif slots or _content(clause, names):
                 missed.append(_unmask(clause, spans))
             continue
-        if not slots and not intent.object and (pending or last_slots) and intent.kind not in ("less_popular", "lighter"):
-            clause = " ".join(pending) if pending else " ".join(last_slots)    # "… loved it": the titles before
+        if intent.inherited and strip_words(_SLOT.sub(" ", intent.object)):
+            missed.append(_unmask(clause, spans))    # "but Y was too …": words we do not know, no guess
+            continue
+        if intent.kind not in ("less_popular", "lighter") and (pending or (not slots and not intent.object)):
+            before = " ".join(pending) if pending else ("" if slots else " ".join(last_slots))
+            clause = f"{before} {clause}"             # "X and Y were great", "… loved it": the titles before
             slots = [spans[int(m.group(1))] for m in _SLOT.finditer(clause)]
             pending = []
         got = _clause_actions(intent, clause, slots, spans, dataset, names, encoder, text)
@@ -158,7 +162,8 @@ def understand(text: str, dataset, *, encoder=None) -> Understanding:
             previous = intent
             last_slots = [m.group(0) for m in _SLOT.finditer(clause)]
     missed += [_unmask(c, spans) for c in pending]
-    return Understanding(text, tuple(_dedupe(actions)), tuple(missed), tuple(questions))
+    asked = list({q.items: q for q in questions}.values())       # the same question once
+    return Understanding(text, tuple(_dedupe(actions)), tuple(missed), tuple(asked))
 
 
 def _title_spans(text: str, dataset, names: CategoryNames) -> list[TitleSpan]:
@@ -190,7 +195,10 @@ def _clause_actions(intent: ClauseIntent, clause: str, slots, spans, dataset, na
         if intent.kind == "less_popular":
             return [Action("less_popular", clause)], []
         dark = _dark_genres(dataset, names, encoder)
-        return ([Action("lighter", clause, categories=dark, weight=-1.0, how="encoder")], []) if dark else None
+        if dark:
+            return [Action("lighter", clause, categories=dark, weight=-1.0, how="encoder")], []
+        light = names.exact("light bodied")       # wines: lighter is a lighter body
+        return ([Action("weight", clause, categories=light, weight=1.0, how="category")], []) if light else None
     acts: list[Action] = []
     qs: list[Question] = []
     if len(slots) == 1 and intent.object != f"«{spans.index(slots[0])}»":
@@ -209,8 +217,9 @@ def _clause_actions(intent: ClauseIntent, clause: str, slots, spans, dataset, na
     cats = names.exact(obj)
     if cats:
         return [_category_action(intent, obj, cats, "category", 1.0)], []
+    named = obj[:1].isupper()           # a capitalised name ("the Pauillac") may be a part of titles
     found = [f for f in title_index(dataset).find(obj, n=MAX_CHOICES, cutoff=CLOSE_TITLE_MIN)
-             if f.how != "contains" or 2 * len(normalise(obj)) >= len(normalise(dataset.titles[f.item]))]
+             if f.how != "contains" or named or 2 * len(normalise(obj)) >= len(normalise(dataset.titles[f.item]))]
     if found:                           # a word or two of a long title ("less violence") is not that title
         best = [f for f in found if f.score == found[0].score]
         if found[0].how == "close":     # equal spellings only: a close title is one title's items

@@ -102,6 +102,14 @@ def said(ds, text):
     ("我不喜欢Die Hard", [("dislike", ("Die Hard (1988)",), (), 0.0)]),
     ("多一点喜剧，少一点动作", [("weight", (), ("genre=Comedy",), 1.0), ("weight", (), ("genre=Action",), -1.0)]),
     ("不要战争片", [("avoid", (), ("genre=War",), 0.0)]),
+    ("Die Hard? Not for me.", [("dislike", ("Die Hard (1988)",), (), 0.0)]),
+    ("I watched Die Hard and loved it", [("like", ("Die Hard (1988)",), (), 0.0)]),
+    ("Die Hard and Paddington were both great",
+     [("like", ("Die Hard (1988)",), (), 0.0), ("like", ("Paddington (2014)",), (), 0.0)]),
+    ("I'd rather not see any war films", [("avoid", (), ("genre=War",), 0.0)]),
+    ("I don't want to see any more horror", [("avoid", (), ("genre=Horror",), 0.0)]),
+    ("I don't hate Paddington but I don't love it either", [("neutral", ("Paddington (2014)",), (), 0.0)]),
+    ("Less violence", [("weight", (), ("genre=Action", "genre=Crime", "genre=War"), -1.0)]),   # not a title
 ])
 def test_sentences_are_understood(mixed, text, expected):
     _, ds, _ = mixed
