@@ -2,7 +2,7 @@
 of utterances whose understood actions equal the expected ones (intent accuracy) and whose list moved as
 expected on a real run (list-effect accuracy); totals, and the held-out third on its own.
 
-    python benchmarks/plain_words.py [--demo] [--xwines] [--tweetings] [--db URL] [--failures]
+    python benchmarks/plain_words.py [--demo] [--xwines] [--tweetings] [--db URL] [--fixture FILE] [--failures]
 
 Without --db it builds a database in a temporary folder: the demo dataset, X-Wines and MovieTweetings from
 ../shared/data, one itemknn run each (fitted on all interactions: about 30 s). The list effect is measured on
@@ -26,8 +26,8 @@ SHARED = ROOT.parent / "shared" / "data"
 NAMES = {"demo": "Demo movies", "xwines": "xwines", "tweetings": "tweetings"}
 
 
-def load_utterances(datasets=None) -> list[dict]:
-    rows = json.loads(FIXTURE.read_text(encoding="utf-8"))
+def load_utterances(datasets=None, path: Path = FIXTURE) -> list[dict]:
+    rows = json.loads(Path(path).read_text(encoding="utf-8"))
     return [r for r in rows if datasets is None or r["dataset"] in datasets]
 
 
@@ -203,13 +203,17 @@ def main() -> int:
         ap.add_argument(f"--{short}", action="store_true", help=f"only the {NAMES[short]} part (combinable)")
     ap.add_argument("--db", help="a database with the datasets and an itemknn run each (default: built in a temp folder)")
     ap.add_argument("--artifacts")
+    ap.add_argument("--fixture", default=str(FIXTURE), help="another utterance file in the same format (a held-out set)")
     ap.add_argument("--failures", action="store_true", help="print each failed utterance and what was understood")
     args = ap.parse_args()
     chosen = [s for s in NAMES if getattr(args, s)] or list(NAMES)
     if not (SHARED.exists() or args.db):
         chosen = ["demo"]
         print(f"{SHARED} is absent: the demo part only", file=sys.stderr)
-    rows = load_utterances(chosen)
+    rows = load_utterances(chosen, args.fixture)
+    for k, row in enumerate(rows):
+        row.setdefault("id", k + 1)
+        row.setdefault("held_out", False)
     tmp = None
     if args.db is None:
         tmp = tempfile.TemporaryDirectory()

@@ -32,22 +32,49 @@ def main() -> int:
     ap.add_argument("--db", required=True)
     ap.add_argument("--artifacts")
     ap.add_argument("--users", type=int, default=400)
+    ap.add_argument("--probe", action="store_true",
+                    help="write probe.json instead: other phrasings of the same forms (a second held-out set)")
     args = ap.parse_args()
     from engine.store import open_store
     store = open_store(args.db, artifacts=args.artifacts)
     out: list[dict] = []
     for name, short in (("Demo movies", "demo"), ("xwines", "xwines"), ("tweetings", "tweetings")):
-        out += utterances_for(store, name, short, args.users)
+        out += utterances_for(store, name, short, args.users, args.probe)
     for k, o in enumerate(out):
         o["id"] = k + 1
-        o["held_out"] = k % 3 == 2
-    (HERE / "utterances.json").write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        o["held_out"] = k % 3 == 2 or args.probe
+    (HERE / ("probe.json" if args.probe else "utterances.json")).write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     forms = sorted({o["form"] for o in out})
     print(f"{len(out)} utterances, {len(forms)} forms: {', '.join(forms)}", file=sys.stderr)
     return 0
 
 
-def utterances_for(store, name: str, short: str, n_users: int) -> list[dict]:
+PROBE = {   # other phrasings of each form (probe.json), used only to measure, never to tune
+    "dislike": ["Honestly {T} was terrible", "{T}? Not for me.", "I really disliked {T}", "not into {T}",
+                "{T} was so dull", "I couldn't stand {T}"],
+    "like": ["Loved {T}!", "{T} was fantastic", "I adore {T}", "{T} is a masterpiece"],
+    "more_like": ["anything similar to {T}?", "I'd like more things like {T}", "give me more like {T}",
+                  "more along the lines of {T}"],
+    "not_interested": ["please stop suggesting {T}", "I've watched {T} already", "I'm not interested in {T}"],
+    "negation": ["I wouldn't say I dislike {T}", "I do not hate {T}"],
+    "double_negation": ["I can't say I didn't enjoy {T}", "it's not like I don't like {T}"],
+    "punctuated": ["Honestly, {T} was awful", "{T} was boring", "please stop suggesting {T}"],
+    "category_word": ["I hated {T}", "{T}? Not for me."],
+    "misspelled": ["I hated {T}", "please stop showing {T}"],
+    "two": [("{A} and {B} were both boring", "dislike"), ("I really liked {A} and also {B}", "like"),
+            ("I've seen {A} and {B}", "not_interested")],
+    "contrast": ["{A} was fantastic, but {B} was dull", "I loved {A}, hated {B}", "{A}: great. {B}: boring."],
+    "ambiguous": ["I hated {T}", "{T} was fantastic", "please stop suggesting {T}"],
+    "avoid_wine": ["I'd rather avoid {g} wines", "please, nothing {g}", "no {g} for me"],
+    "avoid_film": ["I'd rather avoid {g}", "please, nothing {g}", "no {g} for me", "skip the {g} movies"],
+    "soft": ["could I get less {a} and a bit more {b}?", "more {b} and less {a} please", "less {a}; more {b}"],
+    "cn_dislike": "我真的不喜欢{T}", "cn_seen": "别再推荐{T}了", "cn_neutral": "我并不讨厌{T}",
+    "cn_avoid_film": ["我不想看{g}片", "不要再推荐{g}片了"], "cn_avoid_wine": ["我不想喝{g}", "别推荐{g}了"],
+    "less_popular": ["show me some hidden gems", "something less mainstream", "来点小众的"],
+}
+
+
+def utterances_for(store, name: str, short: str, n_users: int, probe: bool = False) -> list[dict]:
     """One dataset's utterances (see the module's docstring)."""
     from engine.data.dataset import load_dataset
     from engine.explore.live_list import UserRecommendations
@@ -58,7 +85,7 @@ def utterances_for(store, name: str, short: str, n_users: int) -> list[dict]:
     ds = load_dataset(store, name)
     with store.session() as s:
         run = load_run(store, repo.list_runs(s, ds.info.id)[-1].id)
-    rng = np.random.default_rng(21)
+    rng = np.random.default_rng(22 if probe else 21)
     lists = {}
     for u in range(min(n_users, ds.n_users)):
         rows = UserRecommendations(run, u).rerank(0.0, "mmr", 10).rows
@@ -113,41 +140,44 @@ def utterances_for(store, name: str, short: str, n_users: int) -> list[dict]:
             add(form, t.format(T=title(its[0])), u, [{"kind": kind, "items": ext(its)}],
                 {"kind": effect_kind, "items": ext(its)})
 
-    item_forms("dislike_title", ["I don't like {T}", "{T} was boring", "I hated {T}", "Not a fan of {T}",
-                                 "I didn't enjoy {T} at all", "I can't stand {T}"], "dislike", "leaves")
-    item_forms("like_title", ["I loved {T}", "{T} was great", "I really enjoyed {T}",
-                              "{T} is one of my favourites"], "like", "joins_history")
-    item_forms("more_like", ["more like {T}", "something similar to {T}",
-                             "can you recommend something like {T}?", "more stuff like {T} please"], "more_like", "leans")
-    item_forms("not_interested", ["stop recommending {T}", "I've already seen {T}",
-                                  "don't show me {T} again"], "not_interested", "leaves_only")
-    item_forms("negation", ["I don't dislike {T}", "I don't hate {T}"], "neutral", "unchanged")
-    item_forms("double_negation", ["It's not that I don't like {T}", "I don't not like {T}"], "like",
-               "joins_history")
-    item_forms("punctuated_title", ["I don't like {T}", "no more {T}", "stop recommending {T}"],
+    def tpl(key, main):
+        return PROBE[key] if probe else main
+
+    item_forms("dislike_title", tpl("dislike", ["I don't like {T}", "{T} was boring", "I hated {T}", "Not a fan of {T}",
+                                                "I didn't enjoy {T} at all", "I can't stand {T}"]), "dislike", "leaves")
+    item_forms("like_title", tpl("like", ["I loved {T}", "{T} was great", "I really enjoyed {T}",
+                                          "{T} is one of my favourites"]), "like", "joins_history")
+    item_forms("more_like", tpl("more_like", ["more like {T}", "something similar to {T}",
+                                              "can you recommend something like {T}?", "more stuff like {T} please"]),
+               "more_like", "leans")
+    item_forms("not_interested", tpl("not_interested", ["stop recommending {T}", "I've already seen {T}",
+                                                        "don't show me {T} again"]), "not_interested", "leaves_only")
+    item_forms("negation", tpl("negation", ["I don't dislike {T}", "I don't hate {T}"]), "neutral", "unchanged")
+    item_forms("double_negation", tpl("double_negation", ["It's not that I don't like {T}", "I don't not like {T}"]),
+               "like", "joins_history")
+    item_forms("punctuated_title", tpl("punctuated", ["I don't like {T}", "no more {T}", "stop recommending {T}"]),
                None, None, pred=lambda i: unique(i) and re.search(r"[:,()\-'&.!?]", bare[i]) is not None)
-    item_forms("title_with_category_word", ["I don't like {T}", "{T} was boring"], "dislike", "leaves",
-               pred=lambda i: unique(i) and bool(set(norm[i].split()) & GENRE_WORDS)
+    item_forms("title_with_category_word", tpl("category_word", ["I don't like {T}", "{T} was boring"]), "dislike",
+               "leaves", pred=lambda i: unique(i) and bool(set(norm[i].split()) & GENRE_WORDS)
                and norm[i] not in GENRE_WORDS)
-    item_forms("misspelled_title", ["I don't like {T}", "stop recommending {T}"], None, None,
+    item_forms("misspelled_title", tpl("misspelled", ["I don't like {T}", "stop recommending {T}"]), None, None,
                pred=lambda i: plain(i) and max(map(len, bare[i].split())) >= 6, title=lambda i: typo(bare[i]))
-    # the two templates above with "None" kinds: the kind follows the verb
+    # the templates above with "None" kinds: "stop …" is not interested, the others dislikes
     for o in out:
         if o["expect"]["actions"] and o["expect"]["actions"][0]["kind"] is None:
-            verb = o["text"].split()[0].lower()
-            kind = "not_interested" if verb == "stop" else "dislike"
+            kind = "not_interested" if "stop" in o["text"].lower() else "dislike"
             o["expect"]["actions"][0]["kind"] = kind
             o["effect"]["kind"] = "leaves_only" if kind == "not_interested" else "leaves"
-    for t in ["I loved {A} and {B}", "I don't like {A} or {B}", "stop recommending {A} and {B}"]:
+    for t, kind in tpl("two", [("I loved {A} and {B}", "like"), ("I don't like {A} or {B}", "dislike"),
+                               ("stop recommending {A} and {B}", "not_interested")]):
         u, its = pick(plain, 2)
         if u is None:
             continue
-        kind = {"I loved": "like", "I don't": "dislike", "stop rec": "not_interested"}[t[:7] if t[:7] in
-                                                                                     ("I loved", "I don't") else "stop rec"]
         add("two_titles", t.format(A=bare[its[0]], B=bare[its[1]]), u,
             [{"kind": kind, "items": ext([i])} for i in its],
             {"kind": "joins_history" if kind == "like" else "leaves", "items": ext(its)})
-    for t in ["{A} was great but {B} was boring", "I liked {A} but not {B}", "{A} was amazing; {B} was awful"]:
+    for t in tpl("contrast", ["{A} was great but {B} was boring", "I liked {A} but not {B}",
+                              "{A} was amazing; {B} was awful"]):
         u, its = pick(plain, 2)
         if u is None:
             continue
@@ -157,7 +187,7 @@ def utterances_for(store, name: str, short: str, n_users: int) -> list[dict]:
     # ambiguous: a title several items share (no year or winery said)
     amb = sorted(t for t, c in counts.items() if c >= 2 and len(t) >= 4 and t not in catnames)
     rng.shuffle(amb)
-    for t, tmpl in zip(amb, ["I don't like {T}", "{T} was great", "stop recommending {T}"]):
+    for t, tmpl in zip(amb, tpl("ambiguous", ["I don't like {T}", "{T} was great", "stop recommending {T}"])):
         items = [i for i in range(ds.n_items) if norm[i] == t]
         u = users[0]
         add("ambiguous_title", tmpl.format(T=bare[items[0]]), u, [],
@@ -165,15 +195,16 @@ def utterances_for(store, name: str, short: str, n_users: int) -> list[dict]:
     # categories in the users' lists
     genres_in = lambda u: sorted({g for i in lists[u] for g in ds.genres[i]})   # noqa: E731
     wine = short == "xwines"
-    for tmpl in (["no more {g} wines", "nothing {g} please", "I don't want any {g} wines"] if wine else
-                 ["nothing with {g}", "no {g} please", "no more {g} films", "I don't want any {g} movies"]):
+    for tmpl in (tpl("avoid_wine", ["no more {g} wines", "nothing {g} please", "I don't want any {g} wines"]) if wine
+                 else tpl("avoid_film", ["nothing with {g}", "no {g} please", "no more {g} films",
+                                         "I don't want any {g} movies"])):
         g = _category(rng, users, lists, ds, wine)
         if g is None:
             continue
         u, genre = g
         add("avoid_category", tmpl.format(g=genre.lower()), u, [{"kind": "avoid", "categories": [f"genre={genre}"]}],
             {"kind": "hidden", "categories": [f"genre={genre}"]})
-    for tmpl in ["less {a}, more {b}", "a bit less {a} and more {b}", "fewer {a}, more {b}"]:
+    for tmpl in tpl("soft", ["less {a}, more {b}", "a bit less {a} and more {b}", "fewer {a}, more {b}"]):
         for u in users:
             gs = genres_in(u)
             counts_g = {g: sum(g in ds.genres[i] for i in lists[u]) for g in gs}
@@ -191,24 +222,25 @@ def utterances_for(store, name: str, short: str, n_users: int) -> list[dict]:
     # Chinese
     u, its = pick(plain)
     if u is not None:
-        add("chinese", f"我不喜欢{bare[its[0]]}", u, [{"kind": "dislike", "items": ext(its)}],
+        add("chinese", tpl("cn_dislike", "我不喜欢{T}").format(T=bare[its[0]]), u, [{"kind": "dislike", "items": ext(its)}],
             {"kind": "leaves", "items": ext(its)})
     u, its = pick(plain)
     if u is not None:
-        add("chinese", f"我看过{bare[its[0]]}", u, [{"kind": "not_interested", "items": ext(its)}],
+        add("chinese", tpl("cn_seen", "我看过{T}").format(T=bare[its[0]]), u, [{"kind": "not_interested", "items": ext(its)}],
             {"kind": "leaves_only", "items": ext(its)})
     u, its = pick(plain)
     if u is not None:
-        add("chinese", f"我不讨厌{bare[its[0]]}", u, [{"kind": "neutral", "items": ext(its)}],
+        add("chinese", tpl("cn_neutral", "我不讨厌{T}").format(T=bare[its[0]]), u, [{"kind": "neutral", "items": ext(its)}],
             {"kind": "unchanged"})
-    for tmpl in ["不要{g}片" if not wine else "不要{g}", "别推荐{g}了" if not wine else "我不喜欢{g}"]:
+    for tmpl in (tpl("cn_avoid_wine", ["不要{g}", "我不喜欢{g}"]) if wine else
+                 tpl("cn_avoid_film", ["不要{g}片", "别推荐{g}了"])):
         g = _category(rng, users, lists, ds, wine, cn=True)
         if g:
             u, genre = g
             add("chinese", tmpl.format(g=CN[genre]), u, [{"kind": "avoid", "categories": [f"genre={genre}"]}],
                 {"kind": "hidden", "categories": [f"genre={genre}"]})
     # less popular
-    for tmpl in ["less popular please", "something more obscure", "冷门一点"]:
+    for tmpl in tpl("less_popular", ["less popular please", "something more obscure", "冷门一点"]):
         u = users[0]
         users.append(users.pop(0))
         add("less_popular", tmpl, u, [{"kind": "less_popular"}], {"kind": "less_popular"})
