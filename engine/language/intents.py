@@ -32,7 +32,7 @@ _V = [   # (class, pattern, sign) in priority order
               r"不要|不想看|不想要|不想喝|不看|不喝|去掉|排除", 0),
     ("weight", r"\b(?:less|fewer)\b|\btoo\s+many\b|\btoo\s+much\b|少点|少一点|少一些|少些|少来点|减少", -1),
     ("weight", r"\bmore\b|\bplenty\s+of\b|\bextra\b|多点|多一点|多一些|多些|更多|多来点|再来点|增加", 1),
-    ("dislike", r"\bdislike[sd]?\b|\bhated?\b|\bhates\b|\bhating\b|\bcan'?t\s+stand\b|\bboring\b|\bbad\b|"
+    ("dislike", r"\bdislike[sd]?\b|\bhated?\b|\bhates\b|\bhating\b|\b(?:can'?t|couldn'?t|cannot|could\s+not)\s+stand\b|\bboring\b|\bbad\b|"
                 r"\bawful\b|\bterrible\b|\boverrated\b|\bdull\b|\bnot\s+a\s+fan\s+of\b|\bnot\s+into\b|"
                 r"\bsick\s+of\b|\btired\s+of\b|\benough\s+of\b|\bdisappointing\b|\bworst\b|\bhorrible\b|"
                 r"\bnot\s+for\s+me\b|\bdone\s+with\b|\bfed\s+up\s+with\b|\b(?:too\s+expensive|too\s+pricey|overpriced|too\s+sweet|too\s+long)\b|\bdetest(?:ed)?\b|\bloathe[d]?\b|讨厌|无聊|难看|难喝|烂片|受不了", 0),
@@ -102,9 +102,11 @@ class ClauseIntent:
 def read_intent(clause: str, previous: ClauseIntent | None = None) -> ClauseIntent | None:
     """The clause's intent; a clause without a verb but with something to name takes the previous one."""
     for kind, pattern, sign in VERBS:
-        m = pattern.search(clause)
-        if not m:
+        found = list(pattern.finditer(clause))
+        if not found:
             continue
+        # like / dislike: the last one is the verb ("it's not like I don't like X": "like" twice)
+        m = found[-1] if kind in ("like", "dislike") else found[0]
         before, after = clause[:m.start()], clause[m.end():]
         negated = len(_NEGATION.findall(before)) % 2 == 1
         if kind in ("weight", "avoid") and re.search(r"\bno\s+more\b", clause, re.IGNORECASE) and kind == "weight":
