@@ -8,7 +8,7 @@ from engine.cli.main import FRACTION, PendingFile, add_common, at_least, emit_js
 from engine.cli.models import TextProgress
 from engine.data.dataset import index_of, load_dataset
 from engine.errors import EngineError, NotFoundError, shorten
-from engine.explore.feedback import list_feedback, record_feedback, undo_and_list
+from engine.explore.feedback import group_sentences, list_feedback, record_feedback, undo_sentence
 from engine.explore.frontier import frontier, to_csv, to_table
 from engine.explore.live_list import UserRecommendations, list_record
 from engine.explore.similarity import attach_semantic, nearest_items
@@ -64,7 +64,8 @@ def register(sub) -> None:
     p.add_argument("--dataset", required=True, type=name_text)
     p.add_argument("--user", required=True, help="external user id")
     p.add_argument("--item", help="external item id (like, dislike, not_interested)")
-    p.add_argument("--id", type=record_id("feedback"), nargs="+", help="feedback id(s) to undo (default: the latest)")
+    p.add_argument("--id", type=record_id("feedback"), nargs="+", help="feedback id(s) to undo (default: the latest); "
+                   "an id of a plain-words sentence undoes the whole sentence")
     add_common(p)
     p.set_defaults(func=cmd_feedback)
 
@@ -153,20 +154,40 @@ def cmd_feedback(args, store) -> int:
         for fid in fids:
             if not any(e.id == fid for e in entries):
                 raise NotFoundError(f"no active feedback {fid} for user {args.user}")
-        for fid in fids:
-            undo_and_list(store, ds.info.id, user, fid)
+        undone: list[int] = []
+        for fid in fids:            # an id of a sentence undoes the whole sentence
+            if fid not in undone:
+                undone += undo_sentence(store, fid)
         if args.json:
-            emit_json({"undone": fids[0] if len(fids) == 1 else fids})
+            emit_json({"undone": undone[0] if len(undone) == 1 else undone})
         else:
-            print(f"undid feedback {', '.join(map(str, fids))}")
+            said = {e.sentence for e in entries if e.id in undone and e.sentence}
+            what = f" (the whole sentence {', '.join(f'“{t}”' for t in sorted(said))})" if said else ""
+            print(f"undid feedback {', '.join(map(str, undone))}{what}")
         return 0
-    rows = [{"id": e.id, "kind": e.kind, "item": str(ds.item_ids[e.item]), "title": ds.titles[e.item],
-             "when": e.created_at} for e in entries]
+    rows = [_entry_row(ds, e) for e in entries]
     if args.json:
         emit_json(rows)
-    else:
-        for r in rows:
+        return 0
+    for group in group_sentences(entries):
+        first = group[0]
+        if first.sentence_id is None:
+            r = _entry_row(ds, first)
             print(f"{r['id']:6d}  {r['when']}  {r['kind']:<15} {r['item']}  {r['title']}")
-        if not rows:
-            print("no feedback", file=sys.stderr)
+            continue
+        print(f"{first.id:6d}  {first.created_at}  {'sentence':<15} “{first.sentence}” "
+              f"({len(group)} {'entry' if len(group) == 1 else 'entries'}; undo --id {first.id} takes it all back)")
+        for e in group:
+            r = _entry_row(ds, e)
+            print(f"        {r['id']:6d}  {r['kind']:<15} {r['item'] + '  ' if r['item'] else ''}{r['title']}")
+    if not rows:
+        print("no feedback", file=sys.stderr)
     return 0
+
+
+def _entry_row(ds, e) -> dict:
+    on_item = e.item >= 0
+    weight = f" {e.weight:+g}" if e.kind == "weight" else ""
+    return {"id": e.id, "kind": e.kind, "item": str(ds.item_ids[e.item]) if on_item else "",
+            "title": ds.titles[e.item] if on_item else f"{e.category}{weight}", "when": e.created_at,
+            "category": e.category, "weight": e.weight, "sentence_id": e.sentence_id, "sentence": e.sentence}

@@ -109,16 +109,18 @@ def cmd_say(args, store) -> int:
                                       else apply(u, recs), recs)
     if args.json:
         emit_json({"understood": lines, "feedback_ids": ids, "applied": bool(ids),
+                   "questions": [{"phrase": q.phrase, "column": q.column, "choices": list(q.choices),
+                                  "items": [str(ds.item_ids[i]) for i in q.items]} for q in u.questions],
                    "list": [{"item": r.external_id, "title": r.title} for r in rows]})
         return 0
-    print("Understood:" if u.actions else "Nothing understood.")
+    print("Understood:" if u.actions else ("Not applied yet:" if u.questions else "Nothing understood."))
     for line in lines:
         print(f"  {line}")
     if u.actions and not ids and not args.dry_run:
         print("Nothing in your list matched, so nothing changed.")
     if ids:
-        print(f"Applied as feedback {', '.join(map(str, ids))} (undo: llmrec feedback undo --dataset "
-              f"{ds.info.name} --user {args.user} --id {' '.join(map(str, ids))})")
+        print(f"Applied as one action: feedback {', '.join(map(str, ids))} (undo the whole sentence: llmrec "
+              f"feedback undo --dataset {ds.info.name} --user {args.user} --id {ids[0]})")
         print("Your list now:")
         for r in rows:
             print(f"  {r.rank:2d}. {r.title} [{', '.join(r.genres)}]")

@@ -12,7 +12,14 @@ Feedback is stored in the ``feedback`` table and takes effect at once, without r
   neighbours (model space, else item text) lose ``DEMOTE_STRENGTH * similarity * spread`` of score,
   spread being the score range of the candidate pool: a neighbour with similarity 0.9 drops by 90 %
   of the pool's range, so it all but leaves the list;
-* not interested: the item leaves the list, nothing else changes.
+* not interested: the item leaves the list, nothing else changes;
+* avoid a category ("genre=Horror", "type=White"): its items leave the list;
+* weight a category (a plain-words "less action, more comedy"): its items gain or lose
+  ``WEIGHT_STRENGTH * weight * spread`` of score: a soft push, not a hide (weight -1 moves an item down
+  by a quarter of the pool's score range); category "near=<item index>" is that item's
+  ``DEMOTE_NEIGHBOURS`` nearest items ("more like X" pushes them up).
+
+A plain-words sentence's entries share a sentence id: ``undo`` takes the whole sentence back.
 
 The latest active feedback on an item wins; undo deactivates an entry (it stays in the table).
 Feedback survives restarts: a new ``UserRecommendations`` reads it back from the database.
@@ -35,8 +42,17 @@ from engine.data.dataset import NO_TIMESTAMP
 from engine.errors import EngineError, NotFoundError
 from engine.evaluation import metrics as M
 from engine.evaluation.protocol import topk_rows
+from engine.explore.categories import category_mask
 from engine.explore.explain import Contributor, contributor_matrix, explain
-from engine.explore.feedback import FeedbackEntry, list_feedback, record_feedback, undo_feedback
+from engine.explore.feedback import (
+    KINDS,
+    Entry,
+    FeedbackEntry,
+    list_feedback,
+    record_feedback,
+    record_sentence,
+    undo_sentence,
+)
 from engine.explore.frontier import compact
 from engine.explore.rerank import METHODS, rerank
 from engine.explore.similarity import (
@@ -54,6 +70,7 @@ from engine.runs.loaded import LoadedRun, run_from_parts
 
 DEMOTE_NEIGHBOURS = 20
 DEMOTE_STRENGTH = 1.0
+WEIGHT_STRENGTH = 0.25
 
 
 @dataclass(frozen=True)
@@ -218,16 +235,38 @@ class UserRecommendations:
         return self._add(item, "not_interested")
 
     def undo(self, feedback_id: int | None = None) -> None:
-        """Undo one feedback entry (default: the latest)."""
+        """Undo one action (default: the latest): an entry, or the whole sentence it belongs to."""
         if not self._feedback:
             raise NotFoundError("there is no feedback to undo")
         fid = self._feedback[-1].id if feedback_id is None else int(feedback_id)
-        if not any(f.id == fid for f in self._feedback):
+        entry = next((f for f in self._feedback if f.id == fid), None)
+        if entry is None:
             raise NotFoundError(f"no active feedback {fid} for this user")
         if self.store is not None and fid > 0:
-            undo_feedback(self.store, fid)
-        self._feedback = [f for f in self._feedback if f.id != fid]
+            undo_sentence(self.store, fid)
+        gone = {f.id for f in self._feedback if f.id == fid or (
+            entry.sentence_id is not None and f.sentence_id == entry.sentence_id)}
+        self._feedback = [f for f in self._feedback if f.id not in gone]
         self._cand = None
+
+    def say(self, sentence: str, entries: list[Entry]) -> list[int]:
+        """Record a sentence's entries as one undoable action; returns their ids."""
+        entries = list(entries)
+        for e in entries:
+            if e.kind in KINDS and not 0 <= int(e.item) < self.dataset.n_items:
+                raise NotFoundError(f"no item with index {e.item} in dataset {self.dataset.info.name!r}")
+        if not entries:
+            return []
+        if self.store is not None:
+            ids = record_sentence(self.store, self.run.info.dataset_id, self.user, sentence, entries)
+        else:
+            ids = list(range(self._next_local_id, self._next_local_id - len(entries), -1))
+            self._next_local_id -= len(entries)
+        now = _now()
+        self._feedback += [FeedbackEntry(fid, int(e.item) if e.kind in KINDS else -1, e.kind, now, e.category,
+                                         float(e.weight), ids[0], sentence) for fid, e in zip(ids, entries)]
+        self._cand = None
+        return ids
 
     def _add(self, item: int, kind: str) -> int:
         if not 0 <= int(item) < self.dataset.n_items:
@@ -243,6 +282,8 @@ class UserRecommendations:
     def _state(self) -> dict[int, str]:
         state: dict[int, str] = {}
         for f in self._feedback:             # oldest first: the latest entry on an item wins
+            if f.kind not in KINDS:
+                continue
             state.pop(f.item, None)
             state[f.item] = f.kind
         return state
@@ -301,8 +342,9 @@ class UserRecommendations:
             scores = np.array(self.model.score(items, ratings), dtype=np.float64)
         excluded = excluded.astype(np.int64)
         scores[excluded[excluded < len(scores)]] = -np.inf
-        available = int(np.isfinite(scores).sum())
         space = self._space()
+        self._apply_categories(scores)
+        available = int(np.isfinite(scores).sum())
         if dislikes and available:
             pool = topk_rows(scores[None, :], min(n, available))[0]
             spread = float(scores[pool[0]] - scores[pool[-1]]) or 1.0
@@ -324,6 +366,32 @@ class UserRecommendations:
         self._cand = Candidates(top.astype(np.int64), scores[top].astype(np.float32), vectors, space,
                                 gm[top], target, hist_unique, contrib, cspace, extra={"available": available})
         return self._cand
+
+    def _apply_categories(self, scores: np.ndarray) -> None:
+        """Avoided categories leave the list; weighted ones move by a share of the pool's score range."""
+        ds = self.dataset
+        avoid = [f.category for f in self._feedback if f.kind == "avoid" and f.category]
+        weights: dict[str, float] = {}
+        for f in self._feedback:
+            if f.kind == "weight" and f.category:
+                weights[f.category] = weights.get(f.category, 0.0) + float(f.weight)
+        for c in avoid:
+            scores[category_mask(ds, c)[:len(scores)]] = -np.inf
+        finite = np.isfinite(scores)
+        if not weights or not finite.any():
+            return
+        pool = topk_rows(np.where(finite, scores, -np.inf)[None, :], min(self.n_candidates, int(finite.sum())))[0]
+        spread = float(scores[pool[0]] - scores[pool[-1]]) or 1.0
+        for c, w in weights.items():
+            if c.startswith("near="):     # "more like X": X's nearest items (category "near=<item index>")
+                nb, sims = nearest_items([int(c[5:])], self._space(), dataset=ds, model=self.model,
+                                         n=DEMOTE_NEIGHBOURS)
+                mask = np.zeros(len(scores), dtype=bool)
+                mask[np.asarray(nb[0], dtype=np.int64)] = True
+                mask &= finite
+            else:
+                mask = category_mask(ds, c)[:len(scores)] & finite
+            scores[mask] += WEIGHT_STRENGTH * w * spread
 
     def rerank(self, tradeoff: float = 0.0, method: str = "mmr", k: int = 10) -> RecList:
         """The list of k at this trade-off, with per-item facts and list metrics (no DB access)."""

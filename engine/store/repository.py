@@ -156,23 +156,48 @@ def delete_run(session: Session, run_id: int) -> None:
 
 # ---- feedback ---------------------------------------------------------------------------
 
-def add_feedback(session: Session, dataset_id: int, user_idx: int, item_idx: int, kind: str) -> int:
-    if kind not in ("like", "dislike", "not_interested"):
+FEEDBACK_KINDS = ("like", "dislike", "not_interested", "avoid", "weight")
+
+
+def add_feedback(session: Session, dataset_id: int, user_idx: int, item_idx: int, kind: str, *,
+                 category: str | None = None, weight: float | None = None, sentence_id: int | None = None,
+                 sentence: str | None = None) -> int:
+    """One entry; `category` (with item -1) for a hide or soft weight on a category; entries of one
+    sentence share `sentence_id` (pass -1 for the sentence's first entry: it takes its own id)."""
+    if kind not in FEEDBACK_KINDS:
         raise ValueError(f"unknown feedback kind {kind!r}")
     row = FeedbackRow(dataset_id=dataset_id, user_idx=int(user_idx), item_idx=int(item_idx), kind=kind,
-                      active=True, created_at=utcnow())
+                      active=True, created_at=utcnow(), category=category,
+                      weight=None if weight is None else float(weight),
+                      sentence_id=None if sentence_id in (None, -1) else int(sentence_id), sentence=sentence)
     session.add(row)
     session.flush()
+    if sentence_id == -1:
+        row.sentence_id = row.id
+        session.flush()
     return row.id
 
 
-def active_feedback(session: Session, dataset_id: int, user_idx: int) -> list[tuple[int, int, str, str]]:
-    """(feedback id, item idx, kind, ISO time) of the user's feedback still in force, oldest first."""
+def active_feedback(session: Session, dataset_id: int, user_idx: int) -> list[tuple]:
+    """(feedback id, item idx, kind, ISO time, category, weight, sentence id, sentence) of the user's
+    feedback still in force, oldest first."""
     rows = session.scalars(select(FeedbackRow).where(
         FeedbackRow.dataset_id == dataset_id, FeedbackRow.user_idx == int(user_idx),
         FeedbackRow.active.is_(True)).order_by(FeedbackRow.id))
-    return [(r.id, r.item_idx, r.kind, r.created_at.isoformat(timespec="seconds") if r.created_at else "")
+    return [(r.id, r.item_idx, r.kind, r.created_at.isoformat(timespec="seconds") if r.created_at else "",
+             r.category or "", 0.0 if r.weight is None else float(r.weight), r.sentence_id, r.sentence or "")
             for r in rows]
+
+
+def sentence_entries(session: Session, feedback_id: int) -> list[int]:
+    """Ids of the active entries undone together with `feedback_id`: its sentence's, else itself."""
+    row = session.get(FeedbackRow, int(feedback_id))
+    if row is None:
+        raise NotFoundError(f"no feedback {feedback_id}")
+    if row.sentence_id is None:
+        return [row.id] if row.active else []
+    return list(session.scalars(select(FeedbackRow.id).where(
+        FeedbackRow.sentence_id == row.sentence_id, FeedbackRow.active.is_(True)).order_by(FeedbackRow.id)))
 
 
 def delete_feedback(session: Session, feedback_ids) -> None:

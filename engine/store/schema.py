@@ -85,15 +85,21 @@ class RunEpochRow(Base):
 
 
 class FeedbackRow(Base):
-    """Like / dislike / not-interested on an item, per user; `active` False once undone."""
+    """Like / dislike / not-interested on an item, or a hide / soft weight on a category, per user;
+    `active` False once undone. Entries made by one plain-words sentence share `sentence_id` (the id of
+    the sentence's first entry) and carry the sentence, so they are undone together (migration 0007)."""
     __tablename__ = "feedback"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"))
     user_idx: Mapped[int] = mapped_column(Integer)
-    item_idx: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String)  # like | dislike | not_interested
+    item_idx: Mapped[int] = mapped_column(Integer)   # -1 for a category entry
+    kind: Mapped[str] = mapped_column(String)  # like | dislike | not_interested | avoid | weight
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    category: Mapped[str | None] = mapped_column(Text, nullable=True)     # "genre=Horror", "body=Full-bodied"
+    weight: Mapped[float | None] = mapped_column(Float, nullable=True)    # soft weight: -1 less .. +1 more
+    sentence_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sentence: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class DatabaseIdentityRow(Base):

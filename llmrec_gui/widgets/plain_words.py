@@ -1,6 +1,7 @@
-"""Feedback in plain words, under the list in Explore: type "I don't like Inception", see what was
-understood ("Dislike: Inception (2010); demote 20 similar items"), then Apply (or Undo afterwards).
-Parsing and applying are the engine's (engine.language.plain_words); stored entries are ordinary feedback."""
+"""Feedback in plain words, under the list in Explore: type "I don't like Inception, less action", see what
+was understood (one line per action, and any question such as "which winery?"), then Apply (or Undo
+afterwards). Parsing and applying are the engine's (engine.language.plain_words); the sentence is stored as
+one action: Undo here, Ctrl+Z and the history's Undo take back all its entries at once."""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
@@ -26,9 +27,9 @@ def understand_words(dataset, text: str):
     return u, u.describe(dataset)
 
 
-def record_words(store, dataset_id: int, user: int, pairs) -> list[int]:
+def record_words(store, dataset_id: int, user: int, sentence: str, entries) -> list[int]:
     from engine.language.plain_words import record
-    return record(store, dataset_id, user, pairs)
+    return record(store, dataset_id, user, sentence, entries)
 
 
 def undo_words(store, ids) -> None:
@@ -89,22 +90,25 @@ class PlainWordsLine(QWidget):
     def _understood(self, result) -> None:
         u, lines = result
         self.understanding = u
-        self.understood.setText("<br>".join(["<b>Understood</b> (Apply to use it):" if u.actions else
-                                             "<b>Nothing understood</b>; try “I don't like …” or “no horror”."]
-                                            + [f"• {line}" for line in lines]))
+        from html import escape
+        head = ("<b>Understood</b> (Apply to use it):" if u.actions else
+                "<b>A question first</b>:" if u.questions else
+                "<b>Nothing understood</b>; try “I don't like …”, “no horror” or “less action, more comedy”.")
+        self.understood.setText("<br>".join([head] + [f"• {escape(line)}" for line in lines]))
         self.apply_button.setEnabled(bool(u.actions))
 
     def apply(self) -> None:
         if self.understanding is None or self.user is None:
             return
-        from engine.language.plain_words import feedback_pairs
-        pairs = feedback_pairs(self.understanding, self.dataset, self.pool, self.shown)
+        from engine.language.plain_words import entries
+        made = entries(self.understanding, self.dataset, self.shown)
         self.apply_button.setEnabled(False)
-        if not pairs:
+        if not made:
             self.understood.setText(self.understood.text() + "<br>Nothing in your list matched; nothing changed.")
             return
         user = self.user
-        workers.run_async(workers.on_store(self.store), record_words, self.dataset.info.id, user, pairs,
+        workers.run_async(workers.on_store(self.store), record_words, self.dataset.info.id, user,
+                          self.understanding.text, made,
                           on_done=lambda ids: self._applied(user, ids), on_error=self.understood.setText)
 
     def _applied(self, user: int, ids: list) -> None:
@@ -112,7 +116,8 @@ class PlainWordsLine(QWidget):
         self.undo_button.setEnabled(True)
         n = len(ids)
         self.understood.setText(self.understood.text().replace(
-            "(Apply to use it)", f"and applied ({n} feedback {'entry' if n == 1 else 'entries'}; Undo takes it back)"))
+            "(Apply to use it)", f"and applied as one action ({n} feedback {'entry' if n == 1 else 'entries'}; "
+                                 f"Undo or Ctrl+Z takes the whole sentence back)"))
         self.feedback_changed.emit(user)
 
     def undo(self) -> None:

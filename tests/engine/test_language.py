@@ -73,15 +73,15 @@ def test_search_needs_an_encoded_catalogue(store):
 UNDERSTOOD = [
     ("I don't like Inception, can you suggest others?", "dislike", ["Inception (2010)"], ()),
     ("more like Amelie", "more_like", ["Amélie (2001)"], ()),
-    ("I've seen Titanic", "seen", ["Titanic (1997)"], ()),
-    ("no horror", "avoid_genre", [], ("Horror",)),
-    ("no scary movies please", "avoid_genre", [], ("Horror",)),
+    ("I've seen Titanic", "not_interested", ["Titanic (1997)"], ()),
+    ("no horror", "avoid", [], ("Horror",)),
+    ("no scary movies please", "avoid", [], ("Horror",)),
     ("something lighter", "lighter", [], None),
     ("less popular films", "less_popular", [], ()),
     ("more like the little robot that cleans the earth", "more_like", ["WALL·E (2008)"], ()),
     ("我不喜欢《Inception》", "dislike", ["Inception (2010)"], ()),
-    ("不要恐怖片", "avoid_genre", [], ("Horror",)),
-    ("我看过Titanic", "seen", ["Titanic (1997)"], ()),
+    ("不要恐怖片", "avoid", [], ("Horror",)),
+    ("我看过Titanic", "not_interested", ["Titanic (1997)"], ()),
     ("冷门一点", "less_popular", [], ()),
 ]
 
@@ -105,10 +105,10 @@ def test_understand_splits_clauses_and_reports_the_rest(films, encoder):
     from engine.language.plain_words import understand
     _, ds, _, _ = films
     u = understand("I loved Star Wars and no horror. Blorp zzz.", ds, encoder=encoder)
-    assert [a.kind for a in u.actions] == ["more_like", "avoid_genre"]
+    assert [a.kind for a in u.actions] == ["like", "avoid"]
     assert u.not_understood == ("Blorp zzz",)
     lines = u.describe(ds)
-    assert lines[0].startswith("More like: Star Wars (1977)") and lines[-1] == "Not understood: 'Blorp zzz'"
+    assert lines[0].startswith("Like: Star Wars (1977)") and lines[-1] == "Not understood: 'Blorp zzz'"
 
 
 def test_the_articles_dialogue_goes_through_the_feedback_engine_and_undoes(films, encoder):

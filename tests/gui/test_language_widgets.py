@@ -128,3 +128,48 @@ def test_heatmap_offers_the_semantic_space_once_the_catalogue_vectors_are_attach
     assert np.allclose(panel.rec_similarity, expected @ expected.T, atol=1e-4)
     panel.search.vectors_ready.emit(False)          # another dataset without vectors: the entry goes
     assert panel.space.findData("semantic") < 0 and panel.space.currentData() == "model"
+
+
+def test_a_sentence_is_one_history_row_that_expands_and_one_ctrl_z(qtbot, controller):
+    """"no more <genre>, <title> was boring" makes several entries: the history shows the sentence as one
+    row that expands to them, and one Ctrl+Z (after a later click) takes the click back, the next one the
+    whole sentence."""
+    from engine.explore.feedback import list_feedback
+    panel = controller.explorer_panel
+    actions = controller.window.actions
+    controller.window.show_view("explore")
+    qtbot.waitUntil(lambda: panel.rec is not None and len(panel.rec.rows) == 10, timeout=60000)
+
+    def shown():
+        return [r.item for r in panel.rec.rows]
+    before = shown()
+    ds = panel.run.dataset
+    first, genre = panel.rec.rows[0], panel.rec.rows[1].genres[0]
+    line = panel.plain_words
+    line.line.setText(f"no more {genre.lower()} films, {first.title} was boring")
+    qtbot.keyClick(line.line, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: line.apply_button.isEnabled(), timeout=60000)
+    assert f"No {genre}: hide those items" in line.understood.text() and f"Dislike: {first.title}" in line.understood.text()
+    qtbot.mouseClick(line.apply_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: first.item not in shown() and len(panel.live.feedback) == 2, timeout=30000)
+    assert not any(genre in ds.genres[i] for i in shown())
+    fb = panel.feedback_view
+    assert fb.topLevelItemCount() == 1
+    row = fb.topLevelItem(0)
+    assert row.text(0) == "Said" and first.title in row.text(1) and row.childCount() == 2
+    assert {row.child(k).text(0) for k in range(2)} == {"Hidden", "Disliked"}
+    fb.expandItem(row)
+    assert row.isExpanded()
+    other = shown()[0]
+    with qtbot.waitSignal(panel.list_updated, timeout=20000):
+        panel.give_feedback(other, "not_interested")
+    assert fb.topLevelItemCount() == 2
+    store, ds_id, user = controller.state.store, ds.info.id, controller.state.user
+    with qtbot.waitSignal(panel.list_updated, timeout=20000):
+        actions.undo.trigger()                                 # Ctrl+Z: the click
+    assert [e.kind for e in store.call(list_feedback, ds_id, user)] == ["avoid", "dislike"]
+    with qtbot.waitSignal(panel.list_updated, timeout=20000):
+        actions.undo.trigger()                                 # Ctrl+Z: the whole sentence at once
+    assert store.call(list_feedback, ds_id, user) == []
+    qtbot.waitUntil(lambda: shown() == before, timeout=30000)
+    assert fb.topLevelItemCount() == 0
