@@ -51,3 +51,26 @@ def _label(dataset, item: int, same: list[int]) -> str:
     if len(years) > 1 and mine_year:
         return mine_year.group(1)
     return str(dataset.item_ids[item])
+
+
+class ShownTitles:
+    """`titles[i]` as lists should show them: the title, and for an item whose title others share, what
+    tells it apart ("Saint-Julien (Grand Cru Classé) · Château Talbot"). Indexable like dataset.titles."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+        self.index = title_index(dataset)        # built here (a worker), not on the first row shown
+
+    def __len__(self) -> int:
+        return len(self.dataset.titles)
+
+    def __getitem__(self, i) -> str:
+        i = int(i)
+        title = str(self.dataset.titles[i])
+        same = [j for j in self.index.exact.get(normalise(title), [i]) if str(self.dataset.titles[j]) == title]
+        return f"{title} · {_label(self.dataset, i, same)}" if len(same) > 1 else title    # the same words shown
+
+
+def shown_titles(dataset) -> ShownTitles:
+    """The dataset's ShownTitles, made once."""
+    return _cached(dataset, "shown_titles", lambda: ShownTitles(dataset))

@@ -22,6 +22,16 @@ from llmrec_gui.widgets.explorer_view import ExplorerView, metrics_dict  # noqa:
 from llmrec_gui.widgets.run_picker import RunPicker
 
 
+def open_run_for_explore(*parts):
+    """Worker: the live-list run from the store process' parts, with the titles the lists show (a repeated
+    title with what tells it apart) indexed here rather than on the first row shown."""
+    from engine.explore.live_list import open_explore_run_for_live
+    from engine.language.item_labels import shown_titles
+    loaded = open_explore_run_for_live(*parts)
+    shown_titles(loaded.dataset)
+    return loaded
+
+
 class ExplorerPanel(QWidget):
     ready = Signal()               # a list is on screen for the current run and user
     list_updated = Signal(object)  # engine RecList
@@ -158,11 +168,10 @@ class ExplorerPanel(QWidget):
         # once per dataset over blocks of users, or kept by its training), never the interaction table;
         # each pick reads its user there. The model files are read here (no copy of the item vectors
         # between the processes), and the per-run caches are built before the first pick.
-        from engine.explore.live_list import open_explore_run_for_live
         from engine.runs.lean import explore_parts
         self._on_store(explore_parts, info.id, engine_style=True,
                     on_progress=lambda p, i=info: self._loading(i, p),
-                    on_done=lambda parts: self._here(open_explore_run_for_live, *parts, on_done=self._run_loaded))
+                    on_done=lambda parts: self._here(open_run_for_explore, *parts, on_done=self._run_loaded))
 
     def _loading(self, info, p) -> None:
         """A dataset's first open counts its interactions (streamed once, then kept in a file)."""
@@ -190,6 +199,8 @@ class ExplorerPanel(QWidget):
         self.run = loaded
         ds = loaded.dataset
         self.list.set_genres_label(ds.info.genres_label)
+        from engine.language.item_labels import shown_titles
+        self.view.titles = shown_titles(ds)
         self.view.categories = (ds.info.genres_label or "Genres").lower()
         self.controls.set_categories_name(self.view.categories)
         self.search.set_context(self.state.store, ds)
@@ -274,7 +285,7 @@ class ExplorerPanel(QWidget):
         self.live = live
         from engine.data.dataset import NO_TIMESTAMP
         items, ratings, times = live.timeline()
-        titles = self.run.dataset.titles
+        titles = self.view.titles if self.view.titles is not None else self.run.dataset.titles
         self.history.set_history([titles[i] for i in items], ratings, times, NO_TIMESTAMP)
         self.feedback_view.set_entries(live.feedback, titles)
         self.users.set_count(live.user, live.n_interactions())

@@ -36,6 +36,7 @@ def titled(title: str, w: QWidget) -> QWidget:
 class ExplorerView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.titles = None             # engine ShownTitles of the run's dataset: repeated titles told apart
         self.categories = "genres"     # the dataset's name for its categories, lower case (set per run)
         self.users = UserPicker()
         self.history = HistoryView()
@@ -97,8 +98,8 @@ class ExplorerView(QWidget):
 
     def show_list(self, rec, sim, space: str, tradeoff: float) -> None:
         """List, heatmap, metrics and the frontier's mark of one re-ranked list, together."""
-        self.list.set_list(rec)
-        titles = [r.title for r in rec.rows]
+        titles = [r.title if self.titles is None else self.titles[r.item] for r in rec.rows]
+        self.list.set_list(rec, titles)
         if space == "model":
             space = rec.metrics.space
         what = self.categories if space == "genres" else space

@@ -16,6 +16,11 @@ from llmrec_gui.widgets.plot_style import export_item
 
 
 def short_title(title: str, n: int = 18) -> str:
+    """A tick label: the year dropped, elided at `n` characters; a repeated title keeps what tells it
+    apart ("Saint… · Château Tal…")."""
+    if " · " in title:
+        base, label = title.split(" · ", 1)
+        return f"{short_title(base, max(6, n - 13))} · {short_title(label, 12)}"   # the label is what matters
     t = re.sub(r"\s*\(\d{4}\)$", "", title)
     return t if len(t) <= n else t[: n - 1] + "…"
 

@@ -40,14 +40,16 @@ class RecList(ReadOnlyTable):
         """Name the genres column after what the dataset's categories are ("Categories" for wines)."""
         self.horizontalHeaderItem(COLUMNS.index("Genres")).setText(label)
 
-    def set_list(self, rec) -> None:
-        """Show an engine RecList; the selection follows the selected item (not the row number)."""
+    def set_list(self, rec, titles: list[str] | None = None) -> None:
+        """Show an engine RecList; the selection follows the selected item (not the row number).
+        `titles`: what to show per row (a repeated title with what tells it apart), else the rows' own."""
         keep = self.selected_item()
         self.blockSignals(True)
         self.items = [r.item for r in rec.rows]
         self.setRowCount(len(self.items))
         for row, r in enumerate(rec.rows):
-            cells = (str(r.rank), PROMOTED if r.promoted else "", r.title, ", ".join(r.genres), f"{r.score:.3f}")
+            title = r.title if titles is None else titles[row]
+            cells = (str(r.rank), PROMOTED if r.promoted else "", title, ", ".join(r.genres), f"{r.score:.3f}")
             tip = r.explanation
             if r.promoted and "promoted for diversity" not in tip.lower():     # the engine's text may say it
                 tip = "Promoted for diversity. " + tip

@@ -205,3 +205,21 @@ def test_cli_search_shows_what_it_understood_and_runs_without_vectors(store, cap
     assert res["understood_text"] == "1990s · Crime" and res["hits"][0]["title"] == "Se7en (1995)"
     assert main(["--db", db, "search", "--dataset", "films", "robot", "--mode", "dense"]) != 0
     assert "llmrec encode --dataset films" in capsys.readouterr().err
+
+
+def test_shown_titles_tell_repeated_titles_apart():
+    """Issue 22: two "Saint-Julien (Grand Cru Classé)" wines are told apart by their winery in lists, the
+    history and the heatmap; a title of its own is shown as it is."""
+    from engine.language.item_labels import shown_titles
+    from llmrec_gui.widgets.heatmap_view import short_title
+    from tests.engine.test_similarity import tiny_dataset
+    ds = tiny_dataset(["Saint-Julien (Grand Cru Classé)", "Saint-Julien (Grand Cru Classé)", "Paradoxo",
+                       "Hamlet (1948)", "Hamlet (1996)"],
+                      [("Red",)] * 5,
+                      ["type: Red; winery name: Château Talbot", "type: Red; winery name: Château Gruaud Larose",
+                       "type: Red; winery name: Salton", "", ""])
+    shown = shown_titles(ds)
+    assert shown[0] == "Saint-Julien (Grand Cru Classé) · Château Talbot"
+    assert shown[1] == "Saint-Julien (Grand Cru Classé) · Château Gruaud Larose"
+    assert shown[2] == "Paradoxo" and shown[3] == "Hamlet (1948)"   # the years already differ
+    assert short_title(shown[0]) == "Saint… · Château Tal…" and short_title(shown[1]) == "Saint… · Château Gru…"
