@@ -52,7 +52,16 @@ def register(sub) -> None:
     add_common(p)
     p.set_defaults(func=cmd_devices)
 
-    p = sub.add_parser("runs", help="list trained runs with headline metrics")
+    p = sub.add_parser("runs", help="list trained runs with headline metrics; delete a run, remove its index, "
+                                    "export its record",
+                       description="llmrec runs: list the runs (default); `runs delete --run N` removes a run and "
+                                   "its files (only files this database owns), `runs remove-index --run N` its ANN "
+                                   "index, `runs export --run N --out FILE.json` writes its settings, metrics, "
+                                   "epochs and index as JSON.")
+    p.add_argument("action", nargs="?", default="list", choices=("list", "delete", "remove-index", "export"),
+                   help="what to do (default: list)")
+    p.add_argument("--run", type=record_id("run"), help="the run to delete, un-index or export")
+    p.add_argument("--out", metavar="FILE", help="with export: the JSON file to write")
     add_common(p)
     p.set_defaults(func=cmd_runs)
 
@@ -163,6 +172,8 @@ def cmd_train(args, store) -> int:
 # ---- runs ----------------------------------------------------------------------------------
 
 def cmd_runs(args, store) -> int:
+    if args.action != "list":
+        return _run_action(args, store)
     with store.session() as s:
         runs = repo.list_runs(s)
     def status(r) -> str:
@@ -178,6 +189,32 @@ def cmd_runs(args, store) -> int:
         f = lambda v: "-" if v is None else f"{v:.4f}"  # noqa: E731
         print(f"{r['id']:>4}  {r['dataset'][:24]:<24} {r['model']:<11} {r['status']:<8} {str(r['holdout']):<7} "
               f"{f(r['ndcg@10']):>8} {f(r['recall@10']):>9}")
+    return 0
+
+
+def _run_action(args, store) -> int:
+    from engine.runs import manage
+    if args.run is None:
+        raise UsageError(f"runs {args.action} needs --run N (see llmrec runs)")
+    if args.action == "export":
+        if not args.out:
+            raise UsageError("runs export needs --out FILE.json")
+        path = manage.export_run(store, args.run, args.out)
+        if args.json:
+            emit_json({"run": args.run, "path": str(path)})
+        else:
+            print(f"run {args.run}: written to {path}")
+        return 0
+    done = manage.delete_run(store, args.run) if args.action == "delete" else manage.remove_index(store, args.run)
+    if args.json:
+        emit_json(done.__dict__ | {"action": args.action})
+        return 0
+    what = "deleted" if args.action == "delete" else "index removed"
+    if args.action == "remove-index" and not done.removed:
+        print(f"run {args.run}: nothing removed: {done.left_alone}")
+        return 0
+    files = "its files removed" if done.removed else f"its files left alone: {done.left_alone}"
+    print(f"run {args.run}: {what}" + ("" if args.action == "remove-index" else f"; {files}"))
     return 0
 
 

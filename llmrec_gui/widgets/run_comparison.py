@@ -42,10 +42,20 @@ class RunComparison(QWidget):
         self.rows: list = []
 
     def set_runs(self, run, runs: list) -> None:
-        self.rows = comparison_rows(run, runs)
+        """The selected run beside the latest baselines."""
+        self.plot.setTitle("Selected run vs baselines")
+        self._show(comparison_rows(run, runs), run is not None)
+
+    def set_compared(self, runs: list) -> None:
+        """Exactly these runs side by side (the runs table's "Compare selected runs")."""
+        self.plot.setTitle(f"{len(runs)} runs compared")
+        self._show(list(runs), False)
+
+    def _show(self, rows: list, first_selected: bool) -> None:
+        self.rows = rows
         self.table.setRowCount(len(self.rows))
         for r, info in enumerate(self.rows):
-            label = f"{info.model} (run {info.id})" + (" ◀ selected" if r == 0 and run is not None else "")
+            label = f"{info.model} (run {info.id})" + (" ◀ selected" if r == 0 and first_selected else "")
             self.table.setItem(r, 0, QTableWidgetItem(label))
             for c, m in enumerate(SHOWN):
                 v = info.metrics.get(m)

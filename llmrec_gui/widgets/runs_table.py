@@ -12,36 +12,72 @@ COLUMNS = ("Run", "Model", "Objective", "Device", "Seconds") + METRICS
 
 
 class RunsTable(ReadOnlyTable):
+    """Ctrl/Shift-click selects several runs (to compare them); the first selected is the current run."""
     run_selected = Signal(object)   # RunInfo
     index_requested = Signal(object)   # RunInfo: the context menu's "Build ANN index"
+    remove_index_requested = Signal(object)   # RunInfo
+    export_requested = Signal(object)         # RunInfo
+    delete_requested = Signal(object)         # RunInfo
+    compare_requested = Signal(list)          # list[RunInfo], two or more
 
     def __init__(self, parent=None):
-        super().__init__(COLUMNS, parent)
+        super().__init__(COLUMNS, parent, single_selection=False)
         self.horizontalHeader().setStretchLastSection(True)
         self.runs: list = []
         self.itemSelectionChanged.connect(self._emit)
         self.build_index_action = QAction("Build ANN index…", self)
         self.build_index_action.setToolTip("Index the run's item vectors (faiss) for fast candidate retrieval "
                                            "in a large catalogue; a background job")
-        self.build_index_action.triggered.connect(self._request_index)
+        self.build_index_action.triggered.connect(lambda: self._request(self.index_requested))
+        self.remove_index_action = QAction("Remove ANN index", self)
+        self.remove_index_action.setToolTip("Delete the run's index: it ranks by exact search again")
+        self.remove_index_action.triggered.connect(lambda: self._request(self.remove_index_requested))
+        self.export_action = QAction("Export run record…", self)
+        self.export_action.setToolTip("Write the run's settings, metrics, epochs and index as JSON")
+        self.export_action.triggered.connect(lambda: self._request(self.export_requested))
+        self.compare_action = QAction("Compare selected runs", self)
+        self.compare_action.setToolTip("Show the selected runs side by side below (Ctrl-click to select several)")
+        self.compare_action.triggered.connect(self._request_compare)
+        self.delete_action = QAction("Delete run…", self)
+        self.delete_action.setToolTip("Remove the run and its model files (never files of another database)")
+        self.delete_action.triggered.connect(lambda: self._request(self.delete_requested))
 
     def selected_run(self):
         rows = {i.row() for i in self.selectedIndexes()}
         return self.runs[min(rows)] if rows else None
 
+    def selected_runs(self) -> list:
+        return [self.runs[r] for r in sorted({i.row() for i in self.selectedIndexes()})]
+
+    def context_menu(self) -> QMenu:
+        """The right-click menu for the selection (built separately so tests can drive it)."""
+        menu = QMenu(self)
+        many = len(self.selected_runs()) >= 2
+        self.compare_action.setEnabled(many)
+        for a in (self.build_index_action, self.remove_index_action, self.export_action):
+            menu.addAction(a)
+        menu.addAction(self.compare_action)
+        menu.addSeparator()
+        menu.addAction(self.delete_action)
+        return menu
+
     def contextMenuEvent(self, event) -> None:
         row = self.rowAt(event.pos().y())
         if row < 0:
             return
-        self.selectRow(row)
-        menu = QMenu(self)
-        menu.addAction(self.build_index_action)
-        menu.exec(event.globalPos())
+        if row not in {i.row() for i in self.selectedIndexes()}:
+            self.selectRow(row)
+        self.context_menu().exec(event.globalPos())
 
-    def _request_index(self) -> None:
+    def _request(self, signal) -> None:
         run = self.selected_run()
         if run is not None:
-            self.index_requested.emit(run)
+            signal.emit(run)
+
+    def _request_compare(self) -> None:
+        runs = self.selected_runs()
+        if len(runs) >= 2:
+            self.compare_requested.emit(runs)
 
     def set_runs(self, runs: list) -> None:
         self.blockSignals(True)
@@ -63,6 +99,9 @@ class RunsTable(ReadOnlyTable):
         self.blockSignals(False)
 
     def select_id(self, run_id: int | None) -> None:
+        """Show `run_id` as the selected run (a selection of several that includes it is kept)."""
+        if run_id is not None and any(r.id == run_id for r in self.selected_runs()):
+            return
         self.blockSignals(True)
         self.clearSelection()
         for row, r in enumerate(self.runs):

@@ -123,6 +123,10 @@ class TrainingPanel(QWidget):
         self.explore_button.clicked.connect(self.explore_requested)
         self.index_button.clicked.connect(lambda: self.build_index())
         self.runs.index_requested.connect(lambda run: self.build_index(run))
+        self.runs.remove_index_requested.connect(self.remove_index)
+        self.runs.export_requested.connect(self.export_run)
+        self.runs.delete_requested.connect(self.delete_run)
+        self.runs.compare_requested.connect(self.compare.set_compared)
         self.runs.run_selected.connect(state.select_run)
         state.runs_changed.connect(self._runs_changed)
         state.run_changed.connect(self._run_changed)
@@ -314,6 +318,62 @@ class TrainingPanel(QWidget):
         self._set_running(True)
         self.job_started.emit()
         return True
+
+    # ---- the runs table's context menu: engine.runs.manage in the store process ----------
+    def delete_run(self, run, confirmed: bool | None = None) -> bool:
+        """Delete `run` and its files (asked first, No by default; `confirmed` answers for the user)."""
+        if self.state.store is None:
+            return False
+        if confirmed is None:
+            confirmed = self._ask(f"Delete run {run.id} ({run.model}) and its model files?\n\nFiles of another "
+                                  "database sharing the model folder are never removed.")
+        if not confirmed:
+            return False
+        from engine.runs.manage import delete_run
+        self._manage(delete_run, run.id, lambda done: (
+            f"Run {run.id} deleted" + ("; its files removed." if done.removed else f"; its files left alone: "
+                                       f"{done.left_alone}.")))
+        return True
+
+    def remove_index(self, run) -> None:
+        from engine.runs.manage import remove_index
+        self._manage(remove_index, run.id, lambda done: (
+            f"Run {run.id}: ANN index removed (exact search from now on)." if done.removed
+            else f"Run {run.id}: no index removed ({done.left_alone})."), index=True)
+
+    def export_run(self, run, path: str | None = None) -> None:
+        if path is None:
+            from PySide6.QtWidgets import QFileDialog
+            path, _ = QFileDialog.getSaveFileName(self, "Export run record", f"run-{run.id}.json", "JSON (*.json)")
+            if not path:
+                return
+        from engine.runs.manage import export_run
+        self._manage(export_run, run.id, lambda out: f"Run {run.id} written to {out}.", path, refresh=False)
+
+    def _manage(self, fn, run_id: int, say, *args, index: bool = False, refresh: bool = True) -> None:
+        from llmrec_gui import workers
+
+        def done(result) -> None:
+            text = say(result)
+            self.progress_label.setText(text)
+            self.state.message.emit(text)
+            if index:
+                self.state.index_built.emit(run_id)    # Explore re-reads the run's candidates
+                self._run_changed(self.state.run)
+            if refresh:
+                self.state.refresh_runs()
+        workers.run_async(workers.on_store(self.state.store), fn, run_id, *args, on_done=done,
+                          on_error=self.state.error.emit)
+
+    def _ask(self, text: str) -> bool:
+        """A Yes/No question, No by default (LLMREC_GUI_NO_DIALOGS: no)."""
+        import os
+        if os.environ.get("LLMREC_GUI_NO_DIALOGS"):
+            return False
+        from PySide6.QtWidgets import QMessageBox
+        answer = QMessageBox.question(self, "llmrec", text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
 
     def _confirm_small(self, n_items: int, floor: int) -> bool:
         import os

@@ -73,7 +73,11 @@ def test_lstm_training_in_child_keeps_gui_responsive(qtbot, panel, controller):
         assert panel.cancel_button.isEnabled() and not panel.start_button.isEnabled()
     assert sig.args == ["done"], panel.progress_label.text()
     runs = _runs(controller.state.store)
-    qtbot.waitUntil(lambda: panel.runs.rowCount() == before + 1 and controller.explorer_panel.run is not None
+    picker = controller.explorer_panel.run_picker       # the chosen run stays; the new one is offered (issue 22)
+    qtbot.waitUntil(lambda: panel.runs.rowCount() == before + 1 and picker.offered is not None, timeout=60000)
+    assert picker.offered.id == runs[-1].id and controller.state.run.id != runs[-1].id
+    picker.switch.click()
+    qtbot.waitUntil(lambda: controller.explorer_panel.run is not None
                     and controller.explorer_panel.run.info.id == runs[-1].id
                     and controller.explorer_panel.rec is not None, timeout=60000)
     probe.stop()
@@ -83,7 +87,7 @@ def test_lstm_training_in_child_keeps_gui_responsive(qtbot, panel, controller):
     assert len(panel.curves.xs) >= 2 and len(panel.curves.vx) >= 1   # live loss and validation curves
     assert "Epoch" in panel.progress_label.text() or "saved" in panel.progress_label.text()
     assert len(runs) == before + 1 and runs[-1].model == "lstm" and runs[-1].metrics["ndcg@10"] >= 0
-    assert controller.state.run.id == runs[-1].id            # the new run is selected (and explored)
+    assert controller.state.run.id == runs[-1].id            # switched to by the user, and explored
     assert panel.compare.rows[0].id == runs[-1].id and any(r.model == "ease" for r in panel.compare.rows)
 
 
