@@ -35,6 +35,8 @@ class Actions:
         self.undo = act("&Undo feedback", QKeySequence.StandardKey.Undo, "Undo the latest like / dislike")
         self.undo.setEnabled(False)
         self.reprobe = act("Re-detect &devices", None, "Ask TensorFlow again which CPU/GPU it sees")
+        self.guide = act("&Quick guide", QKeySequence.StandardKey.HelpContents,
+                         "What the views, the slider, the heatmap and the frontier mean; every shortcut")
         self.about = act("&About llmrec")
 
     def build_menus(self, menubar) -> None:
@@ -58,4 +60,6 @@ class Actions:
         for a in (self.start_training, self.cancel_job, self.reprobe):
             r.addAction(a)
         h = menubar.addMenu("&Help")
+        h.addAction(self.guide)
+        h.addSeparator()
         h.addAction(self.about)

@@ -42,6 +42,7 @@ class Controller:
         a.import_data.triggered.connect(lambda: self.open_import_wizard())
         a.open_db.triggered.connect(self._choose_db)
         a.about.triggered.connect(self._about)
+        a.guide.triggered.connect(self.show_guide)
         win.file_dropped = self.open_import_wizard
 
     def refresh_all(self) -> None:
@@ -208,6 +209,13 @@ class Controller:
         self._reopen_job = None
         self.window.store_banner.show_failed(msg)
         self.window.statusBar().showMessage(f"Error: could not reopen the database: {msg}", 15000)
+
+    def show_guide(self):
+        """Help ▸ Quick guide (F1): a non-modal window beside the app."""
+        from llmrec_gui.widgets.guide import GuideDialog
+        self.guide = GuideDialog(self.window.actions, self.window)
+        self.guide.show()
+        return self.guide
 
     def _about(self) -> None:
         from PySide6.QtWidgets import QMessageBox

@@ -163,3 +163,19 @@ def test_long_tooltips_wrap_and_combos_show_whole_names(qtbot):
     controls.show()
     space = controls.space
     assert space.sizeHint().width() > space.fontMetrics().horizontalAdvance("semantic")
+
+
+def test_help_has_a_quick_guide_with_every_shortcut(qtbot, controller):
+    """Issue 22: the Help menu had only About. F1 opens a guide: the views, slider, heatmap and frontier
+    explained, every shortcut of the app's actions, and a link to the docs."""
+    actions = controller.window.actions
+    help_menu = [m for m in controller.window.menuBar().actions() if m.text() == "&Help"][0].menu()
+    assert actions.guide in help_menu.actions()
+    dialog = controller.show_guide()
+    qtbot.addWidget(dialog)
+    text = dialog.text.toPlainText()
+    for topic in ("diversity slider", "heatmap", "frontier", "Keys"):
+        assert topic in text
+    for a in (actions.like, actions.undo, actions.import_data, actions.view_explore):
+        assert a.shortcut().toString() in text
+    assert "docs" in dialog.text.toHtml()
