@@ -28,10 +28,12 @@ def register(sub) -> None:
                                    "stands for the known files inside it. Generic files: interactions file "
                                    "first, then an optional item file. Columns are header names or 1-based "
                                    "numbers.")
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="the interactions file (or a folder or zip), then an "
+                   "optional item file")
     p.add_argument("--name", type=name_text, help="dataset name (default: the folder or file name)")
     p.add_argument("--format", default="auto",
-                   choices=["auto", "movielens-100k", "movielens", "movietweetings", "csv"])
+                   choices=["auto", "movielens-100k", "movielens", "movietweetings", "csv"],
+                   help="the files' format (default auto: recognised from the files)")
     g = p.add_argument_group("reading (generic CSV/TSV; sniffed when not given)")
     g.add_argument("--delimiter", help="column separator: ',', 'tab', '|', '::', ';' or 'space' (runs of spaces)")
     g.add_argument("--header", dest="has_header", action="store_true", default=None, help="the first line names the columns")
@@ -57,7 +59,8 @@ def register(sub) -> None:
                    help="reuse a saved mapping (JSON or TOML, e.g. from --save-mapping or the wizard); "
                         "options given here override it")
     g.add_argument("--save-mapping", metavar="FILE", help="write the mapping used to FILE (JSON) for next time")
-    g.add_argument("--timestamp-format", choices=["auto", "epoch", "iso"], default=None)
+    g.add_argument("--timestamp-format", choices=["auto", "epoch", "iso"], default=None,
+                   help="how times are written: epoch seconds, ISO dates, or auto (sniffed)")
     g.add_argument("--genre-sep", default=None, type=name_text, help="separator between genres (default '|')")
     g.add_argument("--implicit", action="store_true", help="ignore any rating column: every interaction is positive")
     g.add_argument("--skip-missing-user", action="store_true",

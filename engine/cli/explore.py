@@ -20,12 +20,12 @@ MAX_POINTS = 101   # trade-off steps of 0.01: finer says nothing new, and each p
 
 def register(sub) -> None:
     p = sub.add_parser("frontier", help="accuracy vs diversity as the re-ranking trade-off goes from 0 to 1")
-    p.add_argument("--run", type=record_id("run"), required=True)
-    p.add_argument("--method", default="mmr", choices=("mmr", "dpp", "calibration"))
+    p.add_argument("--run", type=record_id("run"), required=True, help="the run's id (llmrec runs lists them)")
+    p.add_argument("--method", default="mmr", choices=("mmr", "dpp", "calibration"), help="re-ranker: mmr (maximal marginal relevance; default), dpp (determinantal point process) or calibration (match the user's category mix)")
     p.add_argument("--points", type=at_least(2, MAX_POINTS), default=11,
                    help=f"trade-off values from 0 to 1, 2 to {MAX_POINTS} (default 11; each point re-ranks "
                         "every user's list once)")
-    p.add_argument("--k", type=at_least(1), default=10)
+    p.add_argument("--k", type=at_least(1), default=10, help="list length the metrics are measured at (default 10)")
     p.add_argument("--candidates", type=at_least(1), default=100, help="candidates per user re-ranked (default 100)")
     p.add_argument("--max-users", type=at_least(1), help="only the first N evaluated users (quick look)")
     p.add_argument("--csv", metavar="FILE", help="also write the table as CSV")
@@ -33,10 +33,12 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_frontier)
 
     p = sub.add_parser("similar", help="items most like an item, in the model, text or genre space")
-    p.add_argument("--run", type=record_id("run"), required=True)
+    p.add_argument("--run", type=record_id("run"), required=True, help="the run's id (llmrec runs lists them)")
     p.add_argument("--item", required=True, help="external item id")
-    p.add_argument("--space", default="model", choices=("model", "text", "genres", "semantic"))
-    p.add_argument("--n", type=at_least(1), default=10)
+    p.add_argument("--space", default="model", choices=("model", "text", "genres", "semantic"),
+                   help="model (the run's item vectors; default), text (TF-IDF), genres (categories) or semantic "
+                        "(the language model, once the catalogue is encoded)")
+    p.add_argument("--n", type=at_least(1), default=10, help="how many similar items (default 10)")
     add_common(p)
     p.set_defaults(func=cmd_similar)
 
@@ -47,21 +49,23 @@ def register(sub) -> None:
     p.add_argument("--user", help="external user id (default: the app's default user)")
     p.add_argument("--tradeoff", "--diversity", dest="diversity", type=FRACTION, default=0.0,
                    help="diversity trade-off 0-1 (default 0)")
-    p.add_argument("--method", default="mmr", choices=("mmr", "dpp", "calibration"))
+    p.add_argument("--method", default="mmr", choices=("mmr", "dpp", "calibration"), help="re-ranker: mmr (maximal marginal relevance; default), dpp (determinantal point process) or calibration (match the user's category mix)")
     p.add_argument("--space", default="model", choices=("model", "text", "genres", "semantic"),
                    help="similarity space of the list's heatmap matrix (JSON 'similarity'); semantic also "
                         "measures the re-ranker's diversity by meaning")
-    p.add_argument("--k", type=at_least(1), default=10)
+    p.add_argument("--k", type=at_least(1), default=10, help="list length (default 10)")
     add_common(p)
     p.set_defaults(func=cmd_explore)
 
     p = sub.add_parser("feedback", help="like / dislike / not-interested an item for a user, list or undo; "
                                         "or say it in plain words (say \"I don't like Inception\")")
-    p.add_argument("action", choices=("like", "dislike", "not_interested", "list", "undo", "say"))
+    p.add_argument("action", choices=("like", "dislike", "not_interested", "list", "undo", "say"),
+                   help="record a like / dislike / not_interested of --item, list the user's feedback, undo it, "
+                        "or say it in plain words")
     p.add_argument("text", nargs="?", help="with say: what you want, in plain words")
     p.add_argument("--run", type=record_id("run"), help="with say: the run whose list to change (default: the latest)")
     p.add_argument("--dry-run", action="store_true", help="with say: only show what was understood")
-    p.add_argument("--dataset", required=True, type=name_text)
+    p.add_argument("--dataset", required=True, type=name_text, help="dataset name (llmrec datasets lists them)")
     p.add_argument("--user", required=True, help="external user id")
     p.add_argument("--item", help="external item id (like, dislike, not_interested)")
     p.add_argument("--id", type=record_id("feedback"), nargs="+", help="feedback id(s) to undo (default: the latest); "

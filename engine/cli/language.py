@@ -17,10 +17,10 @@ from engine.store import repository as repo
 
 def register(sub) -> None:
     p = sub.add_parser("encode", help="embed a dataset's item texts with the pretrained encoder (cached, incremental)")
-    p.add_argument("--dataset", required=True, type=name_text)
+    p.add_argument("--dataset", required=True, type=name_text, help="dataset name (llmrec datasets lists them)")
     p.add_argument("--backend", default="keras", choices=("keras", "numpy"),
                    help="keras (TensorFlow, CPU or GPU; default) or numpy")
-    p.add_argument("--batch-size", type=at_least(1), default=64)
+    p.add_argument("--batch-size", type=at_least(1), default=64, help="texts per encoder batch (default 64)")
     p.add_argument("--encoder", default="auto", choices=("auto", "minilm", "static"),
                    help="auto (default): the full MiniLM up to 100,000 items, above that the static "
                         "minilm-static (averaged token embeddings, far faster)")
@@ -28,9 +28,10 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_encode)
 
     p = sub.add_parser("search", help="find items by words, meaning, attributes and title (hybrid)")
-    p.add_argument("query")
-    p.add_argument("--dataset", required=True, type=name_text)
-    p.add_argument("--k", type=at_least(1), default=20)
+    p.add_argument("query", help="what to look for: a title, words, attributes (\"full-bodied Portuguese red\") "
+                                 "or a description (\"animated film for kids\")")
+    p.add_argument("--dataset", required=True, type=name_text, help="dataset name (llmrec datasets lists them)")
+    p.add_argument("--k", type=at_least(1), default=20, help="how many results (default 20)")
     p.add_argument("--mode", default="hybrid", choices=MODES,
                    help="hybrid (default): BM25 words + encoder meaning + the attributes the query names + "
                         "titles; lexical: BM25 only; dense: the encoder only (needs `llmrec encode`)")

@@ -181,6 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
+    for action in sub._choices_actions:      # `llmrec X --help` opens with what X does (its one-line help)
+        command = sub.choices[action.dest]
+        if command.description is None:
+            command.description = action.help
     return parser
 
 

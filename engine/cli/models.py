@@ -23,7 +23,9 @@ def register(sub) -> None:
     p.add_argument("--dataset", type=name_text, help="the dataset to train on (a warm start uses its run's dataset)")
     p.add_argument("--model", default="lstm", choices=("lstm", "lstm_ease", "ease", "als", "itemknn", "popularity"),
                    help="lstm_ease: the LSTM blended with EASE, weight chosen on validation")
-    p.add_argument("--objective", choices=("paper", "softmax"))
+    p.add_argument("--objective", choices=("paper", "softmax"),
+                   help="LSTM loss: softmax (in-batch softmax with logQ correction; default) or paper (the "
+                        "article's cosine -> sigmoid with sampled negatives)")
     p.add_argument("--text-encoder", choices=("lstm", "minilm"),
                    help="LSTM item text: the pretrained encoder's frozen vectors under a trainable projection "
                         "(minilm, default: it won on validation) or a text LSTM trained from scratch (lstm)")
@@ -37,7 +39,8 @@ def register(sub) -> None:
     p.add_argument("--trials", type=at_least(1), metavar="N", help="LSTM: at most N tuning trials (default: the budget decides)")
     p.add_argument("--no-tune", dest="tune", action="store_false",
                    help="LSTM: keep the fixed default settings, no search on validation")
-    p.add_argument("--device", choices=("auto", "cpu", "gpu"))
+    p.add_argument("--device", choices=("auto", "cpu", "gpu"),
+                   help="where TensorFlow trains (default auto: the GPU when TensorFlow sees one)")
     p.add_argument("--seed", type=SEED, help="random seed, 0 to 2**32-1")
     p.add_argument("--no-holdout", dest="holdout", action="store_false",
                    help="train on all of the dataset (early stopping still uses the last part of TRAIN)")
@@ -66,17 +69,18 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_runs)
 
     p = sub.add_parser("evaluate", help="a run's metrics beside MostPopular, ItemKNN and EASE")
-    p.add_argument("--run", type=record_id("run"), required=True)
+    p.add_argument("--run", type=record_id("run"), required=True, help="the run's id (llmrec runs lists them)")
     add_common(p)
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("recommend", help="write top-K recommendations to CSV (user,item,rank,score)")
-    p.add_argument("--run", type=record_id("run"), required=True)
+    p.add_argument("--run", type=record_id("run"), required=True, help="the run's id (llmrec runs lists them)")
     p.add_argument("--users", default="all", type=name_text, help="'all' or a file with one external user id per line")
-    p.add_argument("--k", type=at_least(1), default=10)
-    p.add_argument("--out", required=True)
+    p.add_argument("--k", type=at_least(1), default=10, help="recommendations per user (default 10)")
+    p.add_argument("--out", required=True, help="the CSV file to write")
     p.add_argument("--diversity", type=FRACTION, default=0.0, help="re-ranking trade-off in [0, 1] (0: off)")
-    p.add_argument("--method", default="mmr", choices=("mmr", "dpp"))
+    p.add_argument("--method", default="mmr", choices=("mmr", "dpp"),
+                   help="re-ranker: mmr (maximal marginal relevance; default) or dpp (determinantal point process)")
     add_common(p)
     p.set_defaults(func=cmd_recommend)
 

@@ -18,7 +18,7 @@ def register(sub) -> None:
                        description="Index a run's item vectors for approximate nearest-neighbour candidate "
                                    "retrieval; recommend/explore and the app then use it. Below 50,000 items "
                                    "exact search is used and no index is built unless --force.")
-    p.add_argument("--run", type=record_id("run"), required=True)
+    p.add_argument("--run", type=record_id("run"), required=True, help="the run's id (llmrec runs lists them)")
     p.add_argument("--force", action="store_true", help="build even for a small catalogue")
     p.add_argument("--kind", choices=("ivf-sq8", "ivf", "hnsw"), default="ivf-sq8",
                    help="ivf-sq8 (default: IVF over 8-bit codes, short list re-ranked exactly), ivf (IVF-Flat) or hnsw")
@@ -30,7 +30,7 @@ def register(sub) -> None:
     p.add_argument("--target-recall", type=number(highest=1.0, above=0.0), default=0.98,
                    help="recall@100 against exact search on 200 users that the nprobe tuning must reach")
     p.add_argument("--m", type=at_least(2), default=32, help="HNSW graph degree (default 32)")
-    p.add_argument("--ef-construction", type=at_least(1), default=80)
+    p.add_argument("--ef-construction", type=at_least(1), default=80, help="HNSW build beam (default 80)")
     p.add_argument("--ef-search", type=at_least(1), default=256, help="HNSW query beam (default 256)")
     add_common(p)
     p.set_defaults(func=cmd_index)
@@ -40,12 +40,12 @@ def register(sub) -> None:
                                    "get vectors from their text through the run's item tower; the run's ANN "
                                    "index, if any, is extended in place. New users need no fold-in: the user "
                                    "tower reads their history.")
-    p.add_argument("--run", type=record_id("run"), required=True)
+    p.add_argument("--run", type=record_id("run"), required=True, help="the run's id (llmrec runs lists them)")
     add_common(p)
     p.set_defaults(func=cmd_fold_in)
 
     p = sub.add_parser("quantize", help="a new run with int8 item vectors (per-vector scale), evaluated beside the original")
-    p.add_argument("--run", type=record_id("run"), required=True)
+    p.add_argument("--run", type=record_id("run"), required=True, help="the run's id (llmrec runs lists them)")
     add_common(p)
     p.set_defaults(func=cmd_quantize)
 

@@ -68,3 +68,25 @@ def test_cli_progress_names_the_training_phase():
     bar(EpochStats(epoch=6, epochs=6, loss=0.9, phase="refit", phase_epoch=3, phase_epochs=3))
     text = out.getvalue()
     assert "epoch 3/3" in text and "refit 3/3" in text and "/6" not in text
+
+
+def test_every_command_and_argument_says_what_it_is():
+    """Issue 22: `llmrec search --help` did not describe its arguments. Every command has a description
+    and every argument a help text (so `llmrec X --help` explains X)."""
+    import argparse
+
+    from engine.cli.main import build_parser
+
+    def walk(parser, path):
+        for a in parser._actions:
+            if isinstance(a, argparse._SubParsersAction):
+                for name, sp in a.choices.items():
+                    yield from walk(sp, [*path, name])
+            elif a.help is None and not isinstance(a, argparse._HelpAction):
+                yield " ".join(path), a.option_strings or a.dest
+        if path and not parser.description:
+            yield " ".join(path), "(no description)"
+
+    assert list(walk(build_parser(), [])) == []
+    text = build_parser()._subparsers._group_actions[0].choices["search"].format_help()
+    assert "find items" in text and "--k" in text and "how many results" in text
