@@ -33,6 +33,14 @@ def titled(title: str, w: QWidget) -> QWidget:
     return box
 
 
+def rows_height(view, rows: int) -> int:
+    """The height a table or list needs to show `rows` rows with its header and frame."""
+    row = view.fontMetrics().height() + 8
+    header = getattr(view, "header", None) or getattr(view, "horizontalHeader", None)
+    head = header().sizeHint().height() if header is not None else 0
+    return head + rows * row + 2 * view.frameWidth()
+
+
 class ExplorerView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -55,8 +63,12 @@ class ExplorerView(QWidget):
         left.addWidget(titled("Users", self.users))
         left.addWidget(titled("History (most recent first)", self.history))
         left.addWidget(titled("Your feedback (Ctrl+Z undoes the latest)", self.feedback_view))
-        for i, stretch in enumerate((3, 3, 1)):
+        for i, stretch in enumerate((3, 3, 2)):
             left.setStretchFactor(i, stretch)
+        for table in (self.users.view, self.history, self.feedback_view):   # at least 4 rows each, any window
+            table.setMinimumHeight(rows_height(table, 4))
+        left.setChildrenCollapsible(False)
+        self.left_split = left
         middle = QWidget()
         ml = QVBoxLayout(middle)
         ml.setContentsMargins(0, 0, 0, 0)
@@ -76,6 +88,10 @@ class ExplorerView(QWidget):
         right.addWidget(bottom)
         right.setStretchFactor(0, 3)
         right.setStretchFactor(1, 2)
+        right.setChildrenCollapsible(False)
+        self.heatmap.setMinimumHeight(200)
+        bottom.setMinimumHeight(160)
+        self.right_split = right
         split = QSplitter(Qt.Orientation.Horizontal)
         for w, stretch in ((left, 2), (middle, 5), (right, 4)):
             split.addWidget(w)

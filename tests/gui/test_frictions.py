@@ -179,3 +179,18 @@ def test_help_has_a_quick_guide_with_every_shortcut(qtbot, controller):
     for a in (actions.like, actions.undo, actions.import_data, actions.view_explore):
         assert a.shortcut().toString() in text
     assert "docs" in dialog.text.toHtml()
+
+
+def test_explore_panels_resize_and_never_shrink_below_four_rows(qtbot, explorer):
+    """Issue 22: the feedback table showed 3 rows. The left column's users, history and feedback are in
+    a splitter the user drags, none collapsible, each at least four rows high."""
+    from llmrec_gui.widgets.explorer_view import rows_height
+    view = explorer.view
+    left = view.left_split
+    assert not left.childrenCollapsible() and not view.right_split.childrenCollapsible()
+    for table in (view.users.view, view.history, view.feedback_view):
+        assert table.minimumHeight() >= rows_height(table, 4)
+    sizes = left.sizes()
+    left.moveSplitter(0, 2)                                    # drag the last handle all the way down
+    assert view.feedback_view.height() >= rows_height(view.feedback_view, 4)
+    assert left.sizes() != sizes or sizes[2] >= rows_height(view.feedback_view, 4)
