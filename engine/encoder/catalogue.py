@@ -15,6 +15,7 @@ from engine.encoder.model import DIM, EncodeProgress, load_encoder
 from engine.encoder.static import STATIC_NAME, load_static_encoder
 from engine.encoder.weights import MODEL_NAME
 from engine.errors import CancelledError, EngineError
+from engine.store import timings
 from engine.store.ownership import database_folder
 
 CHECKPOINT_ITEMS = 2048    # a cancelled or interrupted encode keeps at most this much less
@@ -114,8 +115,10 @@ def encode_catalogue(store, dataset, *, backend: str = "keras", batch_size: int 
             raise
     # keep only the current catalogue's texts, in item order
     _write_cache(path, hashes, np.stack([known[h] for h in hashes]) if len(hashes) else np.zeros((0, DIM)))
-    return EncodeSummary(dataset.info.name, name, dataset.n_items, int(len(todo)), int(reused),
-                         time.perf_counter() - start, str(path))
+    seconds = time.perf_counter() - start
+    if len(todo) >= 50:       # this machine's speed, for the plan shown before a training (a few texts say little)
+        timings.record(store, f"encode:{name}", len(todo), seconds)
+    return EncodeSummary(dataset.info.name, name, dataset.n_items, int(len(todo)), int(reused), seconds, str(path))
 
 
 def _checkpoint(path: Path, known: dict) -> None:

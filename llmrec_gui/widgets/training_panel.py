@@ -61,6 +61,9 @@ class TrainingPanel(QWidget):
         self.progress.setRange(0, 1000)
         self.progress_label = QLabel("Idle.")
         self.progress_label.setWordWrap(True)       # long status text wraps; it never widens the form
+        self.plan_label = QLabel()        # what Start training will do and roughly how long (engine.runs.plan)
+        self.plan_label.setWordWrap(True)
+        self.plan_label.setObjectName("plan")
         self.trials_label = QLabel()      # the LSTM's tuning trials, one line each, the chosen one marked
         self.trials_label.setWordWrap(True)
         self.trials: list = []
@@ -72,6 +75,7 @@ class TrainingPanel(QWidget):
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
         ll.addWidget(self.form)
+        ll.addWidget(self.plan_label)
         for row in ((self.start_button, self.cancel_button), (self.baselines_button, self.probe_button)):
             h = QHBoxLayout()
             for b in row:
@@ -116,6 +120,17 @@ class TrainingPanel(QWidget):
         self.settings = settings
         self.auto_probe = settings is None or str(settings.value("train/auto_probe", "true")) == "true"
 
+        from PySide6.QtCore import QTimer
+        self._plan_timer = QTimer(self)          # the plan follows the form, a moment after the last change
+        self._plan_timer.setSingleShot(True)
+        self._plan_timer.setInterval(250)
+        self._plan_timer.timeout.connect(self.update_plan)
+        f = self.form
+        for signal in (f.model.currentIndexChanged, f.warm.currentIndexChanged, f.tune.toggled, f.holdout.toggled,
+                       f.budget.valueChanged, f.params["epochs"].valueChanged):
+            signal.connect(lambda *_: self._plan_timer.start())
+        state.dataset_changed.connect(lambda *_: self._plan_timer.start())
+        state.runs_changed.connect(lambda *_: self._plan_timer.start())     # a new run: new figures
         self.start_button.clicked.connect(self.start_training)
         self.cancel_button.clicked.connect(self.cancel)
         self.baselines_button.clicked.connect(self.fit_baselines)
@@ -173,6 +188,22 @@ class TrainingPanel(QWidget):
         return self.runs.rowCount() == len(self.state.runs) and self.state.dataset is not None
 
     # ---- jobs ------------------------------------------------------------------------
+    def update_plan(self) -> None:
+        """Say what Start training will do and roughly how long, from figures measured on this machine."""
+        if self.state.store is None or self.state.dataset is None:
+            self.plan_label.clear()
+            return
+        from engine.runs.plan import training_plan
+        from llmrec_gui import workers
+        config = self.form.config(self.state.dataset.name)
+        self.plan_label.setText("Working out what the training will take…")
+
+        def show(plan, asked=config) -> None:
+            if self.state.dataset is not None and asked == self.form.config(self.state.dataset.name):
+                self.plan_label.setText(plan.describe())
+        workers.run_async(workers.on_store(self.state.store), training_plan, config, on_done=show,
+                          on_error=lambda msg: self.plan_label.setText(f"No plan: {msg}"))
+
     def start_training(self, config=None) -> bool:
         """Start one training job in a child process (returns False when one is running or nothing to train)."""
         if self.state.store is None or self.state.dataset is None or (self.job is not None and self.job.running):

@@ -235,3 +235,14 @@ def test_screenshot_mode_never_starts_the_probe(qtbot, tiny_db, tmp_path):
     assert ctrl.training_panel.auto_probe and ctrl.training_panel._probe is None
     qtbot.waitUntil(lambda: ctrl.datasets_panel.is_complete(), timeout=60000)
     ctrl.shutdown()
+
+
+def test_train_view_says_what_the_training_will_do(qtbot, panel, controller):
+    """Issue 22, item 3: before Start, the Train view says the steps and, where measured here, how long."""
+    panel.form.set_values(model="lstm", epochs=7)
+    qtbot.waitUntil(lambda: "train up to 7 epochs" in panel.plan_label.text(), timeout=30000)
+    text = panel.plan_label.text()
+    assert text.startswith("Will ") and "item texts" in text and "tune on validation for up to" in text
+    panel.form.model.setCurrentIndex(panel.form.model.findData("ease"))
+    qtbot.waitUntil(lambda: "fit EASE on" in panel.plan_label.text(), timeout=30000)
+    assert "About" in panel.plan_label.text()          # the tiny demo's EASE run is this machine's figure

@@ -1,0 +1,44 @@
+"""The plan said before a training (issue 22, item 3): what it will do (encode N texts, tune for the budget,
+K epochs) and roughly how long, from figures measured on this machine, and honest when there are none."""
+from __future__ import annotations
+
+from engine.data.demo import DEMO_NAME, create_demo_dataset
+from engine.runs.baselines import fit_baseline
+from engine.runs.plan import training_plan
+from engine.runs.training import TrainConfig
+from engine.store import repository as repo
+from engine.store import timings
+
+
+def test_plan_says_what_and_how_long(store):
+    create_demo_dataset(store, n_items=150, n_users=90)
+    first = training_plan(store, TrainConfig(dataset=DEMO_NAME, model="lstm", epochs=5, budget_s=600))
+    what = [s.what for s in first.steps]
+    assert what[0] == "encode 150 item texts (all-MiniLM-L6-v2)" and first.steps[0].seconds is None
+    assert what[1] == "tune on validation for up to 10 min" and first.steps[1].seconds == 600
+    assert what[2].startswith("train up to 5 epochs") and first.seconds is None
+    assert "not been measured on this machine yet" in first.describe()
+
+    timings.record(store, "encode:all-MiniLM-L6-v2", 300, 60.0)      # 5 texts/s measured here
+    with store.session() as s:
+        ds_id = repo.get_dataset(s, DEMO_NAME).id
+        n = repo.get_dataset(s, DEMO_NAME).n_interactions
+    with store.write_session() as s:                                 # an earlier LSTM run: 10 s epochs
+        repo.register_run(s, dataset_id=ds_id, model="lstm", objective="softmax", config={}, holdout=True,
+                          device="cpu", device_name="CPU", seconds=50.0, metrics={}, artifact_dir=None,
+                          epochs=[{"epoch": e, "loss": 1.0, "seconds": 10.0} for e in (1, 2, 3)])
+    plan = training_plan(store, TrainConfig(dataset=DEMO_NAME, model="lstm", epochs=5, tune=False))
+    assert [s.seconds for s in plan.steps] == [30.0, 50.0, 50.0]     # 150 / 5; 5 x 10 s; the refit as long
+    assert plan.seconds == 130.0 and "About 2 min in all" in plan.describe()
+    assert n > 0
+
+
+def test_baseline_plan_scales_its_last_fit(store):
+    create_demo_dataset(store, n_items=150, n_users=90)
+    none_yet = training_plan(store, TrainConfig(dataset=DEMO_NAME, model="ease"))
+    assert none_yet.steps[0].seconds is None
+    fit_baseline(store, DEMO_NAME, "ease")
+    plan = training_plan(store, TrainConfig(dataset=DEMO_NAME, model="ease"))
+    with store.session() as s:
+        run = repo.list_runs(s)[-1]
+    assert plan.steps[0].seconds == run.seconds and plan.steps[0].what.startswith("fit EASE on")
