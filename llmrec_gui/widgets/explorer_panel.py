@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 from superqt.utils import qthrottled
 
 from llmrec_gui import workers
+from llmrec_gui.startup_trace import mark
 from llmrec_gui.widgets import explorer_export
 from llmrec_gui.widgets.empty_state import EmptyState
 from llmrec_gui.widgets.explorer_controls import METHODS, SPACES, ExplorerControls  # noqa: F401 (re-exported)
@@ -317,6 +318,7 @@ class ExplorerPanel(QWidget):
         if self.settings is not None:
             self.controls.save(self.settings, t, rec.method)
         self.view.show_list(rec, sim, self.space.currentData(), t)
+        mark("explore list shown")             # explorable from here (the frontier sweep may still run)
         self.plain_words.set_context(self.state.store, self.run.dataset, self.live.user,
                                      self.live.candidates().items, [r.item for r in rec.rows])
         self._row_selected(self.list.current_row())
