@@ -24,25 +24,11 @@ from llmrec_gui.child_jobs import ChildJob
 
 def catalogue_vectors(store, dataset_id: int, n_items: int):
     """Store-process job: (share of the catalogue encoded, its vectors when all of it is, else None,
-    the encoder's cache name). Takes the dataset's id, not the dataset: the app never pickles a whole
-    catalogue over to the store process (at 1M items: ~130 MiB of pickle and a copy there); the store
-    process reads the texts itself, and only when some of the catalogue was ever encoded."""
-    from engine.data.dataset import load_dataset
-    from engine.encoder.catalogue import (
-        MODEL_NAME,
-        STATIC_NAME,
-        cache_path,
-        catalogue_encoder,
-        choose_encoder,
-        encoded_fraction,
-        load_catalogue_vectors,
-    )
-    if n_items and not any(cache_path(store, dataset_id, n).exists() for n in (MODEL_NAME, STATIC_NAME)):
-        return 0.0, None, choose_encoder(n_items)
-    dataset = load_dataset(store, dataset_id, with_interactions=False)    # the catalogue only
-    name = catalogue_encoder(store, dataset)
-    fraction = encoded_fraction(store, dataset, name)
-    return fraction, (load_catalogue_vectors(store, dataset, name) if fraction >= 1.0 else None), name
+    the encoder's cache name), from the one cache training, search and the semantic space share
+    (engine.encoder.catalogue.catalogue_state: by the dataset's id; nothing read when nothing was ever encoded)."""
+    from engine.encoder.catalogue import catalogue_state
+    share = catalogue_state(store, dataset_id, n_items)
+    return share.fraction, share.vectors, share.encoder
 
 
 def run_search(dataset, query: str, k: int):
