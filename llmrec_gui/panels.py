@@ -27,6 +27,7 @@ def build_panels(ctrl) -> None:
     ctrl.explorer_panel.search.attach_encoding(ctrl.encoding)
     ctrl.training_panel.job_finished.connect(lambda _how: ctrl.explorer_panel.search.recheck())
     ctrl.state.runs_changed.connect(lambda _runs: ctrl.explorer_panel.search.recheck())
+    ctrl.encoding.ended.connect(lambda *_end: ctrl.training_panel.encoder_line.refresh())
     ep, a = ctrl.explorer_panel, ctrl.args
     if a.tradeoff is not None:
         ep.slider.setValue(min(1.0, max(0.0, a.tradeoff)))

@@ -107,6 +107,25 @@ def _cached_vectors(path: Path) -> np.ndarray:
         return np.asarray(z["vectors"], dtype=np.float32)
 
 
+def _read_vectors_into(path: Path, out: np.ndarray) -> bool:
+    """Stream the cache's vectors straight into `out` (C-contiguous float32 of the same shape), 64 MiB at a
+    time: np.load would hold a second copy (1.5 GB at 1M items). False when the shapes differ."""
+    import zipfile
+    with zipfile.ZipFile(path) as zf, zf.open("vectors.npy") as f:
+        version = np.lib.format.read_magic(f)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, fortran, dtype = read_header(f)
+        if tuple(shape) != out.shape or fortran or np.dtype(dtype) != np.float32 or not out.flags.c_contiguous:
+            return False
+        view, at = memoryview(out.reshape(-1).view(np.uint8)), 0
+        while at < len(view):
+            got = f.readinto(view[at:at + (64 << 20)])
+            if not got:
+                return False
+            at += got
+    return True
+
+
 def _rows(cached: np.ndarray, hashes: np.ndarray) -> np.ndarray:
     """Each text hash's row in the cache, -1 where it has none. The usual case, a cache written for this
     very catalogue, is one comparison; otherwise a sorted lookup (no dict of a million rows)."""
@@ -165,8 +184,8 @@ def _encode(store, dataset, *, backend, batch_size, encoder, progress, cancel,
     buffer = np.zeros((lead + n, DIM), dtype=np.float32)
     out = buffer[lead:]                   # a view: the cache is written from it without a copy
     if not len(todo) and source == path and _in_order(rows, len(cached)):
-        if n:
-            out[:] = _cached_vectors(path)   # up to date: nothing to write
+        if n and not _read_vectors_into(path, out):   # up to date: nothing to write
+            out[:] = _cached_vectors(path)
         return EncodeSummary(dataset.info.name, name, n, 0, reused, time.perf_counter() - start, str(path)), buffer
     done = rows >= 0
     if reused:
@@ -264,11 +283,15 @@ def cache_stamp(store, dataset_id: int) -> tuple:
     return tuple(stamp)
 
 
-def catalogue_state(store, dataset_id: int, n_items: int, *, with_vectors: bool = True) -> CatalogueShare:
+def catalogue_state(store, dataset_id: int, n_items: int, *, encoder: str | None = None,
+                    with_vectors: bool = True) -> CatalogueShare:
     """A store-process job of the app (the explorer, the Train view): the catalogue's share by the dataset's
     id, reading its texts only when some cache exists (the app never pickles a whole catalogue over;
-    at 1M items that would be ~130 MiB). With nothing cached: 0 of n_items, the encoder ``auto`` picks."""
-    if n_items and all(entry is None for _name, entry in cache_stamp(store, dataset_id)):
-        return CatalogueShare(int(dataset_id), choose_encoder(n_items), int(n_items), 0)
+    at 1M items that would be ~130 MiB). ``encoder``: a choice or cache name (the Train view: what the
+    training will use), default the best-covering cache. Nothing cached: 0 of n_items."""
+    name = None if encoder is None else choose_encoder(n_items, encoder)
+    stamp = dict(cache_stamp(store, dataset_id))
+    if n_items and all(stamp[n] is None for n in ([name] if name else stamp)):
+        return CatalogueShare(int(dataset_id), name or choose_encoder(n_items), int(n_items), 0)
     dataset = load_dataset(store, dataset_id, with_interactions=False)    # the catalogue only
-    return catalogue_share(store, dataset, with_vectors=with_vectors)
+    return catalogue_share(store, dataset, name, with_vectors=with_vectors)

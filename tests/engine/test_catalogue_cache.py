@@ -106,6 +106,11 @@ def test_encoded_vectors_lead_with_zero_rows_and_match_the_cache(store, monkeypa
         v = catalogue.encoded_vectors(store, ds, lead=1)
         assert v.shape == (61, 384) and not v[0].any()
         np.testing.assert_array_equal(v[1:], catalogue.load_catalogue_vectors(store, ds))
+    streamed = np.zeros((60, 384), np.float32)          # the up-to-date path streams the file into its rows
+    assert catalogue._read_vectors_into(catalogue.cache_path(store, ds.info.id, "minilm-static"), streamed)
+    np.testing.assert_array_equal(streamed, v[1:])
+    assert not catalogue._read_vectors_into(catalogue.cache_path(store, ds.info.id, "minilm-static"),
+                                            np.zeros((59, 384), np.float32))
 
 
 def test_static_sums_per_text_with_empty_texts_in_the_batch():
