@@ -117,12 +117,13 @@ def _read_vectors_into(path: Path, out: np.ndarray) -> bool:
         shape, fortran, dtype = read_header(f)
         if tuple(shape) != out.shape or fortran or np.dtype(dtype) != np.float32 or not out.flags.c_contiguous:
             return False
-        view, at = memoryview(out.reshape(-1).view(np.uint8)), 0
-        while at < len(view):
-            got = f.readinto(view[at:at + (64 << 20)])
-            if not got:
+        flat, at, step = out.reshape(-1).view(np.uint8), 0, 64 << 20
+        while at < len(flat):
+            chunk = f.read(min(step, len(flat) - at))
+            if not chunk:
                 return False
-            at += got
+            flat[at:at + len(chunk)] = np.frombuffer(chunk, np.uint8)
+            at += len(chunk)
     return True
 
 
@@ -188,7 +189,7 @@ def _encode(store, dataset, *, backend, batch_size, encoder, progress, cancel,
             out[:] = _cached_vectors(path)
         return EncodeSummary(dataset.info.name, name, n, 0, reused, time.perf_counter() - start, str(path)), buffer
     done = rows >= 0
-    if reused:
+    if reused and source is not None:
         out[done] = _cached_vectors(source)[rows[done]]
     if len(todo):
         enc = encoder_by_name(name, backend)
@@ -227,14 +228,12 @@ def catalogue_share(store, dataset, encoder: str | None = None, *, with_vectors:
     hashes = text_hashes(dataset)
     auto = choose_encoder(dataset.n_items)
     names = [encoder] if encoder else [auto, STATIC_NAME if auto == MODEL_NAME else MODEL_NAME]
-    best: tuple[int, str, np.ndarray, Path | None] | None = None
+    found: list[tuple[int, int, str, np.ndarray, Path | None]] = []
     for name in names:
         source = _cache_file(store, dataset.info.id, name)
         rows = _rows(_cached_hashes(source), hashes)
-        count = int((rows >= 0).sum())
-        if best is None or count > best[0]:
-            best = (count, name, rows, source)
-    count, name, rows, source = best
+        found.append((int((rows >= 0).sum()), -len(found), name, rows, source))
+    count, _order, name, rows, source = max(found, key=lambda f: f[:2])
     vectors = None
     if with_vectors and count == dataset.n_items:
         vectors = _cached_vectors(source)[rows] if source is not None and len(rows) else np.zeros((0, DIM), np.float32)

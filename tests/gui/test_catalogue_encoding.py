@@ -63,3 +63,27 @@ def test_an_import_is_encoded_in_the_background_after_its_ease_fit(qtbot, contro
     qtbot.waitUntil(lambda: panel.run is not None and panel.run.dataset.info.id == summary.dataset_id
                     and has_semantic(panel.run.dataset), timeout=60000)
     assert "all-MiniLM-L6-v2" in panel.search.status.text()
+
+
+def test_the_train_view_says_which_encoder_and_how_many_texts_are_encoded(qtbot, controller, tiny_db):
+    import numpy as np
+
+    from engine.data.dataset import load_dataset
+    from engine.encoder import catalogue
+    from engine.store import open_store
+    line = controller.training_panel.encoder_line
+    controller.window.show_view("train")
+    want = "Item texts: all-MiniLM-L6-v2; 0 of 200 already encoded: the training first encodes 200."
+    qtbot.waitUntil(lambda: line.text() == want, timeout=30000)
+    assert line.isVisible()
+    store = open_store(str(tiny_db))          # a training's cache of the first 150 texts (the count is what shows)
+    ds = load_dataset(store, "Demo movies", with_interactions=False)
+    catalogue._write_cache(catalogue.cache_path(store, ds.info.id, "all-MiniLM-L6-v2"), catalogue.text_hashes(ds)[:150],
+                           np.zeros((150, 384), np.float32))
+    store.close()
+    controller.state.refresh_runs()          # what a finished run does
+    qtbot.waitUntil(lambda: line.text().startswith("Item texts: all-MiniLM-L6-v2; 150 of 200 already encoded: "
+                                                   "the training first encodes 50."), timeout=30000)
+    form = controller.training_panel.form
+    form.model.setCurrentIndex(form.model.findData("ease"))      # no item text read: no line
+    assert not line.isVisible()
