@@ -128,3 +128,18 @@ def _with_titles(ds, titles: dict):
     for i, t in titles.items():
         new[i] = t
     return dataclasses.replace(ds, titles=new)
+
+
+def test_first_launch_says_when_it_created_the_demo(store):
+    """The app encodes the demo's catalogue in the background only on the launch that created it."""
+    from engine.runs.first_launch import DemoCreated, prepare
+    said: list = []
+    prepare(store, progress=said.append)
+    created = [s for s in said if isinstance(s, DemoCreated)]
+    with store.session() as s:
+        from engine.store import repository as repo
+        demo = next(d for d in repo.list_datasets(s) if d.name == "Demo movies")
+    assert created == [DemoCreated(demo.id)]
+    said.clear()
+    prepare(store, progress=said.append)                 # a later launch: the demo is there already
+    assert not any(isinstance(s, DemoCreated) for s in said)
