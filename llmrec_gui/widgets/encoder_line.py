@@ -25,6 +25,7 @@ class EncoderLine(QLabel):
     def __init__(self, state, form, parent=None):
         super().__init__(parent)
         self.state, self.form = state, form
+        self._seen: tuple | None = None     # (dataset id, the caches' fingerprint, its share): read once per change
         self.setWordWrap(True)
         self.setToolTip("The LSTM reads each item's text through the pretrained encoder (all-MiniLM-L6-v2; "
                         "above 100,000 items the fast static minilm-static). Vectors are cached per text and "
@@ -35,18 +36,29 @@ class EncoderLine(QLabel):
         form.model.currentIndexChanged.connect(lambda _i: self.refresh())
 
     def refresh(self) -> None:
+        """Ask the store for the caches' fingerprint (cheap); the share itself only when it changed (at 1M
+        items reading it means loading the catalogue's texts: not on every F5 or window activation)."""
         info, store = self.state.dataset, self.state.store
         reads_text = (self.form.model.currentData() in TF_MODELS
                       and self.form.extra.get("text_encoder", "minilm") == "minilm")
         if info is None or store is None or not reads_text:
             self.setVisible(False)
             return
+        from engine.encoder.catalogue import cache_stamp
+        workers.run_async(workers.on_store(store), cache_stamp, info.id,
+                          on_done=lambda stamp, i=info: self._stamped(i, stamp), on_error=lambda _m: None)
+
+    def _stamped(self, info, stamp) -> None:
+        if self._seen is not None and self._seen[:2] == (info.id, stamp):
+            self._show(info, stamp, self._seen[2])
+            return
         from engine.encoder.catalogue import catalogue_state
-        workers.run_async(workers.on_store(store), catalogue_state, info.id, info.n_items, encoder="auto",
-                          with_vectors=False, on_done=lambda share, i=info: self._show(i, share),
+        workers.run_async(workers.on_store(self.state.store), catalogue_state, info.id, info.n_items, encoder="auto",
+                          with_vectors=False, on_done=lambda share, i=info: self._show(i, stamp, share),
                           on_error=lambda _m: self.setVisible(False))
 
-    def _show(self, info, share) -> None:
+    def _show(self, info, stamp, share) -> None:
+        self._seen = (info.id, stamp, share)
         if self.state.dataset is not None and self.state.dataset.id == info.id:
             self.setText(encoder_line(share))
             self.setVisible(True)
