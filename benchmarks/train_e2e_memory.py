@@ -50,6 +50,7 @@ def main() -> None:
     import engine.data.split as split_mod
     import engine.evaluation.protocol as evaluation_mod
     import engine.models.lstm.examples as examples_mod
+    import engine.models.lstm.model as lstm_mod
     import engine.models.lstm.trainer as trainer_mod
     import engine.runs.saving as runs_mod
 
@@ -63,6 +64,7 @@ def main() -> None:
     examples_mod.TrainingArrays.batches = capped
 
     for owner, attr, name in [(dataset_mod, "load_dataset", "load"), (split_mod, "time_split", "time split"),
+                              (lstm_mod.LSTMRecommender, "_encoder_vectors", "item text vectors (encoder)"),
                               (split_mod, "validation_split", "validation split"),
                               (examples_mod, "training_arrays", "examples (export or open)"),
                               (trainer_mod, "train_towers", "train (capped batches)"),

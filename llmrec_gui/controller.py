@@ -24,6 +24,7 @@ class Controller:
         self.booted = False
         self.panels_built = False
         self._opened_early = None           # the store, when the database opened before the views were built
+        self._new_demo: int | None = None     # the demo dataset created by this launch (encoded once open)
         self._reopen_job = None
         self._wire_static()
 
@@ -70,10 +71,16 @@ class Controller:
         self.state.message.emit("Opening the database…")
         self._boot_job = workers.run_async(
             workers.here(), open_and_prepare, db, demo=not self.args.no_demo, engine_style=True,
-            on_progress=lambda m: isinstance(m, str) and self.state.message.emit(m),
-            on_done=self._booted, on_error=self._boot_failed)
+            on_progress=self._boot_progress, on_done=self._booted, on_error=self._boot_failed)
         self._preload_job = workers.run_async(workers.here(), preload_views, on_done=lambda _: self.build_panels(),
                                               on_error=lambda _: self.build_panels())
+
+    def _boot_progress(self, item) -> None:
+        from engine.runs.first_launch import DemoCreated
+        if isinstance(item, str):
+            self.state.message.emit(item)
+        elif isinstance(item, DemoCreated):          # first launch: encode the new demo once the app is open
+            self._new_demo = item.dataset_id
 
     def build_panels(self) -> None:
         """The views (once their modules are imported); a database that opened meanwhile is shown now."""
@@ -104,6 +111,9 @@ class Controller:
                               on_done=self._open_asked, on_error=self._open_failed)
         else:
             self.state.refresh_datasets()
+        demo, self._new_demo = self._new_demo, None
+        if demo is not None:
+            self.encode_in_background(demo)
         if self.training_panel.auto_probe and not self.args.screenshot:
             self.training_panel.probe_devices()   # cached per TensorFlow version; else a child process
         else:
@@ -152,13 +162,23 @@ class Controller:
 
     def _baseline_ready(self, dataset_id: int, run_id: int | None, error: str | None = None) -> None:
         self.state.fitting_baseline = None
+        self.encode_in_background(dataset_id)      # after the fit, not beside it (engine/runs/first_launch.py)
         if error is not None:
             self._show_error(f"Fitting the EASE baseline failed: {error}")
             self.state.refresh_runs()
             return
-        self.state.message.emit(f"EASE baseline ready (run {run_id}).")
+        self.state.message.emit(f"EASE baseline ready (run {run_id}); encoding the catalogue in the background "
+                                "(progress and Cancel in Explore's search line)…")
         if self.state.dataset is not None and self.state.dataset.id == dataset_id:
             self.state.announce_run(run_id)
+
+    def encode_in_background(self, dataset_id: int) -> None:
+        """Encode a new dataset's catalogue in a child process (the encoder chosen by size: the fast static
+        one above 100,000 items), so search and the semantic space are ready when the user gets there.
+        Explore shows its progress and Cancel; not for a screenshot."""
+        encoding = getattr(self, "encoding", None)
+        if encoding is not None and self.state.store is not None and not self.args.screenshot:
+            encoding.start(self.state.store.url, dataset_id)
 
     def _choose_db(self) -> None:
         from PySide6.QtWidgets import QFileDialog
@@ -242,6 +262,8 @@ class Controller:
 
     def shutdown(self) -> None:
         """Cancel the panels' jobs and every worker still running (on close and when the loop ends)."""
+        if getattr(self, "encoding", None) is not None:
+            self.encoding.shutdown()
         for name in ("datasets", "train", "explore"):
             panel = self.panel(name)
             if panel is not None and hasattr(panel, "shutdown"):

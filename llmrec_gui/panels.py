@@ -29,6 +29,14 @@ def build_panels(ctrl) -> None:
     ctrl.explorer_panel.fit_requested.connect(ctrl.training_panel.fit_baselines)
     ctrl.explorer_panel.train_requested.connect(lambda: ctrl.window.show_view("train"))
     ctrl.window.set_panel("explore", ctrl.explorer_panel)
+    # one catalogue encoding for the app (Explore's Encode button, the background one after an import), and
+    # the explorer reads the encoded share again whenever a run ends: a training encodes the catalogue
+    from llmrec_gui.catalogue_encoding import CatalogueEncoding
+    ctrl.encoding = CatalogueEncoding(parent=ctrl.window)
+    ctrl.explorer_panel.search.attach_encoding(ctrl.encoding)
+    ctrl.training_panel.job_finished.connect(lambda _how: ctrl.explorer_panel.search.recheck())
+    ctrl.state.runs_changed.connect(lambda _runs: ctrl.explorer_panel.search.recheck())
+    ctrl.encoding.ended.connect(lambda *_end: ctrl.training_panel.encoder_line.refresh())
     ep, a = ctrl.explorer_panel, ctrl.args
     if a.tradeoff is not None:
         ep.slider.setValue(min(1.0, max(0.0, a.tradeoff)))

@@ -2,8 +2,15 @@
 process that owns the database (the app's process holds no database connection: engine.store.process),
 tidy what a killed job left, create the demo dataset on first launch, and fit a fast EASE baseline
 (numpy, no TensorFlow) so the explorer works before any training. Plain functions, no Qt: the GUI
-only chooses where each runs."""
+only chooses where each runs.
+
+After an import (and after the demo is created on first launch) the app then encodes the catalogue in
+a child process (engine.runs.child_tasks.encode_in_child), once the EASE fit has ended: one after the
+other, not side by side, because this machine class has 2 cores: the fit is what the explorer needs
+first, and a TensorFlow child starting beside it (import, weights, batches) would slow it down."""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from engine.data.demo import DEMO_NAME, create_demo_dataset
 from engine.errors import NotFoundError
@@ -13,6 +20,13 @@ from engine.runs.maintenance import tidy
 from engine.runs.queries import resolve_run
 from engine.store import repository as repo
 from engine.store.process import StoreProcess
+
+
+@dataclass(frozen=True)
+class DemoCreated:
+    """Progress item of `prepare`: the demo dataset was created now (first launch): the app encodes its
+    catalogue in the background once it is open."""
+    dataset_id: int
 
 
 def _say(progress, text: str) -> None:
@@ -42,9 +56,11 @@ def prepare(store, *, demo: bool = True, progress=None, cancel=None) -> None:
         datasets = repo.list_datasets(s)
     if demo and not datasets:
         _say(progress, "First launch: creating the demo dataset…")
-        create_demo_dataset(store)
+        demo_id = create_demo_dataset(store)
         check(cancel)
         ensure_baseline(store, DEMO_NAME, progress=progress, cancel=cancel)
+        if progress is not None:
+            progress(DemoCreated(demo_id))
     elif demo:
         if any(d.name == DEMO_NAME for d in datasets):
             ensure_baseline(store, DEMO_NAME, progress=progress, cancel=cancel)

@@ -20,31 +20,18 @@ from PySide6.QtWidgets import (
 )
 
 from llmrec_gui import workers
+from llmrec_gui.catalogue_encoding import CatalogueEncoding
 from llmrec_gui.child_jobs import ChildJob
 from llmrec_gui.widgets.search_results import SearchResults
 
 
 def catalogue_vectors(store, dataset_id: int, n_items: int):
     """Store-process job: (share of the catalogue encoded, its vectors when all of it is, else None,
-    the encoder's cache name). Takes the dataset's id, not the dataset: the app never pickles a whole
-    catalogue over to the store process (at 1M items: ~130 MiB of pickle and a copy there); the store
-    process reads the texts itself, and only when some of the catalogue was ever encoded."""
-    from engine.data.dataset import load_dataset
-    from engine.encoder.catalogue import (
-        MODEL_NAME,
-        STATIC_NAME,
-        cache_path,
-        catalogue_encoder,
-        choose_encoder,
-        encoded_fraction,
-        load_catalogue_vectors,
-    )
-    if n_items and not any(cache_path(store, dataset_id, n).exists() for n in (MODEL_NAME, STATIC_NAME)):
-        return 0.0, None, choose_encoder(n_items)
-    dataset = load_dataset(store, dataset_id, with_interactions=False)    # the catalogue only
-    name = catalogue_encoder(store, dataset)
-    fraction = encoded_fraction(store, dataset, name)
-    return fraction, (load_catalogue_vectors(store, dataset, name) if fraction >= 1.0 else None), name
+    the encoder's cache name), from the one cache training, search and the semantic space share
+    (engine.encoder.catalogue.catalogue_state: by the dataset's id; nothing read when nothing was ever encoded)."""
+    from engine.encoder.catalogue import catalogue_state
+    share = catalogue_state(store, dataset_id, n_items)
+    return share.fraction, share.vectors, share.encoder
 
 
 def run_search(dataset, query: str, k: int):
@@ -65,7 +52,9 @@ class SearchBox(QWidget):
         super().__init__(parent)
         self.store = self.dataset = None
         self.k = k
-        self.job = self._search_job = None
+        self._search_job = None
+        self._encoding: CatalogueEncoding | None = None   # the app's (attach_encoding), else the box's own
+        self._stamp = None           # the caches' fingerprint when the share was last read (recheck)
         self.line = QLineEdit()
         self.line.setPlaceholderText("Search by words, meaning, attributes or title, e.g. “full-bodied Portuguese red”"
                                      "  (Enter)")
@@ -108,12 +97,39 @@ class SearchBox(QWidget):
         self.understood.setVisible(False)
         self.hits.set_genres_label(dataset.info.genres_label)
         self.status.setText("")
+        self._encoding_shown()
         self._load_vectors()
 
     def _load_vectors(self) -> None:
+        """Read the encoded share (and the vectors, when complete) in the store process: first the caches'
+        fingerprint, so that `recheck` reads them again only when something wrote them."""
+        from engine.encoder.catalogue import cache_stamp
+        dataset, store = self.dataset, self.store
+
+        def stamped(stamp) -> None:
+            if dataset is self.dataset:
+                self._stamp = stamp
+                workers.run_async(workers.on_store(store), catalogue_vectors, dataset.info.id, dataset.n_items,
+                                  on_done=lambda r: self._vectors_loaded(dataset, *r), on_error=self.status.setText)
+        workers.run_async(workers.on_store(store), cache_stamp, dataset.info.id, on_done=stamped,
+                          on_error=self.status.setText)
+
+    def recheck(self) -> None:
+        """Read the encoded share again if the caches changed since (a training encoded the catalogue, an
+        encoding ended, the CLI encoded it): called when a run finishes and when the view is shown. Costs
+        one small store call unless they changed; nothing once the vectors are attached."""
+        from engine.encoder.catalogue import cache_stamp
+        from engine.explore.similarity import has_semantic
         dataset = self.dataset
-        workers.run_async(workers.on_store(self.store), catalogue_vectors, dataset.info.id, dataset.n_items,
-                          on_done=lambda r, d=dataset: self._vectors_loaded(d, *r), on_error=self.status.setText)
+        if dataset is None or self.store is None or has_semantic(dataset):
+            return
+        workers.run_async(workers.on_store(self.store), cache_stamp, dataset.info.id,
+                          on_done=lambda stamp: dataset is self.dataset and stamp != self._stamp and self._load_vectors(),
+                          on_error=lambda _m: None)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.recheck()
 
     def _vectors_loaded(self, dataset, fraction: float, vectors, encoder: str = "all-MiniLM-L6-v2") -> None:
         if dataset is not self.dataset:
@@ -125,7 +141,7 @@ class SearchBox(QWidget):
             self.status.setText(f"Search by meaning with {encoder} vectors.")
         self.encode_button.setVisible(not done)
         self.vectors_ready.emit(done)
-        if not done:
+        if not done and not self._encoding_shown():
             self.status.setText(f"{fraction:.0%} of the catalogue is encoded: search goes by words, attributes and "
                                 "titles; encode it to search by meaning too.")
 
@@ -150,44 +166,77 @@ class SearchBox(QWidget):
         self.results_shown.emit(result)
 
     # ---- encoding the catalogue (child process) ------------------------------------------------
+    @property
+    def encoding(self) -> CatalogueEncoding:
+        """The app's one catalogue encoding (the controller attaches it: an import's background encoding
+        shows here too); a box on its own makes its own."""
+        if self._encoding is None:
+            self.attach_encoding(CatalogueEncoding(parent=self))
+        return self._encoding
+
+    def attach_encoding(self, encoding: CatalogueEncoding) -> None:
+        self._encoding = encoding
+        encoding.started.connect(lambda d: self._encoding_shown(d))
+        encoding.progress.connect(self._progress)
+        encoding.ended.connect(self._encoding_ended)
+
+    @property
+    def job(self) -> ChildJob | None:
+        return None if self._encoding is None else self._encoding.job
+
+    def _mine(self, dataset_id: int) -> bool:
+        return self.dataset is not None and self.dataset.info.id == dataset_id
+
     def _encode_clicked(self) -> None:
-        if self.job is not None and self.job.running:
-            self.job.cancel()
+        if self.dataset is not None and self.encoding.running_for(self.dataset.info.id):
+            self.encoding.cancel(self.dataset.info.id)
             return
         self.start_encoding()
 
     def start_encoding(self) -> ChildJob | None:
         if self.dataset is None:
             return None
-        from engine.runs.child_tasks import encode_in_child
-        self.job = ChildJob(encode_in_child, self.store.url, self.dataset.info.id, parent=self)
-        self.job.progress.connect(self._progress)
-        self.job.finished.connect(self._encoded)
-        self.job.failed.connect(lambda m: self.status.setText(f"Encoding failed: {m}"))
-        self.job.cancelled.connect(lambda: self.status.setText("Encoding cancelled; finished items are kept."))
-        self.job.done.connect(self._encoding_done)
-        self.encode_button.setText("Cancel encoding")
-        self.progress.setVisible(True)
-        self.progress.setRange(0, 0)
-        self.status.setText("Loading the language model…")
-        return self.job.start()
+        job = self.encoding.start(self.store.url, self.dataset.info.id)
+        if job is None:
+            self.status.setText("Another catalogue is being encoded; this one follows.")
+        return job
 
-    def _progress(self, u) -> None:
+    def _encoding_shown(self, dataset_id: int | None = None) -> bool:
+        """Show whether this box's dataset is being encoded (Cancel, progress); True when it is."""
+        if self.dataset is None or (dataset_id is not None and not self._mine(dataset_id)):
+            return False
+        running = self._encoding is not None and self._encoding.running_for(self.dataset.info.id)
+        self.encode_button.setText("Cancel encoding" if running else "Encode catalogue")
+        if running:
+            self.encode_button.setVisible(True)
+            if self.progress.isHidden():        # just started: busy until the first count comes
+                self.progress.setRange(0, 0)
+                self.status.setText("Loading the language model…")
+        self.progress.setVisible(running)
+        return running
+
+    def _progress(self, dataset_id: int, u) -> None:
+        if not self._mine(dataset_id):
+            return
+        self._encoding_shown()
         self.progress.setRange(0, max(int(u.total), 1))
         self.progress.setValue(int(u.done))
-        self.status.setText(f"Encoding the catalogue ({u.stage}): {u.done} of {u.total} items")
+        self.status.setText(f"Encoding the catalogue ({u.stage}): {u.done:,} of {u.total:,} items")
 
-    def _encoded(self, summary) -> None:
-        self.status.setText(f"Encoded {summary.encoded} items ({summary.reused} unchanged) with {summary.encoder} "
-                            f"in {summary.seconds:.0f} s.")
-        self.encoded.emit(summary)
-        if self.dataset is not None:    # the vectors on disk changed: read them again
-            self._load_vectors()
-
-    def _encoding_done(self) -> None:
+    def _encoding_ended(self, dataset_id: int, how: str, payload) -> None:
+        if not self._mine(dataset_id):
+            return
         self.encode_button.setText("Encode catalogue")
         self.progress.setVisible(False)
+        if how == "failed":
+            self.status.setText(f"Encoding failed: {payload}")
+            return
+        if how == "done":
+            self.status.setText(f"Encoded {payload.encoded} items ({payload.reused} unchanged) with {payload.encoder} "
+                                f"in {payload.seconds:.0f} s.")
+            self.encoded.emit(payload)
+        self._load_vectors()        # the vectors on disk changed (a cancelled run keeps what it finished)
 
     def shutdown(self) -> None:
-        if self.job is not None:
-            self.job.shutdown()
+        if self._encoding is not None:
+            self._encoding.shutdown()

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from llmrec_gui.child_jobs import ChildJob
+from llmrec_gui.widgets.encoder_line import EncoderLine
 from llmrec_gui.widgets.run_comparison import BASELINES, RunComparison
 from llmrec_gui.widgets.runs_table import RunsTable
 from llmrec_gui.widgets.training_curves import TrainingCurves
@@ -75,6 +76,9 @@ class TrainingPanel(QWidget):
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
         ll.addWidget(self.form)
+        self.encoder_line = EncoderLine(state, self.form)    # which encoder, how many texts still to encode
+        ll.addWidget(self.encoder_line)
+        self.job_finished.connect(lambda _how: self.encoder_line.refresh())
         ll.addWidget(self.plan_label)
         for row in ((self.start_button, self.cancel_button), (self.baselines_button, self.probe_button)):
             h = QHBoxLayout()

@@ -23,10 +23,10 @@ from engine.data.split import validation_split
 from engine.encoder.catalogue import (
     ENCODER_CHOICES,
     ENCODER_NAMES,
+    STATIC_THRESHOLD,
     choose_encoder,
-    encode_catalogue,
+    encoded_vectors,
     encoder_by_name,
-    load_catalogue_vectors,
 )
 from engine.errors import EngineError
 from engine.jobs.cancel import CancelToken, no_progress
@@ -44,6 +44,11 @@ from engine.types import StepProgress
 
 OBJECTIVES = ("softmax", "paper")
 TEXT_ENCODERS = ("lstm", "minilm")
+
+
+def _texts(train: Dataset) -> list[str]:
+    """Every item's text, for the text LSTM's tokenizer (the pretrained encoder reads them through its cache)."""
+    return [train.item_text(i) for i in range(train.n_items)]
 
 
 @dataclass
@@ -132,18 +137,16 @@ class LSTMRecommender(Recommender):
         train_fn = self.tower_trainer or train_towers
         cfg, progress = self.config, progress or no_progress
         self.rating_range = (train.info.rating_min, train.info.rating_max)
-        texts = [train.item_text(i) for i in range(train.n_items)]
         if cfg.text_encoder == "minilm":     # row 0 is the padding item, as in tokenize_catalogue
             # the same size rule as search (a warm start keeps its parent's encoder: its projection reads those)
             self.config = cfg = dataclasses.replace(cfg, item_encoder=choose_encoder(train.n_items, cfg.item_encoder))
-            vectors = self._encoder_vectors(train, texts, cfg.item_encoder, progress, cancel)
-            tokens, self.vocabulary = np.vstack([np.zeros((1, vectors.shape[1]), np.float32), vectors]), []
+            tokens, self.vocabulary = self._encoder_vectors(train, cfg.item_encoder, progress, cancel), []
         elif self.warm_start is not None:      # the parent's vocabulary: its token embeddings stay valid
             self.vocabulary = list(self.warm_start.vocabulary)
             tokens = np.vstack([np.zeros((1, self.warm_start.text_len), np.int32),
-                                tokenize_with_vocabulary(texts, self.vocabulary, self.warm_start.text_len)])
+                                tokenize_with_vocabulary(_texts(train), self.vocabulary, self.warm_start.text_len)])
         else:
-            tokens, self.vocabulary = tokenize_catalogue(texts, cfg.max_tokens, cfg.text_len)
+            tokens, self.vocabulary = tokenize_catalogue(_texts(train), cfg.max_tokens, cfg.text_len)
         with tf.device(self.device):
             warm = self.warm_start
             val = validation_split(train) if (cfg.patience > 0 or cfg.tune) and warm is None else None
@@ -183,17 +186,24 @@ class LSTMRecommender(Recommender):
         self.keras_model, self.epochs, self.best_epoch = fitted.keras_model, log, fitted.best_epoch
         self.id_index = fitted.id_index
 
-    def _encoder_vectors(self, train: Dataset, texts: list[str], name: str, progress, cancel) -> np.ndarray:
-        """The pretrained encoder's vectors of the catalogue (``name``: a cache name, all-MiniLM-L6-v2 or
-        minilm-static): from the store's catalogue cache when there is a store (only new or changed texts
-        are encoded, and the next run, a warm start included, reuses them)."""
+    def _encoder_vectors(self, train: Dataset, name: str, progress, cancel) -> np.ndarray:
+        """(n_items + 1, 384): a zero padding row, then the pretrained encoder's vectors of the catalogue
+        (``name``: a cache name, all-MiniLM-L6-v2 or minilm-static). With a store, through its catalogue
+        cache, the one search, the semantic space and the explorer read: only new or changed texts are
+        encoded, and the next run, a warm start included, and the explorer reuse them."""
         label = f"encoding item texts ({name})"
+        report = (lambda u: progress(StepProgress(label, u.done, u.total)))
         if self.catalogue_store is not None:
-            encode_catalogue(self.catalogue_store, train, encoder=name, cancel=cancel,
-                             progress=lambda u: progress(StepProgress(label, u.done, u.total)))
-            return load_catalogue_vectors(self.catalogue_store, train, name)
-        return encoder_by_name(name, "keras").encode(texts, 64, cancel=cancel,
-                                                     progress=lambda u: progress(StepProgress(label, u.done, u.total)))
+            vectors = encoded_vectors(self.catalogue_store, train, encoder=name, lead=1, cancel=cancel,
+                                      progress=report)
+        else:
+            vectors = encoder_by_name(name, "keras").encode(_texts(train), 64, cancel=cancel, progress=report)
+            vectors = np.vstack([np.zeros((1, vectors.shape[1]), np.float32), vectors])
+        if train.n_items > STATIC_THRESHOLD:
+            # a large catalogue's frozen inputs in half precision: training holds them twice (these rows and
+            # TensorFlow's copy), 1.5 GB each at 1M items in float32; the tower casts them back to float32
+            vectors = vectors.astype(np.float16)
+        return vectors
 
     def validation_model(self) -> "LSTMRecommender":
         """The towers trained on the validation split's TRAIN (early stopping / the chosen tuning trial), as
