@@ -125,6 +125,7 @@ class TrainingPanel(QWidget):
         self.auto_probe = settings is None or str(settings.value("train/auto_probe", "true")) == "true"
 
         from PySide6.QtCore import QTimer
+        self._plan_job = None
         self._plan_timer = QTimer(self)          # the plan follows the form, a moment after the last change
         self._plan_timer.setSingleShot(True)
         self._plan_timer.setInterval(250)
@@ -205,8 +206,10 @@ class TrainingPanel(QWidget):
         def show(plan, asked=config) -> None:
             if self.state.dataset is not None and asked == self.form.config(self.state.dataset.name):
                 self.plan_label.setText(plan.describe())
-        workers.run_async(workers.on_store(self.state.store), training_plan, config, on_done=show,
-                          on_error=lambda msg: self.plan_label.setText(f"No plan: {msg}"))
+        if self._plan_job is not None:
+            self._plan_job.cancel()            # an older answer would be for other settings
+        self._plan_job = workers.run_async(workers.on_store(self.state.store), training_plan, config, on_done=show,
+                                           on_error=lambda msg: self.plan_label.setText(f"No plan: {msg}"))
 
     def start_training(self, config=None) -> bool:
         """Start one training job in a child process (returns False when one is running or nothing to train)."""
@@ -489,6 +492,9 @@ class TrainingPanel(QWidget):
         self.state.device_changed.emit(f"GPU: {gpus[0]}" if gpus else f"CPU ({devices[0][1]})")
 
     def shutdown(self) -> None:
+        self._plan_timer.stop()
+        if self._plan_job is not None:
+            self._plan_job.cancel()
         if self.job is not None:
             self.job.shutdown()            # training: a moment to stop cleanly (nothing is saved either way)
         if self._probe is not None:
