@@ -8,8 +8,13 @@ from engine.errors import UsageError
 from engine.simulation import export
 from engine.simulation.loop import UPDATES, parse_policy
 from engine.simulation.oracle import ChoiceModel
-from engine.simulation.service import (DEFAULT_POLICIES, SimulationRequest, get_simulation, list_simulations,
-                                       run_simulation)
+from engine.simulation.service import (
+    DEFAULT_POLICIES,
+    SimulationRequest,
+    get_simulation,
+    list_simulations,
+    run_simulation,
+)
 from engine.simulation.space import SPACES
 
 TABLE = ("cumulative_utility", "ndcg", "coverage", "gini_exposure", "pop_shown", "ild", "homogenisation")

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
-import scipy.sparse as sp
 
 from engine.data.dataset import Dataset
 from engine.errors import EngineError
@@ -198,7 +197,8 @@ def simulate(world: World, policies: list[Policy], settings: LoopSettings, *, pr
             run.exposure.append(M.exposure_counts(shown, n_items).astype(np.int32))
             run.lists.append({int(users[t]): shown[t].tolist() for t in track})
             run.chosen.append({int(users[t]): int(chosen[t]) for t in track})
-            if settings.update == "refit" and (r + 1) % settings.update_every == 0 and r + 1 < rounds:
+            if (world.refit is not None and settings.update == "refit" and (r + 1) % settings.update_every == 0
+                    and r + 1 < rounds):
                 check(cancel)
                 state.model = world.refit(_with_consumed(train, users, state.consumed[:, :r + 1]))
         report(StepProgress(STAGE, r + 1, rounds))

@@ -3,10 +3,10 @@
 sparse-times-matrix product; other models fall back to their own `score_many` (a loop per user)."""
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
-
-from engine.models.base import Recommender
 
 
 def history_matrix(users: np.ndarray, items: np.ndarray, n_rows: int, n_items: int) -> sp.csr_matrix:
@@ -27,8 +27,9 @@ def _itemknn_matrix(model) -> sp.csr_matrix:
     return cached
 
 
-def score_block(model: Recommender, history: sp.csr_matrix) -> np.ndarray:
-    """(rows, n_items) float32 scores of the histories' rows."""
+def score_block(model: Any, history: sp.csr_matrix) -> np.ndarray:
+    """(rows, n_items) float32 scores of the histories' rows, for any Recommender (typed Any: the fast
+    paths read the baselines' own arrays)."""
     name = getattr(model, "name", "")
     if name == "ease":
         return np.asarray(history @ model.B, dtype=np.float32)

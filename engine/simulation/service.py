@@ -23,7 +23,7 @@ from engine.simulation.loop import LoopSettings, Policy, PolicyRun, World, parse
 from engine.simulation.oracle import ChoiceModel, fit_oracle, true_utility
 from engine.simulation.space import item_space
 from engine.store import simulations as sims
-from engine.types import StepProgress
+from engine.types import RunInfo, StepProgress
 
 DEFAULT_POLICIES = ("mmr:0", "mmr:0.3", "dpp:0.5")
 
@@ -61,7 +61,7 @@ def _system_refit(model):
     return refit
 
 
-def build_world(store, request: SimulationRequest, *, progress=None, cancel=None) -> tuple[World, object]:
+def build_world(store, request: SimulationRequest, *, progress=None, cancel=None) -> tuple[World, RunInfo]:
     """The world of a request, and the run's info."""
     report = progress or (lambda _u: None)
     loaded = load_run(store, request.run_id)
