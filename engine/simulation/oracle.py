@@ -2,22 +2,25 @@
 
 The oracle is a strong model (EASE by default) fitted on ALL of a dataset's interactions, test included:
 it stands for what users really like, which the system under test (fitted on TRAIN only) tries to learn.
-A user's true utility of an item is the oracle's score standardised over the catalogue for that user
-(z-score: 0 = an average item for this user, 2 = two standard deviations above), so utilities of
-different users are on one scale whatever the oracle's raw score range.
+A user's true utility of an item comes from the item's rank in the oracle's scores for that user, on a
+log scale: ``u = 1 - ln(rank) / ln(n_items)`` (rank 1 = the user's favourite: u = 1; rank 10 of 10,000:
+0.75; rank 100: 0.5; the last item: 0; tied scores share their average rank). The raw scores of an
+item-item model are heavy-tailed and on a scale of their own; ranks put every user and every oracle on
+one scale, and the log keeps the top of the list (where recommendations live) well separated.
 
 Choice (a multinomial logit over the shown list, as in the simulators of Chaney et al. 2018 and
 RecSim): the user picks item i at position p (0-based) with probability proportional to
 ``exp(u_i / temperature) * (p + 1) ** -position_decay``, or nothing with weight ``exp(no_choice /
-temperature)``. Defaults: temperature 1 and position decay 1 (a DCG-like fall-off: the 2nd slot gets half
-the weight of the 1st), no_choice 3.0 (choosing nothing is as good as an item 3 standard deviations above
-the user's average; on MovieTweetings with an EASE system this makes about half of the shown lists lead to
-a choice; docs/simulation.md). Draws are Gumbel-max, so every policy can share one stream of noise."""
+temperature)``. Defaults: temperature 0.1 (the user's favourite is e^2.5 = 12 times as likely as their
+10th best of 10,000 at the same position), position decay 1 (a DCG-like fall-off: the 2nd slot has half
+the weight of the 1st), no_choice 0.8 (choosing nothing is worth about the user's 6th best item of 10,000).
+Draws are Gumbel-max, so every policy can share one stream of noise."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from scipy.stats import rankdata
 
 from engine.data.dataset import Dataset
 from engine.jobs.cancel import check
@@ -30,9 +33,9 @@ BLOCK = 2048   # users scored at once: a block of dense (users x items) float32 
 
 @dataclass(frozen=True)
 class ChoiceModel:
-    temperature: float = 1.0
+    temperature: float = 0.1
     position_decay: float = 1.0
-    no_choice: float = 3.0
+    no_choice: float = 0.8
 
     def settings(self) -> dict:
         return asdict(self)
@@ -59,7 +62,8 @@ def fit_oracle(dataset: Dataset, model_name: str = "ease", params: dict | None =
 
 
 def true_utility(oracle: Recommender, dataset: Dataset, users: np.ndarray, *, cancel=None) -> np.ndarray:
-    """(len(users), n_items) float32: each user's oracle scores from their whole history, z-scored per user."""
+    """(len(users), n_items) float32 in [0, 1]: the log-rank utility (module docstring) of each item for each
+    user, from the oracle's scores of the user's whole history."""
     pos = dataset.positive_mask()
     row_of = np.full(dataset.n_users, -1, dtype=np.int64)
     row_of[users] = np.arange(len(users))
@@ -69,8 +73,6 @@ def true_utility(oracle: Recommender, dataset: Dataset, users: np.ndarray, *, ca
     out = np.empty((len(users), dataset.n_items), dtype=np.float32)
     for a in range(0, len(users), BLOCK):
         check(cancel)
-        s = score_block(oracle, hist[a:a + BLOCK]).astype(np.float64)
-        mean = s.mean(axis=1, keepdims=True)
-        std = s.std(axis=1, keepdims=True)
-        out[a:a + BLOCK] = np.divide(s - mean, std, out=np.zeros_like(s), where=std > 0)
+        rank = rankdata(-score_block(oracle, hist[a:a + BLOCK]), method="average", axis=1)
+        out[a:a + BLOCK] = 1.0 - np.log(rank) / np.log(max(dataset.n_items, 2))
     return out
