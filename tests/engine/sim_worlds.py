@@ -11,15 +11,16 @@ from engine.types import DatasetInfo
 PER_CLUSTER = 50
 
 
-def two_cluster_dataset(n_users: int = 120, a_per_user: int = 4, b_per_user: int = 2, seed: int = 0) -> Dataset:
+def two_cluster_dataset(n_users: int = 120, a_per_user: int = 4, b_per_user: int = 2) -> Dataset:
     """Items 0..49 are cluster A (genre "A"), 50..99 cluster B; every user has interactions in both,
-    a few more in A, so A starts more popular. Unrated: every interaction is a positive."""
-    rng = np.random.default_rng(seed)
+    more in A. Users take consecutive items of each cluster in turn, so the counts within a cluster differ
+    by at most one: with 5 A and 1 B per user every A item starts more popular than every B item.
+    Unrated: every interaction is a positive."""
     n_items = 2 * PER_CLUSTER
     users, items = [], []
     for u in range(n_users):
-        picks = np.concatenate([rng.choice(PER_CLUSTER, a_per_user, replace=False),
-                                PER_CLUSTER + rng.choice(PER_CLUSTER, b_per_user, replace=False)])
+        picks = np.concatenate([(u * a_per_user + np.arange(a_per_user)) % PER_CLUSTER,
+                                PER_CLUSTER + (u * b_per_user + np.arange(b_per_user)) % PER_CLUSTER])
         users += [u] * len(picks)
         items += picks.tolist()
     n = len(users)
