@@ -8,7 +8,7 @@ is timed, and one full run (--full-users x --full-rounds, refit every 5 rounds).
 the same run is one EASE fit on the same data. Prints seconds per round and policy, and per user-round.
 
     python benchmarks/simulate_speed.py [--db sqlite:////work/scratch/real.db --dataset tweetings]
-        [--model ease] [--space model] [--users 1000,2500,5000,10000] [--rounds 5,10,20] [--full-users 10000]
+        [--model itemknn] [--space model] [--users 1000,2500,5000,10000] [--rounds 5,10,20] [--full-users 10000]
 """
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", default="sqlite:////work/scratch/real.db")
     ap.add_argument("--dataset", default="tweetings")
-    ap.add_argument("--model", default="ease")
+    ap.add_argument("--model", default="itemknn")
     ap.add_argument("--space", default="model")
     ap.add_argument("--users", default="1000,2500,5000,10000")
     ap.add_argument("--rounds", default="5,10,20")

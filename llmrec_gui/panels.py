@@ -20,6 +20,9 @@ def build_panels(ctrl) -> None:
     ctrl.explorer_panel.fit_requested.connect(ctrl.training_panel.fit_baselines)
     ctrl.explorer_panel.train_requested.connect(lambda: ctrl.window.show_view("train"))
     ctrl.window.set_panel("explore", ctrl.explorer_panel)
+    from llmrec_gui.widgets.simulate_panel import SimulatePanel
+    ctrl.simulate_panel = SimulatePanel(ctrl.state)
+    ctrl.window.set_panel("simulate", ctrl.simulate_panel)
     ep, a = ctrl.explorer_panel, ctrl.args
     if a.tradeoff is not None:
         ep.slider.setValue(min(1.0, max(0.0, a.tradeoff)))

@@ -136,3 +136,24 @@ def list_simulations(store, dataset_id: int | None = None) -> list[dict]:
 def get_simulation(store, simulation_id: int) -> dict:
     with store.session() as s:
         return sims.get_simulation(s, simulation_id)
+
+
+def simulation_for_view(store, simulation_id: int) -> dict:
+    """`get_simulation` plus `titles` {item index: title} of every item in the tracked users' lists (the app's
+    "that round's lists for a chosen user")."""
+    from engine.store import repository as repo
+    sim = get_simulation(store, simulation_id)
+    items = sorted({int(i) for r in sim["rounds"] for lst in r["lists"].get("shown", {}).values() for i in lst})
+    with store.session() as s:
+        sim["titles"] = {it.idx: it.title for it in repo.get_items(s, sim["dataset_id"], items)}
+    return sim
+
+
+def simulate_in_child(store_url: str, request: SimulationRequest, progress=None, cancel=None) -> int:
+    """The app's entry (engine.jobs.executor.ChildRun): open our own Store, simulate, store; the new id."""
+    from engine.store import open_store
+    store = open_store(store_url)
+    try:
+        return run_simulation(store, request, progress=progress, cancel=cancel)
+    finally:
+        store.close()
