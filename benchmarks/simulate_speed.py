@@ -1,13 +1,14 @@
 """How the feedback-loop simulator's cost grows with simulated users and rounds (issue 23).
 
-Builds one world from a dataset in a database (default: MovieTweetings in the scratch database; the demo
-dataset, generated in a temporary file, when that is absent): the oracle (EASE on all interactions), the
+Builds one world from a dataset in a database (--db and --dataset, e.g. a copy of a database holding
+MovieTweetings: opening a database brings its schema to this version; without --db, the demo dataset,
+generated in a temporary file): the oracle (EASE on all interactions), the
 system (--model, fitted on TRAIN), the item space; then times `simulate` over a grid of users (rounds
 fixed) and of rounds (users fixed), with the system kept fixed (update none) so a round's own work is what
 is timed, and one full run (--full-users x --full-rounds, refit every 5 rounds). The reference measured in
 the same run is one EASE fit on the same data. Prints seconds per round and policy, and per user-round.
 
-    python benchmarks/simulate_speed.py [--db sqlite:////work/scratch/real.db --dataset tweetings]
+    python benchmarks/simulate_speed.py [--db sqlite:////work/scratch/sim/sim.db --dataset tweetings]
         [--model itemknn] [--space model] [--users 1000,2500,5000,10000] [--rounds 5,10,20] [--full-users 10000]
 """
 from __future__ import annotations
@@ -42,7 +43,7 @@ def timed(fn):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--db", default="sqlite:////work/scratch/real.db")
+    ap.add_argument("--db", default=None, help="database URL (default: the demo dataset in a temporary file)")
     ap.add_argument("--dataset", default="tweetings")
     ap.add_argument("--model", default="itemknn")
     ap.add_argument("--space", default="model")
@@ -55,14 +56,13 @@ def main() -> None:
     args = ap.parse_args()
     db = args.db
     tmp = None
-    if db.startswith("sqlite:///") and not Path(db[len("sqlite:///"):]).exists():
+    if db is None:
         from engine.data.demo import create_demo_dataset
         tmp = tempfile.TemporaryDirectory()
-        db = str(Path(tmp.name) / "demo.db")
-        store = open_store(db)
+        store = open_store(str(Path(tmp.name) / "demo.db"))
         create_demo_dataset(store)
         args.dataset = "Demo movies"
-        print(f"{args.db} is absent: the demo dataset instead")
+        print("no --db: the demo dataset, generated")
     else:
         store = open_store(db)
     ds = load_dataset(store, args.dataset)
