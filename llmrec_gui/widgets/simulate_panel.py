@@ -42,6 +42,7 @@ class SimulatePanel(QWidget):
         self.simulation: dict | None = None
         self.round: int | None = None
         self.loading = False
+        self.listed: int | None = None      # the dataset whose stored simulations the list holds
 
         form = QFormLayout()
         self.run = QComboBox()
@@ -195,10 +196,12 @@ class SimulatePanel(QWidget):
             return
         from engine.simulation.service import list_simulations
         self.loading = True
-        workers.run_async(workers.on_store(self.state.store), list_simulations, self.state.dataset.id,
-                          on_done=lambda rows: self._stored(rows, select), on_error=self._error)
+        dataset_id = self.state.dataset.id
+        workers.run_async(workers.on_store(self.state.store), list_simulations, dataset_id,
+                          on_done=lambda rows: self._stored(rows, select, dataset_id), on_error=self._error)
 
-    def _stored(self, rows: list[dict], select: int | None) -> None:
+    def _stored(self, rows: list[dict], select: int | None, dataset_id: int) -> None:
+        self.listed = dataset_id
         self.stored.clear()
         for r in rows:
             st = r["settings"]
@@ -321,7 +324,9 @@ class SimulatePanel(QWidget):
 
     def is_complete(self) -> bool:
         """For the screenshot mode: a stored simulation is drawn (or there is none to draw)."""
-        return not self.loading and (self.simulation is not None or self.stored.count() == 0)
+        ds = self.state.dataset
+        return (ds is not None and self.listed == ds.id and not self.loading
+                and (self.simulation is not None or self.stored.count() == 0))
 
 
 def _spin(lo: int, hi: int, value: int) -> QSpinBox:
