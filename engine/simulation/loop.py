@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
+import scipy.sparse as sp
 
 from engine.data.dataset import Dataset
 from engine.errors import EngineError
@@ -134,6 +135,7 @@ def simulate(world: World, policies: list[Policy], settings: LoopSettings, *, pr
     rng = np.random.default_rng(settings.seed)
     pairs = M.user_pairs(n_users, settings.pairs, rng)
     track = np.arange(min(settings.track, n_users))
+    best, best_u = _best_unseen(world.utility, seen0, k + rounds, cancel)   # the oracle's ideal lists, per user
     states = [_PolicyWorld(world, p, rounds) for p in policies]
     runs = [PolicyRun(p) for p in policies]
     cumulative = np.zeros(len(policies))
@@ -157,7 +159,7 @@ def simulate(world: World, policies: list[Policy], settings: LoopSettings, *, pr
                 scores = score_block(state.model, history[a:b])
                 block_seen = seen[a:b].tocoo()
                 scores[block_seen.row, block_seen.col] = -np.inf
-                cand = np.argpartition(-scores, n_cand - 1, axis=1)[:, :n_cand]
+                cand = top_columns(scores, n_cand)
                 cs = np.take_along_axis(scores, cand, axis=1)
                 by_score = np.lexsort((cand, -cs), axis=1)       # best first, ties by lower item index
                 cand = np.take_along_axis(cand, by_score, axis=1)
@@ -172,10 +174,7 @@ def simulate(world: World, policies: list[Policy], settings: LoopSettings, *, pr
                 shown_u = np.take_along_axis(util, lists, axis=1).astype(np.float64)
                 slot = settings.choice.choose(shown_u, gumbel[a:b])
                 chosen[a:b] = np.where(slot < k, lists[np.arange(b - a), np.minimum(slot, k - 1)], -1)
-                ideal = util.astype(np.float64, copy=True)
-                ideal[block_seen.row, block_seen.col] = -np.inf
-                top = np.partition(ideal, n_items - k, axis=1)[:, n_items - k:]
-                ndcg[a:b] = M.ndcg_against_oracle(shown_u, top)
+                ndcg[a:b] = M.ndcg_against_oracle(shown_u, best_left(best[a:b], best_u[a:b], done[a:b], k))
                 ild[a:b] = world.space.ild(lists)
             state.consumed[:, r] = chosen
             took = state.consumed[:, :r + 1] >= 0
@@ -203,6 +202,46 @@ def simulate(world: World, policies: list[Policy], settings: LoopSettings, *, pr
                 state.model = world.refit(_with_consumed(train, users, state.consumed[:, :r + 1]))
         report(StepProgress(STAGE, r + 1, rounds))
     return runs
+
+
+def top_columns(scores: np.ndarray, n: int) -> np.ndarray:
+    """(B, n) column indices of each row's n largest values, in no particular order. numpy's introselect
+    crawls on many equal values, and an item-item model scores most of a catalogue exactly 0: 1e-30 times
+    the column index is added first, which leaves every nonzero float32 score as it is and orders the
+    zeros (the higher index first). On 2,000 x 10,506 scores, 93% zeros: 0.16 s instead of 2.6 s for
+    argpartition (/work/scratch timing, same process)."""
+    b, m = scores.shape
+    if n >= m:
+        return np.broadcast_to(np.arange(m), (b, m)).copy()
+    distinct = scores + np.arange(m, dtype=scores.dtype) * scores.dtype.type(1e-30)
+    return np.argpartition(distinct, m - n, axis=1)[:, m - n:]
+
+
+def _best_unseen(utility: np.ndarray, seen: sp.csr_matrix, n: int, cancel) -> tuple[np.ndarray, np.ndarray]:
+    """Each user's n best items by true utility among those not seen in TRAIN, best first, and their utilities:
+    enough for the ideal list of every round (at most one item consumed per round)."""
+    users, m = utility.shape
+    n = min(n, m)
+    items = np.empty((users, n), dtype=np.int64)
+    for a in range(0, users, BLOCK):
+        check(cancel)
+        u = utility[a:a + BLOCK].astype(np.float64)
+        s = seen[a:a + BLOCK].tocoo()
+        u[s.row, s.col] = -np.inf
+        top = top_columns(u, n)
+        order = np.argsort(-np.take_along_axis(u, top, axis=1), axis=1, kind="stable")
+        items[a:a + BLOCK] = np.take_along_axis(top, order, axis=1)
+    values = np.take_along_axis(utility, items, axis=1).astype(np.float64)
+    seen_best = np.asarray(seen[np.arange(users)[:, None], items].todense()) > 0
+    values[seen_best] = -np.inf            # fewer than n unseen items: the seen ones count for nothing
+    return items, values
+
+
+def best_left(items: np.ndarray, values: np.ndarray, consumed: np.ndarray, k: int) -> np.ndarray:
+    """(B, k) utilities of the best k items not yet consumed (the ideal list of this round)."""
+    gone = (items[:, :, None] == consumed[:, None, :]).any(axis=2) if consumed.shape[1] else np.zeros(items.shape, bool)
+    left = np.where(gone, -np.inf, values)
+    return -np.sort(-left, axis=1)[:, :k]
 
 
 def _with_consumed(train: Dataset, users: np.ndarray, consumed: np.ndarray) -> Dataset:
