@@ -208,8 +208,8 @@ def top_columns(scores: np.ndarray, n: int) -> np.ndarray:
     """(B, n) column indices of each row's n largest values, in no particular order. numpy's introselect
     crawls on many equal values, and an item-item model scores most of a catalogue exactly 0: 1e-30 times
     the column index is added first, which leaves every nonzero float32 score as it is and orders the
-    zeros (the higher index first). On 2,000 x 10,506 scores, 93% zeros: 0.16 s instead of 2.6 s for
-    argpartition (/work/scratch timing, same process)."""
+    zeros (the higher index first). On 2,000 x 10,506 random scores, 93% of them zero: 0.16 s instead of
+    2.6 s for argpartition of the scores as they are (timed in one process)."""
     b, m = scores.shape
     if n >= m:
         return np.broadcast_to(np.arange(m), (b, m)).copy()
