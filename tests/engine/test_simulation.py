@@ -13,7 +13,7 @@ from engine.jobs.cancel import CancelToken
 from engine.models.popularity import PopularityRecommender
 from engine.simulation import metrics as M
 from engine.simulation.batched import rerank_many
-from engine.simulation.loop import LoopSettings, World, parse_policy, simulate
+from engine.simulation.loop import LoopSettings, World, best_left, parse_policy, simulate, top_columns
 from engine.simulation.oracle import ChoiceModel, fit_oracle, true_utility
 from engine.simulation.scoring import history_matrix
 from engine.simulation.space import ItemSpace, item_space
@@ -99,6 +99,24 @@ def test_item_space_block_and_ild():
     space = ItemSpace(v, "test")
     assert space.block(np.array([[0, 1, 2]]))[0].tolist() == [[1, 0, 1], [0, 1, 0], [1, 0, 1]]
     assert space.ild(np.array([[0, 1], [0, 2]])).tolist() == [1.0, 0.0]
+
+
+def test_top_columns_with_many_zero_scores_and_seen_items():
+    rng = np.random.default_rng(5)
+    scores = np.where(rng.random((50, 300)) < 0.9, 0.0, rng.random((50, 300))).astype(np.float32)
+    scores[:, :20] = -np.inf                                   # seen
+    got = top_columns(scores, 25)
+    for row in range(50):
+        kth = np.sort(scores[row])[-25]
+        assert len(set(got[row].tolist())) == 25
+        assert (scores[row, got[row]] >= kth).all() and scores[row, got[row]].min() == kth
+
+
+def test_the_ideal_list_leaves_out_what_was_consumed():
+    items = np.array([[7, 3, 9, 1]])
+    values = np.array([[0.9, 0.8, 0.7, 0.6]])
+    assert best_left(items, values, np.array([[3, -1]]), 2).tolist() == [[0.9, 0.7]]
+    assert best_left(items, values, np.zeros((1, 0), dtype=np.int64), 2).tolist() == [[0.9, 0.8]]
 
 
 def test_gini_coverage_and_homogenisation_on_known_sets():
@@ -225,3 +243,8 @@ def test_cli_prints_a_table_per_round_and_lists(tmp_path, capsys):
     assert "mmr:0 mmr:0.5" in capsys.readouterr().out
     assert main(["--db", db, "simulate", "--run", str(run_id), "--policy", "nope:1"]) == 2
     assert "mmr or dpp" in capsys.readouterr().err
+    assert main(["--db", db, "simulate", "--show", "1", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["settings"]["users"] == 25 and [r["round"] for r in shown["rounds"]] == [1, 2, 1, 2]
+    assert main(["--db", db, "simulate", "--show", "99"]) == 2
+    assert "no simulation 99" in capsys.readouterr().err
