@@ -29,7 +29,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--db", help="database file or SQLAlchemy URL (default: the last one used, "
                                 "then $LLMREC_DB or the user data dir)")
     p.add_argument("--screenshot", metavar="FILE", help="render a view offscreen to a PNG and exit")
-    p.add_argument("--view", choices=("datasets", "train", "explore"), default=None,
+    p.add_argument("--view", choices=("datasets", "train", "explore", "simulate"), default=None,
                    help="the view to open (with --screenshot: the view to render)")
     p.add_argument("--size", default="1280x800", help="window size WxH (default 1280x800)")
     p.add_argument("--dataset", help="the dataset to open (name)")

@@ -258,13 +258,14 @@ class Controller:
 
     def panel(self, view: str):
         return {"datasets": getattr(self, "datasets_panel", None), "train": getattr(self, "training_panel", None),
-                "explore": getattr(self, "explorer_panel", None)}[view]
+                "explore": getattr(self, "explorer_panel", None),
+                "simulate": getattr(self, "simulate_panel", None)}[view]
 
     def shutdown(self) -> None:
         """Cancel the panels' jobs and every worker still running (on close and when the loop ends)."""
         if getattr(self, "encoding", None) is not None:
             self.encoding.shutdown()
-        for name in ("datasets", "train", "explore"):
+        for name in ("datasets", "train", "explore", "simulate"):
             panel = self.panel(name)
             if panel is not None and hasattr(panel, "shutdown"):
                 panel.shutdown()

@@ -1,4 +1,4 @@
-"""The main window: layout only (tabs Datasets / Train / Explore, menus, status bar).
+"""The main window: layout only (tabs Datasets / Train / Explore / Simulate, menus, status bar).
 The panels are built after the window is on screen, so it appears fast."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWid
 from llmrec_gui.actions import Actions
 from llmrec_gui.widgets.store_banner import StoreBanner
 
-VIEWS = ("datasets", "train", "explore")
+VIEWS = ("datasets", "train", "explore", "simulate")
 
 
 class MainWindow(QMainWindow):

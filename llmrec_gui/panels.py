@@ -37,6 +37,9 @@ def build_panels(ctrl) -> None:
     ctrl.training_panel.job_finished.connect(lambda _how: ctrl.explorer_panel.search.recheck())
     ctrl.state.runs_changed.connect(lambda _runs: ctrl.explorer_panel.search.recheck())
     ctrl.encoding.ended.connect(lambda *_end: ctrl.training_panel.encoder_line.refresh())
+    from llmrec_gui.widgets.simulate_panel import SimulatePanel
+    ctrl.simulate_panel = SimulatePanel(ctrl.state)
+    ctrl.window.set_panel("simulate", ctrl.simulate_panel)
     ep, a = ctrl.explorer_panel, ctrl.args
     if a.tradeoff is not None:
         ep.slider.setValue(min(1.0, max(0.0, a.tradeoff)))

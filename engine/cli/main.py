@@ -19,7 +19,8 @@ from engine.errors import DataError, EngineError, UsageError, shorten
 from engine.store import open_store
 
 COMMAND_MODULES = ("engine.cli.data", "engine.cli.models", "engine.cli.explore",
-                   "engine.cli.doctor", "engine.cli.retrieval", "engine.cli.language")
+                   "engine.cli.doctor", "engine.cli.retrieval", "engine.cli.language",
+                   "engine.cli.simulate")
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -60,6 +61,8 @@ WRITING_FEEDBACK = {"like", "dislike", "not_interested", "undo", "say"}
 
 
 def writes(args) -> bool:
+    if args.command == "simulate":   # --list / --show only read
+        return not (args.list or args.show is not None)
     if args.command == "feedback":
         return args.action in WRITING_FEEDBACK and not getattr(args, "dry_run", False)
     return args.command in WRITING_COMMANDS

@@ -107,3 +107,25 @@ class DatabaseIdentityRow(Base):
     __tablename__ = "database_identity"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class SimulationRow(Base):
+    """A finished feedback-loop simulation (migration 0008): its settings (policies, rounds, oracle...)."""
+    __tablename__ = "simulations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String)   # done (only finished simulations are written)
+    seconds: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class SimulationRoundRow(Base):
+    """One policy's metrics in one round, and the lists its tracked users were shown."""
+    __tablename__ = "simulation_rounds"
+    simulation_id: Mapped[int] = mapped_column(ForeignKey("simulations.id", ondelete="CASCADE"), primary_key=True)
+    policy: Mapped[str] = mapped_column(String, primary_key=True)
+    round: Mapped[int] = mapped_column(Integer, primary_key=True)
+    metrics: Mapped[dict] = mapped_column(JSON, default=dict)
+    lists: Mapped[dict] = mapped_column(JSON, default=dict)   # {"shown": {user: [items]}, "chosen": {user: item}}
