@@ -39,12 +39,22 @@ def topk_rows(scores: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
+SCORE_FLOATS = 1 << 25   # scores held per batch of users (128 MiB of float32), whatever the catalogue's size
+
+
+def users_per_batch(wanted: int, n_items: int) -> int:
+    """At most `wanted` users, and no more than SCORE_FLOATS scores a batch: 256 users against a million
+    items were 1 GiB of scores (2 GiB for the training's 512 validation users), now 33 users and 128 MiB."""
+    return max(1, min(int(wanted), SCORE_FLOATS // max(1, int(n_items))))
+
+
 def rank_users(model, split: Split, k: int, *, users: np.ndarray | None = None, progress=None, cancel=None,
                batch_users: int = 256, stage: str = "evaluating users") -> np.ndarray:
     """Top-k lists (len(users), k) from each user's TRAIN history, TRAIN items excluded. `progress` gets
     StepProgress(stage, users done, users) before the first batch and after each."""
     users = split.test_users if users is None else np.asarray(users)
     hist = split.histories
+    batch_users = users_per_batch(batch_users, split.train.n_items)
     out = np.zeros((len(users), min(k, split.train.n_items)), dtype=np.int64)
     if progress is not None:
         progress(StepProgress(stage, 0, len(users)))

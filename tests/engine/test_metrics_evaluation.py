@@ -75,3 +75,19 @@ def test_batch_size_does_not_change_results_and_cancel_stops():
     token.cancel()
     with pytest.raises(CancelledError):
         evaluate(model, split, cancel=token)
+
+
+def test_score_batches_are_bounded_by_the_catalogue_size(monkeypatch):
+    """Issue 21 (a million items): a batch holds at most SCORE_FLOATS scores, so 256 users against 1M items
+    (2^20) are scored 32 at a time; the lists are the same whatever the batches."""
+    from engine.evaluation import protocol
+    assert protocol.users_per_batch(256, 1 << 20) == 32 and protocol.users_per_batch(256, 3_000) == 256
+    assert protocol.users_per_batch(512, 10 ** 9) == 1
+    split = _tiny()
+    model = FixedScores(np.random.default_rng(2).random(12))
+    whole = rank_users(model, split, 5)
+    seen = []
+    real = model.score_many
+    monkeypatch.setattr(model, "score_many", lambda items, ratings: (seen.append(len(items)), real(items, ratings))[1])
+    monkeypatch.setattr(protocol, "SCORE_FLOATS", 24)              # two users' scores of 12 items a batch
+    assert np.array_equal(rank_users(model, split, 5), whole) and max(seen) == 2

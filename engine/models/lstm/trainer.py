@@ -13,6 +13,7 @@ import numpy as np
 from engine.data.dataset import Dataset
 from engine.data.split import in_time_order, item_id_rank
 from engine.errors import CancelledError
+from engine.evaluation.protocol import users_per_batch
 from engine.jobs.cancel import CancelToken
 from engine.models.lstm.examples import TrainingArrays, training_arrays
 from engine.models.lstm.numpy_tower import NumpyUserTower
@@ -73,6 +74,7 @@ class ValidationSet:
         slice one of `count` data-parallel workers evaluates before the sums are all-reduced."""
         recalls, ndcgs = [], []
         disc = 1.0 / np.log2(np.arange(2, k + 2))
+        batch = users_per_batch(batch, item_matrix.shape[0])     # scores a batch: at most 128 MiB
         first = part[0] * len(self.hist) // part[1]
         last = (part[0] + 1) * len(self.hist) // part[1]
         for s in range(first, last, batch):
