@@ -95,6 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     ctrl.shutdown()                  # every job is cancelled: engine work stops at its next check
     from llmrec_gui import workers
     from llmrec_gui.state import close_store
+    if args.screenshot:              # the picture is written and nothing was changed: close the store and go
+        close_store(ctrl.state)
+        mark("database closed")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     # Every job was asked to stop; a step between two checks gets 2 s. The app's own threads only compute
     # or wait on the store process (which writes, and finishes or rolls back its call when closed), so
     # leaving without them loses nothing: a user who closes the window gets their prompt back at once.

@@ -30,7 +30,7 @@ def register(sub) -> None:
     p.add_argument("--policy", action="append", metavar="METHOD:T",
                    help=f"a re-ranking policy, mmr:T or dpp:T with T in [0, 1]; repeat for several "
                         f"(default: {' '.join(DEFAULT_POLICIES)})")
-    p.add_argument("--rounds", type=at_least(1, 1000), default=20)
+    p.add_argument("--rounds", type=at_least(1, 1000), default=20, help="rounds of recommending and choosing (default 20)")
     p.add_argument("--users", type=at_least(1), default=2000, help="simulated users (a seeded sample)")
     p.add_argument("--k", type=at_least(1, 100), default=10, help="list length shown each round")
     p.add_argument("--candidates", type=at_least(1, 1000), default=100, help="the model's top-N each policy re-ranks")
@@ -40,11 +40,15 @@ def register(sub) -> None:
     p.add_argument("--oracle", default="ease", choices=("ease", "itemknn", "als", "popularity"),
                    help="the true-preference model, fitted on all interactions")
     p.add_argument("--space", choices=SPACES, default="model", help="the space policies diversify in and ILD uses")
-    p.add_argument("--temperature", type=number(above=0), default=ChoiceModel.temperature)
-    p.add_argument("--position-decay", type=number(0), default=ChoiceModel.position_decay)
+    p.add_argument("--temperature", type=number(above=0), default=ChoiceModel.temperature,
+                   help=f"choice noise: lower picks the best shown item more surely (default {ChoiceModel.temperature})")
+    p.add_argument("--position-decay", type=number(0), default=ChoiceModel.position_decay,
+                   help="position bias: slot r's appeal falls by this x log(1 + r) (default "
+                        f"{ChoiceModel.position_decay}; 0: no bias)")
     p.add_argument("--no-choice", type=number(), default=ChoiceModel.no_choice,
-                   help="utility of choosing nothing, in the oracle's z units")
-    p.add_argument("--seed", type=SEED, default=0)
+                   help="utility of choosing nothing, on the oracle's 0-1 scale (1: the user's favourite item; "
+                        f"default {ChoiceModel.no_choice})")
+    p.add_argument("--seed", type=SEED, default=0, help="the random stream's seed: a seed repeats a run exactly")
     p.add_argument("--csv", metavar="FILE", help="also write the rounds as CSV (settings in its first lines)")
     p.add_argument("--list", action="store_true", help="list the stored simulations and stop")
     p.add_argument("--show", type=record_id("simulation"), metavar="ID", help="print a stored simulation")

@@ -7,8 +7,12 @@ with engine.evaluation.protocol.list_metrics, the same code that measures the mo
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
+import os
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -153,3 +157,38 @@ def _fmt(x) -> str:
     if isinstance(x, float):
         return f"{x:.4f}"
     return str(x)
+
+
+FRONTIER_CACHE = "frontier"   # folder in a run's directory: one JSON per sweep's settings
+
+
+def cached_frontier(run: LoadedRun, method: str = "mmr", points: int = 11, progress=None, cancel=None, *,
+                    k: int = 10, n_candidates: int = 100, max_users: int | None = None,
+                    window: int | None = None) -> list[dict]:
+    """`frontier`, kept in the run's folder: a run and its dataset do not change, so the same sweep is the
+    same rows; the app shows it at once the next time the run is opened (a sweep over 400 users takes seconds).
+    Keyed by every setting and the dataset's size (an append makes a new sweep); written atomically, and
+    not at all where the folder is read-only."""
+    key = {"method": method, "points": int(points), "k": int(k), "n_candidates": int(n_candidates),
+           "max_users": max_users, "window": window, "n_items": int(run.dataset.n_items),
+           "n_interactions": int(run.dataset.info.n_interactions), "version": 1}
+    folder = None if run.directory is None else Path(run.directory) / FRONTIER_CACHE
+    path = None if folder is None else folder / (hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16] + ".json")
+    if path is not None and path.exists():
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            if doc.get("key") == key:
+                return doc["rows"]
+        except (OSError, ValueError, KeyError):
+            pass
+    rows = frontier(run, method, points, progress, cancel, k=k, n_candidates=n_candidates, max_users=max_users,
+                    window=window)
+    if path is not None:
+        try:
+            folder.mkdir(exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+            tmp.write_text(json.dumps({"key": key, "rows": rows}), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError:
+            pass
+    return rows

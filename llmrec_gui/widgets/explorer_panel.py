@@ -394,10 +394,10 @@ class ExplorerPanel(QWidget):
         if not self.run.holdout:
             self.frontier.set_message("Frontier: needs a run with a holdout")
             return
-        from engine.explore.frontier import frontier
+        from engine.explore.frontier import cached_frontier
         method, run = self.method.currentData(), self.run
         self.frontier.set_message("Frontier: computing…")
-        self.jobs.start_frontier(workers.here(), frontier, run, method, 11, engine_style=True, max_users=400,
+        self.jobs.start_frontier(workers.here(), cached_frontier, run, method, 11, engine_style=True, max_users=400,
                                  on_done=lambda rows: self._frontier_ready(run, method, rows),
                                  on_error=lambda m: self.frontier.set_message("Frontier failed"))
 

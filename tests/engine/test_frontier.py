@@ -92,3 +92,24 @@ def test_compact_keeps_cosines_and_skips_narrow_spaces(monkeypatch):
     monkeypatch.setattr(fr.np.linalg, "eigh", lambda m: calls.append(m.shape))
     narrow = rng.normal(size=(100, 128)).astype(np.float32)
     assert np.array_equal(fr.compact(narrow), narrow) and calls == []
+
+
+def test_cached_frontier_is_kept_in_the_run_folder(demo_run, tmp_path, monkeypatch):
+    """Issue 22 (opening a run is slow): the same sweep of the same run is read back from the run's folder;
+    other settings, or a dataset of another size, sweep again; a read-only folder still gets its rows."""
+    from engine.explore import frontier as F
+    calls = []
+    real = F.frontier
+    monkeypatch.setattr(F, "frontier", lambda *a, **kw: (calls.append(a[1]), real(*a, **kw))[1])
+    monkeypatch.setattr(demo_run, "directory", tmp_path)
+    first = F.cached_frontier(demo_run, "mmr", 3, max_users=60)
+    again = F.cached_frontier(demo_run, "mmr", 3, max_users=60)
+    assert again == first and calls == ["mmr"]                       # read back, not swept again
+    assert len(list((tmp_path / F.FRONTIER_CACHE).glob("*.json"))) == 1
+    F.cached_frontier(demo_run, "dpp", 3, max_users=60)
+    assert calls == ["mmr", "dpp"]
+    def refuse(*_a):
+        raise PermissionError("read-only")
+    monkeypatch.setattr(F.os, "replace", refuse)                     # a folder it may not write in
+    rows = F.cached_frontier(demo_run, "mmr", 4, max_users=60)       # not cached, not writable: still its rows
+    assert len(rows) == 4 and calls[-1] == "mmr"
