@@ -7,6 +7,12 @@ import os
 import sys
 
 
+def open_database(db, **kwargs):
+    """Worker thread: the engine (SQLAlchemy and all, ~1 s of imports) is imported here, off the GUI thread."""
+    from engine.runs.first_launch import open_and_prepare
+    return open_and_prepare(db, **kwargs)
+
+
 class Controller:
     """Owns the state, the window and the panels; wires them together."""
 
@@ -63,14 +69,13 @@ class Controller:
         which then works on the other core) and, in another worker thread, import what the views need
         (pyqtgraph, the engine's modules: most of their build time), so the painted window keeps answering;
         then build the views in the GUI thread, the one on screen first."""
-        from engine.runs.first_launch import open_and_prepare
         from llmrec_gui import workers
         from llmrec_gui.panels import preload_views
         db = self.args.db or self.settings.value("db") or None
         self.window.set_database("opening…")
         self.state.message.emit("Opening the database…")
         self._boot_job = workers.run_async(
-            workers.here(), open_and_prepare, db, demo=not self.args.no_demo, engine_style=True,
+            workers.here(), open_database, db, demo=not self.args.no_demo, engine_style=True,
             on_progress=self._boot_progress, on_done=self._booted, on_error=self._boot_failed)
         self._preload_job = workers.run_async(workers.here(), preload_views, on_done=lambda _: self.build_panels(),
                                               on_error=lambda _: self.build_panels())

@@ -8,8 +8,10 @@ def preload_views() -> None:
     """In a worker thread, while the painted window keeps answering: import the views' modules and what
     they import (pyqtgraph, superqt, numpy, the engine), most of the time their build takes. Module code
     only: no Qt object is made here (widgets are made in the GUI thread, by build_panels)."""
+    import engine.simulation.service  # noqa: F401  (the Simulate view lists the stored simulations at once)
     import llmrec_gui.widgets.datasets_panel  # noqa: F401
     import llmrec_gui.widgets.explorer_panel  # noqa: F401
+    import llmrec_gui.widgets.simulate_panel  # noqa: F401
     import llmrec_gui.widgets.training_panel  # noqa: F401
 
 

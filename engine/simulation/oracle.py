@@ -20,7 +20,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy.stats import rankdata
 
 from engine.data.dataset import Dataset
 from engine.jobs.cancel import check
@@ -70,6 +69,9 @@ def true_utility(oracle: Recommender, dataset: Dataset, users: np.ndarray, *, ca
     rows = row_of[dataset.user_idx[pos]]
     keep = rows >= 0
     hist = history_matrix(rows[keep], dataset.item_idx[pos][keep], len(users), dataset.n_items)
+    # imported here, not at the top: scipy.stats costs ~0.7 s, and the app's GUI thread imports this
+    # package to list simulations
+    from scipy.stats import rankdata
     out = np.empty((len(users), dataset.n_items), dtype=np.float32)
     for a in range(0, len(users), BLOCK):
         check(cancel)
