@@ -35,7 +35,7 @@ class TrainingPlan:
 
     def describe(self) -> str:
         """'Will: encode 1,007 texts (~40 s); tune for up to 15 min; train 20 epochs (~3 min). About 19 min.'"""
-        parts = [s.what + (f" (~{_duration(s.seconds)})" if s.seconds is not None else "") for s in self.steps]
+        parts = [s.what + (f" (~{_duration(s.seconds)})" if s.seconds else "") for s in self.steps]
         total = self.seconds
         tail = (f" About {_duration(total)} in all, from figures measured on this machine." if total is not None
                 else " Steps without a time have not been measured on this machine yet.")
@@ -66,27 +66,36 @@ def training_plan(store, config) -> TrainingPlan:
         steps.append(Step(f"encode {missing:,} item texts ({encoder})", missing / speed if speed else None))
     else:
         steps.append(Step(f"reuse the {info.n_items:,} encoded item texts ({encoder})", 0.0))
-    epoch_s = _epoch_seconds(store, runs, info.n_interactions)
+    last = _last_lstm(store, runs, info.n_interactions)
     if config.tune and config.warm_start is None:
         steps.append(Step(f"tune on validation for up to {_duration(config.budget_s)}", float(config.budget_s)))
     epochs = int(config.epochs)
-    train = epochs * epoch_s if epoch_s is not None else None
-    steps.append(Step(f"train up to {epochs} epochs on {info.n_interactions:,} interactions", train))
+    if last is None:
+        steps.append(Step(f"train up to {epochs} epochs on {info.n_interactions:,} interactions", None))
+    else:       # early stopping: as many epochs as the last LSTM run trained, at most `epochs`
+        epoch_s, trained, refit = last
+        ran = min(epochs, trained)
+        steps.append(Step(f"train up to {epochs} epochs on {info.n_interactions:,} interactions ({trained} "
+                          "last time, early stopping)", ran * epoch_s))
     if config.refit and config.holdout and config.warm_start is None:
-        steps.append(Step("refit on all of TRAIN for the best number of epochs", train))
+        steps.append(Step("refit on all of TRAIN for the best number of epochs",
+                          None if last is None else min(epochs, last[2] or last[1]) * last[0]))
     return TrainingPlan(tuple(steps))
 
 
-def _epoch_seconds(store, runs, n_interactions: int) -> float | None:
-    """Seconds per epoch here: the median epoch of the latest LSTM run, scaled to this many interactions."""
+def _last_lstm(store, runs, n_interactions: int) -> tuple[float, int, int] | None:
+    """(seconds per epoch scaled to this many interactions, epochs trained, refit epochs) of the latest
+    LSTM run in this database: the median of its epochs, which say their seconds."""
     for run in reversed(runs):
         if run.model not in TF_MODELS:
             continue
         with store.session() as s:
-            secs = [e["seconds"] for e in repo.run_epochs(s, run.id) if e.get("seconds")]
+            rows = repo.run_epochs(s, run.id)
             size = repo.get_dataset(s, run.dataset_name).n_interactions
+        secs = [e["seconds"] for e in rows if e.get("seconds")]
         if secs and size:
-            return statistics.median(secs) * n_interactions / size
+            trained = sum(1 for e in rows if e.get("val_ndcg10") is not None) or len(rows)
+            return statistics.median(secs) * n_interactions / size, trained, len(rows) - trained
     return None
 
 

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QTextBrowser, QVBo
 
 from llmrec_gui.widgets.feedback_history import FeedbackHistory
 from llmrec_gui.widgets.frontier_plot import FrontierPlot
-from llmrec_gui.widgets.heatmap_view import HeatmapView, short_title
+from llmrec_gui.widgets.heatmap_view import HeatmapView, tick_labels
 from llmrec_gui.widgets.history_view import HistoryView
 from llmrec_gui.widgets.metrics_view import MetricsView
 from llmrec_gui.widgets.plain_words import PlainWordsLine
@@ -119,7 +119,7 @@ class ExplorerView(QWidget):
         if space == "model":
             space = rec.metrics.space
         what = self.categories if space == "genres" else space
-        self.heatmap.set_matrix(sim, titles, [short_title(x, 12 if len(titles) > 15 else 18) for x in titles],
+        self.heatmap.set_matrix(sim, titles, tick_labels(titles, 12 if len(titles) > 15 else 18),
                                 what)
         self.metrics.set_metrics(metrics_dict(rec.metrics, self.categories))
         self.frontier.mark(tradeoff)

@@ -25,6 +25,19 @@ def short_title(title: str, n: int = 18) -> str:
     return t if len(t) <= n else t[: n - 1] + "…"
 
 
+def tick_labels(titles: list[str], n: int = 18) -> list[str]:
+    """Short tick labels; titles whose short labels would be the same keep their year ("The Mob (1976)",
+    "The Mob (2019)"), the year being what tells them apart."""
+    short = [short_title(t, n) for t in titles]
+    seen = {s: short.count(s) for s in short}
+    year = re.compile(r"\s*(\(\d{4}\))$")
+    out = []
+    for t, s in zip(titles, short):
+        m = year.search(t)
+        out.append(f"{short_title(t, max(6, n - 7))} {m.group(1)}" if seen[s] > 1 and m else s)
+    return out
+
+
 def tick_font_size(k: int, height_px: int) -> int:
     """A point size that leaves each label its own row: about 1.3 lines of text per cell."""
     if k <= 0:

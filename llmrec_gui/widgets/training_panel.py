@@ -190,7 +190,9 @@ class TrainingPanel(QWidget):
             self.curves.show_epochs(rows)
 
     def is_complete(self) -> bool:
-        return self.runs.rowCount() == len(self.state.runs) and self.state.dataset is not None
+        """The runs are listed and the plan of the settings on screen is said."""
+        return (self.runs.rowCount() == len(self.state.runs) and self.state.dataset is not None
+                and self.plan_label.text().startswith(("Will ", "No plan")))
 
     # ---- jobs ------------------------------------------------------------------------
     def update_plan(self) -> None:

@@ -223,3 +223,10 @@ def test_shown_titles_tell_repeated_titles_apart():
     assert shown[1] == "Saint-Julien (Grand Cru Classé) · Château Gruaud Larose"
     assert shown[2] == "Paradoxo" and shown[3] == "Hamlet (1948)"   # the years already differ
     assert short_title(shown[0]) == "Saint… · Château Tal…" and short_title(shown[1]) == "Saint… · Château Gru…"
+
+
+def test_heatmap_ticks_keep_the_year_of_repeated_titles():
+    from llmrec_gui.widgets.heatmap_view import tick_labels
+    assert tick_labels(["The Mob (1976)", "The Mob (2019)", "Mob (2004)"]) == ["The Mob (1976)", "The Mob (2019)", "Mob"]
+    assert tick_labels(["A Very Long Title Indeed (1976)", "A Very Long Title Indeed (2019)"]) == [
+        "A Very Lon… (1976)", "A Very Lon… (2019)"]

@@ -26,10 +26,12 @@ def test_plan_says_what_and_how_long(store):
     with store.write_session() as s:                                 # an earlier LSTM run: 10 s epochs
         repo.register_run(s, dataset_id=ds_id, model="lstm", objective="softmax", config={}, holdout=True,
                           device="cpu", device_name="CPU", seconds=50.0, metrics={}, artifact_dir=None,
-                          epochs=[{"epoch": e, "loss": 1.0, "seconds": 10.0} for e in (1, 2, 3)])
+                          epochs=[{"epoch": e, "loss": 1.0, "seconds": 10.0, "val_ndcg10": 0.1 if e <= 3 else None}
+                                  for e in (1, 2, 3, 4, 5)])                 # 3 epochs, then a refit of 2
     plan = training_plan(store, TrainConfig(dataset=DEMO_NAME, model="lstm", epochs=5, tune=False))
-    assert [s.seconds for s in plan.steps] == [30.0, 50.0, 50.0]     # 150 / 5; 5 x 10 s; the refit as long
-    assert plan.seconds == 130.0 and "About 2 min in all" in plan.describe()
+    assert [s.seconds for s in plan.steps] == [30.0, 30.0, 20.0]     # 150 / 5; 3 x 10 s as last time; refit 2
+    assert "(3 last time, early stopping)" in plan.steps[1].what
+    assert plan.seconds == 80.0 and "About 80 s in all" in plan.describe()
     assert n > 0
 
 
