@@ -34,7 +34,7 @@ def tick_labels(titles: list[str], n: int = 18) -> list[str]:
     out = []
     for t, s in zip(titles, short):
         m = year.search(t)
-        out.append(f"{short_title(t, max(6, n - 7))} {m.group(1)}" if seen[s] > 1 and m else s)
+        out.append(f"{short_title(t, max(2, n - 7))} {m.group(1)}" if seen[s] > 1 and m else s)   # still n long
     return out
 
 

@@ -230,3 +230,5 @@ def test_heatmap_ticks_keep_the_year_of_repeated_titles():
     assert tick_labels(["The Mob (1976)", "The Mob (2019)", "Mob (2004)"]) == ["The Mob (1976)", "The Mob (2019)", "Mob"]
     assert tick_labels(["A Very Long Title Indeed (1976)", "A Very Long Title Indeed (2019)"]) == [
         "A Very Lon… (1976)", "A Very Lon… (2019)"]
+    short = tick_labels(["Night of the Racket (1993)", "Night of the Racket (1995)"], 12)
+    assert short == ["Nigh… (1993)", "Nigh… (1995)"] and all(len(x) <= 12 for x in short)
