@@ -126,3 +126,10 @@ def cancel_all() -> None:
 def wait_all(msecs: int = 30000) -> bool:
     """Wait for the pool's jobs (used at exit and in tests)."""
     return QThreadPool.globalInstance().waitForDone(msecs)
+
+
+def alive(widget) -> bool:
+    """False once Qt deleted `widget` (a window closed): answers and signals that arrive later for it,
+    through a lambda Qt cannot disconnect, are dropped instead of raising "already deleted"."""
+    from shiboken6 import isValid
+    return widget is not None and isValid(widget)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLabel
 
 from llmrec_gui import workers
+from llmrec_gui.workers import alive
 
 TF_MODELS = ("lstm", "lstm_ease")
 
@@ -38,6 +39,8 @@ class EncoderLine(QLabel):
     def refresh(self) -> None:
         """Ask the store for the caches' fingerprint (cheap); the share itself only when it changed (at 1M
         items reading it means loading the catalogue's texts: not on every F5 or window activation)."""
+        if not alive(self):             # a state signal or a store answer after the window closed
+            return
         info, store = self.state.dataset, self.state.store
         reads_text = (self.form.model.currentData() in TF_MODELS
                       and self.form.extra.get("text_encoder", "minilm") == "minilm")
@@ -49,15 +52,19 @@ class EncoderLine(QLabel):
                           on_done=lambda stamp, i=info: self._stamped(i, stamp), on_error=lambda _m: None)
 
     def _stamped(self, info, stamp) -> None:
+        if not alive(self) or self.state.store is None:
+            return
         if self._seen is not None and self._seen[:2] == (info.id, stamp):
             self._show(info, stamp, self._seen[2])
             return
         from engine.encoder.catalogue import catalogue_state
         workers.run_async(workers.on_store(self.state.store), catalogue_state, info.id, info.n_items, encoder="auto",
                           with_vectors=False, on_done=lambda share, i=info: self._show(i, stamp, share),
-                          on_error=lambda _m: self.setVisible(False))
+                          on_error=lambda _m: alive(self) and self.setVisible(False))
 
     def _show(self, info, stamp, share) -> None:
+        if not alive(self):
+            return
         self._seen = (info.id, stamp, share)
         if self.state.dataset is not None and self.state.dataset.id == info.id:
             self.setText(encoder_line(share))

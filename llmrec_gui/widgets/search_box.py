@@ -121,10 +121,11 @@ class SearchBox(QWidget):
         from engine.encoder.catalogue import cache_stamp
         from engine.explore.similarity import has_semantic
         dataset = self.dataset
-        if dataset is None or self.store is None or has_semantic(dataset):
+        if not workers.alive(self) or dataset is None or self.store is None or has_semantic(dataset):
             return
         workers.run_async(workers.on_store(self.store), cache_stamp, dataset.info.id,
-                          on_done=lambda stamp: dataset is self.dataset and stamp != self._stamp and self._load_vectors(),
+                          on_done=lambda stamp: workers.alive(self) and dataset is self.dataset
+                          and stamp != self._stamp and self._load_vectors(),
                           on_error=lambda _m: None)
 
     def showEvent(self, event) -> None:
@@ -132,7 +133,7 @@ class SearchBox(QWidget):
         self.recheck()
 
     def _vectors_loaded(self, dataset, fraction: float, vectors, encoder: str = "all-MiniLM-L6-v2") -> None:
-        if dataset is not self.dataset:
+        if not workers.alive(self) or dataset is not self.dataset:
             return
         done = vectors is not None
         if done:

@@ -14,6 +14,7 @@ from llmrec_gui.widgets.run_comparison import BASELINES, RunComparison
 from llmrec_gui.widgets.runs_table import RunsTable
 from llmrec_gui.widgets.training_curves import TrainingCurves
 from llmrec_gui.widgets.training_form import TrainingForm
+from llmrec_gui.workers import alive as workers_alive
 
 
 def _eta(seconds: float | None) -> str:
@@ -126,6 +127,7 @@ class TrainingPanel(QWidget):
 
         from PySide6.QtCore import QTimer
         self._plan_job = None
+        self._closed = False
         self._plan_timer = QTimer(self)          # the plan follows the form, a moment after the last change
         self._plan_timer.setSingleShot(True)
         self._plan_timer.setInterval(250)
@@ -133,9 +135,9 @@ class TrainingPanel(QWidget):
         f = self.form
         for signal in (f.model.currentIndexChanged, f.warm.currentIndexChanged, f.tune.toggled, f.holdout.toggled,
                        f.budget.valueChanged, f.params["epochs"].valueChanged):
-            signal.connect(lambda *_: self._plan_timer.start())
-        state.dataset_changed.connect(lambda *_: self._plan_timer.start())
-        state.runs_changed.connect(lambda *_: self._plan_timer.start())     # a new run: new figures
+            signal.connect(self._plan_soon)
+        state.dataset_changed.connect(self._plan_soon)
+        state.runs_changed.connect(self._plan_soon)     # a new run: new figures
         self.start_button.clicked.connect(self.start_training)
         self.cancel_button.clicked.connect(self.cancel)
         self.baselines_button.clicked.connect(self.fit_baselines)
@@ -195,8 +197,14 @@ class TrainingPanel(QWidget):
                 and self.plan_label.text().startswith(("Will ", "No plan")))
 
     # ---- jobs ------------------------------------------------------------------------
+    def _plan_soon(self, *_args) -> None:
+        if not self._closed and workers_alive(self.plan_label):
+            self._plan_timer.start()
+
     def update_plan(self) -> None:
         """Say what Start training will do and roughly how long, from figures measured on this machine."""
+        if not workers_alive(self.plan_label) or self._closed:
+            return
         if self.state.store is None or self.state.dataset is None:
             self.plan_label.clear()
             return
@@ -206,12 +214,15 @@ class TrainingPanel(QWidget):
         self.plan_label.setText("Working out what the training will take…")
 
         def show(plan, asked=config) -> None:
+            if not workers_alive(self.plan_label):
+                return
             if self.state.dataset is not None and asked == self.form.config(self.state.dataset.name):
                 self.plan_label.setText(plan.describe())
         if self._plan_job is not None:
             self._plan_job.cancel()            # an older answer would be for other settings
         self._plan_job = workers.run_async(workers.on_store(self.state.store), training_plan, config, on_done=show,
-                                           on_error=lambda msg: self.plan_label.setText(f"No plan: {msg}"))
+                                           on_error=lambda msg: workers_alive(self.plan_label)
+                                           and self.plan_label.setText(f"No plan: {msg}"))
 
     def start_training(self, config=None) -> bool:
         """Start one training job in a child process (returns False when one is running or nothing to train)."""
@@ -494,6 +505,7 @@ class TrainingPanel(QWidget):
         self.state.device_changed.emit(f"GPU: {gpus[0]}" if gpus else f"CPU ({devices[0][1]})")
 
     def shutdown(self) -> None:
+        self._closed = True
         self._plan_timer.stop()
         if self._plan_job is not None:
             self._plan_job.cancel()
