@@ -95,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     ctrl.shutdown()                  # every job is cancelled: engine work stops at its next check
     from llmrec_gui import workers
     from llmrec_gui.state import close_store
-    if args.screenshot:              # the picture is written and nothing was changed: close the store and go
+    if args.screenshot:   # the picture is written, nothing of the user's is pending (a frontier being cached
+        #                   is written aside and renamed): close the store process and go
         close_store(ctrl.state)
         mark("database closed")
         sys.stdout.flush()
