@@ -27,16 +27,6 @@ def understand_words(dataset, text: str):
     return u, u.describe(dataset)
 
 
-def record_words(store, dataset_id: int, user: int, sentence: str, entries) -> list[int]:
-    from engine.language.plain_words import record
-    return record(store, dataset_id, user, sentence, entries)
-
-
-def undo_words(store, ids) -> None:
-    from engine.language.plain_words import undo
-    undo(store, ids)
-
-
 class PlainWordsLine(QWidget):
     feedback_changed = Signal(int)    # the user whose stored feedback changed (re-read it)
 
@@ -107,7 +97,8 @@ class PlainWordsLine(QWidget):
             self.understood.setText(self.understood.text() + "<br>Nothing in your list matched; nothing changed.")
             return
         user = self.user
-        workers.run_async(workers.on_store(self.store), record_words, self.dataset.info.id, user,
+        from engine.language.plain_words import record
+        workers.run_async(workers.on_store(self.store), record, self.dataset.info.id, user,
                           self.understanding.text, made,
                           on_done=lambda ids: self._applied(user, ids), on_error=self.understood.setText)
 
@@ -126,7 +117,8 @@ class PlainWordsLine(QWidget):
         ids, user = self.applied, self.user
         self.applied = []
         self.undo_button.setEnabled(False)
-        workers.run_async(workers.on_store(self.store), undo_words, ids, on_done=lambda _r: self._undone(user),
+        from engine.language.plain_words import undo
+        workers.run_async(workers.on_store(self.store), undo, ids, on_done=lambda _r: self._undone(user),
                           on_error=self.understood.setText)
 
     def _undone(self, user: int) -> None:

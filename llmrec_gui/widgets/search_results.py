@@ -5,20 +5,17 @@ interested, undo). It only shows an engine ``SearchResult``; the Explore panel c
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QMenu, QTableWidgetItem, QToolButton, QWidget
+from PySide6.QtWidgets import QHeaderView, QTableWidgetItem
 
-from llmrec_gui.widgets.read_only_table import ReadOnlyTable
-from llmrec_gui.widgets.rec_list import KIND_TEXT, KIND_TIPS
+from llmrec_gui.widgets.item_feedback_table import ItemFeedbackTable
 
 COLUMNS = ("#", "Title", "Which", "ID", "Genres", "Matches", "Feedback")
 TIPS = {"Which": "What tells items with the same title apart (a winery, a year, the id)",
         "Matches": "Share of the understood constraints the item meets"}
 
 
-class SearchResults(ReadOnlyTable):
+class SearchResults(ItemFeedbackTable):
     item_activated = Signal(int)               # item index, double click
-    feedback_given = Signal(int, str)          # item index, "like" | "dislike" | "not_interested"
-    undo_requested = Signal()
 
     def __init__(self, parent=None):
         super().__init__(COLUMNS, parent)
@@ -26,12 +23,8 @@ class SearchResults(ReadOnlyTable):
         h.setSectionResizeMode(COLUMNS.index("Title"), QHeaderView.ResizeMode.Stretch)
         for name, tip in TIPS.items():
             self.horizontalHeaderItem(COLUMNS.index(name)).setToolTip(tip)
-        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.customContextMenuRequested.connect(self._context_menu)
         self.cellDoubleClicked.connect(lambda row, _col: self._activate(row))
         self.setWordWrap(False)
-        self.items: list[int] = []
-        self.can_undo = False
 
     def set_genres_label(self, label: str) -> None:
         self.horizontalHeaderItem(COLUMNS.index("Genres")).setText(label)
@@ -60,46 +53,6 @@ class SearchResults(ReadOnlyTable):
             self.resizeColumnToContents(col)
         self.setColumnWidth(4, min(max(self.columnWidth(4), 140), 220))
         self.clearSelection()
-
-    def _buttons(self, row: int) -> QWidget:
-        w = QWidget()
-        lay = QHBoxLayout(w)
-        lay.setContentsMargins(2, 0, 2, 0)
-        lay.setSpacing(2)
-        for kind in ("like", "dislike"):
-            b = QToolButton()
-            b.setText(KIND_TEXT[kind])
-            b.setToolTip(KIND_TIPS[kind])
-            b.setAutoRaise(True)
-            b.setObjectName(f"{kind}-{row}")
-            b.clicked.connect(lambda _=False, r=row, k=kind: self._feedback(r, k))
-            lay.addWidget(b)
-        return w
-
-    def context_menu(self, row: int) -> QMenu:
-        """The menu a right click on `row` opens (built separately so tests can drive it)."""
-        menu = QMenu(self)
-        for kind in ("like", "dislike", "not_interested"):
-            a = menu.addAction(KIND_TEXT[kind])
-            a.setObjectName(kind)
-            a.setEnabled(0 <= row < len(self.items))
-            a.triggered.connect(lambda _=False, r=row, k=kind: self._feedback(r, k))
-        menu.addSeparator()
-        undo = menu.addAction("Undo last feedback")
-        undo.setObjectName("undo")
-        undo.setEnabled(self.can_undo)
-        undo.triggered.connect(self.undo_requested.emit)
-        return menu
-
-    def _context_menu(self, pos) -> None:
-        row = self.rowAt(pos.y())
-        if row >= 0:
-            self.selectRow(row)
-        self.context_menu(row).popup(self.viewport().mapToGlobal(pos))
-
-    def _feedback(self, row: int, kind: str) -> None:
-        if 0 <= row < len(self.items):
-            self.feedback_given.emit(self.items[row], kind)
 
     def _activate(self, row: int) -> None:
         if 0 <= row < len(self.items):
