@@ -95,9 +95,12 @@ def start(job: Job) -> Job:
 
 def run_async(executor, fn: Callable[..., Any], *args, on_done: Callable[[Any], None] | None = None,
               on_error: Callable[[str], None] | None = None, on_progress: Callable[[Any], None] | None = None,
-              engine_style: bool = False, **kwargs) -> Job:
-    """Convenience: `executor.submit(fn, *args, **kwargs)` in a worker; call back in the GUI thread."""
+              engine_style: bool = False, owner=None, **kwargs) -> Job:
+    """Convenience: `executor.submit(fn, *args, **kwargs)` in a worker; call back in the GUI thread.
+    `owner`: the widget the answer is for; once Qt deleted it (its window closed) the answer is dropped."""
     job = Job(executor, fn, *args, engine_style=engine_style, **kwargs)
+    if owner is not None:
+        on_done, on_error = (None if f is None else _while_alive(owner, f) for f in (on_done, on_error))
     if on_done is not None:
         job.signals.finished.connect(on_done)
     if on_error is not None:
@@ -128,8 +131,12 @@ def wait_all(msecs: int = 30000) -> bool:
     return QThreadPool.globalInstance().waitForDone(msecs)
 
 
+def _while_alive(owner, callback: Callable[[Any], None]) -> Callable[[Any], None]:
+    return lambda value: callback(value) if alive(owner) else None
+
+
 def alive(widget) -> bool:
-    """False once Qt deleted `widget` (a window closed): answers and signals that arrive later for it,
-    through a lambda Qt cannot disconnect, are dropped instead of raising "already deleted"."""
+    """False once Qt deleted `widget` (a window closed): what arrives later for it through a lambda Qt cannot
+    disconnect (a state signal, a store answer: run_async's `owner`) is dropped, not "already deleted"."""
     from shiboken6 import isValid
     return widget is not None and isValid(widget)

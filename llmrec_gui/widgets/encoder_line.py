@@ -39,7 +39,7 @@ class EncoderLine(QLabel):
     def refresh(self) -> None:
         """Ask the store for the caches' fingerprint (cheap); the share itself only when it changed (at 1M
         items reading it means loading the catalogue's texts: not on every F5 or window activation)."""
-        if not alive(self):             # a state signal or a store answer after the window closed
+        if not alive(self):             # a state signal after the window closed
             return
         info, store = self.state.dataset, self.state.store
         reads_text = (self.form.model.currentData() in TF_MODELS
@@ -49,10 +49,10 @@ class EncoderLine(QLabel):
             return
         from engine.encoder.catalogue import cache_stamp
         workers.run_async(workers.on_store(store), cache_stamp, info.id,
-                          on_done=lambda stamp, i=info: self._stamped(i, stamp), on_error=lambda _m: None)
+                          on_done=lambda stamp, i=info: self._stamped(i, stamp), on_error=lambda _m: None, owner=self)
 
     def _stamped(self, info, stamp) -> None:
-        if not alive(self) or self.state.store is None:
+        if self.state.store is None:
             return
         if self._seen is not None and self._seen[:2] == (info.id, stamp):
             self._show(info, stamp, self._seen[2])
@@ -60,11 +60,9 @@ class EncoderLine(QLabel):
         from engine.encoder.catalogue import catalogue_state
         workers.run_async(workers.on_store(self.state.store), catalogue_state, info.id, info.n_items, encoder="auto",
                           with_vectors=False, on_done=lambda share, i=info: self._show(i, stamp, share),
-                          on_error=lambda _m: alive(self) and self.setVisible(False))
+                          on_error=lambda _m: self.setVisible(False), owner=self)
 
     def _show(self, info, stamp, share) -> None:
-        if not alive(self):
-            return
         self._seen = (info.id, stamp, share)
         if self.state.dataset is not None and self.state.dataset.id == info.id:
             self.setText(encoder_line(share))

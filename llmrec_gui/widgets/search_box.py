@@ -110,9 +110,10 @@ class SearchBox(QWidget):
             if dataset is self.dataset:
                 self._stamp = stamp
                 workers.run_async(workers.on_store(store), catalogue_vectors, dataset.info.id, dataset.n_items,
-                                  on_done=lambda r: self._vectors_loaded(dataset, *r), on_error=self.status.setText)
+                                  on_done=lambda r: self._vectors_loaded(dataset, *r), on_error=self.status.setText,
+                                  owner=self)
         workers.run_async(workers.on_store(store), cache_stamp, dataset.info.id, on_done=stamped,
-                          on_error=self.status.setText)
+                          on_error=self.status.setText, owner=self)
 
     def recheck(self) -> None:
         """Read the encoded share again if the caches changed since (a training encoded the catalogue, an
@@ -124,16 +125,15 @@ class SearchBox(QWidget):
         if not workers.alive(self) or dataset is None or self.store is None or has_semantic(dataset):
             return
         workers.run_async(workers.on_store(self.store), cache_stamp, dataset.info.id,
-                          on_done=lambda stamp: workers.alive(self) and dataset is self.dataset
-                          and stamp != self._stamp and self._load_vectors(),
-                          on_error=lambda _m: None)
+                          on_done=lambda stamp: dataset is self.dataset and stamp != self._stamp
+                          and self._load_vectors(), on_error=lambda _m: None, owner=self)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
         self.recheck()
 
     def _vectors_loaded(self, dataset, fraction: float, vectors, encoder: str = "all-MiniLM-L6-v2") -> None:
-        if not workers.alive(self) or dataset is not self.dataset:
+        if dataset is not self.dataset:
             return
         done = vectors is not None
         if done:

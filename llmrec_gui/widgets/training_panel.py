@@ -214,15 +214,13 @@ class TrainingPanel(QWidget):
         self.plan_label.setText("Working out what the training will take…")
 
         def show(plan, asked=config) -> None:
-            if not workers_alive(self.plan_label):
-                return
             if self.state.dataset is not None and asked == self.form.config(self.state.dataset.name):
                 self.plan_label.setText(plan.describe())
         if self._plan_job is not None:
             self._plan_job.cancel()            # an older answer would be for other settings
         self._plan_job = workers.run_async(workers.on_store(self.state.store), training_plan, config, on_done=show,
-                                           on_error=lambda msg: workers_alive(self.plan_label)
-                                           and self.plan_label.setText(f"No plan: {msg}"))
+                                           on_error=lambda msg: self.plan_label.setText(f"No plan: {msg}"),
+                                           owner=self.plan_label)
 
     def start_training(self, config=None) -> bool:
         """Start one training job in a child process (returns False when one is running or nothing to train)."""
