@@ -9,9 +9,12 @@ from engine.cli.models import TextProgress
 from engine.data.dataset import index_of, load_dataset
 from engine.errors import EngineError, NotFoundError, shorten
 from engine.explore.feedback import group_sentences, list_feedback, record_feedback, undo_sentence
-from engine.explore.frontier import frontier, to_csv, to_table
+from engine.explore.frontier import USER_PARTS, frontier, to_csv, to_table
 from engine.explore.live_list import UserRecommendations, list_record
+from engine.explore.rerank import METHODS
+from engine.explore.rerank_space import AUTO, RERANK_SPACES, heatmap_space
 from engine.explore.similarity import attach_semantic, nearest_items
+from engine.explore.space_choice import attach_encoded, choose_space, resolve_rerank_space
 from engine.runs.loaded import load_run
 from engine.runs.queries import resolve_run
 
@@ -21,13 +24,20 @@ MAX_POINTS = 101   # trade-off steps of 0.01: finer says nothing new, and each p
 def register(sub) -> None:
     p = sub.add_parser("frontier", help="accuracy vs diversity as the re-ranking trade-off goes from 0 to 1")
     p.add_argument("--run", type=record_id("run"), required=True, help="the run's id (llmrec runs lists them)")
-    p.add_argument("--method", default="mmr", choices=("mmr", "dpp", "calibration"), help="re-ranker: mmr (maximal marginal relevance; default), dpp (determinantal point process) or calibration (match the user's category mix)")
+    p.add_argument("--method", default="mmr", choices=METHODS, help="re-ranker: mmr (maximal marginal relevance; default), dpp (determinantal point process) or calibration (match the user's category mix)")
     p.add_argument("--points", type=at_least(2, MAX_POINTS), default=11,
                    help=f"trade-off values from 0 to 1, 2 to {MAX_POINTS} (default 11; each point re-ranks "
                         "every user's list once)")
     p.add_argument("--k", type=at_least(1), default=10, help="list length the metrics are measured at (default 10)")
     p.add_argument("--candidates", type=at_least(1), default=100, help="candidates per user re-ranked (default 100)")
     p.add_argument("--max-users", type=at_least(1), help="only the first N evaluated users (quick look)")
+    p.add_argument("--space", default="model", choices=RERANK_SPACES + ("all",),
+                   help="space the re-ranker measures diversity in: model (default), categories (genres or "
+                        "attributes), semantic (the encoded catalogue), text (TF-IDF), or all: one sweep per "
+                        "available space on the validation half of the users, with the space auto would choose")
+    p.add_argument("--users", default="all", choices=USER_PARTS,
+                   help="evaluated users measured: all (default), selection (the half the space is chosen on) "
+                        "or report (the other half)")
     p.add_argument("--csv", metavar="FILE", help="also write the table as CSV")
     add_common(p)
     p.set_defaults(func=cmd_frontier)
@@ -49,10 +59,12 @@ def register(sub) -> None:
     p.add_argument("--user", help="external user id (default: the app's default user)")
     p.add_argument("--tradeoff", "--diversity", dest="diversity", type=FRACTION, default=0.0,
                    help="diversity trade-off 0-1 (default 0)")
-    p.add_argument("--method", default="mmr", choices=("mmr", "dpp", "calibration"), help="re-ranker: mmr (maximal marginal relevance; default), dpp (determinantal point process) or calibration (match the user's category mix)")
-    p.add_argument("--space", default="model", choices=("model", "text", "genres", "semantic"),
-                   help="similarity space of the list's heatmap matrix (JSON 'similarity'); semantic also "
-                        "measures the re-ranker's diversity by meaning")
+    p.add_argument("--method", default="mmr", choices=METHODS, help="re-ranker: mmr (maximal marginal relevance; default), dpp (determinantal point process) or calibration (match the user's category mix)")
+    p.add_argument("--space", default="auto", choices=(AUTO,) + RERANK_SPACES,
+                   help="space the re-ranker measures diversity in: auto (default: the run's space chosen on its "
+                        "validation users), model, categories (genres or attributes), semantic, text")
+    p.add_argument("--heatmap-space", choices=("model", "text", "genres", "semantic"),
+                   help="similarity space of the list's matrix (JSON 'similarity'); default: the re-ranking space")
     p.add_argument("--k", type=at_least(1), default=10, help="list length (default 10)")
     add_common(p)
     p.set_defaults(func=cmd_explore)
@@ -77,17 +89,42 @@ def register(sub) -> None:
 def cmd_frontier(args, store) -> int:
     out = PendingFile(args.csv, "--csv") if args.csv is not None else None    # checked before the work
     run = load_run(store, args.run)
+    if args.space == "all":
+        return _frontier_all(args, store, run, out)
+    space = resolve_rerank_space(store, run, args.space, args.method)
     rows = frontier(run, args.method, args.points, progress=None if args.json else TextProgress(),
-                    k=args.k, n_candidates=args.candidates, max_users=args.max_users)
+                    k=args.k, n_candidates=args.candidates, max_users=args.max_users, space=space, users=args.users)
     if out is not None:
         with out:
             out.write_text(to_csv(rows))
     if args.json:
         emit_json({"run": args.run, "model": run.info.model, "method": args.method, "rows": rows})
     else:
-        print(f"run {args.run} ({run.info.model}) on {run.info.dataset_name}, {args.method}, "
+        print(f"run {args.run} ({run.info.model}) on {run.info.dataset_name}, {args.method} in the {space} space, "
               f"{rows[0]['n_users'] if rows else 0} users, top-{args.candidates} candidates re-ranked to {args.k}")
         print(to_table(rows))
+    return 0
+
+
+def _frontier_all(args, store, run, out) -> int:
+    """One sweep per available space on the selection users, their attainable areas and the choice."""
+    attach_encoded(store, run.dataset)
+    choice = choose_space(run, args.method, points=args.points, k=args.k, n_candidates=args.candidates,
+                          max_users=args.max_users, progress=None if args.json else TextProgress())
+    rows = [r for s in choice.curves for r in choice.curves[s]]
+    if out is not None:
+        with out:
+            out.write_text(to_csv(rows))
+    if args.json:
+        emit_json({"run": args.run, "model": run.info.model, "method": args.method, "users": "selection",
+                   "chosen": choice.space, "areas": choice.areas, "rows": rows})
+        return 0
+    print(f"run {args.run} ({run.info.model}) on {run.info.dataset_name}, {args.method}, {choice.n_users} "
+          f"selection users (half of the evaluated users), top-{args.candidates} re-ranked to {args.k}")
+    for space, curve in choice.curves.items():
+        print(f"\n{space} space: attainable area {choice.areas[space]:.4f}")
+        print(to_table(curve))
+    print(f"\nchosen (auto): {choice.space}")
     return 0
 
 
@@ -112,15 +149,17 @@ def cmd_similar(args, store) -> int:
 def cmd_explore(args, store) -> int:
     run = load_run(store, resolve_run(store, args.dataset, args.run).id)
     ds = run.dataset
-    if args.space == "semantic":        # meaning: the heatmap, and the re-ranker's diversity too
+    space = resolve_rerank_space(store, run, args.space, args.method)
+    heat = args.heatmap_space or heatmap_space(space)
+    if heat == "semantic":
         attach_semantic(store, ds)
     user = run.default_user() if args.user is None else index_of(ds.user_ids, args.user, "user", ds.info.name)
-    view = UserRecommendations(run, user, store, space="semantic" if args.space == "semantic" else None)
+    view = UserRecommendations(run, user, store, space="semantic" if space == "semantic" else None, rerank_space=space)
     lst = view.rerank(args.diversity, args.method, args.k)
     m = lst.metrics
     if args.json:
         doc = list_record(lst, dataset=ds.info.name, run=run.info.id, user=str(ds.user_ids[user]), k=args.k,
-                          space=args.space, similarity=view.similarity([r.item for r in lst.rows], args.space))
+                          space=heat, similarity=view.similarity([r.item for r in lst.rows], heat))
         doc["rows"] = [dict(r.__dict__, because=[c.__dict__ for c in r.because]) for r in lst.rows]
         emit_json(doc)
         return 0

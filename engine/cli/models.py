@@ -10,6 +10,7 @@ import numpy as np
 
 from engine.cli.main import FRACTION, SEED, PendingFile, add_common, at_least, emit_json, name_text, number, record_id
 from engine.errors import EngineError, InputError, NotFoundError, UsageError, shorten
+from engine.explore.rerank import METHODS
 from engine.store import repository as repo
 
 HEADLINE = ("ndcg@10", "recall@10")
@@ -79,8 +80,13 @@ def register(sub) -> None:
     p.add_argument("--k", type=at_least(1), default=10, help="recommendations per user (default 10)")
     p.add_argument("--out", required=True, help="the CSV file to write")
     p.add_argument("--diversity", type=FRACTION, default=0.0, help="re-ranking trade-off in [0, 1] (0: off)")
-    p.add_argument("--method", default="mmr", choices=("mmr", "dpp"),
-                   help="re-ranker: mmr (maximal marginal relevance; default) or dpp (determinantal point process)")
+    p.add_argument("--method", default="mmr", choices=METHODS,
+                   help="re-ranker: mmr (maximal marginal relevance; default), dpp (determinantal point process) or "
+                        "calibration (match the user's category mix)")
+    p.add_argument("--space", default="auto", choices=("auto", "model", "categories", "semantic", "text"),
+                   help="space the re-ranker measures diversity in: auto (default: the run's space chosen on its "
+                        "validation users), model (the run's item vectors), categories (genres or attributes), "
+                        "semantic (the encoded catalogue), text (TF-IDF)")
     add_common(p)
     p.set_defaults(func=cmd_recommend)
 
@@ -312,12 +318,16 @@ def _read_users(spec: str, ds) -> np.ndarray:
     return np.asarray(users, dtype=np.int64)
 
 
-def _rerank_vectors(loaded, cands: np.ndarray):
-    vectors = loaded.model.item_vectors()
-    if vectors is not None:
-        return vectors[cands]
-    from engine.evaluation.metrics import genre_vectors
-    return genre_vectors(loaded.dataset)[cands]
+def _genres(ds, items: np.ndarray) -> np.ndarray:
+    from engine.explore.similarity import genre_matrix
+    return np.asarray(genre_matrix(ds)[items])
+
+
+def _target(loaded, user: int) -> np.ndarray:
+    """The user's category mix (calibration's target), from the whole history."""
+    from engine.explore.similarity import genre_matrix, genre_mix
+    hist = np.unique(np.asarray(loaded.history(int(user), whole=True)[0], dtype=np.int64))
+    return genre_mix(genre_matrix(loaded.dataset)[hist])
 
 
 def cmd_recommend(args, store) -> int:
@@ -331,19 +341,24 @@ def cmd_recommend(args, store) -> int:
     users = _read_users(args.users, ds)
     n_cand = 100 if args.diversity > 0 else args.k
     items, scores = loaded.recommend_many(users, max(args.k, n_cand), whole=True)
-    rerank = None
+    rerank, space = None, None
     if args.diversity > 0:
         from engine.explore.rerank import rerank
+        from engine.explore.space_choice import resolve_rerank_space
+        space = resolve_rerank_space(store, loaded, args.space, args.method)
     with out:                                   # never a partial file behind
-        written = _write_recommendations(out, args, loaded, users, items, scores, rerank)
+        written = _write_recommendations(out, args, loaded, users, items, scores, rerank, space)
     if args.json:
-        emit_json({"run_id": args.run, "users": int(len(users)), "rows": written, "out": str(out.path)})
+        emit_json({"run_id": args.run, "users": int(len(users)), "rows": written, "out": str(out.path),
+                   "diversity": args.diversity, "method": args.method, "space": space})
     else:
-        print(f"wrote {written} recommendations for {len(users)} users to {out.path}")
+        how = f", re-ranked by {args.method} at {args.diversity:g} in the {space} space" if space else ""
+        print(f"wrote {written} recommendations for {len(users)} users to {out.path}{how}")
     return 0
 
 
-def _write_recommendations(out: PendingFile, args, loaded, users, items, scores, rerank) -> int:
+def _write_recommendations(out: PendingFile, args, loaded, users, items, scores, rerank, space) -> int:
+    from engine.explore.rerank_space import pool_vectors
     ds = loaded.dataset
     written = 0
     with out.open() as fh:
@@ -354,7 +369,9 @@ def _write_recommendations(out: PendingFile, args, loaded, users, items, scores,
             ok = np.isfinite(sc)
             it, sc = it[ok], sc[ok]
             if rerank is not None and len(it) > 1:
-                res = rerank(sc, _rerank_vectors(loaded, it), min(args.k, len(it)), args.diversity, args.method)
+                res = rerank(sc, pool_vectors(space, it, dataset=ds, model=loaded.model), min(args.k, len(it)),
+                             args.diversity, args.method, genres=_genres(ds, it) if args.method == "calibration" else None,
+                             target=_target(loaded, u) if args.method == "calibration" else None)
                 it, sc = it[res.order], sc[res.order]
             for rank, (i, s) in enumerate(zip(it[:args.k], sc[:args.k]), start=1):
                 w.writerow([ds.user_ids[u], ds.item_ids[i], rank, f"{float(s):.6g}"])

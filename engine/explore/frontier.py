@@ -7,6 +7,7 @@ with engine.evaluation.protocol.list_metrics, the same code that measures the mo
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -19,7 +20,8 @@ import numpy as np
 from engine.errors import EngineError
 from engine.evaluation.protocol import list_metrics, topk_rows
 from engine.explore.rerank import METHODS, rerank
-from engine.explore.similarity import genre_matrix, genre_mix, model_vectors, text_index
+from engine.explore.rerank_space import has_model_vectors, pool_vectors, resolve_space
+from engine.explore.similarity import genre_matrix, genre_mix, model_vectors
 from engine.jobs.cancel import check
 from engine.runs.loaded import LoadedRun
 from engine.types import StepProgress
@@ -51,29 +53,29 @@ def candidate_pool(model, split, users: np.ndarray, n: int, *, batch_users: int 
 
 
 CHECK_EVERY = 32   # users between cancel checks: a closing app waits at most ~0.2 s for a sweep to stop
-COMPACT_RATIO = 4   # compact only spaces more than this many times wider than the rows
+USER_PARTS = ("all", "selection", "report")
 
 
-def compact(v: np.ndarray) -> np.ndarray:
-    """Rows with the same Gram matrix in at most N dimensions (N = rows): a wide item space (EASE's
-    has one dimension per item, TF-IDF one per word) shrinks to N x N, so re-ranking many users stays
-    cheap. A space at most COMPACT_RATIO times wider (a two-tower model's 128 dimensions for 100
-    candidates) is kept as it is: re-ranking in it costs about the same, and the N x N
-    eigendecomposition would dominate a pick (measured: 0.6 of 0.8 CPU-s at 1M items on a loaded
-    box, its BLAS threads fighting for the cores). The decomposition runs on one BLAS thread:
-    matrices this small lose more to thread start-up and contention than they gain."""
-    v = np.asarray(v, dtype=np.float32)
-    if v.shape[1] <= COMPACT_RATIO * v.shape[0]:
-        return v
-    from threadpoolctl import threadpool_limits
-    with threadpool_limits(limits=1, user_api="blas"):
-        w, q = np.linalg.eigh((v @ v.T).astype(np.float64))
-    return (q * np.sqrt(np.clip(w, 0.0, None))).astype(np.float32)
+def user_part(split, part: str):
+    """The evaluated users a sweep measures: all, or one of two fixed halves (even / odd user index).
+    The re-ranking space is chosen on the "selection" half (engine.explore.space_choice) and figures
+    about the chosen space are reported on the other half, so no choice is scored on the users it was
+    made on."""
+    if part == "all":
+        return split
+    if part not in USER_PARTS:
+        raise EngineError(f"unknown user part {part!r}; choose one of {', '.join(USER_PARTS)}")
+    keep = (np.asarray(split.test_users) % 2 == 0) == (part == "selection")
+    return dataclasses.replace(split, test_users=split.test_users[keep],
+                               test_items=[t for t, k in zip(split.test_items, keep) if k])
 
 
 def frontier(run: LoadedRun, method: str = "mmr", points: int = 11, progress=None, cancel=None, *, k: int = 10,
-             n_candidates: int = 100, max_users: int | None = None, window: int | None = None) -> list[dict]:
-    """One row per trade-off value in linspace(0, 1, points): accuracy and beyond-accuracy at k."""
+             n_candidates: int = 100, max_users: int | None = None, window: int | None = None,
+             space: str = "model", users: str = "all") -> list[dict]:
+    """One row per trade-off value in linspace(0, 1, points): accuracy and beyond-accuracy at k, the lists
+    re-ranked in ``space`` (engine.explore.rerank_space; ``model`` without item vectors is ``text``), over
+    ``users`` (all evaluated users, or the selection / report half)."""
     if method not in METHODS:
         raise EngineError(f"unknown re-ranking method {method!r}; choose one of {', '.join(METHODS)}")
     if points < 2:
@@ -84,22 +86,20 @@ def frontier(run: LoadedRun, method: str = "mmr", points: int = 11, progress=Non
                           "train it with a holdout to draw its frontier")
     # a lean run's split holds only the measured users: novelty needs the whole TRAIN part's counts
     bits = run.item_bits()
+    split = user_part(split, users)
     model, ds = run.model, run.dataset
+    space = resolve_space(space, ds, model)
     users = split.test_users
     cand, cand_scores = candidate_pool(model, split, users, n_candidates, cancel=cancel, progress=progress)
     gm = genre_matrix(ds)
-    try:
-        vectors = model_vectors(model)
-    except EngineError:
-        vectors = None                       # no item space: re-rank in the TF-IDF text space
-    text = text_index(ds) if vectors is None else None
+    vectors = model_vectors(model) if has_model_vectors(model) else None    # ILD in the model's own space
     targets = None
     if method == "calibration":
         hist = split.histories
         targets = [genre_mix(gm[np.unique(hist(int(u))[0])]) for u in users]
     pools = []                               # per user: the candidates' vectors, computed once
     for r in range(len(users)):
-        pools.append(compact(vectors[cand[r]] if vectors is not None else text.dense_rows(cand[r])[0]))
+        pools.append(pool_vectors(space, cand[r], dataset=ds, model=model))
         if r % CHECK_EVERY == 0:
             check(cancel)
     rows = []
@@ -117,7 +117,7 @@ def frontier(run: LoadedRun, method: str = "mmr", points: int = 11, progress=Non
             if r % CHECK_EVERY == 0:
                 check(cancel)
         m = list_metrics(lists, split, ks=(k,), model_vectors=vectors, genre_vectors=gm, item_bits=bits)
-        row = {"tradeoff": round(float(t), 6)}
+        row = {"tradeoff": round(float(t), 6), "space": space}
         for col in COLUMNS[1:-2]:
             key = col.format(k=k)
             row[key] = m.get(key)
@@ -164,14 +164,14 @@ FRONTIER_CACHE = "frontier"   # folder in a run's directory: one JSON per sweep'
 
 def cached_frontier(run: LoadedRun, method: str = "mmr", points: int = 11, progress=None, cancel=None, *,
                     k: int = 10, n_candidates: int = 100, max_users: int | None = None,
-                    window: int | None = None) -> list[dict]:
+                    window: int | None = None, space: str = "model", users: str = "all") -> list[dict]:
     """`frontier`, kept in the run's folder: a run and its dataset do not change, so the same sweep is the
     same rows; the app shows it at once the next time the run is opened (a sweep over 400 users takes seconds).
     Keyed by every setting and the dataset's size (an append makes a new sweep); written atomically, and
     not at all where the folder is read-only."""
     key = {"method": method, "points": int(points), "k": int(k), "n_candidates": int(n_candidates),
            "max_users": max_users, "window": window, "n_items": int(run.dataset.n_items),
-           "n_interactions": int(run.dataset.info.n_interactions), "run": int(run.info.id), "version": 1}
+           "n_interactions": int(run.dataset.info.n_interactions), "run": int(run.info.id), "space": space, "users": users, "version": 2}
     folder = None if run.directory is None else Path(run.directory) / FRONTIER_CACHE
     path = None if folder is None else folder / (hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16] + ".json")
     if path is not None and path.exists():
@@ -182,7 +182,7 @@ def cached_frontier(run: LoadedRun, method: str = "mmr", points: int = 11, progr
         except (OSError, ValueError, KeyError):
             pass
     rows = frontier(run, method, points, progress, cancel, k=k, n_candidates=n_candidates, max_users=max_users,
-                    window=window)
+                    window=window, space=space, users=users)
     if path is not None:
         try:
             folder.mkdir(exist_ok=True)

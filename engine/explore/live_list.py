@@ -32,6 +32,7 @@ so the app process never holds a database session for the live list.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -53,16 +54,14 @@ from engine.explore.feedback import (
     record_sentence,
     undo_sentence,
 )
-from engine.explore.frontier import compact
+from engine.explore.rerank_space import pool_vectors, resolve_space
 from engine.explore.rerank import METHODS, rerank
 from engine.explore.similarity import (
     genre_matrix,
     genre_mix,
     model_vectors,
     nearest_items,
-    semantic_vectors,
     similarity_matrix,
-    text_index,
 )
 from engine.retrieval.index import index_serves
 from engine.runs.lean import run_from_explore_parts
@@ -114,7 +113,7 @@ class Candidates:
     items: np.ndarray          # (N,) int64, best score first
     scores: np.ndarray         # (N,) float32
     vectors: np.ndarray        # (N, d) unit rows in `space`
-    space: str                 # "model" or "text"
+    space: str                 # the re-ranking space (engine.explore.rerank_space)
     genres: np.ndarray         # (N, G) multi-hot
     target: np.ndarray         # (G,) the user's genre mix (for calibration)
     history: np.ndarray        # unique history items the explanations refer to
@@ -134,7 +133,7 @@ def list_record(rec: "RecList", *, dataset: str, run: int, user: str, k: int, sp
     def num(x: float):
         return None if x != x else round(float(x), 6)
     doc = {"dataset": dataset, "run": int(run), "user": str(user), "method": rec.method,
-           "tradeoff": round(float(rec.tradeoff), 4), "k": int(k), "space": space,
+           "tradeoff": round(float(rec.tradeoff), 4), "k": int(k), "space": space, "rerank_space": rec.metrics.space,
            "items": [{"rank": r.rank, "item": r.external_id, "title": r.title, "score": num(r.score),
                       "promoted": r.promoted} for r in rec.rows],
            "metrics": {"ild_model": num(rec.metrics.ild_model), "ild_genre": num(rec.metrics.ild_genre),
@@ -180,10 +179,13 @@ class UserRecommendations:
     """One user's live, re-rankable recommendations over a loaded run (engine.runs.loaded.LoadedRun)."""
 
     def __init__(self, run, user: int, store=None, *, feedback: list[FeedbackEntry] | None = None,
-                 n_candidates: int = 100, whole: bool = False, space: str | None = None):
+                 n_candidates: int = 100, whole: bool = False, space: str | None = None,
+                 rerank_space: str | None = None):
         """`feedback`: the active entries as plain data (the app); else read from `store` (the CLI).
-        ``space``: where diversity and dislike neighbours are measured: "model" (default when the
-        model has item vectors), "text", or "semantic" (the encoder's meaning space, once attached)."""
+        ``space``: where dislike neighbours and "more like X" are measured: "model" (default when the
+        model has item vectors), "text", or "semantic" (the encoder's meaning space, once attached).
+        ``rerank_space``: where the slider's diversity is measured (engine.explore.rerank_space: model,
+        categories, semantic, text; resolve "auto" with engine.explore.space_choice first); default ``space``."""
         ds = run.dataset
         if not 0 <= int(user) < ds.n_users:
             raise NotFoundError(f"no user with index {user} in dataset {ds.info.name!r}")
@@ -193,6 +195,7 @@ class UserRecommendations:
         if space not in (None, "model", "text", "semantic"):
             raise EngineError(f"unknown space {space!r}; choose model, text or semantic")
         self.space = space
+        self.rerank_space = None if rerank_space is None else resolve_space(rerank_space, ds, run.model)
         items, ratings = run.history(self.user, whole=True) if whole else run.history(self.user)
         self.base_items, self.base_ratings = np.asarray(items), np.asarray(ratings, dtype=np.float32)
         if feedback is not None:
@@ -352,18 +355,14 @@ class UserRecommendations:
             for row_items, row_sims in zip(nb, sims):
                 scores[row_items] -= DEMOTE_STRENGTH * spread * np.maximum(row_sims, 0.0)
         top = topk_rows(scores[None, :], min(n, available))[0] if available else np.zeros(0, np.int64)
-        if space == "model":
-            vectors = compact(model_vectors(self.model)[top])    # same cosines, at most N dimensions
-        elif space == "semantic":
-            vectors = compact(semantic_vectors(ds)[top])
-        else:
-            vectors = compact(text_index(ds).dense_rows(top)[0])
+        rspace = self._rerank_space()
+        vectors = pool_vectors(rspace, top, dataset=ds, model=self.model)    # same cosines, at most N dims
         gm = genre_matrix(ds)
         hist_unique = np.unique(items.astype(np.int64))
         target = genre_mix(gm[hist_unique])
         contrib, cspace = (contributor_matrix(top, hist_unique, dataset=ds, model=self.model)
                            if len(hist_unique) and len(top) else (np.zeros((len(top), 0), np.float32), space))
-        self._cand = Candidates(top.astype(np.int64), scores[top].astype(np.float32), vectors, space,
+        self._cand = Candidates(top.astype(np.int64), scores[top].astype(np.float32), vectors, rspace,
                                 gm[top], target, hist_unique, contrib, cspace, extra={"available": available})
         return self._cand
 
@@ -429,6 +428,20 @@ class UserRecommendations:
         space = self._space() if space == "model" else space
         return np.asarray(similarity_matrix(np.asarray(items, np.int64), space, dataset=self.dataset,
                                             model=self.model), dtype=np.float64)
+
+    def set_rerank_space(self, space: str) -> None:
+        """Re-rank in another space from now on: only the cached pool's vectors change (no re-scoring)."""
+        space = resolve_space(space, self.dataset, self.model)
+        if space == self.rerank_space:
+            return
+        self.rerank_space = space
+        if self._cand is not None:
+            c = self._cand
+            self._cand = dataclasses.replace(c, vectors=pool_vectors(space, c.items, dataset=self.dataset,
+                                                                     model=self.model), space=space)
+
+    def _rerank_space(self) -> str:
+        return self.rerank_space if self.rerank_space is not None else self._space()
 
     def _space(self) -> str:
         if self.space is not None:

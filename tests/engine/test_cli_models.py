@@ -91,6 +91,26 @@ def test_recommend_with_diversity_and_user_file(db, tmp_path, capsys):
     assert not (tmp_path / "x.csv").exists()
 
 
+def test_recommend_space_and_the_chosen_default(db, tmp_path, capsys):
+    """Issue 24: `recommend --space` re-ranks where asked; `auto` is the space `frontier --space all` chose."""
+    assert main(["train", "--db", db, "--dataset", MINI, "--model", "ease", "--json"]) == 0
+    run_id = _json_last(capsys.readouterr().out)["run_id"]
+    assert main(["frontier", "--db", db, "--run", str(run_id), "--space", "all", "--points", "3", "--json"]) == 0
+    swept = _json_last(capsys.readouterr().out)
+    assert swept["chosen"] == max(swept["areas"], key=swept["areas"].get)
+    assert {r["space"] for r in swept["rows"]} == set(swept["areas"]) >= {"model", "categories", "text"}
+    lists = {}
+    for space in dict.fromkeys(("categories", "model", swept["chosen"], "auto")):
+        out = tmp_path / f"{space}.csv"
+        assert main(["recommend", "--db", db, "--run", str(run_id), "--k", "5", "--out", str(out), "--diversity",
+                     "0.8", "--method", "ild", "--space", space, "--json"]) == 0
+        done = _json_last(capsys.readouterr().out)
+        assert done["space"] == (swept["chosen"] if space == "auto" else space) and done["method"] == "ild"
+        lists[space] = [r["item"] for r in csv.DictReader(out.open())]
+    assert lists["categories"] != lists["model"]
+    assert lists["auto"] == lists[swept["chosen"]]
+
+
 def test_errors_are_clear(db, capsys):
     assert main(["evaluate", "--db", db, "--run", "99"]) == 2
     assert "no run 99" in capsys.readouterr().err

@@ -40,7 +40,7 @@ def test_fast_dpp_matches_brute_force_greedy_logdet(window):
         k = int(rng.integers(2, min(d, n) + 1))
         vectors, scores = _unit(rng, n, d), rng.normal(size=n)
         t = float(rng.uniform(0.05, 1.0))
-        fast = rerank(scores, vectors, k, t, "dpp", window=window).order.tolist()
+        fast = rerank(scores, vectors, k, t, "dpp", window=window).picked.tolist()
         assert fast == _brute_greedy_logdet(scores, vectors, k, t, window)
 
 
@@ -90,9 +90,25 @@ def test_mmr_follows_its_formula():
         obj = (1 - t) * ns - t * sim
         obj[picked] = -np.inf
         picked.append(int(np.argmax(obj)))
-    assert res.order.tolist() == picked
-    assert res.gain[0] == 1.0
-    assert res.gain[3] == pytest.approx(1 - (v[picked[3]] @ v[picked[:3]].T).max())
+    assert res.picked.tolist() == picked
+    assert res.order.tolist() == sorted(picked, key=lambda i: -ns[i])      # shown in score order
+    gain = dict(zip(res.order.tolist(), res.gain))
+    assert gain[picked[0]] == 1.0
+    assert gain[picked[3]] == pytest.approx(1 - (v[picked[3]] @ v[picked[:3]].T).max())
+
+
+def test_marginal_ild_is_greedy_on_the_mean_similarity():
+    rng = np.random.default_rng(7)
+    s, v, t = rng.normal(size=40), _unit(rng, 40, 5), 0.7
+    res = rerank(s, v, 8, t, "ild")
+    ns = normalise_scores(s)
+    picked = [int(np.argmax(ns))]
+    for _ in range(7):
+        obj = (1 - t) * ns - t * (v @ v[picked].T).mean(axis=1)
+        obj[picked] = -np.inf
+        picked.append(int(np.argmax(obj)))
+    assert res.picked.tolist() == picked
+    assert set(res.order.tolist()) == set(picked)
 
 
 def test_diversity_rises_with_tradeoff():
