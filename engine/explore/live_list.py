@@ -144,9 +144,9 @@ def list_record(rec: "RecList", *, dataset: str, run: int, user: str, k: int, sp
     return doc
 
 
-def live_list(run, user: int, feedback: list[FeedbackEntry]) -> UserRecommendations:
+def live_list(run, user: int, feedback: list[FeedbackEntry], rerank_space: str | None = None) -> UserRecommendations:
     """A user's live list with its candidates scored, from plain data (what the app builds in a worker)."""
-    view = UserRecommendations(run, user, feedback=feedback)
+    view = UserRecommendations(run, user, feedback=feedback, rerank_space=rerank_space)
     view.candidates()
     return view
 

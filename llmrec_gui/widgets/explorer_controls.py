@@ -1,4 +1,4 @@
-"""The Explore view's controls bar: diversity trade-off, re-ranking method, heatmap space, list length.
+"""The Explore view's controls bar: diversity trade-off, re-ranking method and space, heatmap space, list length.
 Its own widget so the panel only wires it; the settings it keeps are read and written here."""
 from __future__ import annotations
 
@@ -7,9 +7,14 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QWidget
 from superqt import QLabeledDoubleSlider
 
 SPACES = ("model", "text", "genres")
-METHODS = {"mmr": "MMR", "dpp": "DPP", "calibration": "Calibrated"}
-METHOD_TIPS = ("MMR: maximal marginal relevance; DPP: determinantal point process (greedy MAP); "
-               "Calibrated: match the user's genre mix (Steck 2018)")
+METHODS = {"mmr": "MMR", "ild": "Marginal ILD", "dpp": "DPP", "calibration": "Calibrated"}
+METHOD_TIPS = ("MMR: maximal marginal relevance; Marginal ILD: each pick pays for what it takes from the list's "
+               "diversity; DPP: determinantal point process (greedy MAP); Calibrated: match the user's genre mix "
+               "(Steck 2018)")
+RERANK_SPACES = ("auto", "model", "categories", "text")
+RERANK_TIP = ("Where the slider measures \"alike\": auto (the space chosen for this run on half of its test users, "
+              "by the frontier), the model's item vectors, the categories, the item text (TF-IDF), or semantic (the "
+              "language model; once the catalogue is encoded)")
 
 
 class ExplorerControls(QWidget):
@@ -29,7 +34,11 @@ class ExplorerControls(QWidget):
             self.space.addItem(s, s)
         self.space.setToolTip("Similarity space of the heatmap: the model's item vectors, item text (TF-IDF), "
                               "genres (Jaccard), or semantic (the language model; once the catalogue is encoded)")
-        for combo in (self.method, self.space):     # "semantic", added later, shows whole
+        self.rerank_space = QComboBox()
+        for s in RERANK_SPACES:
+            self.rerank_space.addItem(s, s)
+        self.rerank_space.setToolTip(RERANK_TIP)
+        for combo in (self.method, self.space, self.rerank_space):     # "semantic", added later, shows whole
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.k = QSpinBox()
         self.k.setRange(5, 30)
@@ -38,7 +47,8 @@ class ExplorerControls(QWidget):
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         for label, w, stretch in (("Diversity:", self.slider, 3), ("Method:", self.method, 0),
-                                  ("Heatmap space:", self.space, 0), ("k:", self.k, 0)):
+                                  ("Re-rank in:", self.rerank_space, 0), ("Heatmap space:", self.space, 0),
+                                  ("k:", self.k, 0)):
             lay.addWidget(QLabel(label))
             lay.addWidget(w, stretch)
 
@@ -54,24 +64,35 @@ class ExplorerControls(QWidget):
             pass
         i = self.method.findData(settings.value("explore/method", "mmr"))
         self.method.setCurrentIndex(max(i, 0))
+        i = self.rerank_space.findData(settings.value("explore/rerank_space", "auto"))
+        self.rerank_space.setCurrentIndex(max(i, 0))
 
-    @staticmethod
-    def save(settings, tradeoff: float, method: str) -> None:
+    def save(self, settings, tradeoff: float, method: str) -> None:
         settings.setValue("explore/tradeoff", tradeoff)
         settings.setValue("explore/method", method)
+        settings.setValue("explore/rerank_space", self.rerank_space.currentData())
+
+    def show_chosen(self, space: str | None) -> None:
+        """Say which space "auto" stands for on this run (once the choice is made)."""
+        label = "auto" if space is None else f"auto ({self.rerank_space.itemText(self.rerank_space.findData(space))})"
+        self.rerank_space.setItemText(0, label)
 
     def set_categories_name(self, name: str) -> None:
         """Call the categories space by the dataset's name for them ("categories" for wines)."""
         at = self.space.findData("genres")
         if at >= 0:
             self.space.setItemText(at, name)
+        at = self.rerank_space.findData("categories")
+        if at >= 0:
+            self.rerank_space.setItemText(at, name)
 
     def offer_semantic(self, ready: bool) -> None:
         """Offer the language model's space only while the catalogue's vectors are attached."""
-        at = self.space.findData("semantic")
-        if ready and at < 0:
-            self.space.addItem("semantic", "semantic")
-        elif not ready and at >= 0:
-            if self.space.currentIndex() == at:
-                self.space.setCurrentIndex(0)
-            self.space.removeItem(at)
+        for combo in (self.space, self.rerank_space):
+            at = combo.findData("semantic")
+            if ready and at < 0:
+                combo.addItem("semantic", "semantic")
+            elif not ready and at >= 0:
+                if combo.currentIndex() == at:
+                    combo.setCurrentIndex(0)
+                combo.removeItem(at)

@@ -46,6 +46,7 @@ class ExplorerPanel(QWidget):
         self.run = None            # engine.runs.loaded.LoadedRun on screen
         self.live = None           # engine.explore.live_list.UserRecommendations of the current user
         self.rec = None            # engine.explore.live_list.RecList on screen
+        self.choice = None         # engine.explore.space_choice.SpaceChoice of the run on screen
         self._outcome: str | None = None   # the status message that replaces "…updating the list…"
         self.jobs = ExplorerJobs(self._failed)
         settings = getattr(state, "settings", None)
@@ -86,6 +87,7 @@ class ExplorerPanel(QWidget):
         self.slider.valueChanged.connect(lambda _v: self._throttled_update())
         self.method.currentIndexChanged.connect(self._method_changed)
         self.space.currentIndexChanged.connect(lambda _i: self.update_list())
+        self.controls.rerank_space.currentIndexChanged.connect(lambda _i: self._rerank_space_changed())
         self.k.valueChanged.connect(lambda _v: self.update_list())
         self.users.user_picked.connect(self._user_picked)
         self.list.row_selected.connect(self._row_selected)
@@ -129,7 +131,8 @@ class ExplorerPanel(QWidget):
 
     # ---- empty and stale states --------------------------------------------------------------
     def _show_empty(self, text: str, actions: bool) -> None:
-        self.run, self.live, self.rec = None, None, None
+        self.run, self.live, self.rec, self.choice = None, None, None, None
+        self.controls.show_chosen(None)
         self.view.clear()
         self.empty.show_message(text, actions)
         self.stack.setCurrentWidget(self.empty)
@@ -278,7 +281,8 @@ class ExplorerPanel(QWidget):
             self._here(self.live.with_feedback, entries, on_done=self._live_ready)
         else:
             from engine.explore.live_list import live_list
-            self._here(live_list, run, user, entries, on_done=self._live_ready)
+            self._here(live_list, run, user, entries, rerank_space=self.wanted_rerank_space(),
+                       on_done=self._live_ready)
 
     def _live_ready(self, live) -> None:
         if self.run is None or live.user != self.state.user or live.run is not self.run:
@@ -313,11 +317,12 @@ class ExplorerPanel(QWidget):
             self._failed(f"{type(exc).__name__}: {exc}")
             return
         self.rec = rec
-        self.rec_space = self.space.currentData()
+        heat = self.space.currentData()
+        self.rec_space = self.live._space() if heat == "model" else heat     # "model" falls back to text
         self.rec_similarity = sim
         if self.settings is not None:
             self.controls.save(self.settings, t, rec.method)
-        self.view.show_list(rec, sim, self.space.currentData(), t)
+        self.view.show_list(rec, sim, self.rec_space, t)
         mark("explore list shown")             # explorable from here (the frontier sweep may still run)
         self.plain_words.set_context(self.state.store, self.run.dataset, self.live.user,
                                      self.live.candidates().items, [r.item for r in rec.rows])
@@ -342,6 +347,26 @@ class ExplorerPanel(QWidget):
         a, b = self.rec.rows[row].item, self.rec.rows[col].item
         self.detail.setPlainText(explain_pair(a, b, self.space.currentData(), dataset=self.run.dataset,
                                               model=self.run.model))
+
+    def wanted_rerank_space(self) -> str | None:
+        """The slider's space: the combo's, "auto" being the run's chosen space (None until it is known:
+        the model's own space)."""
+        wanted = self.controls.rerank_space.currentData()
+        if wanted == "auto":
+            return None if self.choice is None else self.choice.space
+        return wanted
+
+    def _rerank_space_changed(self) -> None:
+        """Re-rank the cached candidates in the newly chosen space (no re-scoring) and redraw the frontier."""
+        if self.live is not None:
+            space = self.wanted_rerank_space()
+            try:
+                self.live.set_rerank_space(space if space is not None else self.live._space())
+            except Exception as exc:  # e.g. semantic before the catalogue's vectors are attached
+                self._failed(f"{type(exc).__name__}: {exc}")
+                return
+            self.update_list()
+        self._show_frontier()
 
     def _method_changed(self) -> None:
         self.update_list()
@@ -394,17 +419,30 @@ class ExplorerPanel(QWidget):
         if not self.run.holdout:
             self.frontier.set_message("Frontier: needs a run with a holdout")
             return
-        from engine.explore.frontier import cached_frontier
+        from engine.explore.space_choice import choose_space
         method, run = self.method.currentData(), self.run
         self.frontier.set_message("Frontier: computing…")
-        self.jobs.start_frontier(workers.here(), cached_frontier, run, method, 11, engine_style=True, max_users=400,
-                                 on_done=lambda rows: self._frontier_ready(run, method, rows),
+        self.jobs.start_frontier(workers.here(), choose_space, run, method, engine_style=True, max_users=400,
+                                 on_done=lambda choice: self._frontier_ready(run, method, choice),
                                  on_error=lambda m: self.frontier.set_message("Frontier failed"))
 
-    def _frontier_ready(self, run, method, rows) -> None:
-        if run is not self.run or method != self.method.currentData() or not rows:
+    def _frontier_ready(self, run, method, choice) -> None:
+        """The sweeps of every space, and the space "auto" stands for: the slider moves there if it is on auto."""
+        if run is not self.run or method != self.method.currentData() or not choice.curves:
             return
-        self.view.show_frontier(rows, float(self.slider.value()))
+        before = self.wanted_rerank_space()
+        self.choice = choice
+        self.controls.show_chosen(choice.space)
+        if self.wanted_rerank_space() != before:
+            self._rerank_space_changed()
+        else:
+            self._show_frontier()
+
+    def _show_frontier(self) -> None:
+        if self.choice is None:
+            return
+        space = self.live.candidates().space if self.live is not None else self.choice.space
+        self.view.show_frontier(self.choice.curves, space, float(self.slider.value()))
 
     # ---- what the window shows, as data, and exports -------------------------------------
     def snapshot(self) -> dict | None:

@@ -116,8 +116,6 @@ class ExplorerView(QWidget):
         """List, heatmap, metrics and the frontier's mark of one re-ranked list, together."""
         titles = [r.title if self.titles is None else self.titles[r.item] for r in rec.rows]
         self.list.set_list(rec, titles)
-        if space == "model":
-            space = rec.metrics.space
         what = self.categories if space == "genres" else space
         self.heatmap.set_matrix(sim, titles, tick_labels(titles, 12 if len(titles) > 15 else 18),
                                 what)
@@ -127,11 +125,16 @@ class ExplorerView(QWidget):
             self.list.select_position(0)
         self.heatmap.set_selected(self.list.current_row())
 
-    def show_frontier(self, rows, tradeoff: float) -> None:
-        """A frontier sweep's rows (dicts of metrics by trade-off), or why there is none."""
-        ild_key = next((k for k in rows[0] if k.startswith("ild") and k.endswith("@10")), None)
+    def show_frontier(self, curves: dict[str, list[dict]], space: str, tradeoff: float) -> None:
+        """The frontier sweeps by re-ranking space (dicts of metrics by trade-off); `space`'s curve is the
+        slider's (drawn bold and marked), the others dashed."""
+        rows = curves.get(space) or next(iter(curves.values()), [])
+        ild_key = "ild_genre@10" if rows and "ild_genre@10" in rows[0] else None
         if ild_key is None:
             self.frontier.set_message("Frontier: no ILD in the sweep")
             return
-        self.frontier.set_rows(rows, ild_key)
+        def name(s):
+            return self.categories if s == "categories" else s
+        self.frontier.set_rows(rows, ild_key, label=name(space),
+                               others={name(s): r for s, r in curves.items() if s != space and r})
         self.frontier.mark(tradeoff)

@@ -29,14 +29,17 @@ def test_explorer_runs_lean_and_shows_what_the_whole_run_gives(qtbot, tiny_db, t
         assert np.array_equal(panel.users.model._counts, np.bincount(full.dataset.user_idx,
                                                                       minlength=full.dataset.n_users))
         strip = (lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows])
-        assert strip(panel.frontier.rows) == strip(frontier(full, "mmr", 11, max_users=400))
+        space = panel.live.candidates().space       # the space "auto" chose, swept on the selection half
+        assert panel.choice is not None and space == panel.choice.space
+        assert strip(panel.frontier.rows) == strip(frontier(full, "mmr", 11, max_users=400, space=space,
+                                                            users="selection"))
         # pick other users: each one's history and list as the whole run has them
         for u in (3, 41, int(full.split.test_users[-1])):
             with qtbot.waitSignal(panel.list_updated, timeout=30000):
                 panel.users.user_picked.emit(u)
             qtbot.waitUntil(lambda: panel.live is not None and panel.live.user == u, timeout=30000)
             qtbot.waitUntil(lambda: panel.rec is not None and panel.live.user == u, timeout=30000)
-            view = UserRecommendations(full, u)
+            view = UserRecommendations(full, u, rerank_space=space)
             want = view.rerank(panel.rec.tradeoff, panel.rec.method, panel.k.value())
             assert [r.item for r in panel.rec.rows] == [r.item for r in want.rows]
             assert repr(panel.rec.metrics) == repr(want.metrics)

@@ -56,6 +56,30 @@ def test_dpp_and_spaces(qtbot, explorer):
         assert np.all(np.isnan(diag) | np.isclose(diag, 1.0, atol=1e-4))
 
 
+def test_rerank_space_setting_and_the_per_space_frontier(qtbot, explorer):
+    """Issue 24: the slider re-ranks in the space chosen in the controls; "auto" says which space the run's
+    frontier chose; the frontier draws every space, the slider's one bold."""
+    combo = explorer.controls.rerank_space
+    combo.setCurrentIndex(combo.findData("auto"))
+    explorer.start_frontier()
+    qtbot.waitUntil(lambda: explorer.choice is not None and bool(explorer.frontier.rows), timeout=60000)
+    chosen = explorer.choice.space
+    assert explorer.live.candidates().space == chosen and combo.itemText(combo.findData(chosen)) in combo.itemText(0)
+    assert len(explorer.frontier.others) == len(explorer.choice.curves) - 1 >= 2
+    explorer.slider.setValue(0.8)
+    for space in ("categories", "model", "text"):
+        combo.setCurrentIndex(combo.findData(space))
+        qtbot.waitUntil(lambda: explorer.rec.metrics.space == space, timeout=5000)
+        assert explorer.frontier.rows == explorer.choice.curves[space]
+    # categories re-ranking reaches more category diversity at the same trade-off than the model space
+    by = {}
+    for space in ("model", "categories"):
+        combo.setCurrentIndex(combo.findData(space))
+        qtbot.waitUntil(lambda: explorer.rec.metrics.space == space, timeout=5000)
+        by[space] = explorer.rec.metrics.ild_genre
+    assert by["categories"] >= by["model"]
+
+
 def test_heatmap_click_selects_item_and_list_selection_highlights(qtbot, explorer):
     hm = explorer.heatmap
     pos = hm.plot_widget.mapFromScene(hm.cell_center_scene(3, 6))
