@@ -36,7 +36,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--run", type=int, help="the run to open (id; default: the dataset's latest)")
     p.add_argument("--user", help="the user to explore (external id)")
     p.add_argument("--tradeoff", type=float, default=None, help="initial diversity trade-off in the explorer (0-1)")
-    p.add_argument("--method", choices=("mmr", "dpp", "calibration"), help="re-ranking method in the explorer")
+    p.add_argument("--method", choices=("mmr", "ild", "dpp", "calibration"), help="re-ranking method in the explorer")
+    p.add_argument("--rerank-space", choices=("auto", "model", "categories", "semantic", "text"),
+                   help="space the explorer's slider re-ranks in (default: the last one used, first auto)")
     p.add_argument("--space", choices=("model", "text", "genres"), help="similarity space of the explorer's heatmap")
     p.add_argument("--k", type=int, help="list length in the explorer (5-30)")
     p.add_argument("--artifacts", metavar="DIR", help="folder for model files (give a shared folder when --db is "

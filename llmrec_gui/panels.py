@@ -49,6 +49,11 @@ def build_panels(ctrl) -> None:
         ep.method.setCurrentIndex(ep.method.findData(a.method))
     if a.space is not None:
         ep.space.setCurrentIndex(ep.space.findData(a.space))
+    if a.rerank_space is not None:
+        combo = ep.controls.rerank_space
+        if combo.findData(a.rerank_space) < 0:            # semantic: offered once the catalogue is encoded
+            combo.addItem(a.rerank_space, a.rerank_space)
+        combo.setCurrentIndex(combo.findData(a.rerank_space))
     if a.k is not None:
         ep.k.setValue(a.k)
     if a.user is not None:

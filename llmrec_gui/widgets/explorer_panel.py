@@ -288,6 +288,12 @@ class ExplorerPanel(QWidget):
         if self.run is None or live.user != self.state.user or live.run is not self.run:
             return
         self.live = live
+        wanted = self.wanted_rerank_space()
+        if wanted is not None:           # the space was chosen (or changed) while the list was being built
+            try:
+                live.set_rerank_space(wanted)
+            except Exception as exc:  # e.g. semantic before the catalogue's vectors are attached
+                self._failed(f"{type(exc).__name__}: {exc}")
         from engine.data.dataset import NO_TIMESTAMP
         items, ratings, times = live.timeline()
         titles = self.view.titles if self.view.titles is not None else self.run.dataset.titles

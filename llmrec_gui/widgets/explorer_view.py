@@ -20,8 +20,11 @@ from llmrec_gui.widgets.user_picker import UserPicker
 def metrics_dict(m, categories: str = "genres") -> dict:
     """The engine's ListMetrics as the rows the metrics box shows (`categories`: the dataset's own name for
     its genres, e.g. "categories" for wines: one name for one thing everywhere)."""
-    return {f"ILD ({categories})": m.ild_genre, f"ILD ({m.space})": m.ild_model,
-            "mean pairwise cosine": m.mean_cosine, "novelty": m.novelty}
+    out = {f"ILD ({categories})": m.ild_genre}
+    if m.space != "categories":            # re-ranked over the categories: the same figure, shown once
+        out[f"ILD ({m.space})"] = m.ild_model
+    return {**out, f"mean cosine ({categories if m.space == 'categories' else m.space})": m.mean_cosine,
+            "novelty": m.novelty}
 
 
 def titled(title: str, w: QWidget) -> QWidget:
@@ -135,6 +138,7 @@ class ExplorerView(QWidget):
             return
         def name(s):
             return self.categories if s == "categories" else s
+        self.frontier.plot.setLabel("bottom", f"ILD@10 ({self.categories})")
         self.frontier.set_rows(rows, ild_key, label=name(space),
                                others={name(s): r for s, r in curves.items() if s != space and r})
         self.frontier.mark(tradeoff)

@@ -24,7 +24,8 @@ class FrontierPlot(QWidget):
         self.plot.setLabel("left", "NDCG@10")
         for side in ("left", "bottom"):
             self.plot.getAxis(side).enableAutoSIPrefix(False)
-        self.legend = self.plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
+        self.legend = self.plot.addLegend(offset=(5, -5), labelTextSize="8pt")   # bottom left: the curves'
+                                                                                  # empty corner
         self.others: list = []         # the other spaces' curves, thin
         self.curve = self.plot.plot([], [], pen=pg.mkPen("#4c78a8", width=2), symbol="o", symbolSize=6,
                                     symbolBrush="#4c78a8")
