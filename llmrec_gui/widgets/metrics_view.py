@@ -1,4 +1,5 @@
-"""The current list's beyond-accuracy metrics (ILD in two spaces, mean pairwise cosine, novelty)."""
+"""The current list's beyond-accuracy metrics (ILD by category and in the re-ranking space, mean
+pairwise cosine, novelty)."""
 from __future__ import annotations
 
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel
@@ -16,6 +17,9 @@ def tip(name: str) -> str:
     """The tooltip of a metric row; 'ILD (categories)' gets the genres' one under the dataset's name."""
     if name in TIPS:
         return TIPS[name]
+    if name.startswith("mean cosine ("):
+        return (f"The source article's 'diversity': mean pairwise cosine similarity in the {name[13:-1]} space, where "
+                "the slider re-ranks (lower = more diverse)")
     if name.startswith("ILD (") and name.endswith(")"):
         return (f"Intra-list diversity: mean over pairs of 1 - cosine of the items' {name[5:-1]} (multi-hot "
                 "vectors; higher = more diverse)")
