@@ -19,12 +19,15 @@ TOPICS = (
                 "heatmap of the list, the list's metrics and the frontier. A run that finishes meanwhile is "
                 "offered, never switched to."),
     ("The diversity slider", "0 is the model's own order; moving right re-ranks the top 100 candidates "
-                             "(MMR, DPP or calibrated) to trade score for variety. ◆ marks an item promoted for "
-                             "diversity."),
+                             "(MMR, marginal ILD, DPP or calibrated) to trade score for variety. \"Re-rank in\" "
+                             "says what counts as alike: the model's vectors, the categories, meaning, or the "
+                             "text; auto is the space this run's frontier chose on half of its test users. ◆ "
+                             "marks an item promoted for diversity."),
     ("The heatmap", "How similar each pair of listed items is in the chosen space (the model's vectors, the "
                     "items' text, their categories, or meaning by the language model). Click a cell for why."),
-    ("The frontier", "Accuracy (NDCG@10 on held-out interactions) against diversity (ILD@10) as the slider "
-                     "goes from 0 to 1, over many users; the dot is where your slider is."),
+    ("The frontier", "Accuracy (NDCG@10 on held-out interactions) against category diversity (ILD@10) as "
+                     "the slider goes from 0 to 1, over many users, one curve per re-ranking space; the bold "
+                     "curve is the slider's space and the dot is where your slider is."),
     ("Search and plain words", "Search by title, words, attributes (\"full-bodied Portuguese red\") or "
                                "meaning. Tell the list what you want in a sentence (\"no horror, more like "
                                "Alien\"): it shows what it understood before applying, and one Undo takes "
