@@ -9,7 +9,8 @@ import json
 
 def header_lines(doc: dict) -> list[str]:
     return [f"# dataset: {doc['dataset']}", f"# run: {doc['run']}", f"# user: {doc['user']}",
-            f"# method: {doc['method']}", f"# tradeoff: {doc['tradeoff']:g}", f"# k: {doc['k']}"]
+            f"# method: {doc['method']}", f"# tradeoff: {doc['tradeoff']:g}",
+            f"# rerank space: {doc.get('rerank_space')}", f"# k: {doc['k']}"]
 
 
 def write_list_csv(path: str, doc: dict, rec) -> None:

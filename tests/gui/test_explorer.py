@@ -147,6 +147,7 @@ def test_frontier_plot_and_exports(qtbot, explorer, tmp_path):
     header = [x for x in lines if x.startswith("#")]
     assert "# tradeoff: 0.5" in header and any(x.startswith("# run: ") for x in header)
     assert any(x.startswith("# user: ") for x in header) and "# method: mmr" in header
+    assert f"# rerank space: {explorer.rec.metrics.space}" in header
     rows = [x for x in lines if not x.startswith("#")]
     assert rows[0].startswith("rank,item_id,title") and len(rows) == 11
     meta = json.load(open(explorer._export("metrics", str(tmp_path / "m.json"))))
