@@ -10,7 +10,7 @@ import numpy as np
 
 from engine.cli.main import FRACTION, SEED, PendingFile, add_common, at_least, emit_json, name_text, number, record_id
 from engine.errors import EngineError, InputError, NotFoundError, UsageError, shorten
-from engine.explore.rerank import METHODS
+from engine.explore.rerank import METHODS, POOL_WIDEN
 from engine.store import repository as repo
 
 HEADLINE = ("ndcg@10", "recall@10")
@@ -339,7 +339,7 @@ def cmd_recommend(args, store) -> int:
         raise NotFoundError(f"run {args.run} has no model files ({exc.filename})") from exc
     ds = loaded.dataset
     users = _read_users(args.users, ds)
-    n_cand = 100 if args.diversity > 0 else args.k
+    n_cand = 100 * POOL_WIDEN if args.diversity > 0 else args.k     # the slider's pool (engine.explore.rerank)
     items, scores = loaded.recommend_many(users, max(args.k, n_cand), whole=True)
     rerank, space = None, None
     if args.diversity > 0:
@@ -371,7 +371,8 @@ def _write_recommendations(out: PendingFile, args, loaded, users, items, scores,
             if rerank is not None and len(it) > 1:
                 res = rerank(sc, pool_vectors(space, it, dataset=ds, model=loaded.model), min(args.k, len(it)),
                              args.diversity, args.method, genres=_genres(ds, it) if args.method == "calibration" else None,
-                             target=_target(loaded, u) if args.method == "calibration" else None)
+                             target=_target(loaded, u) if args.method == "calibration" else None,
+                             relevance_top=max(args.k, 100))
                 it, sc = it[res.order], sc[res.order]
             for rank, (i, s) in enumerate(zip(it[:args.k], sc[:args.k]), start=1):
                 w.writerow([ds.user_ids[u], ds.item_ids[i], rank, f"{float(s):.6g}"])

@@ -19,7 +19,7 @@ import numpy as np
 
 from engine.errors import EngineError
 from engine.evaluation.protocol import list_metrics, topk_rows
-from engine.explore.rerank import METHODS, rerank
+from engine.explore.rerank import METHODS, POOL_WIDEN, rerank
 from engine.explore.rerank_space import has_model_vectors, pool_vectors, resolve_space
 from engine.explore.similarity import genre_matrix, genre_mix, model_vectors
 from engine.jobs.cancel import check
@@ -72,7 +72,7 @@ def user_part(split, part: str):
 
 def frontier(run: LoadedRun, method: str = "mmr", points: int = 11, progress=None, cancel=None, *, k: int = 10,
              n_candidates: int = 100, max_users: int | None = None, window: int | None = None,
-             space: str = "model", users: str = "all") -> list[dict]:
+             space: str = "model", users: str = "all", widen: int = POOL_WIDEN) -> list[dict]:
     """One row per trade-off value in linspace(0, 1, points): accuracy and beyond-accuracy at k, the lists
     re-ranked in ``space`` (engine.explore.rerank_space; ``model`` without item vectors is ``text``), over
     ``users`` (all evaluated users, or the selection / report half)."""
@@ -90,16 +90,21 @@ def frontier(run: LoadedRun, method: str = "mmr", points: int = 11, progress=Non
     model, ds = run.model, run.dataset
     space = resolve_space(space, ds, model)
     users = split.test_users
-    cand, cand_scores = candidate_pool(model, split, users, n_candidates, cancel=cancel, progress=progress)
+    cand, cand_scores = candidate_pool(model, split, users, n_candidates * widen, cancel=cancel, progress=progress)
     gm = genre_matrix(ds)
     vectors = model_vectors(model) if has_model_vectors(model) else None    # ILD in the model's own space
     targets = None
     if method == "calibration":
         hist = split.histories
         targets = [genre_mix(gm[np.unique(hist(int(u))[0])]) for u in users]
+    # a small catalogue leaves a user fewer unseen items than the pool holds: their -inf tail is cut (kept
+    # down to k, below the last real score, so a list is always k long)
+    widths = np.maximum(np.isfinite(cand_scores).sum(axis=1), min(k, cand.shape[1]))
+    floor = np.where(np.isfinite(cand_scores), cand_scores, np.inf).min(axis=1) - 1.0
+    cand_scores = np.where(np.isfinite(cand_scores), cand_scores, np.where(np.isfinite(floor), floor, 0.0)[:, None])
     pools = []                               # per user: the candidates' vectors, computed once
     for r in range(len(users)):
-        pools.append(pool_vectors(space, cand[r], dataset=ds, model=model))
+        pools.append(pool_vectors(space, cand[r][:widths[r]], dataset=ds, model=model))
         if r % CHECK_EVERY == 0:
             check(cancel)
     rows = []
@@ -110,9 +115,10 @@ def frontier(run: LoadedRun, method: str = "mmr", points: int = 11, progress=Non
         promoted = 0
         for r in range(len(users)):
             v = pools[r]
-            res = rerank(cand_scores[r], v, k, float(t), method, window=window, genres=gm[cand[r]],
-                         target=None if targets is None else targets[r])
-            lists[r] = cand[r][res.order]
+            w = widths[r]
+            res = rerank(cand_scores[r][:w], v, k, float(t), method, window=window, genres=gm[cand[r][:w]],
+                         target=None if targets is None else targets[r], relevance_top=n_candidates)
+            lists[r] = cand[r][:w][res.order]
             promoted += int(res.promoted.sum())
             if r % CHECK_EVERY == 0:
                 check(cancel)
@@ -171,7 +177,7 @@ def cached_frontier(run: LoadedRun, method: str = "mmr", points: int = 11, progr
     not at all where the folder is read-only."""
     key = {"method": method, "points": int(points), "k": int(k), "n_candidates": int(n_candidates),
            "max_users": max_users, "window": window, "n_items": int(run.dataset.n_items),
-           "n_interactions": int(run.dataset.info.n_interactions), "run": int(run.info.id), "space": space, "users": users, "version": 2}
+           "n_interactions": int(run.dataset.info.n_interactions), "run": int(run.info.id), "space": space, "users": users, "widen": POOL_WIDEN, "version": 3}
     folder = None if run.directory is None else Path(run.directory) / FRONTIER_CACHE
     path = None if folder is None else folder / (hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16] + ".json")
     if path is not None and path.exists():

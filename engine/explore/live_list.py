@@ -55,7 +55,7 @@ from engine.explore.feedback import (
     undo_sentence,
 )
 from engine.explore.rerank_space import pool_vectors, resolve_space
-from engine.explore.rerank import METHODS, rerank
+from engine.explore.rerank import METHODS, POOL_WIDEN, rerank
 from engine.explore.similarity import (
     genre_matrix,
     genre_mix,
@@ -328,7 +328,7 @@ class UserRecommendations:
     def candidates(self, n: int | None = None) -> Candidates:
         """Score the user once and keep the top-n pool (cached until feedback changes it)."""
         n = self.n_candidates if n is None else int(n)
-        if self._cand is not None and len(self._cand.items) == min(n, self._cand.extra["available"]):
+        if self._cand is not None and len(self._cand.items) == min(n * POOL_WIDEN, self._cand.extra["available"]):
             return self._cand
         ds = self.dataset
         items, ratings = self.history()
@@ -337,7 +337,7 @@ class UserRecommendations:
         dislikes = [i for i, k in state.items() if k == "dislike"]
         if self.run.index is not None:
             # large catalogue: only an ANN pool is scored (wide enough for the dislike demotion)
-            pool, pool_scores = self.run.top_candidates(items, ratings, 2 * n + DEMOTE_NEIGHBOURS * len(dislikes),
+            pool, pool_scores = self.run.top_candidates(items, ratings, POOL_WIDEN * n + DEMOTE_NEIGHBOURS * len(dislikes),
                                                         exclude=excluded)
             scores = np.full(ds.n_items, -np.inf)
             scores[pool] = pool_scores
@@ -354,7 +354,8 @@ class UserRecommendations:
             nb, sims = nearest_items(dislikes, space, dataset=ds, model=self.model, n=DEMOTE_NEIGHBOURS)
             for row_items, row_sims in zip(nb, sims):
                 scores[row_items] -= DEMOTE_STRENGTH * spread * np.maximum(row_sims, 0.0)
-        top = topk_rows(scores[None, :], min(n, available))[0] if available else np.zeros(0, np.int64)
+        # the slider's pool: POOL_WIDEN x n, relevance scaled on the best n (engine.explore.rerank)
+        top = topk_rows(scores[None, :], min(n * POOL_WIDEN, available))[0] if available else np.zeros(0, np.int64)
         rspace = self._rerank_space()
         vectors = pool_vectors(rspace, top, dataset=ds, model=self.model)    # same cosines, at most N dims
         gm = genre_matrix(ds)
@@ -402,7 +403,8 @@ class UserRecommendations:
         if len(c.items) == 0:
             nan = float("nan")
             return RecList((), ListMetrics(nan, nan, nan, nan, c.space), method, float(tradeoff), 0.0)
-        res = rerank(c.scores, c.vectors, k, tradeoff, method, genres=c.genres, target=c.target)
+        res = rerank(c.scores, c.vectors, k, tradeoff, method, genres=c.genres, target=c.target,
+                     relevance_top=self.n_candidates)
         picked = c.items[res.order]
         expl = explain(picked, c.history, dataset=ds, promoted=res.promoted, gains=res.gain,
                        matrix=(c.contrib[res.order], c.contrib_space))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.explore.rerank import METHODS, normalise_scores, rerank
+from engine.explore.rerank import METHODS, normalise_scores, rank_relevance, rerank
 
 
 def _unit(rng, n, d, dtype=np.float64):
@@ -40,7 +40,7 @@ def test_fast_dpp_matches_brute_force_greedy_logdet(window):
         k = int(rng.integers(2, min(d, n) + 1))
         vectors, scores = _unit(rng, n, d), rng.normal(size=n)
         t = float(rng.uniform(0.05, 1.0))
-        fast = rerank(scores, vectors, k, t, "dpp", window=window).picked.tolist()
+        fast = rerank(scores, vectors, k, t, "dpp", window=window, relevance="score").picked.tolist()
         assert fast == _brute_greedy_logdet(scores, vectors, k, t, window)
 
 
@@ -82,7 +82,7 @@ def test_mmr_follows_its_formula():
     rng = np.random.default_rng(4)
     v, s = _unit(rng, 40, 6), rng.normal(size=40)
     t = 0.4
-    res = rerank(s, v, 8, t, "mmr")
+    res = rerank(s, v, 8, t, "mmr", relevance="score")
     ns = normalise_scores(s)
     picked = [int(np.argmax(ns))]
     for _ in range(7):
@@ -101,7 +101,7 @@ def test_marginal_ild_is_greedy_on_the_mean_similarity():
     rng = np.random.default_rng(7)
     s, v, t = rng.normal(size=40), _unit(rng, 40, 5), 0.7
     res = rerank(s, v, 8, t, "ild")
-    ns = normalise_scores(s)
+    ns = rank_relevance(s)
     picked = [int(np.argmax(ns))]
     for _ in range(7):
         obj = (1 - t) * ns - t * (v @ v[picked].T).mean(axis=1)
@@ -151,3 +151,19 @@ def test_degenerate_inputs():
         rerank(np.ones(3), v[:3], 2, 0.5, "nope")
     with pytest.raises(ValueError):
         rerank(np.ones(3), None, 2, 0.5, "calibration")
+
+
+def test_rank_relevance_and_a_wider_pool():
+    """Relevance is the DCG discount of the score rank, scaled on the best `top`; candidates below them are
+    negative, so at t = 0 the list is the top k however wide the pool."""
+    s = np.array([0.1, 3.0, 2.0, 2.0, -1.0])
+    rel = rank_relevance(s)
+    assert rel[1] == 1.0 and rel[4] == 0.0 and rel[2] > rel[3] > rel[0] > 0
+    np.testing.assert_allclose(rank_relevance(s, top=3)[[1, 3]], [1.0, 0.0])
+    assert (rank_relevance(s, top=3)[[0, 4]] < 0).all()
+    rng = np.random.default_rng(3)
+    scores, v = rng.normal(size=400), _unit(rng, 400, 6)
+    assert sorted(rerank(scores, v, 10, 0.0, "ild", relevance_top=100).order) == \
+        sorted(np.argsort(-scores)[:10].tolist())
+    wide = rerank(scores, v, 10, 1.0, "ild", relevance_top=100)
+    assert (np.argsort(np.argsort(-scores))[wide.order] >= 100).any()   # t = 1 reaches past the top 100
