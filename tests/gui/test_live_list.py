@@ -289,7 +289,7 @@ def test_screenshot_json_matches_cli_explore_json(tiny_db, tmp_path, capsys):
     user = doc_cli["user"]
     png = tmp_path / "explore.png"
     args = ["--dataset", run.dataset_name, "--run", str(run.id), "--user", user, "--tradeoff", "0.6",
-            "--method", "dpp", "--space", "text", "--k", "12"]
+            "--method", "dpp", "--space", "text", "--rerank-space", "text", "--k", "12"]
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "LLMREC_GUI_NO_DIALOGS": "1"}
     out = subprocess.run([sys.executable, "-m", "llmrec_gui", "--db", str(tiny_db), "--settings",
                           str(tmp_path / "s.ini"), "--screenshot", str(png), "--view", "explore", *args],
@@ -297,7 +297,8 @@ def test_screenshot_json_matches_cli_explore_json(tiny_db, tmp_path, capsys):
     assert out.returncode == 0, out.stderr[-3000:]
     assert "Signal source has been deleted" not in out.stderr
     shot = json.loads((tmp_path / "explore.png.json").read_text())
-    for key in ("dataset", "run", "user", "method", "tradeoff", "k", "space", "items", "metrics", "similarity"):
+    for key in ("dataset", "run", "user", "method", "tradeoff", "k", "space", "rerank_space", "items", "metrics",
+                "similarity"):
         assert shot[key] == doc_cli[key], key
     assert len(shot["items"]) == 12 and shot["method"] == "dpp" and shot["space"] == "text"
     assert any(r["promoted"] for r in shot["items"])
