@@ -80,9 +80,14 @@ def test_the_lstm_reads_histories_in_time_order(lstm_world):
     seq = Sequences(train, users)
     consumed = np.array([[5, -1, 2], [-1, -1, -1]])
     items, ratings = seq.block(0, 2, consumed)
-    first, _ = train.user_events(int(users[0]))
-    assert items[0][:len(first)].tolist() == seq.rows[0][0].tolist() and items[0][-2:].tolist() == [5, 2]
-    assert np.isnan(ratings[0][-2:]).all() and len(items[1]) == len(seq.rows[1][0])
+    mine = train.user_idx == users[0]
+    n = int(mine.sum())
+    when = dict(zip(train.item_idx[mine].tolist(), train.timestamp[mine].tolist()))   # (user, item) pairs are unique
+    assert n > 1 and sorted(items[0][:n].tolist()) == sorted(when)                   # TRAIN first ...
+    assert np.all(np.diff([when[i] for i in items[0][:n].tolist()]) >= 0)             # ... in time order
+    assert items[0][n:].tolist() == [5, 2]                       # then the consumed, round by round, unrated
+    assert np.isnan(ratings[0][n:]).all() and not np.isnan(ratings[0][:n]).any()
+    assert len(items[1]) == int((train.user_idx == users[1]).sum())
 
 
 def test_cancel_during_a_warm_start_leaves_nothing(tmp_path):
