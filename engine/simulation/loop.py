@@ -119,12 +119,7 @@ class _PolicyWorld:
 def simulate(world: World, policies: list[Policy], settings: LoopSettings, *, progress=None,
              cancel=None) -> list[PolicyRun]:
     """Run every policy for `settings.rounds` rounds; returns one PolicyRun per policy (nothing stored)."""
-    if settings.update not in UPDATES:
-        raise EngineError(f"unknown update {settings.update!r}; choose one of {', '.join(UPDATES)}")
-    if settings.update == "refit" and world.refit is None:
-        raise EngineError("this system cannot be refitted here; use update 'none'")
-    if settings.update == "warm" and world.warm is None:
-        raise EngineError("this system cannot be warm-started (an LSTM can); use update 'refit' or 'none'")
+    update = _updater(world, settings.update)
     if not policies:
         raise EngineError("give at least one policy")
     report = progress or (lambda _u: None)
@@ -193,6 +188,7 @@ def simulate(world: World, policies: list[Policy], settings: LoopSettings, *, pr
             state.consumed[:, r] = chosen
             took = state.consumed[:, :r + 1] >= 0
             consumed = history_matrix(np.nonzero(took)[0], state.consumed[:, :r + 1][took], n_users, n_items)
+            homog = M.homogenisation(consumed, pairs)
             gained = M.consumed_utility(world.utility, chosen)
             cumulative[pi] += float(gained.mean())
             run.metrics.append({
@@ -205,20 +201,34 @@ def simulate(world: World, policies: list[Policy], settings: LoopSettings, *, pr
                 "pop_shown": M.mean_popularity(shown, popularity),
                 "pop_consumed": M.mean_popularity(chosen, popularity),
                 "ild": float(np.nanmean(ild)) if np.isfinite(ild).any() else float("nan"),
-                "homogenisation": M.homogenisation(consumed, pairs),
+                "homogenisation": homog,
                 "homogenisation_ideal": ideal_homog,
+                "homogenisation_vs_ideal": homog - ideal_homog,
             })
-            run.metrics[-1]["homogenisation_vs_ideal"] = run.metrics[-1]["homogenisation"] - ideal_homog
             run.exposure.append(M.exposure_counts(shown, n_items).astype(np.int32))
             run.lists.append({int(users[t]): shown[t].tolist() for t in track})
             run.chosen.append({int(users[t]): int(chosen[t]) for t in track})
-            if settings.update != "none" and (r + 1) % settings.update_every == 0 and r + 1 < rounds:
+            if update is not None and (r + 1) % settings.update_every == 0 and r + 1 < rounds:
                 check(cancel)
-                data = _with_consumed(train, users, state.consumed[:, :r + 1])
-                state.model = (world.refit(data) if settings.update == "refit" and world.refit is not None
-                               else world.warm(state.model, data) if world.warm is not None else state.model)
+                state.model = update(state.model, _with_consumed(train, users, state.consumed[:, :r + 1]))
         report(StepProgress(STAGE, r + 1, rounds))
     return runs
+
+
+def _updater(world: World, update: str) -> Callable[[Recommender, Dataset], Recommender] | None:
+    """The update as (the policy's current model, TRAIN plus consumed) -> its next model; None for "none"."""
+    if update not in UPDATES:
+        raise EngineError(f"unknown update {update!r}; choose one of {', '.join(UPDATES)}")
+    if update == "none":
+        return None
+    if update == "warm":
+        if world.warm is None:
+            raise EngineError("this system cannot be warm-started (an LSTM can); use update 'refit' or 'none'")
+        return world.warm
+    refit = world.refit
+    if refit is None:
+        raise EngineError("this system cannot be refitted here; use update 'none'")
+    return lambda _model, data: refit(data)
 
 
 def top_columns(scores: np.ndarray, n: int) -> np.ndarray:
@@ -268,17 +278,22 @@ def _ideal_round(utility: np.ndarray, best: np.ndarray, consumed: np.ndarray, r:
                                            utility.shape[1]), pairs)
 
 
+def _consumed_mask(items: np.ndarray, consumed: np.ndarray) -> np.ndarray:
+    """(B, n) whether each of a row's `items` is among its `consumed` (B, rounds so far; -1 for nothing)."""
+    if not consumed.shape[1]:
+        return np.zeros(items.shape, bool)
+    return (items[:, :, None] == consumed[:, None, :]).any(axis=2)
+
+
 def ideal_lists(items: np.ndarray, consumed: np.ndarray, k: int) -> np.ndarray:
     """(B, k) the first k of each row's `items` (best first) not yet consumed: the ideal recommender's lists."""
-    gone = (items[:, :, None] == consumed[:, None, :]).any(axis=2) if consumed.shape[1] else np.zeros(items.shape, bool)
-    first = np.argsort(gone, axis=1, kind="stable")[:, :k]          # the unconsumed ones, in their order
+    first = np.argsort(_consumed_mask(items, consumed), axis=1, kind="stable")[:, :k]   # unconsumed, in order
     return np.take_along_axis(items, first, axis=1)
 
 
 def best_left(items: np.ndarray, values: np.ndarray, consumed: np.ndarray, k: int) -> np.ndarray:
     """(B, k) utilities of the best k items not yet consumed (the ideal list of this round)."""
-    gone = (items[:, :, None] == consumed[:, None, :]).any(axis=2) if consumed.shape[1] else np.zeros(items.shape, bool)
-    left = np.where(gone, -np.inf, values)
+    left = np.where(_consumed_mask(items, consumed), -np.inf, values)
     return -np.sort(-left, axis=1)[:, :k]
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from engine.data.dataset import Dataset
+from engine.errors import EngineError
 from engine.models.base import NumpyRecommender, Recommender
 from engine.models.registry import get_model_class
 from engine.types import EpochStats, StepProgress
@@ -42,10 +43,11 @@ def refit_function(model: Recommender) -> Callable[[Dataset], Recommender] | Non
     return refit
 
 
-def warm_function(model: Recommender, run_dir: Path, run_id: int, *, epochs: int = WARM_EPOCHS, store=None,
+def warm_function(model: Recommender, run_dir: Path | None, run_id: int, *, epochs: int = WARM_EPOCHS, store=None,
                   progress=None, cancel=None) -> Callable[[Recommender, Dataset], Recommender] | None:
     """A function training a copy of the given LSTM further on the given data for `epochs` epochs, starting
-    from its towers (the run's saved Keras model the first time: a loaded run holds numpy weights only).
+    from its towers (the run's saved Keras model in `run_dir` the first time: a loaded run holds numpy weights
+    only; a model fitted in this process has its towers and needs no folder).
     None for a model that is not an LSTM. `store`: MiniLM runs read the catalogue's encoder vectors from it
     (cached) instead of encoding every item again at each update."""
     if getattr(model, "name", "") != "lstm":
@@ -68,6 +70,8 @@ def warm_function(model: Recommender, run_dir: Path, run_id: int, *, epochs: int
             start = WarmStart(previous.keras_model, previous.id_index, list(previous.vocabulary))
         else:
             if not saved:
+                if run_dir is None:
+                    raise EngineError(f"run {run_id}'s towers are not in memory and no run folder was given")
                 saved.append(WarmStart.from_run_dir(run_dir, run_id))
             start = saved[0]
         fresh = LSTMRecommender(**{**previous.params(), "epochs": epochs, "tune": False, "patience": 0,
