@@ -16,9 +16,12 @@ from engine.simulation.service import (
     run_simulation,
 )
 from engine.simulation.space import SPACES
+from engine.simulation.updates import WARM_EPOCHS, default_update
 
-TABLE = ("cumulative_utility", "ndcg", "coverage", "gini_exposure", "pop_shown", "ild", "homogenisation")
+TABLE = ("cumulative_utility", "ndcg", "coverage", "gini_exposure", "pop_shown", "ild", "homogenisation",
+         "homogenisation_vs_ideal")
 SHORT = {"cumulative_utility": "cum_util", "gini_exposure": "gini", "pop_shown": "pop", "homogenisation": "homog",
+         "homogenisation_vs_ideal": "homog-ideal", "homogenisation_ideal": "homog_of_ideal",
          "coverage": "cover", "choice_rate": "chose", "pop_consumed": "pop_cons"}
 
 
@@ -34,9 +37,14 @@ def register(sub) -> None:
     p.add_argument("--users", type=at_least(1), default=2000, help="simulated users (a seeded sample)")
     p.add_argument("--k", type=at_least(1, 100), default=10, help="list length shown each round")
     p.add_argument("--candidates", type=at_least(1, 1000), default=100, help="the model's top-N each policy re-ranks")
-    p.add_argument("--update-every", type=at_least(1), default=5, help="refit the system every R rounds")
-    p.add_argument("--update", choices=UPDATES, default="refit",
-                   help="refit: the system is refitted on TRAIN plus what was consumed; none: it keeps its model")
+    p.add_argument("--update-every", type=at_least(1), default=5, help="update the system every R rounds")
+    p.add_argument("--update", choices=UPDATES,
+                   help="how the system learns from what was consumed (TRAIN plus it): refit, a fresh fit (the "
+                        "baselines); warm, the LSTM trained further from its weights; none, the model is kept "
+                        "(for the LSTM: fold-in, its user tower reads the longer histories). Default: refit, "
+                        "warm for an LSTM run")
+    p.add_argument("--warm-epochs", type=at_least(1, 100), default=WARM_EPOCHS,
+                   help=f"--update warm: epochs of training per update (default {WARM_EPOCHS})")
     p.add_argument("--oracle", default="ease", choices=("ease", "itemknn", "als", "popularity"),
                    help="the true-preference model, fitted on all interactions")
     p.add_argument("--space", choices=SPACES, default="model", help="the space policies diversify in and ILD uses")
@@ -70,8 +78,10 @@ def cmd_simulate(args, store) -> int:
     for text in policies:
         parse_policy(text)                   # a bad policy is an error before any work
     pending = PendingFile(args.csv, "--csv") if args.csv else None
+    update = args.update or default_update(info.model)
     request = SimulationRequest(run_id=info.id, policies=policies, users=args.users, rounds=args.rounds, k=args.k,
-                                candidates=args.candidates, update_every=args.update_every, update=args.update,
+                                candidates=args.candidates, update_every=args.update_every, update=update,
+                                warm_epochs=args.warm_epochs,
                                 seed=args.seed, oracle=args.oracle, space=args.space,
                                 choice=ChoiceModel(args.temperature, args.position_decay, args.no_choice))
     sim_id = run_simulation(store, request, progress=None if args.json else TextProgress())
@@ -101,18 +111,19 @@ def format_table(sim: dict, keys=TABLE) -> str:
     """One block per round: a row per policy, a column per key metric."""
     st = sim["settings"]
     lines = [f"simulation {sim['id']}: dataset {sim['dataset']}, run {sim['run_id']} ({st.get('model', '?')}), "
-             f"{st.get('users')} users, {st.get('rounds')} rounds, k {st.get('k')}, update {st.get('update')} every "
+             f"{st.get('users')} users, {st.get('rounds')} rounds, k {st.get('k')}, update {st.get('update')}"
+             f"{' (' + str(st['warm_epochs']) + ' epoch)' if st.get('warm_epochs') else ''} every "
              f"{st.get('update_every')}, oracle {st.get('oracle')}, space {st.get('space')}, seed {st.get('seed')}, "
              f"{sim['seconds']:.1f} s"]
     width = max([len(p) for p in st.get("policies", [])] + [6]) + 2
-    head = f"{'round':>5}  {'policy':<{width}}" + "".join(f"{SHORT.get(k, k):>10}" for k in keys)
+    head = f"{'round':>5}  {'policy':<{width}}" + "".join(f"{SHORT.get(k, k):>12}" for k in keys)
     lines.append(head)
     by_round: dict[int, list[dict]] = {}
     for r in sim["rounds"]:
         by_round.setdefault(r["round"], []).append(r)
     for rnd in sorted(by_round):
         for r in by_round[rnd]:
-            lines.append(f"{rnd:>5}  {r['policy']:<{width}}" + "".join(f"{_cell(r['metrics'].get(k)):>10}" for k in keys))
+            lines.append(f"{rnd:>5}  {r['policy']:<{width}}" + "".join(f"{_cell(r['metrics'].get(k)):>12}" for k in keys))
     return "\n".join(lines)
 
 

@@ -1,11 +1,18 @@
 """The rounds. Each round every simulated user gets a list of k from the system under test (its model's
 top candidates, re-ranked by the policy), chooses by the oracle's choice model, and the choice becomes an
-interaction; every `update_every` rounds the system is refitted on TRAIN plus what was consumed so far
-(update "refit"), or keeps its model and only sees the longer histories (update "none").
+interaction; every `update_every` rounds the system is updated on TRAIN plus what was consumed so far:
+"refit" fits a fresh model (the numpy baselines), "warm" continues training the policy's current model
+from its weights (the LSTM: engine.simulation.updates), "none" keeps the model, which only sees the longer
+histories (for the LSTM this is fold-in: its user tower encodes any history, in time order).
 
 Several policies run side by side, each in its own copy of the world, on ONE random stream: the same
 users and, every round, the same Gumbel noise per user and list position, so their curves differ only
-by what the policies showed (common random numbers). The same seed gives the same figures."""
+by what the policies showed (common random numbers). The same seed gives the same figures.
+
+An ideal recommender runs alongside on the same stream: its list is each user's k best unconsumed items
+by true utility (the oracle's own top-k). Its homogenisation is the baseline Chaney et al. (2018) measure
+against: each policy's `homogenisation_vs_ideal` is its mean Jaccard minus the ideal's, at the same round
+(0: users are as alike as their own true tastes make them; above 0: the system made them more alike)."""
 from __future__ import annotations
 
 import dataclasses
@@ -22,11 +29,11 @@ from engine.models.base import Recommender
 from engine.simulation import metrics as M
 from engine.simulation.batched import rerank_many
 from engine.simulation.oracle import BLOCK, ChoiceModel
-from engine.simulation.scoring import history_matrix, score_block
+from engine.simulation.scoring import Sequences, history_matrix, reads_sets, score_block
 from engine.simulation.space import ItemSpace
 from engine.types import StepProgress
 
-UPDATES = ("refit", "none")
+UPDATES = ("refit", "warm", "none")
 STAGE = "Simulating (rounds)"
 
 
@@ -61,8 +68,8 @@ class LoopSettings:
     rounds: int = 20
     k: int = 10                     # list length shown each round
     candidates: int = 100           # the model's top-N the policy re-ranks
-    update_every: int = 5           # refit the system every R rounds
-    update: str = "refit"           # refit | none
+    update_every: int = 5           # update the system every R rounds
+    update: str = "refit"           # refit | warm | none
     seed: int = 0
     choice: ChoiceModel = field(default_factory=ChoiceModel)
     pairs: int = 20_000             # user pairs the homogenisation is averaged over
@@ -83,6 +90,7 @@ class World:
     space: ItemSpace
     model: Recommender              # the system under test at round 0 (fitted on TRAIN)
     refit: Callable[[Dataset], Recommender] | None = None   # a fresh system fitted on the given data
+    warm: Callable[[Recommender, Dataset], Recommender] | None = None   # the given system trained further on it
 
     @property
     def popularity(self) -> np.ndarray:
@@ -111,10 +119,7 @@ class _PolicyWorld:
 def simulate(world: World, policies: list[Policy], settings: LoopSettings, *, progress=None,
              cancel=None) -> list[PolicyRun]:
     """Run every policy for `settings.rounds` rounds; returns one PolicyRun per policy (nothing stored)."""
-    if settings.update not in UPDATES:
-        raise EngineError(f"unknown update {settings.update!r}; choose one of {', '.join(UPDATES)}")
-    if settings.update == "refit" and world.refit is None:
-        raise EngineError("this system cannot be refitted here; use update 'none'")
+    update = _updater(world, settings.update)
     if not policies:
         raise EngineError("give at least one policy")
     report = progress or (lambda _u: None)
@@ -136,12 +141,15 @@ def simulate(world: World, policies: list[Policy], settings: LoopSettings, *, pr
     pairs = M.user_pairs(n_users, settings.pairs, rng)
     track = np.arange(min(settings.track, n_users))
     best, best_u = _best_unseen(world.utility, seen0, k + rounds, cancel)   # the oracle's ideal lists, per user
+    sequences = None if reads_sets(world.model) else Sequences(train, users)
     states = [_PolicyWorld(world, p, rounds) for p in policies]
     runs = [PolicyRun(p) for p in policies]
     cumulative = np.zeros(len(policies))
+    ideal = np.full((n_users, rounds), -1, dtype=np.int64)      # what the ideal recommender's users consumed
     report(StepProgress(STAGE, 0, rounds))
     for r in range(rounds):
         gumbel = rng.gumbel(size=(n_users, k + 1))        # one draw per user and slot, shared by the policies
+        ideal_homog = _ideal_round(world.utility, best, ideal, r, settings.choice, gumbel, pairs)
         for pi, (state, run) in enumerate(zip(states, runs)):
             done = state.consumed[:, :r]
             took = done >= 0
@@ -156,7 +164,8 @@ def simulate(world: World, policies: list[Policy], settings: LoopSettings, *, pr
             for a in range(0, n_users, BLOCK):
                 check(cancel)
                 b = min(a + BLOCK, n_users)
-                scores = score_block(state.model, history[a:b])
+                scores = score_block(state.model, history[a:b],
+                                     None if sequences is None else sequences.block(a, b, done[a:b]))
                 block_seen = seen[a:b].tocoo()
                 scores[block_seen.row, block_seen.col] = -np.inf
                 cand = top_columns(scores, n_cand)
@@ -179,6 +188,7 @@ def simulate(world: World, policies: list[Policy], settings: LoopSettings, *, pr
             state.consumed[:, r] = chosen
             took = state.consumed[:, :r + 1] >= 0
             consumed = history_matrix(np.nonzero(took)[0], state.consumed[:, :r + 1][took], n_users, n_items)
+            homog = M.homogenisation(consumed, pairs)
             gained = M.consumed_utility(world.utility, chosen)
             cumulative[pi] += float(gained.mean())
             run.metrics.append({
@@ -191,17 +201,34 @@ def simulate(world: World, policies: list[Policy], settings: LoopSettings, *, pr
                 "pop_shown": M.mean_popularity(shown, popularity),
                 "pop_consumed": M.mean_popularity(chosen, popularity),
                 "ild": float(np.nanmean(ild)) if np.isfinite(ild).any() else float("nan"),
-                "homogenisation": M.homogenisation(consumed, pairs),
+                "homogenisation": homog,
+                "homogenisation_ideal": ideal_homog,
+                "homogenisation_vs_ideal": homog - ideal_homog,
             })
             run.exposure.append(M.exposure_counts(shown, n_items).astype(np.int32))
             run.lists.append({int(users[t]): shown[t].tolist() for t in track})
             run.chosen.append({int(users[t]): int(chosen[t]) for t in track})
-            if (world.refit is not None and settings.update == "refit" and (r + 1) % settings.update_every == 0
-                    and r + 1 < rounds):
+            if update is not None and (r + 1) % settings.update_every == 0 and r + 1 < rounds:
                 check(cancel)
-                state.model = world.refit(_with_consumed(train, users, state.consumed[:, :r + 1]))
+                state.model = update(state.model, _with_consumed(train, users, state.consumed[:, :r + 1]))
         report(StepProgress(STAGE, r + 1, rounds))
     return runs
+
+
+def _updater(world: World, update: str) -> Callable[[Recommender, Dataset], Recommender] | None:
+    """The update as (the policy's current model, TRAIN plus consumed) -> its next model; None for "none"."""
+    if update not in UPDATES:
+        raise EngineError(f"unknown update {update!r}; choose one of {', '.join(UPDATES)}")
+    if update == "none":
+        return None
+    if update == "warm":
+        if world.warm is None:
+            raise EngineError("this system cannot be warm-started (an LSTM can); use update 'refit' or 'none'")
+        return world.warm
+    refit = world.refit
+    if refit is None:
+        raise EngineError("this system cannot be refitted here; use update 'none'")
+    return lambda _model, data: refit(data)
 
 
 def top_columns(scores: np.ndarray, n: int) -> np.ndarray:
@@ -237,10 +264,36 @@ def _best_unseen(utility: np.ndarray, seen: sp.csr_matrix, n: int, cancel) -> tu
     return items, values
 
 
+def _ideal_round(utility: np.ndarray, best: np.ndarray, consumed: np.ndarray, r: int, choice: ChoiceModel,
+                 gumbel: np.ndarray, pairs: np.ndarray) -> float:
+    """One round of the ideal recommender (each user's k best unconsumed items by true utility, best first),
+    chosen from with this round's noise; fills `consumed[:, r]` and returns the homogenisation of what its
+    users have consumed so far."""
+    n_users, k = len(consumed), gumbel.shape[1] - 1
+    lists = ideal_lists(best, consumed[:, :r], k)
+    slot = choice.choose(np.take_along_axis(utility, lists, axis=1).astype(np.float64), gumbel)
+    consumed[:, r] = np.where(slot < k, lists[np.arange(n_users), np.minimum(slot, k - 1)], -1)
+    took = consumed[:, :r + 1] >= 0
+    return M.homogenisation(history_matrix(np.nonzero(took)[0], consumed[:, :r + 1][took], n_users,
+                                           utility.shape[1]), pairs)
+
+
+def _consumed_mask(items: np.ndarray, consumed: np.ndarray) -> np.ndarray:
+    """(B, n) whether each of a row's `items` is among its `consumed` (B, rounds so far; -1 for nothing)."""
+    if not consumed.shape[1]:
+        return np.zeros(items.shape, bool)
+    return (items[:, :, None] == consumed[:, None, :]).any(axis=2)
+
+
+def ideal_lists(items: np.ndarray, consumed: np.ndarray, k: int) -> np.ndarray:
+    """(B, k) the first k of each row's `items` (best first) not yet consumed: the ideal recommender's lists."""
+    first = np.argsort(_consumed_mask(items, consumed), axis=1, kind="stable")[:, :k]   # unconsumed, in order
+    return np.take_along_axis(items, first, axis=1)
+
+
 def best_left(items: np.ndarray, values: np.ndarray, consumed: np.ndarray, k: int) -> np.ndarray:
     """(B, k) utilities of the best k items not yet consumed (the ideal list of this round)."""
-    gone = (items[:, :, None] == consumed[:, None, :]).any(axis=2) if consumed.shape[1] else np.zeros(items.shape, bool)
-    left = np.where(gone, -np.inf, values)
+    left = np.where(_consumed_mask(items, consumed), -np.inf, values)
     return -np.sort(-left, axis=1)[:, :k]
 
 

@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from engine.evaluation.metrics import gini
 
 METRICS = ("utility", "cumulative_utility", "choice_rate", "ndcg", "coverage", "gini_exposure",
-           "pop_shown", "pop_consumed", "ild", "homogenisation")
+           "pop_shown", "pop_consumed", "ild", "homogenisation", "homogenisation_ideal", "homogenisation_vs_ideal")
 LABELS = {
     "utility": "Mean true utility consumed (per user, this round)",
     "cumulative_utility": "Cumulative true utility (per user)",
@@ -20,6 +20,8 @@ LABELS = {
     "pop_consumed": "Mean popularity consumed (TRAIN positives)",
     "ild": "Intra-list diversity",
     "homogenisation": "Homogenisation (mean Jaccard of consumed sets)",
+    "homogenisation_ideal": "Homogenisation under the ideal recommender (the oracle's own top-k)",
+    "homogenisation_vs_ideal": "Homogenisation minus the ideal recommender's (Chaney et al.)",
 }
 
 

@@ -4,7 +4,7 @@ The system under test starts as the run's model (fitted on TRAIN for a holdout r
 everything is refitted on TRAIN first, so the system never starts from what the oracle knows), the
 oracle is fitted on all interactions, the users are a seeded sample of those with a TRAIN positive.
 Everything is computed first and written in one transaction at the end: a cancelled simulation
-leaves nothing in the database."""
+leaves nothing in the database (an LSTM's warm-started towers live in memory only: no run, no files)."""
 from __future__ import annotations
 
 import math
@@ -16,12 +16,11 @@ import numpy as np
 from engine.data.split import time_split
 from engine.errors import EngineError
 from engine.jobs.cancel import check
-from engine.models.base import NumpyRecommender
-from engine.models.registry import get_model_class
-from engine.runs.loaded import load_run
+from engine.runs.loaded import load_run, run_path
 from engine.simulation.loop import LoopSettings, Policy, PolicyRun, World, parse_policy, simulate
 from engine.simulation.oracle import ChoiceModel, fit_oracle, true_utility
 from engine.simulation.space import item_space
+from engine.simulation.updates import WARM_EPOCHS, refit_function, warm_function
 from engine.store import simulations as sims
 from engine.types import RunInfo, StepProgress
 
@@ -39,6 +38,7 @@ class SimulationRequest:
     candidates: int = 100
     update_every: int = 5
     update: str = "refit"
+    warm_epochs: int = WARM_EPOCHS       # update "warm": epochs of training per update
     seed: int = 0
     oracle: str = "ease"
     space: str = "model"
@@ -49,18 +49,6 @@ class SimulationRequest:
                             update=self.update, seed=self.seed, choice=self.choice)
 
 
-def _system_refit(model):
-    if not isinstance(model, NumpyRecommender):
-        return None
-    cls, params = get_model_class(model.name), model.params()
-
-    def refit(data):
-        fresh = cls(**params)
-        fresh.fit(data)
-        return fresh
-    return refit
-
-
 def build_world(store, request: SimulationRequest, *, progress=None, cancel=None) -> tuple[World, RunInfo]:
     """The world of a request, and the run's info."""
     report = progress or (lambda _u: None)
@@ -68,7 +56,9 @@ def build_world(store, request: SimulationRequest, *, progress=None, cancel=None
     ds = loaded.dataset
     split = loaded.split if loaded.split is not None else time_split(ds)
     train = split.train
-    model, refit = loaded.model, _system_refit(loaded.model)
+    model, refit = loaded.model, refit_function(loaded.model)
+    warm = warm_function(model, run_path(store, loaded.info), loaded.info.id, epochs=request.warm_epochs, store=store,
+                         progress=progress, cancel=cancel)
     if not loaded.info.holdout:
         if refit is None:
             raise EngineError(f"run {request.run_id} learnt from every interaction and its model cannot be "
@@ -76,8 +66,11 @@ def build_world(store, request: SimulationRequest, *, progress=None, cancel=None
         report(StepProgress("Fitting the system on TRAIN", 0, 1))
         model = refit(train)
     if request.update == "refit" and refit is None:
-        raise EngineError(f"a {loaded.info.model} run cannot be refitted by the simulator; use update 'none' "
-                          "(the model keeps its weights and sees the longer histories)")
+        raise EngineError(f"a {loaded.info.model} run cannot be refitted by the simulator; use update "
+                          f"{'warm (or none)' if warm is not None else 'none'}")
+    if request.update == "warm" and warm is None:
+        raise EngineError(f"a {loaded.info.model} run cannot be warm-started (an LSTM run can); use update "
+                          f"{'refit (or none)' if refit is not None else 'none'}")
     check(cancel)
     report(StepProgress(f"Fitting the oracle ({request.oracle}) on all interactions", 0, 1))
     oracle = fit_oracle(ds, request.oracle, cancel=cancel)
@@ -91,7 +84,8 @@ def build_world(store, request: SimulationRequest, *, progress=None, cancel=None
     check(cancel)
     report(StepProgress("Item space", 0, 1))
     space = item_space(request.space, dataset=ds, model=model)
-    return World(train=train, users=users, utility=utility, space=space, model=model, refit=refit), loaded.info
+    return World(train=train, users=users, utility=utility, space=space, model=model, refit=refit,
+                 warm=warm), loaded.info
 
 
 def _finite(value):
@@ -109,6 +103,7 @@ def rounds_rows(runs: list[PolicyRun]) -> list[dict]:
 def request_settings(request: SimulationRequest, policies: list[Policy], users: int, space: str) -> dict:
     return dict(run_id=request.run_id, policies=[p.label for p in policies], users=users, rounds=request.rounds,
                 k=request.k, candidates=request.candidates, update_every=request.update_every, update=request.update,
+                **({"warm_epochs": request.warm_epochs} if request.update == "warm" else {}),
                 seed=request.seed, oracle=request.oracle, space=space, choice=request.choice.settings())
 
 

@@ -26,10 +26,13 @@ from llmrec_gui import workers
 from llmrec_gui.child_jobs import ChildJob
 from llmrec_gui.widgets.plot_style import style_plot
 
-PLOTTED = ("cumulative_utility", "ndcg", "coverage", "gini_exposure", "pop_shown", "homogenisation", "ild")
+PLOTTED = ("cumulative_utility", "ndcg", "coverage", "gini_exposure", "pop_shown", "ild", "homogenisation",
+           "homogenisation_vs_ideal")
 TITLES = {"cumulative_utility": "Cumulative true utility", "ndcg": "NDCG@k vs the oracle",
           "coverage": "Catalogue coverage", "gini_exposure": "Gini of exposure", "pop_shown": "Popularity shown",
-          "homogenisation": "Homogenisation (Jaccard)", "ild": "Intra-list diversity"}
+          "homogenisation": "Homogenisation (Jaccard; dashed: ideal)", "ild": "Intra-list diversity",
+          "homogenisation_vs_ideal": "Homogenisation − ideal's"}
+UPDATES = {"refit": "refit", "warm": "warm start", "none": "none (fold-in)"}
 COLOURS = ("#4c78a8", "#e4572e", "#54a24b", "#b279a2", "#f58518", "#72b7b2", "#9d755d", "#eeca3b")
 FRONTIER_X = {"coverage": "Catalogue coverage", "homogenisation": "Homogenisation (Jaccard)"}
 
@@ -51,12 +54,17 @@ class SimulatePanel(QWidget):
         self.users = _spin(1, 100_000, 2000)
         self.rounds = _spin(1, 1000, 20)
         self.update_every = _spin(1, 1000, 5)
+        self.update = QComboBox()
+        for key, label in UPDATES.items():
+            self.update.addItem(label, key)
+        self.update.setToolTip("how the system learns from what was consumed: refit (the baselines), warm start "
+                               "(the LSTM trained further), none (the model kept; for the LSTM: fold-in)")
         self.seed = _spin(0, 2**31 - 1, 0)
         form.addRow("System (run)", self.run)
         form.addRow("Policies", self.policies)
         horizon = QHBoxLayout()
-        for label, w in (("users", self.users), ("rounds", self.rounds), ("refit every", self.update_every),
-                         ("seed", self.seed)):
+        for label, w in (("users", self.users), ("rounds", self.rounds), ("update", self.update),
+                         ("every", self.update_every), ("seed", self.seed)):
             horizon.addWidget(QLabel(label))
             horizon.addWidget(w)
         form.addRow("Horizon", horizon)
@@ -77,11 +85,11 @@ class SimulatePanel(QWidget):
         self.view = pg.GraphicsLayoutWidget()
         self.plots: dict[str, pg.PlotItem] = {}
         for j, key in enumerate(PLOTTED):
-            p = self.view.addPlot(row=j // 4, col=j % 4, title=TITLES[key])
+            p = self.view.addPlot(row=j // 5, col=j % 5, title=TITLES[key])
             style_plot(p)
             p.setLabel("bottom", "round")
             self.plots[key] = p
-        self.frontier = self.view.addPlot(row=1, col=3, title="Frontier: today (○) and long run (●)")
+        self.frontier = self.view.addPlot(row=1, col=3, colspan=2, title="Frontier: today (○) and long run (●)")
         style_plot(self.frontier)
         self.frontier.setLabel("left", "true utility per round")
         self.frontier_x = QComboBox()
@@ -122,6 +130,7 @@ class SimulatePanel(QWidget):
         self.stored.activated.connect(lambda _i: self.open_simulation(self.stored.currentData()))
         self.user.currentIndexChanged.connect(lambda _i: self._show_lists())
         self.frontier_x.currentIndexChanged.connect(lambda _i: self._draw_frontier())
+        self.run.currentIndexChanged.connect(lambda _i: self._default_update())
         state.runs_changed.connect(self._runs)
         state.dataset_changed.connect(lambda _d: self.refresh_stored())
         self._runs(state.runs)
@@ -134,6 +143,14 @@ class SimulatePanel(QWidget):
             self.run.addItem(f"run {r.id} · {r.model}" + ("" if r.holdout else " (no holdout)"), r.id)
         if runs:
             self.run.setCurrentIndex(len(runs) - 1)
+        self._default_update()
+
+    def _default_update(self) -> None:
+        """The chosen run's usual update (warm start for an LSTM, refit otherwise): the engine's default."""
+        from engine.simulation.updates import default_update
+        model = next((r.model for r in self.state.runs if r.id == self.run.currentData()), None)
+        if model is not None:
+            self.update.setCurrentIndex(self.update.findData(default_update(model)))
 
     def request(self):
         from engine.simulation.loop import parse_policy
@@ -143,7 +160,7 @@ class SimulatePanel(QWidget):
             parse_policy(p)          # EngineError with the reason, shown in the status line
         return SimulationRequest(run_id=int(self.run.currentData()), policies=policies, users=self.users.value(),
                                  rounds=self.rounds.value(), update_every=self.update_every.value(),
-                                 seed=self.seed.value())
+                                 update=self.update.currentData(), seed=self.seed.value())
 
     def start(self) -> None:
         if self.job is not None or self.run.currentData() is None or self.state.store is None:
@@ -232,7 +249,7 @@ class SimulatePanel(QWidget):
         st = sim["settings"]
         self.status.setText(f"Simulation {sim['id']}: dataset {sim['dataset']}, run {sim['run_id']} "
                             f"({st.get('model', '?')}), {st.get('users')} users, {st.get('rounds')} rounds, "
-                            f"refit every {st.get('update_every')}, oracle {st.get('oracle')}, space {st.get('space')}, "
+                            f"update {st.get('update', 'refit')} every {st.get('update_every')}, oracle {st.get('oracle')}, space {st.get('space')}, "
                             f"seed {st.get('seed')}, {sim['seconds']:.0f} s")
         for p in self.plots.values():
             p.clear()
@@ -244,6 +261,12 @@ class SimulatePanel(QWidget):
             for key, p in self.plots.items():
                 ys = [float("nan") if r["metrics"].get(key) is None else r["metrics"][key] for r in rows]
                 p.plot(xs, ys, pen=pen, name=policy if key == "cumulative_utility" else None)
+        ideal = [r for r in sim["rounds"] if r["metrics"].get("homogenisation_ideal") is not None]
+        if ideal:      # one ideal run per simulation (every policy's rows carry its figure): the first policy's
+            rows = [r for r in ideal if r["policy"] == ideal[0]["policy"]]
+            self.plots["homogenisation"].plot([r["round"] for r in rows],
+                                              [r["metrics"]["homogenisation_ideal"] for r in rows],
+                                              pen=pg.mkPen("#888", width=2, style=Qt.PenStyle.DashLine))
         self.markers = []
         for p in self.plots.values():
             line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#888", style=Qt.PenStyle.DashLine))

@@ -13,7 +13,7 @@ from engine.jobs.cancel import CancelToken
 from engine.models.popularity import PopularityRecommender
 from engine.simulation import metrics as M
 from engine.simulation.batched import rerank_many
-from engine.simulation.loop import LoopSettings, World, best_left, parse_policy, simulate, top_columns
+from engine.simulation.loop import LoopSettings, World, best_left, ideal_lists, parse_policy, simulate, top_columns
 from engine.simulation.oracle import ChoiceModel, fit_oracle, true_utility
 from engine.simulation.scoring import history_matrix
 from engine.simulation.space import ItemSpace, item_space
@@ -117,6 +117,41 @@ def test_the_ideal_list_leaves_out_what_was_consumed():
     values = np.array([[0.9, 0.8, 0.7, 0.6]])
     assert best_left(items, values, np.array([[3, -1]]), 2).tolist() == [[0.9, 0.7]]
     assert best_left(items, values, np.zeros((1, 0), dtype=np.int64), 2).tolist() == [[0.9, 0.8]]
+
+
+def test_the_ideal_recommenders_list_is_the_best_unconsumed():
+    items = np.array([[7, 3, 9, 1], [2, 4, 6, 8]])
+    assert ideal_lists(items, np.array([[3, -1], [8, 2]]), 2).tolist() == [[7, 9], [4, 6]]
+    assert ideal_lists(items, np.zeros((2, 0), dtype=np.int64), 3).tolist() == [[7, 3, 9], [2, 4, 6]]
+
+
+def _truth_world(seed: int = 2):
+    """Every user has the same true taste (distinct utilities) and the system is MostPopular whose counts
+    ARE that taste, kept fixed: pure accuracy then shows exactly the ideal recommender's lists."""
+    ds = two_cluster_dataset(a_per_user=5, b_per_user=1)
+    taste = np.random.default_rng(seed).permutation(ds.n_items) / ds.n_items * 0.5 + 0.5
+    utility = np.tile(taste.astype(np.float32), (ds.n_users, 1))
+    model = _popularity(ds)
+    model.counts = utility[0].copy()
+    return World(train=ds, users=np.arange(ds.n_users), utility=utility,
+                 space=item_space("genres", dataset=ds, model=model), model=model)
+
+
+def test_homogenisation_against_the_ideal_recommender():
+    settings = LoopSettings(rounds=5, update="none", candidates=60, seed=4)
+    runs = simulate(_truth_world(), [parse_policy("mmr:0"), parse_policy("mmr:0.7")], settings)
+    truth, diverse = (r.metrics for r in runs)
+    for a, b in zip(truth, diverse):
+        assert a["homogenisation_ideal"] == b["homogenisation_ideal"] > 0      # one ideal run, the same stream
+        for m in (a, b):
+            assert m["homogenisation_vs_ideal"] == pytest.approx(m["homogenisation"] - m["homogenisation_ideal"])
+    # the system that knows the truth IS the ideal recommender: same lists, same choices, same homogenisation
+    assert all(m["homogenisation_vs_ideal"] == 0.0 for m in truth)
+    # a policy away from the truth makes users differ from the ideal's (here: less alike, as their taste is one)
+    assert any(m["homogenisation_vs_ideal"] != 0.0 for m in diverse)
+    # the ideal runs on the stream alone: which policies run beside it does not change its curve
+    alone = simulate(_truth_world(), [parse_policy("dpp:0.5")], settings)[0].metrics
+    assert [m["homogenisation_ideal"] for m in alone] == [m["homogenisation_ideal"] for m in truth]
 
 
 def test_gini_coverage_and_homogenisation_on_known_sets():

@@ -35,10 +35,15 @@ def test_simulate_in_the_child_then_plots_and_lists(qtbot, panel, controller):
     sim = panel.simulation
     assert sim["settings"]["policies"] == ["mmr:0", "dpp:0.5"] and sim["settings"]["users"] == 40
     assert len(_stored(controller.state.store)) == 1
+    assert sim["settings"]["update"] == panel.update.currentData() == "refit"     # the baseline run's default
+    assert "homogenisation_vs_ideal" in panel.plots
     for key, plot in panel.plots.items():
         curves = [c for c in plot.listDataItems() if c.getData()[0] is not None and len(c.getData()[0])]
-        assert len(curves) == 2, key                                  # one line per policy
+        # one line per policy; the homogenisation plot also has the ideal recommender's, dashed
+        assert len(curves) == (3 if key == "homogenisation" else 2), key
         assert list(curves[0].getData()[0]) == [1, 2, 3]
+    ideal = panel.plots["homogenisation"].listDataItems()[-1].getData()[1]
+    assert list(ideal) == [r["metrics"]["homogenisation_ideal"] for r in sim["rounds"] if r["policy"] == "mmr:0"]
     panel.select_round(2)
     assert panel.lists.columnCount() == 2 and panel.lists.rowCount() == 10
     assert [panel.lists.horizontalHeaderItem(c).text() for c in range(2)] == ["mmr:0", "dpp:0.5"]
