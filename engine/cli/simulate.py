@@ -31,7 +31,7 @@ def register(sub) -> None:
     p.add_argument("--dataset", type=name_text, help="the dataset (its latest run unless --run)")
     p.add_argument("--run", type=record_id("run"), help="the run whose model is the system under test")
     p.add_argument("--policy", action="append", metavar="METHOD:T",
-                   help=f"a re-ranking policy, mmr:T or dpp:T with T in [0, 1]; repeat for several "
+                   help=f"a re-ranking policy, mmr:T, ild:T (marginal ILD) or dpp:T with T in [0, 1]; repeat for several "
                         f"(default: {' '.join(DEFAULT_POLICIES)})")
     p.add_argument("--rounds", type=at_least(1, 1000), default=20, help="rounds of recommending and choosing (default 20)")
     p.add_argument("--users", type=at_least(1), default=2000, help="simulated users (a seeded sample)")

@@ -1,10 +1,11 @@
-"""MMR and DPP for many users at once: the same greedy picks as engine.explore.rerank (per list), with
+"""MMR, marginal ILD and DPP for many users at once: the same lists as engine.explore.rerank (per list), with
 the per-step work done for a block of users as one numpy operation (the simulator re-ranks every
 simulated user every round; a Python loop over 10,000 lists per round per policy cost most of a round).
 
 Input per user: N candidates already in score order (best first) with their scores, and the (N, N)
-similarity of the candidates (`sims`, from space.ItemSpace.block). Scores are min-max normalised per
-user as rerank.normalise_scores does, so ``t`` means the same as the app's slider."""
+similarity of the candidates (`sims`, from space.ItemSpace.block). Relevance is the DCG discount of the
+score rank, as rerank.rank_relevance gives it, and the chosen k are returned in score order, as the app
+shows them, so ``t`` means the same as the app's slider."""
 from __future__ import annotations
 
 import numpy as np
@@ -13,16 +14,17 @@ _FLOOR = 1e-12        # as rerank._FLOOR
 _DEGENERATE = 1e-5    # as rerank._DEGENERATE for float32: a pick already in the span adds no direction
 
 
-def normalise_rows(scores: np.ndarray) -> np.ndarray:
-    """Min-max to [0, 1] per row (all ones for a row of equal scores), as rerank.normalise_scores."""
-    s = np.asarray(scores, dtype=np.float64)
-    lo = s.min(axis=1, keepdims=True)
-    span = s.max(axis=1, keepdims=True) - lo
-    return np.divide(s - lo, span, out=np.ones_like(s), where=span > 0)
+def rank_relevance_rows(b: int, n: int) -> np.ndarray:
+    """(b, n) relevance of candidates in score order: rerank.rank_relevance of positions 0..n-1."""
+    if n <= 1:
+        return np.ones((b, n))
+    rel = 1.0 / np.log2(np.arange(n) + 2.0)
+    lo = 1.0 / np.log2(n + 1.0)
+    return np.broadcast_to((rel - lo) / (1.0 - lo), (b, n))
 
 
 def rerank_many(scores: np.ndarray, sims: np.ndarray, k: int, tradeoff: float, method: str = "mmr") -> np.ndarray:
-    """(B, k) positions into each user's candidates (B, N), best first. Candidates must be in score order."""
+    """(B, k) positions into each user's candidates (B, N), in score order. Candidates must be in score order."""
     b, n = scores.shape
     k = min(int(k), n)
     t = float(tradeoff)
@@ -30,12 +32,34 @@ def rerank_many(scores: np.ndarray, sims: np.ndarray, k: int, tradeoff: float, m
         raise ValueError(f"tradeoff must be in [0, 1], got {tradeoff}")
     if t == 0.0 or k <= 1:
         return np.broadcast_to(np.arange(k), (b, k)).copy()
-    s = normalise_rows(scores)
+    s = rank_relevance_rows(b, n)
     if method == "mmr":
-        return _mmr(s, sims, k, t)
+        return np.sort(_mmr(s, sims, k, t), axis=1)
+    if method == "ild":
+        return np.sort(_marginal_ild(s, sims, k, t), axis=1)
     if method == "dpp":
-        return _dpp(s, sims, k, t)
-    raise ValueError(f"unknown batched method {method!r}; choose mmr or dpp")
+        return np.sort(_dpp(s, sims, k, t), axis=1)
+    raise ValueError(f"unknown batched method {method!r}; choose mmr, ild or dpp")
+
+
+def _marginal_ild(s: np.ndarray, sims: np.ndarray, k: int, t: float) -> np.ndarray:
+    b, n = s.shape
+    rows = np.arange(b)
+    rel = (1.0 - t) * s
+    total = np.zeros((b, n))
+    taken = np.zeros((b, n), dtype=bool)
+    order = np.empty((b, k), dtype=np.int64)
+    j = np.zeros(b, dtype=np.int64)                 # empty list: the best score first
+    for step in range(k):
+        order[:, step] = j
+        taken[rows, j] = True
+        if step == k - 1:
+            break
+        total += sims[rows, j]
+        obj = rel - t * total / (step + 1)
+        obj[taken] = -np.inf
+        j = np.argmax(obj, axis=1)
+    return order
 
 
 def _mmr(s: np.ndarray, sims: np.ndarray, k: int, t: float) -> np.ndarray:

@@ -39,7 +39,7 @@ STAGE = "Simulating (rounds)"
 
 @dataclass(frozen=True)
 class Policy:
-    """A re-ranking policy: method (mmr | dpp) and trade-off in [0, 1] (0: the model's own order)."""
+    """A re-ranking policy: method (mmr | ild | dpp) and trade-off in [0, 1] (0: the model's own order)."""
     method: str
     tradeoff: float
 
@@ -52,8 +52,8 @@ def parse_policy(text: str) -> Policy:
     """``mmr:0.3`` -> Policy("mmr", 0.3); a bare ``mmr`` is trade-off 0."""
     method, _, value = str(text).strip().partition(":")
     method = method.strip().lower()
-    if method not in ("mmr", "dpp"):
-        raise EngineError(f"policy {text!r}: the method must be mmr or dpp (e.g. mmr:0.3)")
+    if method not in ("mmr", "ild", "dpp"):
+        raise EngineError(f"policy {text!r}: the method must be mmr, ild or dpp (e.g. mmr:0.3)")
     try:
         t = float(value) if value else 0.0
     except ValueError:

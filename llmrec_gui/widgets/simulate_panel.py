@@ -50,7 +50,7 @@ class SimulatePanel(QWidget):
         form = QFormLayout()
         self.run = QComboBox()
         self.policies = QLineEdit("mmr:0 mmr:0.3 dpp:0.5")
-        self.policies.setToolTip("policies separated by spaces: mmr:T or dpp:T, T in [0, 1] (0: the model's own order)")
+        self.policies.setToolTip("policies separated by spaces: mmr:T, ild:T or dpp:T, T in [0, 1] (0: the model's own order)")
         self.users = _spin(1, 100_000, 2000)
         self.rounds = _spin(1, 1000, 20)
         self.update_every = _spin(1, 1000, 5)

@@ -69,4 +69,4 @@ def test_cancel_stores_nothing(qtbot, panel, controller):
 def test_a_bad_policy_is_said_and_nothing_starts(panel):
     panel.policies.setText("mmr:0 nope:2")
     panel.start()
-    assert panel.job is None and "mmr or dpp" in panel.status.text()
+    assert panel.job is None and "mmr, ild or dpp" in panel.status.text()
