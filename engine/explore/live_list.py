@@ -54,8 +54,8 @@ from engine.explore.feedback import (
     record_sentence,
     undo_sentence,
 )
-from engine.explore.rerank_space import pool_vectors, resolve_space
 from engine.explore.rerank import METHODS, POOL_WIDEN, rerank
+from engine.explore.rerank_space import pool_vectors, resolve_space
 from engine.explore.similarity import (
     genre_matrix,
     genre_mix,

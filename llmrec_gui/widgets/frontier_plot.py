@@ -9,7 +9,6 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from llmrec_gui.widgets.plot_style import export_item, style_plot
 
-
 OTHER_COLOURS = ("#72b7b2", "#f58518", "#54a24b", "#b279a2")
 
 

@@ -34,6 +34,7 @@ def main() -> None:
     ap.add_argument("--out", default=os.path.dirname(os.path.abspath(__file__)))
     args = ap.parse_args()
     from PySide6.QtWidgets import QApplication
+
     from llmrec_gui.app import Controller, install_message_filter, parse_args
     from llmrec_gui.settings import make_settings
     install_message_filter()

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from engine.cli.main import main
-from engine.errors import EngineError
 from engine.data.dataset import load_dataset
 from engine.data.demo import DEMO_NAME, create_demo_dataset
 from engine.data.split import time_split
+from engine.errors import EngineError
 from engine.evaluation.protocol import list_metrics, rank_users
 from engine.explore.frontier import frontier, to_table
 from engine.models.ease import EASERecommender
