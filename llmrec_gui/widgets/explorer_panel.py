@@ -234,8 +234,10 @@ class ExplorerPanel(QWidget):
         if run is None:
             return
         info = run.index_info() if run.use_index else None
-        where = (f"top 100 from the ANN index ({info['summary']})" if info and info.get("n_items") == run.model.n_items
-                 else "top 100 by score (exact)")
+        from engine.explore.rerank import POOL_WIDEN
+        pool = 100 * POOL_WIDEN
+        where = (f"top {pool} from the ANN index ({info['summary']})" if info and info.get("n_items") == run.model.n_items
+                 else f"top {pool} by score (exact)")
         self.status.setText(f"Run {run.info.id}: {run.info.model} on {run.info.dataset_name}. "
                             f"Candidates: {where}, re-ranked live.")
 
