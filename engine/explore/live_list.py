@@ -442,6 +442,10 @@ class UserRecommendations:
             self._cand = dataclasses.replace(c, vectors=pool_vectors(space, c.items, dataset=self.dataset,
                                                                      model=self.model), space=space)
 
+    def neighbour_space(self) -> str:
+        """Where dislikes demote neighbours and "more like X" finds them (model, else text; or semantic)."""
+        return self._space()
+
     def _rerank_space(self) -> str:
         return self.rerank_space if self.rerank_space is not None else self._space()
 

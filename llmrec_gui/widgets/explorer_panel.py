@@ -326,7 +326,7 @@ class ExplorerPanel(QWidget):
             return
         self.rec = rec
         heat = self.space.currentData()
-        self.rec_space = self.live._space() if heat == "model" else heat     # "model" falls back to text
+        self.rec_space = self.live.neighbour_space() if heat == "model" else heat     # "model" falls back to text
         self.rec_similarity = sim
         if self.settings is not None:
             self.controls.save(self.settings, t, rec.method)
@@ -369,7 +369,7 @@ class ExplorerPanel(QWidget):
         if self.live is not None:
             space = self.wanted_rerank_space()
             try:
-                self.live.set_rerank_space(space if space is not None else self.live._space())
+                self.live.set_rerank_space(space if space is not None else self.live.neighbour_space())
             except Exception as exc:  # e.g. semantic before the catalogue's vectors are attached
                 self._failed(f"{type(exc).__name__}: {exc}")
                 return

@@ -95,14 +95,15 @@ def test_same_feedback_through_cli_and_app_gives_the_identical_list(qtbot, explo
             cli(capsys, "--db", db, "feedback", "undo", "--dataset", name, "--user", user_ext)
         else:
             cli(capsys, "--db", db, "feedback", kind, "--dataset", name, "--user", user_ext, "--item", item)
-    doc = json.loads(cli(capsys, "--db", db, "explore", "--run", str(run), "--user", user_ext, "--json"))
+    doc = json.loads(cli(capsys, "--db", db, "explore", "--run", str(run), "--user", user_ext, "--space",
+                         panel.live.candidates().space, "--json"))
     assert [r["item"] for r in doc["items"]] == app_list
     assert doc["items"] == panel.snapshot()["items"]
     assert doc["metrics"] == panel.snapshot()["metrics"]
     # and the dislike demoted the disliked item's nearest neighbours in the app (not only hid it)
     from engine.explore.similarity import nearest_items
     disliked = int(np.flatnonzero(ds.item_ids == steps[0][1])[0])
-    nb, sims = nearest_items([disliked], panel.live.candidates().space, dataset=ds, model=panel.run.model, n=20)
+    nb, sims = nearest_items([disliked], panel.live.neighbour_space(), dataset=ds, model=panel.run.model, n=20)
     cand = panel.live.candidates()
     raw = panel.run.model.score(*panel.live.history())
     close = [i for i, s in zip(nb[0], sims[0]) if s > 0.2 and i in cand.items]
