@@ -111,6 +111,20 @@ def item_rows(tokens: np.ndarray, which) -> np.ndarray:
     return np.asarray(rows, np.float32 if np.issubdtype(rows.dtype, np.floating) else np.int32)
 
 
+def item_matrix_of(item_tower, tokens: np.ndarray, id_index: np.ndarray, dim: int,
+                   cancel: CancelToken | None = None, block: int = 4096) -> np.ndarray:
+    """(n_items, dim) float32: the item tower over the whole catalogue, written block by block into one
+    array (a list of blocks stacked held the matrix twice: 2 x 512 MB at 1M items and d = 128)."""
+    n_items = len(id_index) - 1
+    out = np.empty((n_items, dim), np.float32)
+    for s in range(1, n_items + 1, block):
+        if cancel is not None and cancel.cancelled:
+            raise CancelledError()
+        e = min(s + block, n_items + 1)
+        out[s - 1:e - 1] = item_tower([item_rows(tokens, slice(s, e)), id_index[s:e]], training=False)
+    return out
+
+
 def batch_inputs(tokens: np.ndarray, id_index: np.ndarray, hist: np.ndarray, target: np.ndarray,
                  extra: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(rows, row_ids, pos) of a batch: the item tower's inputs for its distinct items (histories, then
@@ -226,15 +240,8 @@ def train_towers(cfg, train: Dataset | None, tokens: np.ndarray, *, epochs: int,
         return (all_sum(float(flag))[0] > 0) if strategy is not None else flag
 
     def item_matrix() -> np.ndarray:
-        """(n_items, d) float32, written block by block into one array (no list of blocks stacked: that
-        held the matrix twice, 2 x 512 MB at 1M items)."""
-        out = np.empty((n_items, cfg.embedding_dim), np.float32)
-        for s in range(1, n_items + 1, 4096):
-            if strategy is None and cancel is not None and cancel.cancelled:
-                raise CancelledError()
-            e = min(s + 4096, n_items + 1)
-            out[s - 1:e - 1] = towers.item([item_rows(tokens, slice(s, e)), a.id_index[s:e]], training=False)
-        return out
+        return item_matrix_of(towers.item, tokens, a.id_index, cfg.embedding_dim,
+                              cancel if strategy is None else None)
 
     def scale_offset() -> tuple[float, float]:
         return head_weights(towers) if paper else (float(inv_temp), 0.0)
