@@ -247,7 +247,10 @@ class LSTMRecommender(Recommender):
         if not len(histories):
             return np.zeros((0, self.n_items), np.float32)
         u = self.user_vectors(histories, ratings)
-        return (self.scale * (u @ self.item_matrix.T) + self.offset).astype(np.float32)
+        scores = np.asarray(u @ self.item_matrix.T, np.float32)
+        scores *= self.scale          # in place: at 1M items each (B, n_items) temporary is a scoring batch
+        scores += self.offset
+        return scores
 
     def quantize(self) -> None:
         """Keep the item vectors as int8 with a per-vector scale (engine.retrieval.quantize): 4x less memory."""
