@@ -1,7 +1,8 @@
-"""`llmrec train` end to end with its memory per phase: the real command (engine.cli.main), with each data
-phase wrapped to print the peak RSS reached during it (VmHWM, reset through /proc/self/clear_refs at
-its start) and the RSS after it. For measurement only, each training epoch is cut after --batches
-batches (a full epoch at 25M interactions is hours on a CPU); everything else runs as it is.
+"""`llmrec train` end to end with its memory per phase: the real command (engine.cli.main), with each
+phase wrapped to print the peak RSS reached during it (VmHWM, reset through /proc/self/clear_refs) and the
+RSS after it. Phases nest (the validation pass runs inside training): an outer phase's peak includes its
+inner ones'. For measurement only, each training epoch is cut after --batches batches (a full epoch at 25M
+interactions is hours on a CPU); everything else runs as it is.
 
     python benchmarks/train_e2e_memory.py --batches 20 -- --db D.db train --dataset 1 --model lstm \\
         --no-tune --epochs 1 --text-encoder lstm
@@ -19,10 +20,34 @@ from proc_memory import status as _status
 T0 = time.perf_counter()
 
 
-def _line(name: str) -> None:
-    rss, peak, anon = _status()
-    print(f"[mem] {time.perf_counter() - T0:7.1f}s  {name:34s} peak {peak:6d} MiB  held {rss:6d} MiB "
+_open: list[list[int]] = []     # the running peak of each phase under way, outermost first
+
+
+def _fold() -> int:
+    """The peak since the last reset, folded into every open phase's; then the peak starts again."""
+    peak = _status()[1]
+    for p in _open:
+        p[0] = max(p[0], peak)
+    _reset_peak()
+    return peak
+
+
+def _line(name: str, peak: int | None = None) -> None:
+    rss, now_peak, anon = _status()
+    peak = now_peak if peak is None else peak
+    print(f"[mem] {time.perf_counter() - T0:7.1f}s  {name:38s} peak {peak:6d} MiB  held {rss:6d} MiB "
           f"(anon {anon:6d})", flush=True)
+
+
+def _phase(name: str, fn, *a, **k):
+    _line(f"(before {name})")
+    _fold()
+    _open.append([0])
+    try:
+        return fn(*a, **k)
+    finally:
+        _fold()
+        _line(name, _open.pop()[0])
 
 
 def _wrap(owner, attr: str, name: str) -> None:
@@ -30,12 +55,7 @@ def _wrap(owner, attr: str, name: str) -> None:
 
     @functools.wraps(real)
     def timed(*a, **k):
-        _line(f"(before {name})")
-        _reset_peak()
-        out = real(*a, **k)
-        _line(name)
-        _reset_peak()
-        return out
+        return _phase(name, real, *a, **k)
     setattr(owner, attr, timed)
 
 
@@ -46,13 +66,10 @@ def main() -> None:
     args = ap.parse_args()
     cli_args = args.cli[1:] if args.cli[:1] == ["--"] else args.cli
 
-    import engine.data.dataset as dataset_mod
-    import engine.data.split as split_mod
-    import engine.evaluation.protocol as evaluation_mod
     import engine.models.lstm.examples as examples_mod
     import engine.models.lstm.model as lstm_mod
     import engine.models.lstm.trainer as trainer_mod
-    import engine.runs.saving as runs_mod
+    import engine.runs.training as training_mod
 
     real_batches = examples_mod.TrainingArrays.batches
 
@@ -63,23 +80,18 @@ def main() -> None:
             yield b
     examples_mod.TrainingArrays.batches = capped
 
-    for owner, attr, name in [(dataset_mod, "load_dataset", "load"), (split_mod, "time_split", "time split"),
+    # each function wrapped where it is called from (a module that imported the name holds its own reference)
+    for owner, attr, name in [(training_mod, "load_dataset", "load"), (training_mod, "time_split", "time split"),
                               (lstm_mod.LSTMRecommender, "_encoder_vectors", "item text vectors (encoder)"),
-                              (split_mod, "validation_split", "validation split"),
-                              (examples_mod, "training_arrays", "examples (export or open)"),
-                              (trainer_mod, "train_towers", "train (capped batches)"),
-                              (evaluation_mod, "evaluate", "evaluation (TEST)"),
-                              (runs_mod, "save_and_register", "save + register")]:
+                              (lstm_mod, "validation_split", "validation split"),
+                              (lstm_mod, "training_arrays", "examples (export or open)"),
+                              (lstm_mod, "train_towers", "train (capped batches)"),
+                              (trainer_mod, "item_matrix_of", "item matrix"),
+                              (trainer_mod.ValidationSet, "sums", "validation pass (scores)"),
+                              (training_mod, "evaluate", "evaluation (TEST)"),
+                              (training_mod, "save_and_register", "save + register")]:
         _wrap(owner, attr, name)
-    real_vs = trainer_mod.ValidationSet.__init__
-
-    def vs_init(self, *a, **k):
-        _line("(before validation set)")
-        _reset_peak()
-        real_vs(self, *a, **k)
-        _line("validation set")
-        _reset_peak()
-    trainer_mod.ValidationSet.__init__ = vs_init
+    _wrap(trainer_mod.ValidationSet, "__init__", "validation set")
 
     from engine.cli.main import main as cli_main
     _line("start")

@@ -59,7 +59,7 @@ def test_the_export_is_reused_and_training_from_it_equals_training_in_memory(tra
     streamed.fit(train)
     folders = list((tmp_path / "examples").iterdir())
     assert len(folders) == 1 and sorted(p.name for p in folders[0].iterdir()) == sorted(
-        f"{n}.npy" for n in ("items", "feats", "pos", "back", "id_index", "log_q"))
+        f"{n}.npy" for n in ("items", "feats", "pos", "back", "id_index", "log_q", "counts"))
     assert streamed.epochs[0]["loss"] == pytest.approx(in_memory.epochs[0]["loss"], rel=1e-5)
     np.testing.assert_allclose(streamed.item_matrix, in_memory.item_matrix, atol=1e-5)
     stamp = {p.name: p.stat().st_mtime_ns for p in folders[0].iterdir()}

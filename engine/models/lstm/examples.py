@@ -10,6 +10,7 @@ the interactions once, in (user, time) order, and each example as a pointer into
     pos.npy   (N,) int64     example -> position of its target in `items`
     back.npy  (N,) int32     example -> how many earlier interactions its user has
     id_index.npy, log_q.npy  per item (the id-embedding row, the logQ correction)
+    counts.npy               per item: its examples as a target (`with_id_rows` thresholds on it)
 
 A batch's histories are gathered from these at batch time for any L (`TrainingArrays.batch`), so the
 export does not depend on L and one export serves every setting the tuner tries. With a cache folder
@@ -34,8 +35,8 @@ from engine.data.split import in_time_order, item_id_rank, time_order
 from engine.errors import EngineError
 from engine.models.lstm.sequences import rating_feature
 
-FILES = ("items", "feats", "pos", "back", "id_index", "log_q")
-FORMAT = "examples-v1"
+FILES = ("items", "feats", "pos", "back", "id_index", "log_q", "counts")
+FORMAT = "examples-v2"     # v2: counts.npy
 
 
 @dataclass
@@ -50,6 +51,7 @@ class TrainingArrays:
     log_q: np.ndarray         # log sampling probability of each item as a target (logQ correction)
     n_items: int
     folder: Path | None = None   # where the memory-mapped files are (None: in memory)
+    counts: np.ndarray | None = None   # examples per 1-based target item (int32)
 
     def __len__(self) -> int:
         return len(self.pos)
@@ -57,6 +59,15 @@ class TrainingArrays:
     @property
     def target(self) -> np.ndarray:
         return self.items[self.pos]
+
+    def with_id_rows(self, min_examples: int) -> "TrainingArrays":
+        """These examples with id-embedding rows only for items that are the target of at least
+        `min_examples` examples; the others share the cold-start row 0 (with their own text vectors).
+        A row seen once or twice an epoch barely trains, and the table with its two Adam slots is
+        12 bytes x d per row: 1.5 GB at 1M items and d = 128."""
+        if min_examples <= 1 or self.counts is None:
+            return self
+        return dataclasses.replace(self, id_index=id_rows(self.counts, min_examples))
 
     def shard(self, rows: np.ndarray) -> "TrainingArrays":
         return dataclasses.replace(self, pos=np.asarray(self.pos[rows]), back=np.asarray(self.back[rows]))
@@ -86,7 +97,7 @@ class TrainingArrays:
         maps = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in FILES}
         # the per-item arrays are small and read on every step: keep them in memory
         return cls(maps["items"], maps["feats"], maps["pos"], maps["back"], np.array(maps["id_index"]),
-                   np.array(maps["log_q"]), len(maps["id_index"]) - 1, folder)
+                   np.array(maps["log_q"]), len(maps["id_index"]) - 1, folder, np.array(maps["counts"]))
 
 
 def permuted(n: int, seed: int, epoch: int, start: int, stop: int) -> np.ndarray:
@@ -182,13 +193,19 @@ class _Blocks:
                    pos, back)
 
 
-def _per_item(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(id_index, log_q) from the examples per target item: the item-id embedding covers items with a
-    TRAIN positive, the others share row 0 (cold start)."""
-    known = counts > 0
-    id_index = np.where(known, np.cumsum(known), 0).astype(np.int32)
+def id_rows(counts: np.ndarray, min_examples: int = 1) -> np.ndarray:
+    """item -> id-embedding row: rows 1.. in item order for the items with at least `min_examples`
+    examples (at least one), 0 (the shared cold-start row) for the others and for the padding item 0."""
+    known = counts >= max(1, min_examples)
+    known[:1] = False
+    return np.where(known, np.cumsum(known), 0).astype(np.int32)
+
+
+def _per_item(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(id_index, log_q, counts) from the examples per target item: the item-id embedding covers items
+    with a TRAIN positive, the others share row 0 (cold start)."""
     log_q = np.log(np.maximum(counts.astype(np.float64), 1) / max(counts.sum(), 1)).astype(np.float32)
-    return id_index, log_q
+    return id_rows(counts), log_q, counts.astype(np.int32)
 
 
 def compute_examples(ds: Dataset) -> TrainingArrays:
@@ -197,7 +214,8 @@ def compute_examples(ds: Dataset) -> TrainingArrays:
     _, counts = blocks.counts()
     parts = list(zip(*blocks))
     items, feats, pos, back = (np.concatenate(p) for p in parts)
-    return TrainingArrays(items, feats, pos, back, *_per_item(counts), ds.n_items)
+    id_index, log_q, counts = _per_item(counts)
+    return TrainingArrays(items, feats, pos, back, id_index, log_q, ds.n_items, counts=counts)
 
 
 class _NpyWriter:
@@ -227,7 +245,7 @@ def _export(ds: Dataset, tmp: Path) -> None:
     """The export's six files in `tmp`, written block by block (see `_Blocks`)."""
     blocks = _Blocks(ds)
     n_examples, counts = blocks.counts()
-    for name, a in zip(("id_index", "log_q"), _per_item(counts)):
+    for name, a in zip(("id_index", "log_q", "counts"), _per_item(counts)):
         np.save(tmp / f"{name}.npy", a)
     sizes = {"items": (np.int32, ds.n_interactions), "feats": (np.float32, ds.n_interactions),
              "pos": (np.int64, n_examples), "back": (np.int32, n_examples)}

@@ -12,6 +12,7 @@ L=50 0.130; lr 5e-4 0.125; d=128 0.138; d=128 + user LSTM 256 0.142; text LSTM 1
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import pathlib
 from dataclasses import dataclass
@@ -67,6 +68,8 @@ class LSTMConfig:
     text_len: int = 0               # 0: the 95th percentile of the catalogue's text lengths
     max_tokens: int = 20000
     use_item_ids: bool = True
+    id_min_examples: int = 3        # an item-id row only for items that are the target of this many TRAIN
+                                    # examples; the others share the cold-start row (examples.id_rows)
     id_init: float = 0.05           # stddev of the item-id embedding at start
     dense_bias: bool = True         # biases in the towers' last Dense layers
     learning_rate: float = 1e-3
@@ -151,7 +154,7 @@ class LSTMRecommender(Recommender):
             warm = self.warm_start
             val = validation_split(train) if (cfg.patience > 0 or cfg.tune) and warm is None else None
             if val is not None and len(val.test_users):
-                val_arrays = training_arrays(val.train, self.example_cache)
+                val_arrays = training_arrays(val.train, self.example_cache).with_id_rows(cfg.id_min_examples)
                 if cfg.tune:
                     tuned = tune_lstm(cfg, val, tokens, budget_s=cfg.budget_s, max_trials=cfg.max_trials,
                                       progress=progress, cancel=cancel, device=self.device, arrays=val_arrays)
@@ -166,16 +169,21 @@ class LSTMRecommender(Recommender):
                                           arrays=val_arrays)
                     log = fitted.epochs
                 self.validation_fit = fitted
-                val = val_arrays = vset = tuned = None   # the validation TRAIN is not held through the refit
                 if cfg.refit:
-                    fitted = train_fn(cfg, train, tokens, epochs=max(1, fitted.best_epoch), validation=None,
+                    # validation_model() needs the matrix and the user tower, not the Keras towers (their id
+                    # table); neither they nor the validation TRAIN are held through the refit
+                    self.validation_fit, best = dataclasses.replace(fitted, keras_model=None), fitted.best_epoch
+                    fitted = val = val_arrays = vset = tuned = None
+                    gc.collect()
+                    fitted = train_fn(cfg, train, tokens, epochs=max(1, best), validation=None,
                                           progress=progress, cancel=cancel, device=self.device,
-                                          epoch_offset=len(log), total_epochs=len(log) + fitted.best_epoch,
-                                          arrays=training_arrays(train, self.example_cache))
+                                          epoch_offset=len(log), total_epochs=len(log) + best,
+                                          arrays=training_arrays(train, self.example_cache).with_id_rows(
+                                              cfg.id_min_examples))
                     log = log + fitted.epochs
                     fitted.best_epoch = len(log)
             else:
-                arrays = training_arrays(train, self.example_cache)
+                arrays = training_arrays(train, self.example_cache).with_id_rows(cfg.id_min_examples)
                 fitted = train_fn(cfg, train, tokens, epochs=cfg.epochs, validation=None, progress=progress,
                                       cancel=cancel, device=self.device,
                                       **(dict(arrays=arrays) if warm is None else
@@ -239,7 +247,10 @@ class LSTMRecommender(Recommender):
         if not len(histories):
             return np.zeros((0, self.n_items), np.float32)
         u = self.user_vectors(histories, ratings)
-        return (self.scale * (u @ self.item_matrix.T) + self.offset).astype(np.float32)
+        scores = np.asarray(u @ self.item_matrix.T, np.float32)
+        scores *= self.scale          # in place: at 1M items each (B, n_items) temporary is a scoring batch
+        scores += self.offset
+        return scores
 
     def quantize(self) -> None:
         """Keep the item vectors as int8 with a per-vector scale (engine.retrieval.quantize): 4x less memory."""

@@ -1,6 +1,11 @@
 """The training loop (imports TensorFlow): a tf.function step over batches from tf.data, the item tower
 run once per batch over the batch's distinct items (histories, targets and negatives gather from them),
-per-epoch validation in numpy, early stopping on validation NDCG@10 with the best weights restored."""
+per-epoch validation in numpy, early stopping on validation NDCG@10 with the best weights restored.
+
+The item inputs (token ids or frozen encoder vectors, one row per item) stay in numpy, once: each batch's
+distinct items' rows are gathered there, in the batch generator (`batch_inputs`). A TensorFlow constant
+of the table would be a second copy, and TensorFlow's conversion keeps about as much again (a 293 MiB
+float16 array cost 600 MiB of RSS as a `tf.constant`): 0.77 GB of encoder vectors at 1M items."""
 from __future__ import annotations
 
 import contextlib
@@ -99,6 +104,37 @@ class ValidationSet:
         return float(np.sum(recalls)), float(np.sum(ndcgs)), len(recalls)
 
 
+def item_rows(tokens: np.ndarray, which) -> np.ndarray:
+    """The item tower's first input for items `which` (1-based; 0 is padding): token ids as int32, frozen
+    encoder vectors as float32 (a large catalogue keeps them in float16, half the memory)."""
+    rows = tokens[which]
+    return np.asarray(rows, np.float32 if np.issubdtype(rows.dtype, np.floating) else np.int32)
+
+
+def item_matrix_of(item_tower, tokens: np.ndarray, id_index: np.ndarray, dim: int,
+                   cancel: CancelToken | None = None, block: int = 4096) -> np.ndarray:
+    """(n_items, dim) float32: the item tower over the whole catalogue, written block by block into one
+    array (a list of blocks stacked held the matrix twice: 2 x 512 MB at 1M items and d = 128)."""
+    n_items = len(id_index) - 1
+    out = np.empty((n_items, dim), np.float32)
+    for s in range(1, n_items + 1, block):
+        if cancel is not None and cancel.cancelled:
+            raise CancelledError()
+        e = min(s + block, n_items + 1)
+        out[s - 1:e - 1] = item_tower([item_rows(tokens, slice(s, e)), id_index[s:e]], training=False)
+    return out
+
+
+def batch_inputs(tokens: np.ndarray, id_index: np.ndarray, hist: np.ndarray, target: np.ndarray,
+                 extra: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, row_ids, pos) of a batch: the item tower's inputs for its distinct items (histories, then
+    targets, then `extra` items, padding 0 included) and, for each of those B*L + B + len(extra) places,
+    the row of its item: gathered here in numpy, so the table is never copied into TensorFlow."""
+    ids = np.concatenate([hist.reshape(-1), target, extra])
+    uniq, pos = np.unique(ids, return_inverse=True)
+    return item_rows(tokens, uniq), id_index[uniq].astype(np.int32), pos.astype(np.int32).reshape(-1)
+
+
 def train_towers(cfg, train: Dataset | None, tokens: np.ndarray, *, epochs: int, validation: ValidationSet | None,
                  progress: Callable, cancel: CancelToken | None, device: str, epoch_offset: int = 0,
                  total_epochs: int | None = None, arrays: TrainingArrays | None = None, strategy=None,
@@ -135,19 +171,17 @@ def train_towers(cfg, train: Dataset | None, tokens: np.ndarray, *, epochs: int,
         train_vars = towers.item.trainable_variables + towers.user.trainable_variables + \
             (towers.head.trainable_variables if paper else [])
         opt.build(train_vars)
-    tok_t = tf.constant(tokens)
-    ids_t = tf.constant(a.id_index)
     logq_t = tf.constant(a.log_q)
     inv_temp = 1.0 / cfg.temperature
-    n_neg = int(cfg.negatives)
+    n_neg = int(cfg.negatives) if paper else 0
     L = cfg.max_len
+    vectors_in = np.issubdtype(tokens.dtype, np.floating)
 
-    def encode_batch(h, hr, t, extra):
+    def encode_batch(h, hr, t, rows, row_ids, pos):
+        """User vectors, target vectors and the extra (negative) items' vectors of a batch: the item tower
+        runs once over the batch's distinct items (`rows`, `row_ids`); `pos` places them (batch_inputs)."""
         b = tf.shape(t)[0]
-        ids = tf.concat([tf.reshape(h, [-1]), t, tf.reshape(extra, [-1])], 0)
-        uniq, pos = tf.unique(ids)
-        iv = towers.item([tf.gather(tok_t, uniq), tf.gather(ids_t, uniq)], training=True)
-        iv = tf.cast(iv, tf.float32)
+        iv = tf.cast(towers.item([rows, row_ids], training=True), tf.float32)
         m = tf.cast(h > 0, tf.float32)[..., None]
         hv = tf.gather(iv, tf.reshape(pos[:b * L], [b, L])) * m
         seq = tf.concat([hv, hr[..., None] * m, m], -1)
@@ -156,21 +190,22 @@ def train_towers(cfg, train: Dataset | None, tokens: np.ndarray, *, epochs: int,
         ev = tf.gather(iv, pos[b * L + b:])
         return u, tv, ev
 
-    spec = [tf.TensorSpec([None, L], tf.int32), tf.TensorSpec([None, L], tf.float32), tf.TensorSpec([None], tf.int32)]
+    spec = [tf.TensorSpec([None, L], tf.int32), tf.TensorSpec([None, L], tf.float32), tf.TensorSpec([None], tf.int32),
+            tf.TensorSpec([None, tokens.shape[1]], tf.float32 if vectors_in else tf.int32),
+            tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int32)]
 
-    def replica_step(h, hr, t):
+    def replica_step(h, hr, t, rows, row_ids, pos):
         with tf.GradientTape() as tape:
             b = tf.shape(t)[0]
             if paper:
-                neg = tf.random.uniform([b * n_neg], 1, n_items + 1, dtype=tf.int32)
-                u, tv, nv = encode_batch(h, hr, t, neg)
+                u, tv, nv = encode_batch(h, hr, t, rows, row_ids, pos)
                 pos_cos = tf.reduce_sum(u * tv, -1, keepdims=True)
                 neg_cos = tf.reduce_sum(tf.repeat(u, n_neg, 0) * nv, -1, keepdims=True)
                 p = tf.cast(towers.head(tf.concat([pos_cos, neg_cos], 0), training=True), tf.float32)
                 y = tf.concat([tf.ones([b, 1]), tf.zeros([b * n_neg, 1])], 0)
                 loss = tf.reduce_mean(keras.losses.binary_crossentropy(y, p))
             else:
-                u, tv, _ = encode_batch(h, hr, t, tf.zeros([0], tf.int32))
+                u, tv, _ = encode_batch(h, hr, t, rows, row_ids, pos)
                 logits = tf.matmul(u, tv, transpose_b=True) * inv_temp - tf.gather(logq_t, t)[None, :]
                 same = tf.equal(t[:, None], t[None, :])
                 accidental = tf.logical_and(same, tf.logical_not(tf.eye(b, dtype=tf.bool)))
@@ -186,8 +221,8 @@ def train_towers(cfg, train: Dataset | None, tokens: np.ndarray, *, epochs: int,
         step = tf.function(replica_step, input_signature=spec, reduce_retracing=True)
     else:
         @tf.function(input_signature=spec, reduce_retracing=True)
-        def step(h, hr, t):
-            return strategy.reduce("MEAN", strategy.run(replica_step, args=(h, hr, t)), axis=None)
+        def step(*batch):
+            return strategy.reduce("MEAN", strategy.run(replica_step, args=batch), axis=None)
 
         @tf.function
         def _all_sum(x):
@@ -205,13 +240,8 @@ def train_towers(cfg, train: Dataset | None, tokens: np.ndarray, *, epochs: int,
         return (all_sum(float(flag))[0] > 0) if strategy is not None else flag
 
     def item_matrix() -> np.ndarray:
-        out = []
-        for s in range(1, n_items + 1, 4096):
-            if strategy is None and cancel is not None and cancel.cancelled:
-                raise CancelledError()
-            e = min(s + 4096, n_items + 1)
-            out.append(np.asarray(towers.item([tokens[s:e], a.id_index[s:e]], training=False), np.float32))
-        return np.vstack(out)
+        return item_matrix_of(towers.item, tokens, a.id_index, cfg.embedding_dim,
+                              cancel if strategy is None else None)
 
     def scale_offset() -> tuple[float, float]:
         return head_weights(towers) if paper else (float(inv_temp), 0.0)
@@ -220,10 +250,20 @@ def train_towers(cfg, train: Dataset | None, tokens: np.ndarray, *, epochs: int,
     bs = int(cfg.batch_size)
     n_batches = max(1, -(-n // bs))
 
+    # what the batch generators read, emptied when training ends: in eager mode TensorFlow keeps every
+    # `from_generator` generator alive for the life of the process (a global graph's list of py-funcs), so
+    # a generator that closed over the item inputs kept them (0.77 GB at 1M items) through the evaluation
+    source = {"tokens": tokens, "arrays": a}
+
     def epoch_data(epoch: int):
         """The epoch's batches streamed from the (memory-mapped) examples, built one batch ahead."""
-        return tf.data.Dataset.from_generator(lambda: a.batches(bs, L, cfg.seed + rank, epoch),
-                                              output_signature=tuple(spec)).prefetch(2)
+        def batches():
+            inputs, examples = source["tokens"], source["arrays"]
+            rng = np.random.default_rng([int(cfg.seed), rank, epoch_offset + epoch])    # the paper's negatives
+            for h, hr, t in examples.batches(bs, L, cfg.seed + rank, epoch):
+                neg = rng.integers(1, n_items + 1, len(t) * n_neg, dtype=np.int32)
+                yield (h, hr, t, *batch_inputs(inputs, examples.id_index, h, t, neg))
+        return tf.data.Dataset.from_generator(batches, output_signature=tuple(spec)).prefetch(2)
     total = total_epochs or epochs
     log: list[dict] = []
     best = (-1.0, 0, None)  # (ndcg, epoch, weights)
@@ -232,8 +272,8 @@ def train_towers(cfg, train: Dataset | None, tokens: np.ndarray, *, epochs: int,
     for epoch in range(epochs):
         t0 = time.perf_counter()
         loss_sum, seen = 0.0, 0
-        for bi, (h, hr, t) in enumerate(epoch_data(epoch)):
-            loss = float(step(h, hr, t))
+        for bi, batch in enumerate(epoch_data(epoch)):
+            loss = float(step(*batch))
             loss_sum += loss
             seen += 1
             at_report = cfg.report_every and (bi + 1) % cfg.report_every == 0 and bi + 1 < n_batches
@@ -276,5 +316,7 @@ def train_towers(cfg, train: Dataset | None, tokens: np.ndarray, *, epochs: int,
             v.assign(w)
         best_epoch = best[1]
     scale, offset = scale_offset()
-    return Fitted(item_matrix=item_matrix(), user_tower=export_user_tower(towers), scale=scale, offset=offset,
-                  keras_model=towers.full, epochs=log, best_epoch=best_epoch, id_index=a.id_index)
+    fitted = Fitted(item_matrix=item_matrix(), user_tower=export_user_tower(towers), scale=scale, offset=offset,
+                    keras_model=towers.full, epochs=log, best_epoch=best_epoch, id_index=a.id_index)
+    source.clear()
+    return fitted
