@@ -174,6 +174,8 @@ def default_command(key: str, db: Path, overrides: dict) -> None:
     def progress(u) -> None:
         if isinstance(u, TrialStats):
             trials.append(u)
+            print(f"  trial {u.trial}: {u.state}, val {u.val_ndcg10}, {u.best_epoch} epochs, {u.seconds:.0f} s",
+                  file=sys.stderr, flush=True)
     summary = ph.time("run_training (all)", training.run_training, config, store, progress)
     wall, cpu = time.perf_counter() - w0, cpu_seconds() - c0
     by_trial = {f"tuning trial {t.trial}": t for t in trials}
