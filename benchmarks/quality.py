@@ -170,7 +170,7 @@ def report(res: dict) -> str:
     bar_name, bar = PEER_BAR.get(res["key"], ("EASE (this run)", float(pu["ease"].mean())))
     verdict = "meets" if lstm >= bar else "does NOT meet"
     blend = f"LSTM + EASE − {LABEL[base]}: {paired(pu['lstm_ease'], pu[base])}. " if "lstm_ease" in pu else ""
-    out += ["", f"Seed {res.get('seed', 42)}. LSTM − {LABEL[base]} (best baseline here), paired per user: "
+    out += ["", f"Seed {res.get('seed', 42)}. LSTM − {LABEL[base]} (best baseline here), paired per user (± 1.96·SE): "
             f"{paired(pu['lstm'], pu[base])}; {blend}"
             f"The bar, {bar_name} {bar:.4f}: the LSTM ({lstm:.4f}) {verdict} it.", ""]
     if res["trials"]:
@@ -219,7 +219,7 @@ def seeds_report(results: list[dict]) -> str:
         mean = float(np.mean([res["per_user"][name].mean() for res in results]))
         ok = mean >= 1.05 * bar and mean_user.mean() > 2 * se
         verdicts.append(f"{LABEL[name]}: {mean:.4f} = {mean / bar:.3f}x the bar ({bar_name} {bar:.4f}); difference "
-                        f"to {LABEL[base]} {mean_user.mean() / se:.1f} SE: target (>= 1.05x, > 2 SE) "
+                        f"to {LABEL[base]} {mean_user.mean() / max(se, 1e-12):.1f} SE: target (>= 1.05x, > 2 SE) "
                         f"{'met' if ok else 'NOT met'}")
     return "\n".join(out + [""] + [f"- {v}" for v in verdicts]) + "\n"
 
