@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parents[1]))   # this checkout's engine, not an installed one
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from quality_data import NAMES, open_benchmark_store  # noqa: E402
