@@ -151,3 +151,13 @@ def test_the_same_seed_tries_the_same_settings_and_chooses_the_same(split):
     first, again = run(), run()
     assert first[0] == again[0] and first[1] == again[1]
     assert len(first[0]) == 5 and first[0][0][0]["embedding_dim"] == 16
+
+
+def test_the_command_has_no_seconds_budget_unless_asked():
+    """`llmrec train`: no wall-clock bound by default; --tune-budget (or its old name --budget) sets one."""
+    from engine.cli.main import build_parser
+    from engine.runs.training import TrainConfig
+    parse = build_parser().parse_args
+    assert parse(["train", "--dataset", "d"]).budget is None and TrainConfig(dataset="d").budget_s == 0.0
+    assert parse(["train", "--dataset", "d", "--tune-budget", "300"]).budget == 300
+    assert parse(["train", "--dataset", "d", "--budget", "120", "--trials", "12"]).budget == 120
