@@ -8,19 +8,32 @@ inside TimeDistributed for every history item and the target of every row, train
 Both use the same tower sizes. Figures: examples/s (an example = one TRAIN positive with its history;
 for the naive model a row, i.e. a positive or a negative) and seconds per epoch over all TRAIN positives.
 
+The "default command" row (issue 24): `llmrec train --model lstm` with its defaults (tuning included)
+end to end on a fresh copy of a real dataset (MovieTweetings or X-Wines, imported once into a benchmark
+database, copied for each run so that the catalogue encoding and the example export are paid as on a
+first training), with a per-phase table: wall seconds, CPU seconds (resource.getrusage: all threads) and
+each phase's share, phases timed by wrapping the engine functions that do them (nothing in the engine
+changes). On a shared machine wall time is noisy; the CPU seconds and the shares are what compare.
+
     .venv/bin/python benchmarks/train_speed.py [--data DIR] [--naive-batches 30]
+        [--default-command movietweetings,xwines] [--lstm '{"user_units": 128}'] [--skip-epoch-rows]
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import resource
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parents[1]))   # this checkout's engine, not an installed one
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from baselines_movietweetings import DEFAULT_DIR, load_movietweetings  # noqa: E402
@@ -92,15 +105,122 @@ def naive(train, cfg: LSTMConfig, batches: int) -> tuple[float, int]:
     return bs * batches / (time.perf_counter() - t), n_rows
 
 
+def cpu_seconds() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+class Phases:
+    """Wall and CPU seconds per phase, by wrapping the functions that do each phase."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, float, float]] = []
+        self.depth = 0
+
+    def time(self, label: str, fn, *args, **kwargs):
+        w, c = time.perf_counter(), cpu_seconds()
+        self.depth += 1
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self.depth -= 1
+            self.rows.append((label() if callable(label) else label, time.perf_counter() - w, cpu_seconds() - c))
+
+    def wrap(self, owner, name: str, label) -> None:
+        fn = getattr(owner, name)
+
+        def timed(*args, **kwargs):
+            return self.time(label(args, kwargs) if callable(label) else label, fn, *args, **kwargs)
+        setattr(owner, name, timed)
+
+
+def default_command(key: str, db: Path, overrides: dict) -> None:
+    """`llmrec train --model lstm --dataset <key>` defaults end to end on a fresh copy of the benchmark
+    database, with the per-phase table."""
+    from quality_data import NAMES, open_benchmark_store
+
+    from engine.models.lstm import model as lstm_model
+    from engine.models.lstm import tuning
+    from engine.runs import training
+    from engine.store import open_store
+    from engine.tfquiet import quiet_import
+    from engine.types import TrialStats
+
+    open_benchmark_store(db, [key]).close()       # imported once, then copied: every run starts fresh
+    work = Path(tempfile.mkdtemp(prefix="train-speed-"))
+    for suffix in ("", "-wal"):
+        if Path(f"{db}{suffix}").exists():
+            shutil.copy(f"{db}{suffix}", work / f"copy.db{suffix}")
+    ph = Phases()
+    trials: list[TrialStats] = []
+    counter = {"trial": 0}
+
+    def trial_label(args, kwargs):
+        counter["trial"] += 1
+        return f"tuning trial {counter['trial']}"
+
+    ph.wrap(training, "training_data", "load data + split")
+    ph.wrap(lstm_model.LSTMRecommender, "_encoder_vectors", "encode item texts")
+    ph.wrap(lstm_model, "training_arrays", "export examples")
+    ph.wrap(tuning, "ValidationSet", "validation sets")
+    ph.wrap(tuning, "train_towers", trial_label)
+    ph.wrap(lstm_model, "train_towers", lambda a, k: "refit" if k.get("validation") is None else "train (no tuning)")
+    ph.wrap(training, "evaluate", "evaluate on TEST")
+    ph.wrap(training, "save_and_register", "save + register")
+    w0, c0 = time.perf_counter(), cpu_seconds()
+    ph.time("import TensorFlow", quiet_import)
+    store = open_store(str(work / "copy.db"), work / "art")
+    config = training.TrainConfig(dataset=NAMES[key], model="lstm", device="cpu", extra=overrides)
+
+    def progress(u) -> None:
+        if isinstance(u, TrialStats):
+            trials.append(u)
+            print(f"  trial {u.trial}: {u.state}, val {u.val_ndcg10}, {u.best_epoch} epochs, {u.seconds:.0f} s",
+                  file=sys.stderr, flush=True)
+    summary = ph.time("run_training (all)", training.run_training, config, store, progress)
+    wall, cpu = time.perf_counter() - w0, cpu_seconds() - c0
+    by_trial = {f"tuning trial {t.trial}": t for t in trials}
+    print(f"\ndefault command: llmrec train --model lstm --dataset {NAMES[key]} (defaults"
+          f"{', ' + json.dumps(overrides) if overrides else ''}), fresh copy, CPU; "
+          f"test NDCG@10 {summary.metrics.get('ndcg@10', float('nan')):.4f}, "
+          f"load average {os.getloadavg()[0]:.1f} at the end")
+    print("| phase | wall s | CPU s | share of wall | note |\n| --- | --- | --- | --- | --- |")
+    outer = {"run_training (all)"}
+    for label, w, c in ph.rows:
+        if label in outer:
+            continue
+        t = by_trial.get(label)
+        note = "" if t is None else (f"{t.state}, {t.best_epoch} epochs kept, val {t.val_ndcg10:.4f}, "
+                                     + " ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+                                                for k, v in t.params.items()))
+        print(f"| {label} | {w:.1f} | {c:.1f} | {w / wall:.0%} | {note} |")
+    inner = sum(w for label, w, _ in ph.rows if label not in outer)
+    inner_c = sum(c for label, _, c in ph.rows if label not in outer)
+    print(f"| other (tracing, splits, bookkeeping) | {wall - inner:.1f} | {cpu - inner_c:.1f} | "
+          f"{(wall - inner) / wall:.0%} | |")
+    print(f"| **total** | **{wall:.1f}** | **{cpu:.1f}** | 100% | CPU/wall {cpu / wall:.2f} on "
+          f"{os.cpu_count()} cores |")
+    shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, default=DEFAULT_DIR)
     ap.add_argument("--naive-batches", type=int, default=30)
+    ap.add_argument("--default-command", default="movietweetings",
+                    help="datasets for the end-to-end default-command row (movietweetings, xwines; '' for none)")
+    ap.add_argument("--db", type=Path, default=Path(__file__).resolve().parents[1] / ".bench" / "train_speed.db")
+    ap.add_argument("--lstm", type=json.loads, default={}, metavar="JSON", help="LSTM settings to override")
+    ap.add_argument("--skip-epoch-rows", action="store_true", help="only the default-command row(s)")
     args = ap.parse_args()
     import tensorflow as tf
     print(f"TensorFlow {tf.__version__}, devices: CPU only (forced), "
           f"intra-op threads {tf.config.threading.get_intra_op_parallelism_threads() or 'default'}")
     tf.config.set_visible_devices([], "GPU")
+    for key in [k for k in args.default_command.split(",") if k]:
+        default_command(key, args.db, args.lstm)
+    if args.skip_epoch_rows:
+        return
     ds = load_movietweetings(args.data)
     train = time_split(ds).train
     cfg = LSTMConfig()

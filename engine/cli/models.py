@@ -35,9 +35,13 @@ def register(sub) -> None:
     p.add_argument("--warm-start", type=record_id("run"), metavar="RUN",
                    help="fine-tune the finished LSTM run RUN on its dataset's current data (e.g. after "
                         "`import --append`): new items get id rows, new users need nothing; a new run")
-    p.add_argument("--budget", type=number(above=0), metavar="SECONDS",
-                   help="LSTM: seconds for choosing its settings on the validation split (default 900)")
-    p.add_argument("--trials", type=at_least(1), metavar="N", help="LSTM: at most N tuning trials (default: the budget decides)")
+    p.add_argument("--tune-budget", "--budget", dest="budget", type=number(above=0), metavar="SECONDS",
+                   help="LSTM: an upper bound in seconds on choosing its settings (default none: the work "
+                        "budget, --trials and successive halving over epochs, decides, so the same seed "
+                        "chooses the same settings at any machine load)")
+    p.add_argument("--trials", type=at_least(1), metavar="N",
+                   help="LSTM: settings tried on validation (default 8), each continued while in the best third "
+                        "at epochs 1, 3 and 9")
     p.add_argument("--no-tune", dest="tune", action="store_false",
                    help="LSTM: keep the fixed default settings, no search on validation")
     p.add_argument("--device", choices=("auto", "cpu", "gpu"),
@@ -144,8 +148,9 @@ def trial_line(t) -> str:
     val = "-" if t.val_ndcg10 is None else f"{t.val_ndcg10:.4f}"
     params = " ".join(f"{k}={_fmt_param(v)}" for k, v in t.params.items())
     best = "-" if t.best_val_ndcg10 is None else f"{t.best_val_ndcg10:.4f}"
+    clock = f"{t.elapsed_s:.0f}/{t.budget_s:.0f} s" if t.budget_s else f"{t.elapsed_s:.0f} s"
     return (f"trial {t.trial}: val NDCG@10 {val} ({t.state}, best epoch {t.best_epoch}, {t.seconds:.0f} s) {params}"
-            f" | chosen: trial {t.best_trial} ({best}); {t.elapsed_s:.0f}/{t.budget_s:.0f} s")
+            f" | chosen: trial {t.best_trial} ({best}); {clock}")
 
 
 def _train(args, store, progress) -> dict:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from engine.data.dataset import load_dataset
 from engine.encoder.catalogue import choose_encoder, encoded_fraction
+from engine.models.lstm.tuning import DEFAULT_TRIALS
 from engine.models.registry import BASELINES, display_name
 from engine.store import repository as repo
 from engine.store import timings
@@ -68,7 +69,10 @@ def training_plan(store, config) -> TrainingPlan:
         steps.append(Step(f"reuse the {info.n_items:,} encoded item texts ({encoder})", 0.0))
     last = _last_lstm(store, runs, info.n_interactions)
     if config.tune and config.warm_start is None:
-        steps.append(Step(f"tune on validation for up to {_duration(config.budget_s)}", float(config.budget_s)))
+        n = config.max_trials or DEFAULT_TRIALS       # the work budget; seconds only as an optional bound
+        what = f"tune on validation ({n} settings, successive halving over epochs)"
+        steps.append(Step(f"tune on validation for up to {_duration(config.budget_s)} ({n} settings, successive "
+                          "halving over epochs)", float(config.budget_s)) if config.budget_s else Step(what, None))
     epochs = int(config.epochs)
     if last is None:
         steps.append(Step(f"train up to {epochs} epochs on {info.n_interactions:,} interactions", None))

@@ -29,8 +29,6 @@ from engine.store import repository as repo
 from engine.store.ownership import database_folder
 from engine.tfquiet import quiet_import
 
-DEFAULT_BUDGET_S = 900.0   # tuning budget: about 6 trials of MovieTweetings-100k on a quiet 2-core CPU
-
 TF_MODELS = ("lstm", "lstm_ease")   # trained here with TensorFlow; the others are numpy baselines
 
 
@@ -52,9 +50,9 @@ class TrainConfig:
     patience: int = 3
     refit: bool = True
     use_item_ids: bool = True
-    tune: bool = True             # choose the LSTM's settings on validation first (Optuna), within budget_s
-    budget_s: float = DEFAULT_BUDGET_S
-    max_trials: int = 0           # 0: as many tuning trials as the budget allows
+    tune: bool = True             # choose the LSTM's settings on validation first (Optuna, successive halving)
+    budget_s: float = 0.0         # tuning: optional upper bound in seconds (0: none, the same choice at any load)
+    max_trials: int = 0           # tuning: settings tried, the work budget (0: tuning.DEFAULT_TRIALS)
     seed: int = 42
     device: str = "auto"          # "auto" | "cpu" | "gpu"
     holdout: bool = True

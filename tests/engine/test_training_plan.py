@@ -15,7 +15,11 @@ def test_plan_says_what_and_how_long(store):
     first = training_plan(store, TrainConfig(dataset=DEMO_NAME, model="lstm", epochs=5, budget_s=600))
     what = [s.what for s in first.steps]
     assert what[0] == "encode 150 item texts (all-MiniLM-L6-v2)" and first.steps[0].seconds is None
-    assert what[1] == "tune on validation for up to 10 min" and first.steps[1].seconds == 600
+    assert what[1] == "tune on validation for up to 10 min (8 settings, successive halving over epochs)"
+    assert first.steps[1].seconds == 600
+    default = training_plan(store, TrainConfig(dataset=DEMO_NAME, model="lstm", epochs=5, max_trials=5))
+    assert default.steps[1].what == "tune on validation (5 settings, successive halving over epochs)"
+    assert default.steps[1].seconds is None            # a work budget: no time until measured
     assert what[2].startswith("train up to 5 epochs") and first.seconds is None
     assert "not been measured on this machine yet" in first.describe()
 

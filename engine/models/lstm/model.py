@@ -79,8 +79,8 @@ class LSTMConfig:
     negatives: int = 4              # paper objective: uniform negatives per positive
     report_every: int = 50          # batches between within-epoch progress reports
     tune: bool = False              # choose the settings below on validation first (tuning.py, Optuna)
-    budget_s: float = 900.0         # tuning: no new trial after this many seconds
-    max_trials: int = 0             # tuning: at most this many trials (0: the budget decides)
+    budget_s: float = 0.0           # tuning: an optional upper bound in seconds (0: none; the work budget decides)
+    max_trials: int = 0             # tuning: settings tried, the work budget (0: tuning.DEFAULT_TRIALS)
     seed: int = 42
     text_encoder: str = "minilm"    # "minilm": the frozen pretrained encoder's item vectors (engine.encoder)
                                     # under a trainable projection; "lstm": a text LSTM trained from scratch.
@@ -156,7 +156,7 @@ class LSTMRecommender(Recommender):
             if val is not None and len(val.test_users):
                 val_arrays = training_arrays(val.train, self.example_cache).with_id_rows(cfg.id_min_examples)
                 if cfg.tune:
-                    tuned = tune_lstm(cfg, val, tokens, budget_s=cfg.budget_s, max_trials=cfg.max_trials,
+                    tuned = tune_lstm(cfg, val, tokens, trials=cfg.max_trials, budget_s=cfg.budget_s or None,
                                       progress=progress, cancel=cancel, device=self.device, arrays=val_arrays)
                     self.config = cfg = tuned.config
                     self.trials = [dataclasses.asdict(t) for t in tuned.trials]

@@ -1,13 +1,23 @@
-"""Choosing the LSTM's settings on the dataset's own validation split within a time budget, with Optuna
-(TPE sampler, seeded; median pruning on each trial's per-epoch validation NDCG@10). Imports TensorFlow.
+"""Choosing the LSTM's settings on the dataset's own validation split within a work budget, with Optuna
+(TPE sampler, seeded; successive halving over epochs on each trial's validation NDCG@10). Imports
+TensorFlow.
 
-Trial 1 is always the given settings, so the chosen ones are never worse on validation than the fixed
-defaults. A CPU budget holds a handful of trials, and random start-up points in a 6-knob space are mostly
-worse than settings that already work, so the next trials move one knob at a time away from the base
-(`one_knob_points`), then one trial combines every move that beat the base; TPE samples after that. Every trial trains on the validation split's TRAIN with early stopping (epochs are not searched:
-the best epoch is kept), and the winner's epoch count is what the final refit on all of TRAIN uses. No
-new trial starts after the budget; a running trial other than the first is stopped at the budget
-("pruned") and keeps the figure it reached. TEST is never seen."""
+The budget is work, not time: a number of settings tried (`trials`) and, per setting, epochs decided
+by successive halving (Optuna's `SuccessiveHalvingPruner`, the asynchronous form, rungs at epochs 1,
+3 and 9: a setting goes on past a rung only while it is in the best third of the settings that
+reached that epoch, or the best of them while fewer than three did), then early stopping. Every
+decision is taken on validation figures, so the same seed gives the same trials and the same chosen
+settings on a busy machine as on a quiet one (training itself is seeded; see `tune_lstm`). A
+seconds budget (`budget_s`) is only an optional upper bound: when it is given and passed, no trial
+starts and a running one is stopped, and the choice then depends on the machine's speed.
+
+Trial 1 is always the given settings and is never pruned, so the chosen ones are never worse on
+validation than the fixed defaults. Random start-up points in a 6-knob space are mostly worse than
+settings that already work, so the next trials move one knob at a time away from the base
+(`one_knob_points`), then one trial combines every move that beat the base at the same epoch;
+TPE samples after that. Every trial trains on the validation split's TRAIN (one export of its
+examples and one ValidationSet per history length serve all trials), and the winner's best epoch
+count is what the final refit on all of TRAIN uses. TEST is never seen."""
 from __future__ import annotations
 
 import dataclasses
@@ -19,6 +29,9 @@ from engine.models.lstm.examples import training_arrays
 from engine.models.lstm.trainer import Fitted, ValidationSet, train_towers
 from engine.types import EpochStats, TrialStats
 
+DEFAULT_TRIALS = 8      # the base, six one-knob moves and their combination (or one TPE point)
+RUNG_FACTOR = 3         # successive halving: the best third goes on at epochs 1, 3, 9
+
 
 @dataclass
 class TuneResult:
@@ -26,6 +39,7 @@ class TuneResult:
     best_epoch: int
     fitted: Fitted                 # the chosen trial's towers, trained on the validation split's TRAIN
     trials: list[TrialStats] = field(default_factory=list)
+    epochs_trained: int = 0        # the work done: training epochs over all trials
 
 
 def _choices(default, values):
@@ -79,24 +93,42 @@ def combined_point(base, results: list[tuple[dict, float]], base_value: float) -
     return {**start, **wins} if len(wins) >= 2 else None
 
 
-def tune_lstm(base, val, tokens, *, budget_s: float, max_trials: int = 0, progress=None, cancel=None,
-              device: str = "/CPU:0", arrays=None) -> TuneResult:
-    """Search settings on `val` (a Split carved from TRAIN). Reports every EpochStats of every trial and
-    one TrialStats per finished trial through `progress`."""
+def same_epoch_results(base_curve: dict[int, float], trials: list[tuple[dict, dict[int, float]]]
+                       ) -> list[tuple[dict, float, float]]:
+    """(params, the trial's value, the base's value) at the last epoch each trial reached: a move
+    stopped early by successive halving is judged against the base at the same epoch, not against the
+    base's fully trained figure."""
+    out = []
+    for params, curve in trials:
+        common = [e for e in curve if e in base_curve]
+        if common:
+            e = max(common)
+            out.append((params, curve[e], base_curve[e]))
+    return out
+
+
+def tune_lstm(base, val, tokens, *, trials: int = DEFAULT_TRIALS, budget_s: float | None = None, progress=None,
+              cancel=None, device: str = "/CPU:0", arrays=None) -> TuneResult:
+    """Search settings on `val` (a Split carved from TRAIN): `trials` settings, successive halving over
+    epochs, optionally stopped at `budget_s` seconds. Reports every EpochStats of every trial and one
+    TrialStats per finished trial through `progress`. With no `budget_s`, the outcome is a function of
+    the data, the base settings and the seed only (tests/engine/test_lstm_tuning.py checks two runs)."""
     import keras
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     report = progress or (lambda _u: None)
+    n_trials = max(1, int(trials or DEFAULT_TRIALS))
     n_items = val.train.n_items
     if arrays is None:                  # one export of the examples serves every trial
         arrays = training_arrays(val.train)
     vsets: dict[int, ValidationSet] = {}
     start = time.perf_counter()
-    deadline = start + budget_s
+    deadline = start + budget_s if budget_s else float("inf")
     best: dict = {"value": -1.0}
-    trials: list[TrialStats] = []
-    reached: dict[int, tuple[float, int]] = {}
+    stats: list[TrialStats] = []
+    curves: dict[int, dict[int, float]] = {}       # trial number -> {epoch: validation NDCG@10}
+    work = {"epochs": 0}
 
     def objective(trial) -> float:
         params = search_space(trial, base, n_items)
@@ -104,16 +136,16 @@ def tune_lstm(base, val, tokens, *, budget_s: float, max_trials: int = 0, progre
         if cfg.max_len not in vsets:
             vsets[cfg.max_len] = ValidationSet(val.train, val.test_users, val.test_items, cfg.max_len)
         keras.backend.clear_session()
-        reached[trial.number] = (float("nan"), 0)
+        curves[trial.number] = {}
 
         def on_update(update) -> None:
             report(update)
             if isinstance(update, EpochStats) and update.batch is None and update.val_ndcg10 is not None:
-                prev = reached[trial.number]
-                if not prev[0] >= update.val_ndcg10:
-                    reached[trial.number] = (update.val_ndcg10, update.epoch)
+                work["epochs"] += 1
+                curves[trial.number][update.epoch] = update.val_ndcg10
                 trial.report(update.val_ndcg10, update.epoch)
-                if trial.number > 0 and (trial.should_prune() or time.perf_counter() > deadline):
+                behind = trial.should_prune()      # also files trial 1's figure at each rung for the others
+                if trial.number > 0 and (behind or time.perf_counter() > deadline):
                     raise optuna.TrialPruned()
 
         fitted = train_towers(cfg, val.train, tokens, epochs=cfg.epochs, validation=vsets[cfg.max_len],
@@ -126,37 +158,41 @@ def tune_lstm(base, val, tokens, *, budget_s: float, max_trials: int = 0, progre
     planned = one_knob_points(base)
 
     def after_trial(study, frozen) -> None:
-        value, epoch = reached.get(frozen.number, (float("nan"), 0))
-        if frozen.number == len(planned):      # the last one-knob trial: combine the moves that won
-            complete = {t.number: t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE}
-            if 0 in complete:
-                point = combined_point(base, [(complete[n].params, complete[n].value)
-                                              for n in range(1, len(planned) + 1) if n in complete],
-                                       complete[0].value)
-                if point is not None:
-                    study.enqueue_trial(point)
+        curve = curves.get(frozen.number, {})
+        if frozen.number == len(planned) and 0 in curves:   # the last one-knob trial: combine the moves that won
+            judged = same_epoch_results(curves[0], [(study.trials[n].params, curves[n])
+                                                    for n in range(1, len(planned) + 1) if n in curves])
+            point = combined_point(base, [(p, v - b) for p, v, b in judged], 0.0)
+            if point is not None:
+                study.enqueue_trial(point)
         done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
         chosen = max(done, key=lambda t: t.value) if done else None
         state = "complete" if frozen.state == optuna.trial.TrialState.COMPLETE else "pruned"
-        stats = TrialStats(trial=frozen.number + 1, params=dict(frozen.params),
-                           val_ndcg10=None if value != value else float(value), best_epoch=int(epoch),
-                           seconds=(frozen.duration.total_seconds() if frozen.duration else 0.0), state=state,
-                           best_trial=(chosen.number + 1) if chosen else 0,
-                           best_val_ndcg10=float(chosen.value) if chosen else None,
-                           elapsed_s=time.perf_counter() - start, budget_s=float(budget_s))
-        trials.append(stats)
-        report(stats)
+        top = max(curve, key=lambda e: (curve[e], -e)) if curve else 0
+        row = TrialStats(trial=frozen.number + 1, params=dict(frozen.params),
+                         val_ndcg10=curve[top] if curve else None, best_epoch=int(top),
+                         seconds=(frozen.duration.total_seconds() if frozen.duration else 0.0), state=state,
+                         best_trial=(chosen.number + 1) if chosen else 0,
+                         best_val_ndcg10=float(chosen.value) if chosen else None,
+                         elapsed_s=time.perf_counter() - start, budget_s=float(budget_s or 0.0))
+        stats.append(row)
+        report(row)
+
+    def out_of_time(study, _frozen) -> None:
+        if time.perf_counter() > deadline:
+            study.stop()
 
     sampler = optuna.samplers.TPESampler(seed=base.seed, n_startup_trials=4)
-    pruner = optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=2)
-    study = optuna.create_study(direction="maximize", sampler=sampler, pruner=pruner)
-    for point in [base_point(base, n_items), *planned]:
+    pruner = optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=RUNG_FACTOR)
+    study = optuna.create_study(direction="maximize", sampler=sampler, pruner=pruner, study_name="lstm-tuning")
+    for point in [base_point(base, n_items), *planned][:n_trials]:
         study.enqueue_trial(point)
-    study.optimize(objective, n_trials=max_trials or None, timeout=max(budget_s, 1e-3), callbacks=[after_trial],
-                   catch=())
+    study.optimize(objective, n_trials=n_trials, callbacks=[after_trial, out_of_time], catch=())
     if "config" not in best:
         raise EngineError("LSTM tuning finished no trial within its budget")
-    return TuneResult(config=best["config"], best_epoch=int(best["epoch"]), fitted=best["fitted"], trials=trials)
+    return TuneResult(config=best["config"], best_epoch=int(best["epoch"]), fitted=best["fitted"], trials=stats,
+                      epochs_trained=work["epochs"])
 
 
-__all__ = ["TuneResult", "base_point", "combined_point", "one_knob_points", "search_space", "tune_lstm"]
+__all__ = ["DEFAULT_TRIALS", "TuneResult", "base_point", "combined_point", "one_knob_points", "same_epoch_results",
+           "search_space", "tune_lstm"]
