@@ -63,13 +63,23 @@ class TrainingForm(QGroupBox):
         self.tune.setToolTip("Search embedding size, temperature, learning rate, history length, dropout and the "
                              "id-embedding scale on the dataset's validation split first, starting from the "
                              "settings above; off: train with the settings above")
+        self.trials = QSpinBox()
+        self.trials.setRange(0, 50)
+        self.trials.setValue(0)
+        self.trials.setSpecialValueText("default")
+        self.trials.setToolTip("Settings tried on validation, with successive halving over epochs (the work budget: "
+                               "the same seed makes the same choice at any machine load); default: the engine's "
+                               "(the base settings, six one-knob moves and their combination)")
         self.budget = QSpinBox()
-        self.budget.setRange(1, 600)
-        self.budget.setValue(15)
+        self.budget.setRange(0, 600)
+        self.budget.setValue(0)
+        self.budget.setSpecialValueText("no limit")
         self.budget.setSuffix(" min")
-        self.budget.setToolTip("No new tuning trial starts after this time")
+        self.budget.setToolTip("Optional upper bound: no new tuning trial starts after this time (then the choice "
+                               "depends on how busy the machine is); no limit by default")
         form.addRow(self.tune)
-        form.addRow("Tuning budget:", self.budget)
+        form.addRow("Settings to try:", self.trials)
+        form.addRow("Time limit:", self.budget)
         self.holdout = QCheckBox("Hold out the test split (evaluate)")
         self.holdout.setChecked(True)
         self.holdout.setToolTip("Train on TRAIN and report metrics on TEST (docs/evaluation.md); off: learn from all data")
@@ -106,9 +116,10 @@ class TrainingForm(QGroupBox):
         lstm = self.model.currentData() in TF_MODELS
         self.model.setEnabled(not warm)
         self.holdout.setEnabled(not warm)           # a warm start keeps its run's split
-        for w in [self.objective, self.tune, self.budget, *self.params.values()]:
+        for w in [self.objective, self.tune, self.trials, self.budget, *self.params.values()]:
             w.setEnabled(lstm and not warm)        # a warm start keeps its run's settings...
         self.budget.setEnabled(lstm and not warm and self.tune.isChecked())     # no tuning: no budget
+        self.trials.setEnabled(lstm and not warm and self.tune.isChecked())
         self.device.setEnabled(lstm)
         self.params["epochs"].setEnabled(lstm)      # ...and trains for a few epochs
         for w in (self.workers, self.cluster):       # data-parallel training: the LSTM alone, from scratch
@@ -163,6 +174,7 @@ class TrainingForm(QGroupBox):
         return TrainConfig(dataset=dataset, model=self.model.currentData(), objective=self.objective.currentData(),
                            device=self.device.currentData(), holdout=self.holdout.isChecked(),
                            tune=self.tune.isChecked(), budget_s=60.0 * self.budget.value(),
+                           max_trials=self.trials.value(),
                            workers=self.workers.value(), ray_address=self.cluster.text().strip() or None,
                            extra=dict(self.extra), **values)
 

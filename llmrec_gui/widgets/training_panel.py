@@ -134,7 +134,7 @@ class TrainingPanel(QWidget):
         self._plan_timer.timeout.connect(self.update_plan)
         f = self.form
         for signal in (f.model.currentIndexChanged, f.warm.currentIndexChanged, f.tune.toggled, f.holdout.toggled,
-                       f.budget.valueChanged, f.params["epochs"].valueChanged):
+                       f.budget.valueChanged, f.trials.valueChanged, f.params["epochs"].valueChanged):
             signal.connect(self._plan_soon)
         state.dataset_changed.connect(self._plan_soon)
         state.runs_changed.connect(self._plan_soon)     # a new run: new figures
@@ -276,8 +276,8 @@ class TrainingPanel(QWidget):
         """One line per finished tuning trial with its validation NDCG@10; the chosen one in bold. The
         curves restart with each trial (each trains from scratch)."""
         self.trials.append(t)
-        lines = ["<b>Tuning on validation</b> "
-                 f"({t.elapsed_s / 60:.0f} of {t.budget_s / 60:.0f} min)"]
+        limit = f" of {t.budget_s / 60:.0f}" if t.budget_s else ""
+        lines = [f"<b>Tuning on validation</b> ({t.elapsed_s / 60:.0f}{limit} min)"]
         for x in self.trials:
             v = "–" if x.val_ndcg10 is None else f"{x.val_ndcg10:.4f}"
             line = (f"trial {x.trial}: val NDCG@10 {v} ({x.state}, {x.seconds:.0f} s; dim {x.params.get('embedding_dim')}, "

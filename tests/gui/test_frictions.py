@@ -33,6 +33,20 @@ def test_tuning_budget_follows_tune_on_validation(qtbot):
     assert not form.budget.isEnabled() and form.tune.isEnabled()
 
 
+def test_training_form_sends_a_work_budget_not_a_clock(qtbot):
+    """Issue 24: by default the app's tuning has no time limit (the same seed, the same choice at any load);
+    the number of settings and an optional time limit are the user's to set."""
+    form = TrainingForm()
+    qtbot.addWidget(form)
+    form.set_values(model="lstm")
+    cfg = form.config("demo")
+    assert cfg.budget_s == 0.0 and cfg.max_trials == 0 and form.budget.text() == "no limit"
+    form.trials.setValue(5)
+    form.budget.setValue(10)
+    cfg = form.config("demo")
+    assert cfg.max_trials == 5 and cfg.budget_s == 600.0
+
+
 def test_promoted_row_tooltip_says_promoted_once(qtbot):
     from types import SimpleNamespace
 

@@ -242,7 +242,7 @@ def test_train_view_says_what_the_training_will_do(qtbot, panel, controller):
     panel.form.set_values(model="lstm", epochs=7)
     qtbot.waitUntil(lambda: "train up to 7 epochs" in panel.plan_label.text(), timeout=30000)
     text = panel.plan_label.text()
-    assert text.startswith("Will ") and "item texts" in text and "tune on validation for up to" in text
+    assert text.startswith("Will ") and "item texts" in text and "tune on validation (8 settings" in text
     panel.form.model.setCurrentIndex(panel.form.model.findData("ease"))
     qtbot.waitUntil(lambda: "fit EASE on" in panel.plan_label.text(), timeout=30000)
     assert "About" in panel.plan_label.text()          # the tiny demo's EASE run is this machine's figure
