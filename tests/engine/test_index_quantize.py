@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from engine.cli.main import main
+from engine.explore.rerank import POOL_WIDEN
 from engine.retrieval.index import IndexParams, ItemIndex, auto_nlist, build_index, exact_search, index_info, recall
 from engine.retrieval.quantize import QuantizedVectors
 
@@ -176,7 +177,7 @@ def test_index_is_built_saved_and_used_by_recommend_and_explore(run_db, capsys, 
         assert np.mean([len(np.intersect1d(a, exact.recommend(int(u), 10)[0])) for a, u in zip(many, users)]) >= 9.5
         live = UserRecommendations(run, int(users[0]), store)
         pool = live.candidates()
-        assert len(pool.items) == 100
+        assert len(pool.items) == 100 * POOL_WIDEN           # the slider's pool (engine.explore.rerank)
         assert len(np.intersect1d(pool.items[:10], exact.recommend(int(users[0]), 10)[0])) >= 9
         assert len(live.rerank(0.5, "mmr", 10).rows) == 10
     finally:

@@ -66,7 +66,8 @@ def _ref_examples(ds):
     id_index = np.where(known, np.cumsum(known), 0).astype(np.int32)
     counts = np.bincount(target, minlength=ds.n_items + 1).astype(np.float64)
     log_q = np.log(np.maximum(counts, 1) / max(counts.sum(), 1)).astype(np.float32)
-    return dict(items=items, feats=feats, pos=pos.astype(np.int64), back=back, id_index=id_index, log_q=log_q)
+    return dict(items=items, feats=feats, pos=pos.astype(np.int64), back=back, id_index=id_index, log_q=log_q,
+                counts=np.bincount(target, minlength=ds.n_items + 1).astype(np.int32))   # examples-v2
 
 
 # ---- data --------------------------------------------------------------------------------------------

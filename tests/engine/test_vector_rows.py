@@ -159,6 +159,7 @@ def test_a_pick_through_the_index_reads_a_few_hundred_rows(tmp_path):
     from engine.data.dataset import load_dataset
     from engine.data.demo_stream import write_scaled_demo
     from engine.explore.live_list import UserRecommendations
+    from engine.explore.rerank import POOL_WIDEN
     from engine.retrieval.index import IndexParams
     from engine.runs.indexing import build_run_index
     from engine.runs.loaded import run_from_parts, run_parts
@@ -184,11 +185,11 @@ def test_a_pick_through_the_index_reads_a_few_hundred_rows(tmp_path):
             live.rerank(0.5, "mmr", 10)
             read = rows.rows_read - before[0]
             history = len(np.unique(live.history()[0]))
-            asked = 2 * live.n_candidates + history          # top_candidates' n + the excluded history
+            asked = POOL_WIDEN * live.n_candidates + history   # top_candidates' n (the slider's pool) + the history
             # the query (history rows, padding row 0), the re-rank of refine x asked, the pool's rows, and
             # the pool's and the history's rows for the explanations
             bound = (history + 1) + refine * asked + len(pool.items) + (len(pool.items) + history)
-            assert 0 < read <= bound < ds.n_items / 10
+            assert 0 < read <= bound < ds.n_items / 4      # a pool of 400: an eighth of these 20,000 items
             assert rows.bytes_read - before[1] == read * rows.row_bytes
             assert live.rerank(0.8, "mmr", 10) and rows.rows_read - before[0] == read   # the slider reads nothing
         before, items = rows.rows_read, run.history(int(users[0]))[0]
