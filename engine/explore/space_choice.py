@@ -67,7 +67,7 @@ def choose_space(run, method: str = "mmr", *, points: int = 11, k: int = 10, n_c
         if progress is not None:
             progress(StepProgress("choosing the re-ranking space", n + 1, len(todo)))
     best = max(todo, key=lambda s: (round(areas[s], 9), -RERANK_SPACES.index(s)))
-    n_users = int(next(iter(curves.values()))[0]["n_users"]) if curves and curves[best] else 0
+    n_users = int(curves[best][0]["n_users"]) if curves[best] else 0
     return SpaceChoice(best, areas, curves, method, n_users)
 
 

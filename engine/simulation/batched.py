@@ -34,19 +34,21 @@ def rerank_many(scores: np.ndarray, sims: np.ndarray, k: int, tradeoff: float, m
         return np.broadcast_to(np.arange(k), (b, k)).copy()
     s = rank_relevance_rows(b, n)
     if method == "mmr":
-        return np.sort(_mmr(s, sims, k, t), axis=1)
+        return np.sort(_greedy(s, sims, k, t, mean=False), axis=1)
     if method == "ild":
-        return np.sort(_marginal_ild(s, sims, k, t), axis=1)
+        return np.sort(_greedy(s, sims, k, t, mean=True), axis=1)
     if method == "dpp":
         return np.sort(_dpp(s, sims, k, t), axis=1)
     raise ValueError(f"unknown batched method {method!r}; choose mmr, ild or dpp")
 
 
-def _marginal_ild(s: np.ndarray, sims: np.ndarray, k: int, t: float) -> np.ndarray:
+def _greedy(s: np.ndarray, sims: np.ndarray, k: int, t: float, mean: bool) -> np.ndarray:
+    """MMR (a candidate pays for its largest similarity to the picks) or marginal ILD (``mean``: for their
+    mean similarity), one pick per step for every user at once."""
     b, n = s.shape
     rows = np.arange(b)
     rel = (1.0 - t) * s
-    total = np.zeros((b, n))
+    acc = np.zeros((b, n)) if mean else np.full((b, n), -np.inf)   # sum, or max, of similarities to the picks
     taken = np.zeros((b, n), dtype=bool)
     order = np.empty((b, k), dtype=np.int64)
     j = np.zeros(b, dtype=np.int64)                 # empty list: the best score first
@@ -55,28 +57,11 @@ def _marginal_ild(s: np.ndarray, sims: np.ndarray, k: int, t: float) -> np.ndarr
         taken[rows, j] = True
         if step == k - 1:
             break
-        total += sims[rows, j]
-        obj = rel - t * total / (step + 1)
-        obj[taken] = -np.inf
-        j = np.argmax(obj, axis=1)
-    return order
-
-
-def _mmr(s: np.ndarray, sims: np.ndarray, k: int, t: float) -> np.ndarray:
-    b, n = s.shape
-    rows = np.arange(b)
-    rel = (1.0 - t) * s
-    maxsim = np.full((b, n), -np.inf)
-    taken = np.zeros((b, n), dtype=bool)
-    order = np.empty((b, k), dtype=np.int64)
-    j = np.zeros(b, dtype=np.int64)                 # empty list: the best score first
-    for step in range(k):
-        order[:, step] = j
-        taken[rows, j] = True
-        if step == k - 1:
-            break
-        np.maximum(maxsim, sims[rows, j], out=maxsim)
-        obj = rel - t * maxsim
+        if mean:
+            acc += sims[rows, j]
+        else:
+            np.maximum(acc, sims[rows, j], out=acc)
+        obj = rel - t * (acc / (step + 1) if mean else acc)
         obj[taken] = -np.inf
         j = np.argmax(obj, axis=1)
     return order
