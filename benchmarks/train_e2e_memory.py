@@ -1,8 +1,8 @@
 """`llmrec train` end to end with its memory per phase: the real command (engine.cli.main), with each
 phase wrapped to print the peak RSS reached during it (VmHWM, reset through /proc/self/clear_refs) and the
 RSS after it. Phases nest (the validation pass runs inside training): an outer phase's peak includes its
-inner ones'. For measurement only, each training epoch is cut after --batches batches (a full epoch at 25M
-interactions is hours on a CPU); everything else runs as it is.
+inner ones'. For measurement only, each training epoch can be cut after --batches batches (a full epoch at
+25M interactions is hours on a CPU; 0 runs whole epochs, the real command); everything else runs as it is.
 
     python benchmarks/train_e2e_memory.py --batches 20 -- --db D.db train --dataset 1 --model lstm \\
         --no-tune --epochs 1 --text-encoder lstm
@@ -61,7 +61,8 @@ def _wrap(owner, attr: str, name: str) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--batches", type=int, default=20, help="batches per epoch (measurement only)")
+    ap.add_argument("--batches", type=int, default=20,
+                    help="batches per epoch (measurement only; 0: whole epochs, the real command)")
     ap.add_argument("cli", nargs=argparse.REMAINDER, help="-- then the llmrec arguments")
     args = ap.parse_args()
     cli_args = args.cli[1:] if args.cli[:1] == ["--"] else args.cli
@@ -75,7 +76,7 @@ def main() -> None:
 
     def capped(self, batch_size, max_len, seed, epoch):
         for k, b in enumerate(real_batches(self, batch_size, max_len, seed, epoch)):
-            if k >= args.batches:
+            if args.batches and k >= args.batches:
                 return
             yield b
     examples_mod.TrainingArrays.batches = capped
@@ -85,7 +86,7 @@ def main() -> None:
                               (lstm_mod.LSTMRecommender, "_encoder_vectors", "item text vectors (encoder)"),
                               (lstm_mod, "validation_split", "validation split"),
                               (lstm_mod, "training_arrays", "examples (export or open)"),
-                              (lstm_mod, "train_towers", "train (capped batches)"),
+                              (lstm_mod, "train_towers", "train" if not args.batches else "train (capped batches)"),
                               (trainer_mod, "item_matrix_of", "item matrix"),
                               (trainer_mod.ValidationSet, "sums", "validation pass (scores)"),
                               (training_mod, "evaluate", "evaluation (TEST)"),

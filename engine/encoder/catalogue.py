@@ -109,8 +109,9 @@ def _cached_vectors(path: Path) -> np.ndarray:
 
 
 def _read_vectors_into(path: Path, out: np.ndarray) -> bool:
-    """Stream the cache's vectors straight into `out` (C-contiguous float32 of the same shape), 64 MiB at a
-    time: np.load would hold a second copy (1.5 GB at 1M items). False when the shapes differ."""
+    """Stream the cache's float32 vectors straight into `out` (C-contiguous, the same shape, float32 or a
+    narrower float it is cast to block by block), 64 MiB at a time: np.load would hold a second copy
+    (1.5 GB at 1M items). False when the shapes differ."""
     import zipfile
     with zipfile.ZipFile(path) as zf, zf.open("vectors.npy") as f:
         version = np.lib.format.read_magic(f)
@@ -118,13 +119,15 @@ def _read_vectors_into(path: Path, out: np.ndarray) -> bool:
         shape, fortran, dtype = read_header(f)
         if tuple(shape) != out.shape or fortran or np.dtype(dtype) != np.float32 or not out.flags.c_contiguous:
             return False
-        flat, at, step = out.reshape(-1).view(np.uint8), 0, 64 << 20
+        flat = out.reshape(-1)
+        at, step = 0, 16 << 20               # floats a block (64 MiB read)
         while at < len(flat):
-            chunk = f.read(min(step, len(flat) - at))
-            if not chunk:
+            want = min(step, len(flat) - at)
+            chunk = f.read(4 * want)
+            if len(chunk) != 4 * want:
                 return False
-            flat[at:at + len(chunk)] = np.frombuffer(chunk, np.uint8)
-            at += len(chunk)
+            flat[at:at + want] = np.frombuffer(chunk, np.float32)
+            at += want
     return True
 
 
@@ -161,16 +164,26 @@ def encode_catalogue(store, dataset, *, backend: str = "keras", batch_size: int 
 
 
 def encoded_vectors(store, dataset, *, backend: str = "keras", batch_size: int = 64, encoder: str = "auto",
-                    lead: int = 0, progress=None, cancel=None) -> np.ndarray:
+                    lead: int = 0, dtype=np.float32, progress=None, cancel=None) -> np.ndarray:
     """``encode_catalogue`` and the vectors it leaves in the cache, in item order after ``lead`` zero rows
     ((lead + n_items, 384): the LSTM's item input has a padding row 0), without reading the cache back
-    or stacking a copy (at 1M items each copy is 1.5 GB)."""
-    return _encode(store, dataset, backend=backend, batch_size=batch_size, encoder=encoder, progress=progress,
-                   cancel=cancel, lead=lead)[1]
+    or stacking a copy (at 1M items each copy is 1.5 GB). ``dtype`` float16 (the LSTM's frozen inputs at
+    scale) is read from the cache block by block: never a float32 copy beside the half-precision one."""
+    summary, vectors = _encode(store, dataset, backend=backend, batch_size=batch_size, encoder=encoder,
+                               progress=progress, cancel=cancel, lead=lead, dtype=dtype)
+    if vectors.dtype == np.dtype(dtype):
+        return vectors
+    del vectors                              # encoded just now in float32 and written: read back converted
+    out = np.zeros((lead + dataset.n_items, DIM), dtype=dtype)
+    if dataset.n_items and not _read_vectors_into(Path(summary.path), out[lead:]):
+        out[lead:] = _cached_vectors(Path(summary.path))
+    return out
 
 
 def _encode(store, dataset, *, backend, batch_size, encoder, progress, cancel,
-            lead: int = 0) -> tuple[EncodeSummary, np.ndarray]:
+            lead: int = 0, dtype=np.float32) -> tuple[EncodeSummary, np.ndarray]:
+    """(summary, vectors): the vectors in ``dtype`` when the cache is up to date, else in float32 (as
+    encoded and written)."""
     start = time.perf_counter()
     n = dataset.n_items
     name = choose_encoder(n, encoder)
@@ -183,12 +196,13 @@ def _encode(store, dataset, *, backend, batch_size, encoder, progress, cancel,
     reused = n - len(todo)
     if progress is not None:
         progress(EncodeProgress(reused, n, f"loading {name}" if len(todo) else f"up to date ({name})"))
+    if not len(todo) and source == path and _in_order(rows, len(cached)):
+        buffer = np.zeros((lead + n, DIM), dtype=dtype)
+        if n and not _read_vectors_into(path, buffer[lead:]):   # up to date: nothing to write
+            buffer[lead:] = _cached_vectors(path)
+        return EncodeSummary(dataset.info.name, name, n, 0, reused, time.perf_counter() - start, str(path)), buffer
     buffer = np.zeros((lead + n, DIM), dtype=np.float32)
     out = buffer[lead:]                   # a view: the cache is written from it without a copy
-    if not len(todo) and source == path and _in_order(rows, len(cached)):
-        if n and not _read_vectors_into(path, out):   # up to date: nothing to write
-            out[:] = _cached_vectors(path)
-        return EncodeSummary(dataset.info.name, name, n, 0, reused, time.perf_counter() - start, str(path)), buffer
     done = rows >= 0
     if reused and source is not None:
         out[done] = _cached_vectors(source)[rows[done]]

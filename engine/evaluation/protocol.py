@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from engine.data.split import Split
+from engine.data.split import SCORED_CELLS, Split, scored_sample
 from engine.evaluation import metrics as M
 from engine.jobs.cancel import check
 from engine.types import StepProgress
@@ -145,10 +145,12 @@ def list_metrics(lists: np.ndarray, split: Split, ks=(10, 20), *, model_vectors:
 
 
 def evaluate(model, split: Split, ks=(10, 20), progress=None, cancel=None, batch_users: int = 256,
-             stage: str = "evaluating users") -> dict:
+             stage: str = "evaluating users", cells: int | None = SCORED_CELLS) -> dict:
     """Full-ranking evaluation of a fitted model on the split's TEST positives (flat metric keys
     like "ndcg@10", plus "n_users", "by_activity" and the split's statistics under "split");
-    `stage` names the progress updates (users done of users)."""
+    `stage` names the progress updates (users done of users). Above `cells` scores (users x items) the
+    users are a seeded random sample (engine.data.split.scored_sample; noted under "split"); None: all."""
+    split = scored_sample(split, cells)
     lists = rank_users(model, split, max(ks), progress=progress, cancel=cancel, batch_users=batch_users,
                        stage=stage)
     return list_metrics(lists, split, ks, model_vectors=model.item_vectors())

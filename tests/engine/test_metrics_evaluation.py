@@ -91,3 +91,31 @@ def test_score_batches_are_bounded_by_the_catalogue_size(monkeypatch):
     monkeypatch.setattr(model, "score_many", lambda items, ratings: (seen.append(len(items)), real(items, ratings))[1])
     monkeypatch.setattr(protocol, "SCORE_FLOATS", 24)              # two users' scores of 12 items a batch
     assert np.array_equal(rank_users(model, split, 5), whole) and max(seen) == 2
+
+
+def _many_users(n_users: int = 40):
+    """n_users users with 5 positives each over 12 items: all of them evaluated."""
+    rng = np.random.default_rng(3)
+    rows = [(u, int(i), 5.0, t) for u in range(n_users)
+            for t, i in enumerate(rng.choice(12, size=5, replace=False))]
+    return time_split(make_dataset(rows, n_items=12))
+
+
+def test_scoring_above_the_cell_budget_samples_users_at_random_and_says_so():
+    """Issue 21: a catalogue so large that scoring every user would take hours is scored on a seeded random
+    sample of users (the same users for every model); below the budget every user is scored."""
+    from engine.data.split import scored_sample
+    split = _many_users()
+    model = FixedScores(np.random.default_rng(4).random(12))
+    whole = evaluate(model, split)
+    assert whole["n_users"] == 40 and "evaluated_sample" not in whole["split"]
+    sampled = evaluate(model, split, cells=12 * 10)                  # room for 10 users' scores
+    assert sampled["n_users"] == 10
+    assert sampled["split"]["evaluated_sample"] == 10 and sampled["split"]["evaluated_all"] == 40
+    a, b = scored_sample(split, 12 * 10), scored_sample(split, 12 * 10)
+    assert np.array_equal(a.test_users, b.test_users)                # seeded: every model gets the same users
+    assert np.all(np.diff(a.test_users) > 0) and set(a.test_users) <= set(split.test_users)
+    assert not np.array_equal(a.test_users, split.test_users[:10])   # drawn, not the first (oldest ids) users
+    for u, items in zip(a.test_users, a.test_items):                 # each user keeps its own TEST items
+        assert np.array_equal(items, split.test_items[int(np.flatnonzero(split.test_users == u)[0])])
+    assert evaluate(model, split, cells=None) == whole

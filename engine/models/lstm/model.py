@@ -201,17 +201,14 @@ class LSTMRecommender(Recommender):
         encoded, and the next run, a warm start included, and the explorer reuse them."""
         label = f"encoding item texts ({name})"
         report = (lambda u: progress(StepProgress(label, u.done, u.total)))
+        # a large catalogue's frozen inputs in half precision: 1.5 GB at 1M items in float32; the tower casts
+        # them back to float32
+        dtype = np.float16 if train.n_items > STATIC_THRESHOLD else np.float32
         if self.catalogue_store is not None:
-            vectors = encoded_vectors(self.catalogue_store, train, encoder=name, lead=1, cancel=cancel,
-                                      progress=report)
-        else:
-            vectors = encoder_by_name(name, "keras").encode(_texts(train), 64, cancel=cancel, progress=report)
-            vectors = np.vstack([np.zeros((1, vectors.shape[1]), np.float32), vectors])
-        if train.n_items > STATIC_THRESHOLD:
-            # a large catalogue's frozen inputs in half precision: training holds them twice (these rows and
-            # TensorFlow's copy), 1.5 GB each at 1M items in float32; the tower casts them back to float32
-            vectors = vectors.astype(np.float16)
-        return vectors
+            return encoded_vectors(self.catalogue_store, train, encoder=name, lead=1, dtype=dtype, cancel=cancel,
+                                   progress=report)
+        vectors = encoder_by_name(name, "keras").encode(_texts(train), 64, cancel=cancel, progress=report)
+        return np.vstack([np.zeros((1, vectors.shape[1]), np.float32), vectors]).astype(dtype, copy=False)
 
     def validation_model(self) -> "LSTMRecommender":
         """The towers trained on the validation split's TRAIN (early stopping / the chosen tuning trial), as
