@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from engine.cli.main import FRACTION, SEED, PendingFile, add_common, at_least, emit_json, name_text, number, record_id
-from engine.data.split import SCORED_CELLS
 from engine.errors import EngineError, InputError, NotFoundError, UsageError, shorten
+from engine.evaluation.protocol import sample_note
 from engine.explore.rerank import METHODS, POOL_WIDEN
 from engine.store import repository as repo
 
@@ -182,11 +182,9 @@ def cmd_train(args, store) -> int:
         head = ", ".join(f"{k} {m[k]:.4f}" for k in HEADLINE if m.get(k) is not None)
         print(f"run {result['run_id']}: {result['model']} on {result['device_name'] or result['device']} "
               f"in {result['seconds']:.1f}s" + (f" ({head})" if head else ""))
-        sample = (m.get("split") or {}).get("evaluated_sample")
-        if sample:
-            print(f"  scored on {sample:,} of {m['split']['evaluated_all']:,} evaluated users, drawn at random "
-                  f"(seed 0): every user against the whole catalogue would be more than "
-                  f"{SCORED_CELLS:,} scores")
+        note = sample_note(m)
+        if note:
+            print(f"  {note}")
     return 0
 
 

@@ -189,17 +189,19 @@ def time_split(ds: Dataset, min_positives: int = 5, test_fraction: float = 0.2, 
 SCORED_CELLS = 4_000_000_000   # user x item scores one evaluation pass computes at most (see scored_sample)
 
 
-def scored_sample(split: Split, cells: int | None = SCORED_CELLS, seed: int = 0) -> Split:
-    """The split evaluated on at most `cells` / n_items users, drawn at random (None: every user).
+def scored_sample(split: Split, cells: int | str | None = "auto", seed: int = 0) -> Split:
+    """The split evaluated on at most `cells` / n_items users, drawn at random ("auto": SCORED_CELLS;
+    None: every user).
     Full ranking of every user is kept on any catalogue up to ~1M user-item pairs per user scored: on
     MovieTweetings (2,711 x 10,506) or X-Wines nothing is sampled, while 160,000 users against a million
     items (hours of scoring on a 2-core CPU) become 4,000 users, a standard error about as small as
     MovieTweetings' own. The sample is seeded, so every model on the dataset is scored on the same users."""
     if cells is None:
         return split
+    cells = SCORED_CELLS if cells == "auto" else cells
     return split.sample_users(max(1, int(cells) // max(1, split.train.n_items)), seed)
 
 
-def validation_split(train: Dataset, cells: int | None = SCORED_CELLS) -> Split:
+def validation_split(train: Dataset, cells: int | str | None = "auto") -> Split:
     """The same rule applied to TRAIN: for early stopping and tuning (scored on `scored_sample`'s users)."""
     return scored_sample(time_split(train), cells)

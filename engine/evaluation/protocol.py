@@ -144,12 +144,23 @@ def list_metrics(lists: np.ndarray, split: Split, ks=(10, 20), *, model_vectors:
     return _clean(result)
 
 
+def sample_note(metrics: dict | None) -> str | None:
+    """What the CLI and the app say when the metrics come from a sample of the users (None when not)."""
+    split = (metrics or {}).get("split") or {}
+    if not split.get("evaluated_sample"):
+        return None
+    return (f"metrics from {split['evaluated_sample']:,} of the {split['evaluated_all']:,} evaluated users, drawn "
+            f"at random (seed 0): all of them against {split['items']:,} items would be "
+            f"{split['evaluated_all'] * split['items']:,} scores, over the {SCORED_CELLS:,} an evaluation computes")
+
+
 def evaluate(model, split: Split, ks=(10, 20), progress=None, cancel=None, batch_users: int = 256,
-             stage: str = "evaluating users", cells: int | None = SCORED_CELLS) -> dict:
+             stage: str = "evaluating users", cells: int | str | None = "auto") -> dict:
     """Full-ranking evaluation of a fitted model on the split's TEST positives (flat metric keys
     like "ndcg@10", plus "n_users", "by_activity" and the split's statistics under "split");
     `stage` names the progress updates (users done of users). Above `cells` scores (users x items) the
-    users are a seeded random sample (engine.data.split.scored_sample; noted under "split"); None: all."""
+    users are a seeded random sample (engine.data.split.scored_sample, "auto": its SCORED_CELLS; noted
+    under "split"); None: all."""
     split = scored_sample(split, cells)
     lists = rank_users(model, split, max(ks), progress=progress, cancel=cancel, batch_users=batch_users,
                        stage=stage)

@@ -316,8 +316,11 @@ class TrainingPanel(QWidget):
         self.progress.setValue(1000)
         m = summary.metrics
         metric = f", NDCG@10 {m['ndcg@10']:.4f}" if m.get("ndcg@10") is not None else ""
+        from engine.evaluation.protocol import sample_note
+        note = sample_note(m)
         self.progress_label.setText(f"Run {summary.run_id} ({summary.model}) saved in {summary.seconds:.1f} s on "
-                                    f"{summary.device_name or summary.device}{metric}.")
+                                    f"{summary.device_name or summary.device}{metric}."
+                                    + (f" ({note[0].upper()}{note[1:]}.)" if note else ""))
         self.state.message.emit(f"Training finished: run {summary.run_id}")
         self.state.announce_run(summary.run_id)
         self.job_finished.emit("done")

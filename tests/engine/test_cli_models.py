@@ -68,6 +68,20 @@ def test_train_runs_evaluate_recommend(db, tmp_path, capsys):
     assert not any((r["user"], r["item"]) in seen for r in rows)
 
 
+
+def test_train_says_when_its_metrics_come_from_a_sample_of_users(db, capsys, monkeypatch):
+    """Issue 21: above the scoring budget `train` scores a seeded random sample of the evaluated users and
+    says so, with the counts (a 1M-item catalogue: 4,000 of 75,848 users instead of hours of scoring)."""
+    from engine.data import split as split_mod
+    monkeypatch.setattr(split_mod, "SCORED_CELLS", 150 * 10)         # room for 10 users x 150 items
+    assert main(["train", "--db", db, "--dataset", MINI, "--model", "popularity"]) == 0
+    out = capsys.readouterr().out
+    assert "metrics from 10 of the " in out and "drawn at random (seed 0)" in out
+    assert main(["train", "--db", db, "--dataset", MINI, "--model", "popularity", "--json"]) == 0
+    metrics = _json_last(capsys.readouterr().out)["metrics"]
+    assert metrics["n_users"] == 10
+    assert metrics["split"]["evaluated_sample"] == 10 and metrics["split"]["evaluated_all"] > 10
+
 def test_recommend_with_diversity_and_user_file(db, tmp_path, capsys):
     assert main(["train", "--db", db, "--dataset", MINI, "--model", "itemknn", "--json"]) == 0
     run_id = _json_last(capsys.readouterr().out)["run_id"]
