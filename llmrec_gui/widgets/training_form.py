@@ -21,7 +21,7 @@ PARAMS = {
     "learning_rate": ("float", 1e-3, 1e-5, 1.0, 1e-3, "Adam learning rate"),
     "temperature": ("float", 0.1, 0.001, 10.0, 0.01, "Softmax temperature (lower = sharper)"),
     "negatives": ("int", 4, 1, 100, 1, "Sampled negatives per positive (the article's objective only)"),
-    "patience": ("int", 3, 0, 50, 1, "Epochs without validation improvement before stopping"),
+    "patience": ("int", 2, 0, 50, 1, "Epochs without validation improvement before stopping"),
 }
 
 

@@ -68,16 +68,16 @@ def test_after_the_defaults_trials_move_one_knob_then_combine_the_winners():
     for point in points:                                  # each differs from the base in exactly one knob
         assert sum(point[k] != start[k] for k in start) == 1
     assert {k for p in points for k in p if p[k] != start[k]} == set(start)
-    dropout, longer = points[0], points[3]
-    assert longer["max_len"] == 50 and dropout["dropout"] == 0.2
+    dropout, shorter = points[0], points[3]
+    assert shorter["max_len"] == 10 and dropout["dropout"] == 0.2      # the cheaper history, not 50
     # only the moves that beat the base are combined, and only when two or more did
     results = [(p, 0.10) for p in points]
-    results[3], results[0] = (longer, 0.12), (dropout, 0.11)
-    assert combined_point(base, results, 0.105) == {**start, "max_len": 50, "dropout": 0.2}
+    results[3], results[0] = (shorter, 0.12), (dropout, 0.11)
+    assert combined_point(base, results, 0.105) == {**start, "max_len": 10, "dropout": 0.2}
     assert combined_point(base, results, 0.115) is None
     # a base at the edge of a range moves the other way
-    edge = one_knob_points(LSTMConfig(max_len=50, embedding_dim=256))
-    assert edge[3]["max_len"] == 10 and edge[1]["embedding_dim"] == 64
+    edge = one_knob_points(LSTMConfig(max_len=10, embedding_dim=256))
+    assert edge[3]["max_len"] == 20 and edge[1]["embedding_dim"] == 64
 
 
 def _scripted_trainer(quality, calls):
@@ -109,8 +109,8 @@ def test_successive_halving_stops_the_settings_behind_early(monkeypatch):
     from engine.models.lstm import tuning
     from engine.models.lstm.model import LSTMConfig
     base = LSTMConfig(epochs=9)
-    # dropout 0.2 and a longer history beat the base; the other moves are behind it at every epoch
-    quality = lambda c: 0.30 + 0.02 * (c.dropout > 0) + 0.01 * (c.max_len == 50) - 0.05 * (c.embedding_dim != 128)
+    # dropout 0.2 and a shorter history beat the base; the other moves are behind it at every epoch
+    quality = lambda c: 0.30 + 0.02 * (c.dropout > 0) + 0.01 * (c.max_len == 10) - 0.05 * (c.embedding_dim != 128)
     calls, updates = [], []
     monkeypatch.setattr(tuning, "train_towers", _scripted_trainer(quality, calls))
     val, arrays = _tiny_val()
@@ -121,8 +121,8 @@ def test_successive_halving_stops_the_settings_behind_early(monkeypatch):
     behind = [t for t in trials[1:7] if quality(LSTMConfig(**{**base.__dict__, **t.params})) < quality(base)]
     assert behind and all(t.state == "pruned" and t.best_epoch == 1 for t in behind)          # out at rung 1
     # trial 8 combines the two moves that won at the same epoch, and it is the best: chosen
-    assert trials[7].params["dropout"] == 0.2 and trials[7].params["max_len"] == 50
-    assert result.config.dropout == 0.2 and result.config.max_len == 50 and trials[-1].best_trial == 8
+    assert trials[7].params["dropout"] == 0.2 and trials[7].params["max_len"] == 10
+    assert result.config.dropout == 0.2 and result.config.max_len == 10 and trials[-1].best_trial == 8
     assert result.epochs_trained < 8 * 9                 # the work successive halving saved
     assert result.epochs_trained == sum(t.best_epoch if t.state == "pruned" else 9 for t in trials)
     assert all(t.budget_s == 0.0 for t in trials)        # no seconds bound by default
