@@ -177,7 +177,8 @@ def cached_frontier(run: LoadedRun, method: str = "mmr", points: int = 11, progr
     not at all where the folder is read-only."""
     key = {"method": method, "points": int(points), "k": int(k), "n_candidates": int(n_candidates),
            "max_users": max_users, "window": window, "n_items": int(run.dataset.n_items),
-           "n_interactions": int(run.dataset.info.n_interactions), "run": int(run.info.id), "space": space, "users": users, "widen": POOL_WIDEN, "version": 3}
+           "n_interactions": int(run.dataset.info.n_interactions), "run": int(run.info.id), "space": space,
+           "users": users, "widen": POOL_WIDEN, "version": 3}
     folder = None if run.directory is None else Path(run.directory) / FRONTIER_CACHE
     path = None if folder is None else folder / (hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16] + ".json")
     if path is not None and path.exists():

@@ -10,17 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.explore.rerank import rank_relevance
+
 _FLOOR = 1e-12        # as rerank._FLOOR
 _DEGENERATE = 1e-5    # as rerank._DEGENERATE for float32: a pick already in the span adds no direction
-
-
-def rank_relevance_rows(b: int, n: int) -> np.ndarray:
-    """(b, n) relevance of candidates in score order: rerank.rank_relevance of positions 0..n-1."""
-    if n <= 1:
-        return np.ones((b, n))
-    rel = 1.0 / np.log2(np.arange(n) + 2.0)
-    lo = 1.0 / np.log2(n + 1.0)
-    return np.broadcast_to((rel - lo) / (1.0 - lo), (b, n))
 
 
 def rerank_many(scores: np.ndarray, sims: np.ndarray, k: int, tradeoff: float, method: str = "mmr") -> np.ndarray:
@@ -32,7 +25,8 @@ def rerank_many(scores: np.ndarray, sims: np.ndarray, k: int, tradeoff: float, m
         raise ValueError(f"tradeoff must be in [0, 1], got {tradeoff}")
     if t == 0.0 or k <= 1:
         return np.broadcast_to(np.arange(k), (b, k)).copy()
-    s = rank_relevance_rows(b, n)
+    # candidates come in score order, so every row's relevance is that of ranks 0..n-1
+    s = np.broadcast_to(rank_relevance(-np.arange(n, dtype=np.float64)), (b, n))
     if method == "mmr":
         return np.sort(_greedy(s, sims, k, t, mean=False), axis=1)
     if method == "ild":
