@@ -18,6 +18,7 @@ from engine.data.split import time_split
 from engine.errors import EngineError
 from engine.evaluation.protocol import evaluate
 from engine.jobs.cancel import CancelToken, check, no_progress
+from engine.models.lstm.model import LSTMConfig
 from engine.models.lstm.warm import WarmStart
 from engine.models.registry import get_model_class
 from engine.runs.baselines import fit_baseline
@@ -32,24 +33,27 @@ from engine.tfquiet import quiet_import
 TF_MODELS = ("lstm", "lstm_ease")   # trained here with TensorFlow; the others are numpy baselines
 
 
+_LSTM = LSTMConfig()   # the model's defaults are the command's: one place, not two that drift apart
+
+
 @dataclass
 class TrainConfig:
     dataset: str
     model: str = "lstm"
-    objective: str = "softmax"   # "softmax" (in-batch, logQ) or "paper" (cosine -> sigmoid, BCE)
-    epochs: int = 20
-    batch_size: int = 512
-    embedding_dim: int = 128
-    text_dim: int = 32
-    text_units: int = 64
-    user_units: int = 256
-    max_len: int = 20
-    learning_rate: float = 1e-3
-    temperature: float = 0.1
-    negatives: int = 4
-    patience: int = 3
-    refit: bool = True
-    use_item_ids: bool = True
+    objective: str = _LSTM.objective    # "softmax" (in-batch, logQ) or "paper" (cosine -> sigmoid, BCE)
+    epochs: int = _LSTM.epochs
+    batch_size: int = _LSTM.batch_size
+    embedding_dim: int = _LSTM.embedding_dim
+    text_dim: int = _LSTM.text_dim
+    text_units: int = _LSTM.text_units
+    user_units: int = _LSTM.user_units
+    max_len: int = _LSTM.max_len
+    learning_rate: float = _LSTM.learning_rate
+    temperature: float = _LSTM.temperature
+    negatives: int = _LSTM.negatives
+    patience: int = _LSTM.patience
+    refit: bool = _LSTM.refit
+    use_item_ids: bool = _LSTM.use_item_ids
     tune: bool = True             # choose the LSTM's settings on validation first (Optuna, successive halving)
     budget_s: float = 0.0         # tuning: optional upper bound in seconds (0: none, the same choice at any load)
     max_trials: int = 0           # tuning: settings tried, the work budget (0: tuning.DEFAULT_TRIALS)

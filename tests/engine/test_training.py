@@ -123,6 +123,19 @@ def test_train_config_is_plain_and_picklable():
     assert pickle.loads(pickle.dumps(cfg)) == cfg
 
 
+def test_the_command_trains_the_models_defaults():
+    """`llmrec train` and the app build a TrainConfig; its model settings must be the LSTM's own defaults
+    (user LSTM 256 and patience 3 once lingered here after the model's defaults moved to 128 and 2). Only
+    tuning differs: the command tunes by default, a bare model does not."""
+    import dataclasses
+
+    from engine.models.lstm.model import LSTMConfig
+    model = dataclasses.asdict(LSTMConfig())
+    command = TrainConfig(dataset="d").model_params()
+    differ = {k: (v, model[k]) for k, v in command.items() if k in model and model[k] != v}
+    assert differ == {"tune": (True, False)}
+
+
 def test_no_holdout_trains_on_everything_and_registers_without_metrics(tiny_store):
     summary = run_training(TrainConfig(dataset="tiny", holdout=False, **{**TINY, "epochs": 1}), tiny_store)
     with tiny_store.session() as s:
