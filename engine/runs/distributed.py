@@ -152,6 +152,8 @@ class RayTowerTrainer:
     """A drop-in for `train_towers` (same call) that trains on `workers` Ray workers. Starts a local
     Ray cluster when `address` is empty, joins the cluster at `address` otherwise."""
 
+    starts_warm = False     # its workers build fresh towers: the refit after validation retrains from scratch
+
     def __init__(self, workers: int, address: str | None = None, cpus_per_worker: float = 1.0):
         if workers < 1:
             raise EngineError(f"--workers must be at least 1, not {workers}")

@@ -82,8 +82,10 @@ def training_plan(store, config) -> TrainingPlan:
         steps.append(Step(f"train up to {epochs} epochs on {info.n_interactions:,} interactions ({trained} "
                           "last time, early stopping)", ran * epoch_s))
     if config.refit and config.holdout and config.warm_start is None:
-        steps.append(Step("refit on all of TRAIN for the best number of epochs",
-                          None if last is None else min(epochs, last[2] or last[1]) * last[0]))
+        warm = (config.extra or {}).get("warm_refit", True)
+        what = ("refit: one more epoch on all of TRAIN from the chosen towers" if warm else
+                "refit on all of TRAIN for the best number of epochs")
+        steps.append(Step(what, None if last is None else (1 if warm else min(epochs, last[2] or last[1])) * last[0]))
     return TrainingPlan(tuple(steps))
 
 

@@ -125,3 +125,28 @@ def test_unknown_objective_is_a_clear_error():
     from engine.models.lstm.model import LSTMRecommender
     with pytest.raises(EngineError, match="objective"):
         LSTMRecommender(objective="nope")
+
+
+@pytest.mark.parametrize("warm", [True, False])
+def test_refit_continues_the_chosen_towers_for_one_epoch(split, warm):
+    """The refit on all of TRAIN starts from the towers chosen on validation and trains one epoch (warm);
+    with warm_refit off it starts from fresh towers for the best epoch count. The refit is run for zero
+    epochs here, so its towers are exactly what it started from."""
+    from engine.models.lstm.model import LSTMRecommender
+    from engine.models.lstm.trainer import train_towers
+    calls = []
+
+    def spy(cfg, train, tokens, **kw):
+        calls.append(dict(epochs=kw["epochs"], warm=kw.get("warm") is not None, validation=kw["validation"]))
+        if kw["validation"] is None:
+            kw["epochs"] = 0
+        return train_towers(cfg, train, tokens, **kw)
+
+    model = LSTMRecommender(**{**TINY, "epochs": 3, "patience": 3, "refit": True, "warm_refit": warm})
+    model.tower_trainer = spy
+    model.fit(split.train)
+    chosen = model.validation_fit
+    assert [c["validation"] is None for c in calls] == [False, True]
+    assert calls[1]["epochs"] == (1 if warm else chosen.best_epoch) and calls[1]["warm"] is warm
+    same = np.allclose(model.item_matrix, chosen.item_matrix, atol=1e-6)
+    assert same is warm

@@ -39,8 +39,9 @@ def test_tuning_reports_trials_and_keeps_the_best_on_validation(split, tmp_path)
     assert all(0.0 <= t.val_ndcg10 <= 1.0 for t in done)
     for key, value in chosen.params.items():             # the model now carries the chosen settings
         assert getattr(model.config, key) == value
-    # epochs: the chosen trial's (validation) epochs, then a refit of its best epoch count
-    assert len(model.epochs) == len([e for e in model.validation_fit.epochs]) + model.validation_fit.best_epoch
+    # epochs: the chosen trial's (validation) epochs, then one refit epoch continuing its towers
+    assert len(model.epochs) == len(model.validation_fit.epochs) + 1
+    assert [e["val_ndcg10"] is None for e in model.epochs][-2:] == [False, True]
     assert any(isinstance(u, EpochStats) and u.val_ndcg10 is not None for u in updates)
     model.save(tmp_path / "m")
     loaded = LSTMRecommender.load(tmp_path / "m")
