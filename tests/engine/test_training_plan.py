@@ -33,9 +33,13 @@ def test_plan_says_what_and_how_long(store):
                           epochs=[{"epoch": e, "loss": 1.0, "seconds": 10.0, "val_ndcg10": 0.1 if e <= 3 else None}
                                   for e in (1, 2, 3, 4, 5)])                 # 3 epochs, then a refit of 2
     plan = training_plan(store, TrainConfig(dataset=DEMO_NAME, model="lstm", epochs=5, tune=False))
-    assert [s.seconds for s in plan.steps] == [30.0, 30.0, 20.0]     # 150 / 5; 3 x 10 s as last time; refit 2
+    assert [s.seconds for s in plan.steps] == [30.0, 30.0, 10.0]     # 150 / 5; 3 x 10 s as last time; refit 1
     assert "(3 last time, early stopping)" in plan.steps[1].what
-    assert plan.seconds == 80.0 and "About 80 s in all" in plan.describe()
+    assert plan.steps[2].what == "refit: one more epoch on all of TRAIN from the chosen towers"
+    assert plan.seconds == 70.0 and "About 70 s in all" in plan.describe()
+    cold = training_plan(store, TrainConfig(dataset=DEMO_NAME, model="lstm", epochs=5, tune=False,
+                                            extra={"warm_refit": False}))
+    assert cold.steps[2].seconds == 20.0                               # a fresh refit: 2 epochs as last time
     assert n > 0
 
 
