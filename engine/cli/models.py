@@ -45,6 +45,9 @@ def register(sub) -> None:
                         "at epochs 1, 3 and 9")
     p.add_argument("--no-tune", dest="tune", action="store_false",
                    help="LSTM: keep the fixed default settings, no search on validation")
+    p.add_argument("--fresh-refit", dest="warm_refit", action="store_false",
+                   help="LSTM: after choosing on validation, retrain fresh towers on all of TRAIN for the best "
+                        "epoch count (default: the chosen towers train one more epoch on all of TRAIN)")
     p.add_argument("--device", choices=("auto", "cpu", "gpu"),
                    help="where TensorFlow trains (default auto: the GPU when TensorFlow sees one)")
     p.add_argument("--seed", type=SEED, help="random seed, 0 to 2**32-1")
@@ -166,8 +169,11 @@ def _train(args, store, progress) -> dict:
                                      holdout=args.holdout, tune=args.tune, budget_s=args.budget,
                                      max_trials=args.trials, workers=args.workers,
                                      ray_address=args.ray_address).items() if v is not None}
-    if getattr(args, "text_encoder", None):
-        kwargs["extra"] = {"text_encoder": args.text_encoder}
+    extra = {"text_encoder": args.text_encoder} if getattr(args, "text_encoder", None) else {}
+    if getattr(args, "warm_refit", True) is False:
+        extra["warm_refit"] = False
+    if extra:
+        kwargs["extra"] = extra
     s = run_training(TrainConfig(**kwargs), store, progress=progress)
     return dict(run_id=s.run_id, model=s.model, device=s.device, device_name=s.device_name,
                 seconds=s.seconds, metrics=s.metrics)

@@ -145,3 +145,14 @@ def test_train_lstm_one_epoch_json_and_progress(db, capsys):
     assert "epoch 1/" in cap.err
     assert main(["runs", "--db", db, "--json"]) == 0
     assert [r["model"] for r in _json_last(capsys.readouterr().out)] == ["lstm"]
+    assert main(["train", "--db", db, "--dataset", MINI, "--model", "lstm", "--no-tune", "--epochs", "1", "--device",
+                 "cpu", "--seed", "1", "--fresh-refit", "--json"]) == 0
+    fresh = _json_last(capsys.readouterr().out)["run_id"]
+    from engine.store import repository as repo
+    store = open_store(db)
+    try:
+        with store.session() as s:
+            assert repo.get_run(s, res["run_id"]).config["warm_refit"] is True
+            assert repo.get_run(s, fresh).config["warm_refit"] is False
+    finally:
+        store.close()
