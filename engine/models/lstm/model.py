@@ -192,9 +192,9 @@ class LSTMRecommender(Recommender):
 
     def _refit(self, cfg, train: Dataset, tokens, log: list[dict], progress, cancel, train_fn):
         """Train on all of TRAIN after the choice made on validation: one epoch continuing the chosen
-        validation towers (`validation_fit`; items with a TRAIN positive but no id row yet get new rows, as a warm start
-        gives them), or fresh towers for `chosen.best_epoch` epochs when `warm_refit` is off or the trainer
-        cannot start from given towers (`starts_warm` False: the Ray trainer)."""
+        validation towers (`validation_fit`; items with a TRAIN positive but no id row yet get new rows, as
+        in a warm start), or fresh towers for the chosen best epoch count when `warm_refit` is off or the
+        trainer cannot start from given towers (`starts_warm` False: the Ray trainer)."""
         warm = cfg.warm_refit and getattr(train_fn, "starts_warm", True)
         chosen = self.validation_fit
         # validation_model() needs the matrix and the user tower, not the Keras towers (their id table)
@@ -205,7 +205,7 @@ class LSTMRecommender(Recommender):
         if warm:
             extra = dict(warm=chosen.keras_model,
                          arrays=dataclasses.replace(arrays, id_index=extend_id_index(chosen.id_index, arrays.id_index)))
-        chosen = None       # the validation TRAIN's towers are not held through the refit (copied when warm)
+        chosen = None       # the validation towers: only `extra` holds them, when warm (copied as the refit starts)
         gc.collect()
         fitted = train_fn(cfg, train, tokens, epochs=epochs, validation=None, progress=progress, cancel=cancel,
                           device=self.device, epoch_offset=len(log), total_epochs=len(log) + epochs,
