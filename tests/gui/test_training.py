@@ -246,3 +246,14 @@ def test_train_view_says_what_the_training_will_do(qtbot, panel, controller):
     panel.form.model.setCurrentIndex(panel.form.model.findData("ease"))
     qtbot.waitUntil(lambda: "fit EASE on" in panel.plan_label.text(), timeout=30000)
     assert "About" in panel.plan_label.text()          # the tiny demo's EASE run is this machine's figure
+
+
+def test_the_forms_defaults_are_the_models():
+    """The Train form shows its own copy of the LSTM's defaults (the widget module does not import the
+    model, to keep the app's start light); a default changed in one place only fails here."""
+    import dataclasses
+
+    from engine.models.lstm.model import LSTMConfig
+    from llmrec_gui.widgets.training_form import PARAMS
+    model = dataclasses.asdict(LSTMConfig())
+    assert {name: spec[1] for name, spec in PARAMS.items()} == {name: model[name] for name in PARAMS}

@@ -16,8 +16,8 @@ validation than the fixed defaults. Random start-up points in a 6-knob space are
 settings that already work, so the next trials move one knob at a time away from the base
 (`one_knob_points`), then one trial combines every move that beat the base at the same epoch;
 TPE samples after that. Every trial trains on the validation split's TRAIN (one export of its
-examples and one ValidationSet per history length serve all trials), and the winner's best epoch
-count is what the final refit on all of TRAIN uses. TEST is never seen."""
+examples and one ValidationSet per history length serve all trials), and the winner's towers (at
+its best epoch) are what the final refit on all of TRAIN continues. TEST is never seen."""
 from __future__ import annotations
 
 import dataclasses
