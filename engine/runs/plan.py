@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from engine.data.dataset import load_dataset
 from engine.encoder.catalogue import choose_encoder, encoded_fraction
+from engine.models.lstm.model import LSTMConfig
 from engine.models.lstm.tuning import DEFAULT_TRIALS
 from engine.models.registry import BASELINES, display_name
 from engine.store import repository as repo
@@ -82,7 +83,7 @@ def training_plan(store, config) -> TrainingPlan:
         steps.append(Step(f"train up to {epochs} epochs on {info.n_interactions:,} interactions ({trained} "
                           "last time, early stopping)", ran * epoch_s))
     if config.refit and config.holdout and config.warm_start is None:
-        warm = (config.extra or {}).get("warm_refit", True)
+        warm = (config.extra or {}).get("warm_refit", LSTMConfig.warm_refit)
         what = ("refit: one more epoch on all of TRAIN from the chosen towers" if warm else
                 "refit on all of TRAIN for the best number of epochs")
         steps.append(Step(what, None if last is None else (1 if warm else min(epochs, last[2] or last[1])) * last[0]))

@@ -38,7 +38,7 @@ from engine.models.lstm.sequences import user_inputs, window
 from engine.models.lstm.text import tokenize_catalogue, tokenize_with_vocabulary
 from engine.models.lstm.trainer import ValidationSet, train_towers
 from engine.models.lstm.tuning import tune_lstm
-from engine.models.lstm.warm import extend_id_index
+from engine.models.lstm.warm import WarmStart
 from engine.retrieval.quantize import QuantizedVectors
 from engine.retrieval.vector_rows import NpyRows
 from engine.tfquiet import quiet_import
@@ -201,15 +201,14 @@ class LSTMRecommender(Recommender):
         self.validation_fit = dataclasses.replace(chosen, keras_model=None)
         epochs = 1 if warm else max(1, chosen.best_epoch)
         arrays = training_arrays(train, self.example_cache).with_id_rows(cfg.id_min_examples)
-        extra = {}
-        if warm:
-            extra = dict(warm=chosen.keras_model,
-                         arrays=dataclasses.replace(arrays, id_index=extend_id_index(chosen.id_index, arrays.id_index)))
-        chosen = None       # the validation towers: only `extra` holds them, when warm (copied as the refit starts)
+        start = {"arrays": arrays}
+        if warm:        # the same start as a warm start from a saved run
+            parent = WarmStart(chosen.keras_model, chosen.id_index, [])
+            start = {"arrays": parent.arrays(arrays), "warm": parent.towers}
+        chosen = parent = None  # the validation towers: only `start` holds them, when warm (copied as the refit starts)
         gc.collect()
         fitted = train_fn(cfg, train, tokens, epochs=epochs, validation=None, progress=progress, cancel=cancel,
-                          device=self.device, epoch_offset=len(log), total_epochs=len(log) + epochs,
-                          **({"arrays": arrays} | extra))
+                          device=self.device, epoch_offset=len(log), total_epochs=len(log) + epochs, **start)
         log = log + fitted.epochs
         fitted.best_epoch = len(log)
         return fitted, log
